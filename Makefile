@@ -1,0 +1,42 @@
+# Future Leaders: `make run` serves the platform, `make test` runs every test.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+# Under CI the suite runs against the real PostgreSQL and Redis of this machine.
+ifeq ($(CI),true)
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/future_leaders
+export REDIS_URL ?= redis://127.0.0.1:6379/0
+endif
+
+.PHONY: run setup test lint format
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(INSTALLED)
+
+# Demo mode: demo logins, email verification optional, HTTP on localhost.
+setup run: export DEBUG = true
+setup run: export DEMO_MODE = true
+
+setup: $(INSTALLED)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py load_seeds --demo
+
+run: setup
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(INSTALLED)
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) -m pytest
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .

@@ -1,0 +1,1 @@
+# Models arrive with their feature issues; see README.md in this folder.

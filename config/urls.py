@@ -1,0 +1,18 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from config.health import healthz
+
+admin.site.site_header = "Future Leaders administration"
+admin.site.site_title = "Future Leaders admin"
+# One way in for everyone, with allauth's rate limits: the admin has no login form of its own.
+admin.site.login = secure_admin_login(admin.site.login)
+
+urlpatterns = [
+    path("", include("members.urls")),
+    path("", include("training.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]

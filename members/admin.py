@@ -1,0 +1,82 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Name"), {"fields": ("first_name", "last_name")}),
+        (_("Roles and permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    readonly_fields = ["last_login", "date_joined"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "region", "constituency", "updated_at"]
+    list_filter = ["region"]
+    list_select_related = ["user", "region", "constituency"]
+    search_fields = ["user__email", "user__first_name", "user__last_name"]
+    raw_id_fields = ["user"]
+    autocomplete_fields = ["constituency"]
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "ons_code", "nation"]
+    list_filter = ["nation"]
+    search_fields = ["name", "ons_code"]
+
+
+@admin.register(Constituency)
+class ConstituencyAdmin(admin.ModelAdmin):
+    list_display = ["name", "ons_code", "region", "is_target_seat"]
+    list_editable = ["is_target_seat"]
+    list_filter = ["is_target_seat", "region"]
+    list_select_related = ["region"]
+    search_fields = ["name", "ons_code"]
+    actions = ["flag_as_target_seat", "unflag_as_target_seat"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Codes and names come from the ONS import; staff only flag target seats.
+        return ["ons_code", "name", "region"] if obj else []
+
+    @admin.action(description=_("Flag as target seats"), permissions=["change"])
+    def flag_as_target_seat(self, request, queryset):
+        queryset.update(is_target_seat=True)
+
+    @admin.action(description=_("Remove the target seat flag"), permissions=["change"])
+    def unflag_as_target_seat(self, request, queryset):
+        queryset.update(is_target_seat=False)
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(admin.ModelAdmin):
+    list_display = ["version", "published_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A text members have agreed to is evidence: it is never edited.
+        return ["version", "body", "published_at"] if obj else []
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    list_display = ["user", "text", "given_at", "withdrawn_at"]
+    list_select_related = ["user", "text"]
+    search_fields = ["user__email"]
+    readonly_fields = ["user", "text", "given_at", "withdrawn_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

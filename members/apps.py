@@ -1,0 +1,19 @@
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+
+
+def _roles_sync_after_last_app(sender, **kwargs) -> None:
+    # Every app's permissions exist only once the last app has migrated.
+    if sender is list(apps.get_app_configs())[-1]:
+        from members.services import roles_sync
+
+        roles_sync()
+
+
+class MembersConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "members"
+    verbose_name = "Members"
+
+    def ready(self) -> None:
+        post_migrate.connect(_roles_sync_after_last_app, dispatch_uid="members_roles_sync")

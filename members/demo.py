@@ -1,0 +1,51 @@
+"""Demo people for `make run`: one login per role, ready to use."""
+
+import json
+from pathlib import Path
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+
+from members.models import Constituency, Region, User
+from members.permissions import Role
+from members.selectors import consent_text_current
+from members.services import consent_give, profile_save, user_assign_role
+
+
+@transaction.atomic
+def demo_people_load(*, path: Path, password: str) -> int:
+    """Create the demo people listed in `path` who do not exist yet; return how many.
+
+    People who exist are left exactly as they are, so running it again changes nothing.
+    """
+    consent_text = consent_text_current()
+    if consent_text is None:
+        raise ValueError("Publish a consent text before loading demo people.")
+    created = 0
+    for person in json.loads(Path(path).read_text(encoding="utf-8")):
+        if User.objects.filter(email__iexact=person["email"]).exists():
+            continue
+        user = User.objects.create_user(
+            email=person["email"],
+            password=password,
+            is_staff=person.get("is_staff", False),
+            is_superuser=person.get("is_superuser", False),
+        )
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        for role in person["roles"]:
+            user_assign_role(user=user, role=Role(role))
+        consent_give(user=user, text=consent_text)
+        profile_save(
+            user=user,
+            first_name=person["first_name"],
+            last_name=person["last_name"],
+            region=Region.objects.get(ons_code=person["region"]),
+            constituency=(
+                Constituency.objects.get(ons_code=person["constituency"])
+                if person.get("constituency")
+                else None
+            ),
+            phone=person.get("phone", ""),
+        )
+        created += 1
+    return created

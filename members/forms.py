@@ -1,0 +1,74 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from members.models import Constituency, Region
+from members.selectors import constituency_list_by_region
+
+
+class ConsentForm(forms.Form):
+    agree = forms.BooleanField(
+        label=_("I agree to Future Leaders processing my data as described above."),
+        error_messages={
+            "required": _("You need to agree before you can use Future Leaders."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        # The server's messages are clearer than the browser's, and the same everywhere.
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("submit", _("I agree and continue")))
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    region = forms.ModelChoiceField(
+        label=_("Region or nation"),
+        queryset=Region.objects.order_by("name"),
+        empty_label=_("Choose your region"),
+        error_messages={"invalid_choice": _("Choose a region from the list.")},
+    )
+    constituency = forms.ModelChoiceField(
+        label=_("Constituency"),
+        queryset=Constituency.objects.select_related("region"),
+        required=False,
+        help_text=_("The Westminster constituency you live in, if it is listed."),
+        error_messages={"invalid_choice": _("Choose a constituency from the list.")},
+    )
+    phone = PhoneNumberField(
+        label=_("Phone (optional)"),
+        required=False,
+        help_text=_("A UK number such as 020 7946 0123, or an international one starting with +."),
+        error_messages={"invalid": _("Enter a valid phone number, such as 020 7946 0123.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
+        self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
+        self.fields["phone"].widget.attrs["autocomplete"] = "tel"
+        # Grouped by region so that a list of hundreds of seats stays usable.
+        self.fields["constituency"].widget.choices = [
+            ("", _("Choose your constituency")),
+            *constituency_list_by_region(),
+        ]
+        self.helper = FormHelper()
+        # The server's messages are clearer than the browser's, and the same everywhere.
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("submit", _("Save profile")))
+
+    def clean(self):
+        cleaned = super().clean()
+        region, constituency = cleaned.get("region"), cleaned.get("constituency")
+        if region and constituency and constituency.region_id != region.pk:
+            self.add_error(
+                "constituency",
+                _("%(seat)s is in %(region)s. Choose a constituency in your region.")
+                % {"seat": constituency.name, "region": constituency.region.name},
+            )
+        return cleaned

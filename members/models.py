@@ -1,0 +1,151 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class Nation(models.TextChoices):
+    ENGLAND = "england", _("England")
+    SCOTLAND = "scotland", _("Scotland")
+    WALES = "wales", _("Wales")
+    NORTHERN_IRELAND = "northern_ireland", _("Northern Ireland")
+
+
+class Region(models.Model):
+    """An ONS region of England, or one of the other three nations as a whole."""
+
+    ons_code = models.CharField(_("ONS code"), max_length=9, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    nation = models.CharField(_("nation"), max_length=20, choices=Nation.choices)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Constituency(models.Model):
+    """A Westminster parliamentary constituency (July 2024 boundaries)."""
+
+    ons_code = models.CharField(_("ONS code"), max_length=9, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="constituencies")
+    is_target_seat = models.BooleanField(_("target seat"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("constituencies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(DjangoUserManager):
+    """Creates users by email; there is no username."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person with a login. Members log in by email address."""
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="members_user_email_ci_unique"),
+        ]
+        permissions = [
+            ("access_trainee_area", "Can use the trainee pages"),
+            ("access_trainer_area", "Can use the trainer pages"),
+            ("access_staff_area", "Can use the national staff pages"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Profile(models.Model):
+    """What a member tells us about themselves: where they are and how to reach them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    constituency = models.ForeignKey(
+        Constituency, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    phone = PhoneNumberField(_("phone"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+    def clean(self) -> None:
+        if self.constituency_id and self.region_id and self.constituency.region_id != self.region_id:
+            raise ValidationError(
+                {
+                    "constituency": _("%(seat)s is in %(region)s, not in the region you chose.")
+                    % {"seat": self.constituency.name, "region": self.constituency.region.name}
+                }
+            )
+
+
+class ConsentText(models.Model):
+    """A published version of the words a member agrees to. Never edited once in use."""
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    body = models.TextField(_("text"))
+    published_at = models.DateTimeField(_("published at"))
+
+    class Meta:
+        ordering = ["-published_at"]
+        get_latest_by = "published_at"
+
+    def __str__(self) -> str:
+        return f"Consent text {self.version}"
+
+
+class ConsentRecord(models.Model):
+    """Evidence that a member agreed to one version of the consent text, and when."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
+    text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="records")
+    given_at = models.DateTimeField(_("given at"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "text"], name="members_consent_once_per_text"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} agreed to {self.text.version}"

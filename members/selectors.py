@@ -1,0 +1,64 @@
+"""Reads for the members app."""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Subquery
+
+from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
+
+
+@dataclass(frozen=True)
+class OnboardingState:
+    has_current_consent: bool
+    has_profile: bool
+
+    @property
+    def is_complete(self) -> bool:
+        return self.has_current_consent and self.has_profile
+
+
+def consent_text_current() -> ConsentText | None:
+    """The consent text members must agree to now: the latest published."""
+    return ConsentText.objects.order_by("-published_at").first()
+
+
+def member_onboarding_state(*, user: User) -> OnboardingState:
+    """Whether a member has agreed to the current consent text and filled in a profile.
+
+    One query, since it runs on every request of a signed-in member.
+    """
+    latest_text = ConsentText.objects.order_by("-published_at").values("pk")[:1]
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            has_current_consent=Exists(
+                ConsentRecord.objects.filter(
+                    user=OuterRef("pk"), text=Subquery(latest_text), withdrawn_at__isnull=True
+                )
+            ),
+            has_profile=Exists(Profile.objects.filter(user=OuterRef("pk"))),
+        )
+        .values("has_current_consent", "has_profile")
+        .first()
+    )
+    if row is None:
+        return OnboardingState(has_current_consent=False, has_profile=False)
+    return OnboardingState(**row)
+
+
+def profile_get(*, user: User) -> Profile | None:
+    return Profile.objects.select_related("region", "constituency").filter(user=user).first()
+
+
+def region_list() -> list[Region]:
+    return list(Region.objects.order_by("name"))
+
+
+def constituency_list_by_region() -> list[tuple[str, list[tuple[int, str]]]]:
+    """Constituencies grouped by region name, for a select with optgroups."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for pk, name, region_name in Constituency.objects.order_by("region__name", "name").values_list(
+        "pk", "name", "region__name"
+    ):
+        groups.setdefault(region_name, []).append((pk, name))
+    return list(groups.items())

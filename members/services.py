@@ -1,0 +1,76 @@
+"""Writes for the members app: each one a transaction, validated before saving."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+
+from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
+from members.permissions import ROLE_GROUP_NAMES, ROLE_PERMISSIONS, Role
+
+
+@transaction.atomic
+def roles_sync() -> None:
+    """Create each role's group and give it exactly the permissions its role lists."""
+    for role, group_name in ROLE_GROUP_NAMES.items():
+        group, _created = Group.objects.get_or_create(name=group_name)
+        wanted = []
+        for dotted in ROLE_PERMISSIONS[role]:
+            app_label, codename = dotted.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+
+def user_assign_role(*, user: User, role: Role) -> None:
+    user.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[role]))
+    # Permissions are cached on the instance; drop the cache so has_perm sees the change.
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+
+
+@transaction.atomic
+def consent_text_publish(*, version: str, body: str) -> ConsentText:
+    """Publish a consent text version; publishing the same version again changes nothing."""
+    text, created = ConsentText.objects.get_or_create(
+        version=version, defaults={"body": body, "published_at": timezone.now()}
+    )
+    if not created and text.body != body:
+        raise ValueError(f"Consent text {version} is already published with other words.")
+    return text
+
+
+@transaction.atomic
+def consent_give(*, user: User, text: ConsentText) -> ConsentRecord:
+    """Record that the user agreed to this text now. Agreeing twice keeps the first record."""
+    record, _created = ConsentRecord.objects.get_or_create(
+        user=user, text=text, defaults={"given_at": timezone.now()}
+    )
+    if record.withdrawn_at is not None:
+        record.given_at = timezone.now()
+        record.withdrawn_at = None
+        record.save(update_fields=["given_at", "withdrawn_at"])
+    return record
+
+
+@transaction.atomic
+def profile_save(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    region: Region,
+    constituency: Constituency | None,
+    phone: str = "",
+) -> Profile:
+    """Create or update a member's profile and the name on their account."""
+    user.first_name = first_name
+    user.last_name = last_name
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["first_name", "last_name"])
+
+    profile = Profile.objects.filter(user=user).first() or Profile(user=user)
+    profile.region = region
+    profile.constituency = constituency
+    profile.phone = phone
+    profile.full_clean()
+    profile.save()
+    return profile

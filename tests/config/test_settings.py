@@ -1,0 +1,91 @@
+"""Settings reach the libraries that use them, and production passes Django's deploy check."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+from allauth.account import app_settings as allauth_settings
+from django.conf import settings
+
+from config.celery import app as celery_app
+
+
+def test_celery_takes_its_settings_from_django():
+    """Celery's broker and serialisation come from Django settings."""
+    assert celery_app.conf.broker_url == settings.CELERY_BROKER_URL
+    assert celery_app.conf.task_always_eager is settings.CELERY_TASK_ALWAYS_EAGER
+    assert celery_app.conf.task_serializer == "json"
+    assert celery_app.conf.accept_content == ["json"]
+    assert celery_app.conf.task_time_limit == 120
+
+
+def test_redis_url_drives_the_broker_and_the_cache():
+    """With REDIS_URL set, Celery and the cache use Redis; without it nothing needs a server."""
+    if settings.REDIS_URL:
+        assert settings.CELERY_BROKER_URL == settings.REDIS_URL
+        assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+        assert settings.CELERY_TASK_ALWAYS_EAGER is False
+    else:
+        assert settings.CELERY_BROKER_URL == "memory://"
+        assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+        assert settings.CELERY_TASK_ALWAYS_EAGER is True
+
+
+def test_allauth_logs_in_by_email_with_mandatory_verification_and_rate_limits():
+    """Outside demo mode, email verification is mandatory and login rate limits are on."""
+    assert {"email"} == allauth_settings.LOGIN_METHODS
+    assert allauth_settings.EMAIL_VERIFICATION == allauth_settings.EmailVerificationMethod.MANDATORY
+    assert allauth_settings.PREVENT_ENUMERATION is True
+    assert "login_failed" in allauth_settings.RATE_LIMITS
+
+
+def _run_manage(*args, **extra_env):
+    dropped = {"HTTPS", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
+    env.update(extra_env)
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_configuration_passes_the_deploy_check():
+    """With DEBUG off and a real key, `check --deploy` reports no warnings at all."""
+    result = _run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="futureleaders.example",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_deploy_check_catches_the_development_key():
+    """The built-in development key is refused by the deploy check, so it cannot ship unseen."""
+    result = _run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", DEBUG="false", ALLOWED_HOSTS="x.example"
+    )
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
+
+
+def test_content_security_policy_allows_nothing_inline_or_third_party(client):
+    """Every page carries a CSP that allows scripts and styles from this site only."""
+    response = client.get("/healthz")
+    policy = response.headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["default-src"] == "'self'"
+    assert "unsafe-inline" not in policy
+    assert "http" not in policy

@@ -1,0 +1,59 @@
+"""Shared test setup: the CI guard, real-service fixtures and the common factories."""
+
+import os
+
+import pytest
+from django.conf import settings
+from redis import Redis
+from redis.exceptions import RedisError
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _redis_reachable(url: str) -> bool:
+    try:
+        return bool(Redis.from_url(url, socket_connect_timeout=1).ping())
+    except RedisError:
+        return False
+
+
+def pytest_sessionstart(session):
+    """Under CI the suite must run on PostgreSQL and Redis: stop at once if they are missing."""
+    if not IN_CI:
+        return
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL does not point at PostgreSQL")
+    if not settings.REDIS_URL or not _redis_reachable(settings.REDIS_URL):
+        problems.append(f"Redis is not reachable at {settings.REDIS_URL!r}")
+    if problems:
+        pytest.exit("CI=true but " + "; ".join(problems), returncode=3)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The configured Redis. Under CI a missing Redis fails; locally the test skips."""
+    if settings.REDIS_URL and _redis_reachable(settings.REDIS_URL):
+        return settings.REDIS_URL
+    reason = "needs Redis: set REDIS_URL to a running server (make test does under CI=true)"
+    if IN_CI:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache (Redis under CI): start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def seeded(db):
+    """Roles, regions, constituencies and the consent text, as `make setup` loads them."""
+    from django.core.management import call_command
+
+    call_command("load_seeds", verbosity=0)

@@ -1,0 +1,194 @@
+"""factory-boy factories, one per model."""
+
+import datetime as dt
+
+import factory
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+
+from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
+from members.permissions import Role
+from members.selectors import consent_text_current
+from members.services import user_assign_role
+from training.models import (
+    Assignment,
+    Cohort,
+    CohortStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Module,
+    Programme,
+    ProgrammeVersion,
+    Session,
+    SessionMode,
+    VersionStatus,
+)
+from training.services.cohorts import checkin_code_new
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class RegionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ["ons_code"]
+
+    ons_code = factory.Sequence(lambda n: f"E12{n:06d}")
+    name = factory.Sequence(lambda n: f"Region {n}")
+    nation = "england"
+
+
+class ConstituencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Constituency
+
+    ons_code = factory.Sequence(lambda n: f"E14{n:06d}")
+    name = factory.Sequence(lambda n: f"Constituency {n}")
+    region = factory.SubFactory(RegionFactory)
+
+
+class ConsentTextFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsentText
+        django_get_or_create = ["version"]
+
+    version = "test-1"
+    body = "We hold your data to run the training."
+    published_at = factory.LazyFunction(timezone.now)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A member who has finished onboarding: verified email, consent, profile, a role.
+
+    `onboarding=False` leaves out the consent and the profile.
+    """
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"member{n}@example.org")
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create:
+            user_assign_role(user=self, role=extracted or Role.TRAINEE)
+
+    @factory.post_generation
+    def onboarding(self, create, extracted, **kwargs):
+        if not create:
+            return
+        self.save()
+        EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+        if extracted is False:
+            return
+        text = consent_text_current() or ConsentTextFactory()
+        ConsentRecord.objects.create(user=self, text=text, given_at=timezone.now())
+        Profile.objects.create(user=self, region=RegionFactory())
+
+
+# --- training ---------------------------------------------------------------------
+
+
+class ProgrammeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Programme
+
+    slug = factory.Sequence(lambda n: f"programme-{n}")
+    title = factory.Sequence(lambda n: f"Programme {n}")
+    description = "Training in community organising."
+
+
+class VersionFactory(factory.django.DjangoModelFactory):
+    """A published version (pass status=VersionStatus.DRAFT, published_at=None for a draft)."""
+
+    class Meta:
+        model = ProgrammeVersion
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    status = VersionStatus.PUBLISHED
+    published_at = factory.LazyFunction(timezone.now)
+    min_attendance_percent = 75
+
+
+class ModuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Module
+
+    version = factory.SubFactory(VersionFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Module {n}")
+    summary = "What this module is about."
+    learning_outcomes = "Explain the idea\nApply it locally"
+    materials = "### Notes\n\nRead this before the session."
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    module = factory.SubFactory(ModuleFactory)
+    title = factory.Sequence(lambda n: f"Assignment {n}")
+    brief = "Write 500 words."
+    due_offset_days = 14
+    required_for_completion = True
+
+
+class CohortFactory(factory.django.DjangoModelFactory):
+    """An open cohort taking applications today, starting in a fortnight."""
+
+    class Meta:
+        model = Cohort
+        skip_postgeneration_save = True
+
+    version = factory.SubFactory(VersionFactory)
+    name = factory.Sequence(lambda n: f"Cohort {n}")
+    region = factory.SubFactory(RegionFactory)
+    capacity = 10
+    enrolment_opens_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=7))
+    enrolment_closes_on = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=10))
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=14))
+    ends_on = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=84))
+    status = CohortStatus.OPEN
+    reviews_applications = False
+
+    @factory.post_generation
+    def trainers(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.trainers.set(extracted)
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    """An in-person session on the cohort's first day, 18:30-20:30 London time."""
+
+    class Meta:
+        model = Session
+
+    cohort = factory.SubFactory(CohortFactory)
+    title = factory.Sequence(lambda n: f"Session {n}")
+    starts_at = factory.LazyAttribute(
+        lambda o: timezone.make_aware(dt.datetime.combine(o.cohort.starts_on, dt.time(18, 30)))
+    )
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(hours=2))
+    mode = SessionMode.IN_PERSON
+    venue = "Community Centre"
+    address = "1 High Street"
+    checkin_code = factory.LazyFunction(checkin_code_new)
+
+
+class EnrolmentFactory(factory.django.DjangoModelFactory):
+    """An enrolled trainee."""
+
+    class Meta:
+        model = Enrolment
+
+    cohort = factory.SubFactory(CohortFactory)
+    member = factory.SubFactory(UserFactory)
+    programme = factory.LazyAttribute(lambda o: o.cohort.version.programme)
+    status = EnrolmentStatus.ENROLLED
+    applied_at = factory.LazyFunction(timezone.now)
+    status_changed_at = factory.LazyFunction(timezone.now)

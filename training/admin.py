@@ -1,0 +1,136 @@
+"""Admin views of training data, for support. Day-to-day work happens in the site's pages,
+which go through the services; here, most history is read-only."""
+
+from django.contrib import admin
+
+from training.models import (
+    Apology,
+    Assignment,
+    Attendance,
+    Cohort,
+    Enrolment,
+    EnrolmentEvent,
+    Module,
+    Programme,
+    ProgrammeVersion,
+    Session,
+)
+
+
+class VersionInline(admin.TabularInline):
+    model = ProgrammeVersion
+    fields = ["number", "status", "published_at", "min_attendance_percent"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "created_at"]
+    search_fields = ["title", "slug"]
+    inlines = [VersionInline]
+
+
+class ModuleInline(admin.TabularInline):
+    model = Module
+    fields = ["position", "title"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(ProgrammeVersion)
+class ProgrammeVersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "published_at"]
+    list_filter = ["status"]
+    list_select_related = ["programme"]
+    readonly_fields = ["programme", "number", "status", "published_at"]
+    inlines = [ModuleInline]
+
+
+@admin.register(Module)
+class ModuleAdmin(admin.ModelAdmin):
+    list_display = ["title", "version", "position"]
+    list_select_related = ["version__programme"]
+    search_fields = ["title"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["title", "module", "due_offset_days", "required_for_completion"]
+    list_select_related = ["module"]
+
+
+class SessionInline(admin.TabularInline):
+    model = Session
+    fields = ["title", "starts_at", "ends_at", "mode", "status"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Cohort)
+class CohortAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "region", "starts_on", "status", "capacity"]
+    list_filter = ["status", "region"]
+    list_select_related = ["version__programme", "region"]
+    search_fields = ["name"]
+    autocomplete_fields = ["constituency"]
+    filter_horizontal = ["trainers"]
+    inlines = [SessionInline]
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ["title", "cohort", "starts_at", "mode", "status"]
+    list_filter = ["status", "mode"]
+    list_select_related = ["cohort"]
+    readonly_fields = ["checkin_code", "sequence"]
+
+
+class EnrolmentEventInline(admin.TabularInline):
+    model = EnrolmentEvent
+    fields = ["at", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(admin.ModelAdmin):
+    """Read-only: places change only through the services, which keep the waiting list fair."""
+
+    list_display = ["member", "cohort", "status", "applied_at"]
+    list_filter = ["status"]
+    list_select_related = ["member", "cohort"]
+    search_fields = ["member__email", "cohort__name"]
+    inlines = [EnrolmentEventInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(admin.ModelAdmin):
+    list_display = ["session", "enrolment", "status", "source", "recorded_at"]
+    list_filter = ["status", "source"]
+    list_select_related = ["session", "enrolment__member"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Apology)
+class ApologyAdmin(admin.ModelAdmin):
+    list_display = ["session", "enrolment", "created_at"]
+    list_select_related = ["session", "enrolment__member"]

@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+
+
+class TrainingConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "training"
+    verbose_name = "Training"
+
+    def ready(self) -> None:
+        from members.permissions import Role, role_home_set, role_permissions_extend
+
+        role_permissions_extend(Role.TRAINER, ["training.run_cohorts"])
+        role_permissions_extend(
+            Role.NATIONAL_STAFF,
+            [
+                "training.author_programmes",
+                "training.manage_cohorts",
+                "training.run_cohorts",
+                "training.view_programme",
+                "training.view_cohort",
+                "training.view_enrolment",
+            ],
+        )
+        role_home_set(Role.TRAINEE, "training:my-training")
+        role_home_set(Role.TRAINER, "training:manage-cohort-list")

@@ -1,0 +1,153 @@
+"""Who may see and do what in training: the one place that decides it.
+
+Each protected object is reached through a `<entity>_get_...` function that raises
+Http404 for what the user may not see (so a changed id in a URL reveals nothing), or
+listed through a `<entity>_list_...` queryset for list pages. Views never call
+`Model.objects.get(pk=...)` on these models.
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from training.models import (
+    PLACE_HOLDING_STATUSES,
+    Cohort,
+    CohortStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Module,
+    Programme,
+    ProgrammeVersion,
+    Session,
+    VersionStatus,
+)
+
+# Enrolments that let a member into the cohort's sessions and materials.
+ATTENDING_STATUSES = [EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED]
+
+
+def user_manages_all_cohorts(user) -> bool:
+    return user.has_perm("training.manage_cohorts")
+
+
+def user_authors_programmes(user) -> bool:
+    return user.has_perm("training.author_programmes")
+
+
+def _get_or_404(queryset: QuerySet, pk):
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise Http404("Not found.")
+    return obj
+
+
+# --- Programmes (staff authors) ------------------------------------------------------
+
+
+def programme_list_for_author(*, user) -> QuerySet[Programme]:
+    return Programme.objects.all() if user_authors_programmes(user) else Programme.objects.none()
+
+
+def programme_get_for_author(*, user, pk) -> Programme:
+    return _get_or_404(programme_list_for_author(user=user), pk)
+
+
+def version_get_for_author(*, user, pk) -> ProgrammeVersion:
+    versions = ProgrammeVersion.objects.select_related("programme")
+    if not user_authors_programmes(user):
+        versions = versions.none()
+    return _get_or_404(versions, pk)
+
+
+def module_get_for_author(*, user, pk) -> Module:
+    modules = Module.objects.select_related("version__programme")
+    if not user_authors_programmes(user):
+        modules = modules.none()
+    return _get_or_404(modules, pk)
+
+
+# --- Cohorts -------------------------------------------------------------------------
+
+
+def cohort_list_manageable_by(*, user) -> QuerySet[Cohort]:
+    """Cohorts a user runs: all of them for staff, their own for trainers."""
+    if user_manages_all_cohorts(user):
+        return Cohort.objects.all()
+    if user.has_perm("training.run_cohorts"):
+        return Cohort.objects.filter(trainers=user)
+    return Cohort.objects.none()
+
+
+def cohort_get_manageable(*, user, pk) -> Cohort:
+    return _get_or_404(cohort_list_manageable_by(user=user).select_related("version__programme"), pk)
+
+
+def cohort_list_visible_to(*, user) -> QuerySet[Cohort]:
+    """Cohorts a user may look at: open ones, their own, and those they run."""
+    if user_manages_all_cohorts(user):
+        return Cohort.objects.all()
+    own = Exists(Enrolment.objects.filter(cohort=OuterRef("pk"), member=user))
+    trains = Exists(Cohort.trainers.through.objects.filter(cohort=OuterRef("pk"), user=user))
+    return Cohort.objects.filter(
+        Q(status=CohortStatus.OPEN, version__status=VersionStatus.PUBLISHED) | own | trains
+    )
+
+
+def cohort_get_visible(*, user, pk) -> Cohort:
+    return _get_or_404(
+        cohort_list_visible_to(user=user).select_related("version__programme", "region", "constituency"),
+        pk,
+    )
+
+
+def user_may_manage_cohort(*, user, cohort: Cohort) -> bool:
+    return user_manages_all_cohorts(user) or cohort.trainers.filter(pk=user.pk).exists()
+
+
+def user_attends_cohort(*, user, cohort: Cohort) -> bool:
+    return Enrolment.objects.filter(cohort=cohort, member=user, status__in=ATTENDING_STATUSES).exists()
+
+
+# --- Sessions ------------------------------------------------------------------------
+
+
+def session_get_manageable(*, user, pk) -> Session:
+    sessions = Session.objects.select_related("cohort__version__programme").filter(
+        cohort__in=cohort_list_manageable_by(user=user)
+    )
+    return _get_or_404(sessions, pk)
+
+
+def session_list_for_member(*, user) -> QuerySet[Session]:
+    """Sessions of the cohorts a member is enrolled in (or has completed)."""
+    return Session.objects.filter(
+        cohort__enrolments__member=user, cohort__enrolments__status__in=ATTENDING_STATUSES
+    )
+
+
+def session_get_for_member_or_manager(*, user, pk) -> Session:
+    sessions = Session.objects.select_related("cohort").filter(
+        Q(pk__in=session_list_for_member(user=user).values("pk"))
+        | Q(cohort__in=cohort_list_manageable_by(user=user))
+    )
+    return _get_or_404(sessions, pk)
+
+
+# --- Enrolments ----------------------------------------------------------------------
+
+
+def enrolment_get_own(*, user, pk) -> Enrolment:
+    return _get_or_404(Enrolment.objects.select_related("cohort__version__programme").filter(member=user), pk)
+
+
+def enrolment_get_manageable(*, user, pk) -> Enrolment:
+    return _get_or_404(
+        Enrolment.objects.select_related("cohort", "member").filter(
+            cohort__in=cohort_list_manageable_by(user=user)
+        ),
+        pk,
+    )
+
+
+def enrolment_holds_place(enrolment: Enrolment) -> bool:
+    return enrolment.status in PLACE_HOLDING_STATUSES

@@ -1,0 +1,176 @@
+"""What the training app loads from seeds/: the Future Leaders programme, and demo cohorts."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from members.models import Constituency, Region
+from training.models import (
+    Attendance,
+    AttendanceSource,
+    AttendanceStatus,
+    Cohort,
+    CohortStatus,
+    Programme,
+    SessionMode,
+)
+from training.services.cohorts import cohort_create, session_create
+from training.services.enrolment import enrolment_apply
+from training.services.programmes import (
+    assignment_create,
+    material_link_add,
+    module_create,
+    programme_create,
+    version_publish,
+    version_update,
+)
+
+PROGRAMME_FILE = Path("programme") / "future_leaders.json"
+LONDON_EVENING = dt.time(18, 30)
+
+
+def programme_load(*, path: Path) -> tuple[Programme, bool]:
+    """Create and publish the programme described in `path`, unless its slug exists."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    existing = Programme.objects.filter(slug=data["programme"]["slug"]).first()
+    if existing:
+        return existing, False
+    programme = programme_create(**data["programme"])
+    version = programme.versions.get()
+    version_update(
+        version=version,
+        summary=data["version"]["summary"],
+        min_attendance_percent=data["version"]["min_attendance_percent"],
+    )
+    for item in data["modules"]:
+        module = module_create(
+            version=version,
+            title=item["title"],
+            summary=item["summary"],
+            learning_outcomes="\n".join(item["learning_outcomes"]),
+            materials=item["materials"],
+        )
+        for link in item.get("links", []):
+            material_link_add(module=module, title=link["title"], url=link["url"])
+        for assignment in item.get("assignments", []):
+            assignment_create(module=module, **assignment)
+    version_publish(version=version)
+    return programme, True
+
+
+def _evening(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, LONDON_EVENING))
+
+
+def _weekly_sessions(cohort: Cohort, *, mode: str, venue: str = "", address: str = "", link: str = ""):
+    for index, module in enumerate(cohort.version.modules.order_by("position")):
+        starts_at = _evening(cohort.starts_on + dt.timedelta(weeks=index))
+        session_create(
+            cohort=cohort,
+            title=f"Session {index + 1}: {module.title}",
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=2),
+            mode=mode,
+            venue=venue,
+            address=address,
+            online_link=link,
+            modules=[module],
+        )
+
+
+def demo_cohorts_load(*, programme: Programme) -> int:
+    """A running cohort with a register half taken, and two cohorts open for applications."""
+    if Cohort.objects.exists():
+        return 0
+    User = get_user_model()
+    trainer = User.objects.get(email="trainer@demo.futureleaders.example")
+    trainee = User.objects.get(email="trainee@demo.futureleaders.example")
+    version = programme.versions.get(status="published")
+    today = timezone.localdate()
+    north_east = Region.objects.get(ons_code="E12000001")
+    wales = Region.objects.get(ons_code="W92000004")
+
+    running = cohort_create(
+        version=version,
+        name="Tyneside, autumn",
+        region=north_east,
+        constituency=Constituency.objects.get(ons_code="E14001377"),
+        trainers=[trainer],
+        capacity=16,
+        enrolment_opens_on=today - dt.timedelta(days=60),
+        enrolment_closes_on=today,
+        starts_on=today - dt.timedelta(days=21),
+        ends_on=today + dt.timedelta(days=60),
+        reviews_applications=False,
+        status=CohortStatus.OPEN,
+    )
+    _weekly_sessions(
+        running,
+        mode=SessionMode.IN_PERSON,
+        venue="Elswick Community Centre",
+        address="Beech Grove Road, Newcastle upon Tyne NE4 6SQ",
+    )
+    enrolment = enrolment_apply(cohort=running, member=trainee, motivation="Our estate needs a voice.")
+    # Its applications have been taken; it is running now.
+    Cohort.objects.filter(pk=running.pk).update(status=CohortStatus.RUNNING)
+    now = timezone.now()
+    past = running.sessions.filter(ends_at__lt=now).order_by("starts_at")
+    Attendance.objects.bulk_create(
+        Attendance(
+            session=session,
+            enrolment=enrolment,
+            status=AttendanceStatus.EXCUSED if index == 1 else AttendanceStatus.PRESENT,
+            source=AttendanceSource.REGISTER,
+            recorded_by=trainer,
+            recorded_at=session.ends_at,
+        )
+        for index, session in enumerate(past)
+    )
+
+    cardiff = cohort_create(
+        version=version,
+        name="Cardiff, new year",
+        region=wales,
+        constituency=Constituency.objects.get(ons_code="W07000090"),
+        trainers=[trainer],
+        capacity=12,
+        enrolment_opens_on=today - dt.timedelta(days=3),
+        enrolment_closes_on=today + dt.timedelta(days=35),
+        starts_on=today + dt.timedelta(days=42),
+        ends_on=today + dt.timedelta(days=42 + 70),
+        reviews_applications=True,
+        status=CohortStatus.OPEN,
+    )
+    _weekly_sessions(
+        cardiff,
+        mode=SessionMode.IN_PERSON,
+        venue="Cathays Community Centre",
+        address="36-38 Cathays Terrace, Cardiff CF24 4HX",
+    )
+    online = cohort_create(
+        version=version,
+        name="Online, evenings",
+        region=north_east,
+        constituency=None,
+        trainers=[trainer],
+        capacity=20,
+        enrolment_opens_on=today - dt.timedelta(days=3),
+        enrolment_closes_on=today + dt.timedelta(days=20),
+        starts_on=today + dt.timedelta(days=28),
+        ends_on=today + dt.timedelta(days=28 + 70),
+        reviews_applications=False,
+        status=CohortStatus.OPEN,
+    )
+    _weekly_sessions(online, mode=SessionMode.ONLINE, link="https://meet.example.org/future-leaders-online")
+    return 3
+
+
+def seed(*, seeds_dir: Path, demo: bool) -> list[str]:
+    programme, created = programme_load(path=seeds_dir / PROGRAMME_FILE)
+    report = [f"Programme {programme.title!r}: {'created' if created else 'already there'}."]
+    if demo:
+        report.append(f"Demo cohorts created: {demo_cohorts_load(programme=programme)}.")
+    return report

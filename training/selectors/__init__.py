@@ -1,0 +1,1 @@
+"""Reads for the training app, one module per audience."""

@@ -1,0 +1,414 @@
+"""Reads for the trainee's pages: their training, the cohort finder, modules and calendars.
+
+Which cohorts, sessions and enrolments a user may reach is decided in training.permissions.
+The access functions here (modules, materials, calendar feeds) are built on it and, like
+it, raise Http404 for what the user may not see. Each page costs a fixed number of
+queries, whatever the number of cohorts, sessions, modules or attendance records.
+"""
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from training import permissions
+from training.models import (
+    ACTIVE_ENROLMENT_STATUSES,
+    PLACE_HOLDING_STATUSES,
+    Apology,
+    Assignment,
+    Attendance,
+    AttendanceStatus,
+    CalendarFeed,
+    Cohort,
+    CohortStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Material,
+    MaterialKind,
+    Module,
+    Session,
+    SessionMode,
+    SessionStatus,
+    VersionStatus,
+)
+from training.services.enrolment import cohort_accepts_applications
+
+# How long a declined application stays on the member's page, with the trainer's reason.
+DECLINED_SHOWN_FOR = dt.timedelta(days=60)
+
+
+def _count(queryset: QuerySet, *, by: str) -> Coalesce:
+    """COUNT of `queryset` rows, correlated through the column `by` (filtered on OuterRef).
+
+    A subquery rather than Count() over joins: two joined counts would multiply each other.
+    """
+    counted = queryset.order_by().values(by).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _places_taken() -> Coalesce:
+    return _count(
+        Enrolment.objects.filter(cohort=OuterRef("pk"), status__in=PLACE_HOLDING_STATUSES), by="cohort"
+    )
+
+
+def _waitlist_position() -> Coalesce:
+    """1 + the number waitlisted ahead, in the order the service offers places."""
+    ahead = Enrolment.objects.filter(cohort=OuterRef("cohort"), status=EnrolmentStatus.WAITLISTED).filter(
+        Q(waitlisted_at__lt=OuterRef("waitlisted_at"))
+        | Q(waitlisted_at=OuterRef("waitlisted_at"), pk__lt=OuterRef("pk"))
+    )
+    return _count(ahead, by="cohort") + 1
+
+
+# --- The cohort finder ---------------------------------------------------------------
+
+
+def cohort_list_for_finder(
+    *,
+    user,
+    region_id: int | None = None,
+    constituency=None,
+    starts_from: dt.date | None = None,
+    mode: str = "",
+) -> QuerySet[Cohort]:
+    """Cohorts a member can apply to now or soon, soonest first, in one query.
+
+    Open, with a published version and applications not yet closed. `constituency` also
+    matches the cohorts that serve its whole region (no constituency of their own).
+    `mode` keeps the cohorts with at least one scheduled session of that mode.
+    Annotated with `places_taken`, `places_left`, `has_online`, `has_in_person`, and
+    `my_status` (the member's active enrolment in the cohort, or None).
+    """
+    cohorts = permissions.cohort_list_visible_to(user=user).filter(
+        status=CohortStatus.OPEN,
+        version__status=VersionStatus.PUBLISHED,
+        enrolment_closes_on__gte=timezone.localdate(),
+    )
+    if region_id:
+        cohorts = cohorts.filter(region_id=region_id)
+    if constituency is not None:
+        cohorts = cohorts.filter(
+            Q(constituency=constituency) | Q(constituency__isnull=True, region_id=constituency.region_id)
+        )
+    if starts_from:
+        cohorts = cohorts.filter(starts_on__gte=starts_from)
+    scheduled = Session.objects.filter(cohort=OuterRef("pk"), status=SessionStatus.SCHEDULED)
+    if mode:
+        cohorts = cohorts.filter(Exists(scheduled.filter(mode=mode)))
+    mine = Enrolment.objects.filter(
+        cohort=OuterRef("pk"), member=user, status__in=ACTIVE_ENROLMENT_STATUSES
+    ).values("status")[:1]
+    return (
+        cohorts.select_related("version__programme", "region", "constituency")
+        .annotate(
+            places_taken=_places_taken(),
+            places_left=F("capacity") - F("places_taken"),
+            has_online=Exists(scheduled.filter(mode=SessionMode.ONLINE)),
+            has_in_person=Exists(scheduled.filter(mode=SessionMode.IN_PERSON)),
+            my_status=Subquery(mine),
+        )
+        .order_by("starts_on", "name", "pk")
+    )
+
+
+# --- One cohort ----------------------------------------------------------------------
+
+
+@dataclass
+class CohortPage:
+    """What the cohort page shows a member, gathered in a fixed number of queries."""
+
+    cohort: Cohort
+    trainers: list
+    sessions: list[Session]
+    modules: list[Module]
+    places_left: int
+    accepts_applications: bool
+    # The member's latest enrolment in this cohort (any status), if any.
+    enrolment: Enrolment | None
+    # The member's active enrolment in another cohort of the same programme, if any.
+    other_active: Enrolment | None
+    # Enrolled (or completed) members read the modules and send apologies.
+    attends: bool
+    # They, the cohort's trainers and staff see the online links.
+    shows_online_link: bool
+
+    @property
+    def may_apply(self) -> bool:
+        has_active = self.enrolment is not None and self.enrolment.is_active
+        return self.accepts_applications and not has_active and self.other_active is None
+
+
+def cohort_page_get(*, user, cohort: Cohort) -> CohortPage:
+    """`cohort` comes from permissions.cohort_get_visible."""
+    enrolments = list(
+        Enrolment.objects.filter(member=user, programme_id=cohort.version.programme_id)
+        .filter(Q(cohort=cohort) | Q(status__in=ACTIVE_ENROLMENT_STATUSES))
+        .select_related("cohort")
+        .annotate(waitlist_position=_waitlist_position())
+        .order_by("-applied_at", "-pk")
+    )
+    own = next((e for e in enrolments if e.cohort_id == cohort.pk), None)
+    other = next((e for e in enrolments if e.cohort_id != cohort.pk and e.is_active), None)
+    attends = own is not None and own.status in permissions.ATTENDING_STATUSES
+    places_taken = cohort.enrolments.filter(status__in=PLACE_HOLDING_STATUSES).count()
+    return CohortPage(
+        cohort=cohort,
+        trainers=list(cohort.trainers.order_by("first_name", "last_name", "pk")),
+        sessions=list(
+            cohort.sessions.annotate(
+                has_apology=Exists(Apology.objects.filter(session=OuterRef("pk"), enrolment__member=user))
+            ).order_by("starts_at", "pk")
+        ),
+        modules=list(Module.objects.filter(version_id=cohort.version_id).order_by("position")),
+        places_left=max(cohort.capacity - places_taken, 0),
+        accepts_applications=cohort_accepts_applications(cohort),
+        enrolment=own,
+        other_active=other,
+        attends=attends,
+        shows_online_link=attends or permissions.user_may_manage_cohort(user=user, cohort=cohort),
+    )
+
+
+# --- My training ---------------------------------------------------------------------
+
+
+@dataclass
+class CohortProgress:
+    """One cohort the member is enrolled in: what is next, and how far along they are."""
+
+    enrolment: Enrolment
+    next_session: Session | None
+    modules: list[Module]
+    # Sessions that have started (and were not cancelled): the register may be taken.
+    past_sessions: int
+    present: int
+    absent: int
+    excused: int
+    # Sessions not cancelled, past and future: the completion rule counts against these.
+    total_sessions: int
+    present_total: int
+
+    @property
+    def cohort(self) -> Cohort:
+        return self.enrolment.cohort
+
+    @property
+    def not_recorded(self) -> int:
+        return max(self.past_sessions - self.present - self.absent - self.excused, 0)
+
+    @property
+    def required_percent(self) -> int:
+        return self.cohort.version.min_attendance_percent
+
+    @property
+    def attended_percent(self) -> int:
+        if not self.total_sessions:
+            return 0
+        return min(math.floor(self.present_total * 100 / self.total_sessions), 100)
+
+    @property
+    def sessions_needed(self) -> int:
+        return math.ceil(self.total_sessions * self.required_percent / 100)
+
+    @property
+    def attendance_met(self) -> bool:
+        return self.total_sessions > 0 and self.present_total >= self.sessions_needed
+
+
+@dataclass
+class MyTraining:
+    offers: list[Enrolment] = field(default_factory=list)
+    pending: list[Enrolment] = field(default_factory=list)
+    enrolled: list[CohortProgress] = field(default_factory=list)
+    completed: list[Enrolment] = field(default_factory=list)
+    declined: list[Enrolment] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.offers or self.pending or self.enrolled or self.completed or self.declined)
+
+
+def my_training_get(*, user, now: dt.datetime | None = None) -> MyTraining:
+    """Everything on the member's home page: one query, or four when they are enrolled."""
+    now = now or timezone.now()
+    shown = Q(status__in=[*ACTIVE_ENROLMENT_STATUSES, EnrolmentStatus.COMPLETED]) | Q(
+        status=EnrolmentStatus.DECLINED, status_changed_at__gte=now - DECLINED_SHOWN_FOR
+    )
+    enrolments = list(
+        Enrolment.objects.filter(member=user)
+        .filter(shown)
+        .select_related("cohort__version__programme", "cohort__region")
+        .annotate(waitlist_position=_waitlist_position())
+        .order_by("cohort__starts_on", "pk")
+    )
+    page = MyTraining()
+    enrolled = []
+    for enrolment in enrolments:
+        if enrolment.status == EnrolmentStatus.OFFERED:
+            page.offers.append(enrolment)
+        elif enrolment.status in (EnrolmentStatus.APPLIED, EnrolmentStatus.WAITLISTED):
+            page.pending.append(enrolment)
+        elif enrolment.status == EnrolmentStatus.ENROLLED:
+            enrolled.append(enrolment)
+        elif enrolment.status == EnrolmentStatus.COMPLETED:
+            page.completed.append(enrolment)
+        else:
+            page.declined.append(enrolment)
+    if enrolled:
+        page.enrolled = _progress_list(enrolled, user=user, now=now)
+    return page
+
+
+def _progress_list(enrolments: list[Enrolment], *, user, now: dt.datetime) -> list[CohortProgress]:
+    """Sessions, attendance and modules of the enrolled cohorts: three queries in all."""
+    cohort_ids = [e.cohort_id for e in enrolments]
+    sessions_by_cohort: dict[int, list[Session]] = {pk: [] for pk in cohort_ids}
+    sessions = Session.objects.filter(cohort_id__in=cohort_ids).annotate(
+        has_apology=Exists(Apology.objects.filter(session=OuterRef("pk"), enrolment__member=user))
+    )
+    for session in sessions.order_by("starts_at", "pk"):
+        sessions_by_cohort[session.cohort_id].append(session)
+    statuses: dict[tuple[int, int], str] = {
+        (enrolment_id, session_id): status
+        for enrolment_id, session_id, status in Attendance.objects.filter(
+            enrolment_id__in=[e.pk for e in enrolments]
+        ).values_list("enrolment_id", "session_id", "status")
+    }
+    modules_by_version: dict[int, list[Module]] = {}
+    for module in Module.objects.filter(version_id__in={e.cohort.version_id for e in enrolments}).only(
+        "pk", "title", "position", "version_id"
+    ):
+        modules_by_version.setdefault(module.version_id, []).append(module)
+
+    progress = []
+    for enrolment in enrolments:
+        held = [s for s in sessions_by_cohort[enrolment.cohort_id] if not s.is_cancelled]
+        started = [s for s in held if s.starts_at <= now]
+        counts = {status: 0 for status in AttendanceStatus.values}
+        for session in started:
+            status = statuses.get((enrolment.pk, session.pk))
+            if status:
+                counts[status] += 1
+        present_total = sum(1 for s in held if statuses.get((enrolment.pk, s.pk)) == AttendanceStatus.PRESENT)
+        progress.append(
+            CohortProgress(
+                enrolment=enrolment,
+                next_session=next((s for s in held if s.ends_at > now), None),
+                modules=modules_by_version.get(enrolment.cohort.version_id, []),
+                past_sessions=len(started),
+                present=counts[AttendanceStatus.PRESENT],
+                absent=counts[AttendanceStatus.ABSENT],
+                excused=counts[AttendanceStatus.EXCUSED],
+                total_sessions=len(held),
+                present_total=present_total,
+            )
+        )
+    return progress
+
+
+# --- Modules and materials -----------------------------------------------------------
+
+
+def module_list_accessible_to(*, user) -> QuerySet[Module]:
+    """Modules a user may read: staff all; trainers those of the cohorts they run;
+    members those of the cohorts they are enrolled in or have completed."""
+    if permissions.user_manages_all_cohorts(user) or permissions.user_authors_programmes(user):
+        return Module.objects.all()
+    attending = Enrolment.objects.filter(member=user, status__in=permissions.ATTENDING_STATUSES)
+    runs = permissions.cohort_list_manageable_by(user=user)
+    return Module.objects.filter(
+        Q(version_id__in=attending.values("cohort__version_id")) | Q(version_id__in=runs.values("version_id"))
+    )
+
+
+def module_get_for_user(*, user, pk) -> Module:
+    module = module_list_accessible_to(user=user).select_related("version__programme").filter(pk=pk).first()
+    if module is None:
+        raise Http404("Not found.")
+    return module
+
+
+def material_file_get_for_user(*, user, pk) -> Material:
+    """A file (never a link) attached to a module the user may read; 404 otherwise."""
+    material = (
+        Material.objects.filter(kind=MaterialKind.FILE, module__in=module_list_accessible_to(user=user))
+        .filter(pk=pk)
+        .first()
+    )
+    if material is None:
+        raise Http404("Not found.")
+    return material
+
+
+@dataclass
+class AssignmentDue:
+    assignment: Assignment
+    # None when the reader follows no cohort of this version (a trainer or staff member).
+    due_on: dt.date | None
+
+
+@dataclass
+class ModulePage:
+    module: Module
+    materials: list[Material]
+    assignments: list[AssignmentDue]
+    # The reader's own cohort of this version, which sets the due dates, if any.
+    cohort: Cohort | None
+
+
+def module_page_get(*, user, module: Module) -> ModulePage:
+    """`module` comes from module_get_for_user."""
+    enrolment = (
+        Enrolment.objects.filter(
+            member=user, status__in=permissions.ATTENDING_STATUSES, cohort__version_id=module.version_id
+        )
+        .select_related("cohort")
+        .order_by("-cohort__starts_on", "-pk")
+        .first()
+    )
+    cohort = enrolment.cohort if enrolment else None
+    assignments = [
+        AssignmentDue(
+            assignment=assignment,
+            due_on=cohort.starts_on + dt.timedelta(days=assignment.due_offset_days) if cohort else None,
+        )
+        for assignment in Assignment.objects.filter(module=module).order_by("pk")
+    ]
+    return ModulePage(
+        module=module,
+        materials=list(Material.objects.filter(module=module).order_by("pk")),
+        assignments=assignments,
+        cohort=cohort,
+    )
+
+
+# --- Calendars -----------------------------------------------------------------------
+
+
+def calendar_feed_get(*, member) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(member=member).first()
+
+
+def calendar_feed_get_by_token(*, token: str) -> CalendarFeed:
+    """The feed with this token, of an active member; 404 for any other token."""
+    feed = CalendarFeed.objects.select_related("member").filter(token=token, member__is_active=True).first()
+    if feed is None:
+        raise Http404("Not found.")
+    return feed
+
+
+def calendar_feed_session_list(*, feed: CalendarFeed) -> list[Session]:
+    """Every session of the member's cohorts, cancelled ones included so calendars drop them."""
+    return list(
+        permissions.session_list_for_member(user=feed.member)
+        .select_related("cohort")
+        .distinct()
+        .order_by("starts_at", "pk")
+    )

@@ -1,0 +1,142 @@
+"""Registers, self check-in and apologies."""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from training.models import (
+    Apology,
+    Attendance,
+    AttendanceSource,
+    AttendanceStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+)
+from training.signals import attendance_changed
+
+# Trainees may check themselves in from shortly before a session until it ends.
+CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
+
+
+def _enrolled(session: Session):
+    return Enrolment.objects.filter(cohort_id=session.cohort_id, status=EnrolmentStatus.ENROLLED)
+
+
+def _upsert(*, session: Session, enrolment_id: int, status: str, source: str, actor, now) -> None:
+    Attendance.objects.update_or_create(
+        session=session,
+        enrolment_id=enrolment_id,
+        defaults={"status": status, "source": source, "recorded_by": actor, "recorded_at": now},
+    )
+
+
+@transaction.atomic
+def register_save(*, session: Session, marks: dict[int, str], actor) -> int:
+    """Record present/absent/excused for enrolled trainees of the session, in one go."""
+    if session.is_cancelled:
+        raise ValidationError(_("This session was cancelled; there is no register to take."))
+    allowed = set(_enrolled(session).values_list("pk", flat=True))
+    unknown = set(marks) - allowed
+    if unknown:
+        raise ValidationError(_("Some of those people are not enrolled in this cohort."))
+    if any(status not in AttendanceStatus.values for status in marks.values()):
+        raise ValidationError(_("Choose present, absent or excused for each person."))
+    now = timezone.now()
+    existing = {
+        row.enrolment_id: row for row in Attendance.objects.filter(session=session, enrolment_id__in=marks)
+    }
+    to_create, to_update = [], []
+    for enrolment_id, status in marks.items():
+        row = existing.get(enrolment_id)
+        if row is None:
+            to_create.append(
+                Attendance(
+                    session=session,
+                    enrolment_id=enrolment_id,
+                    status=status,
+                    source=AttendanceSource.REGISTER,
+                    recorded_by=actor,
+                    recorded_at=now,
+                )
+            )
+        elif row.status != status:
+            row.status, row.source, row.recorded_by, row.recorded_at = (
+                status,
+                AttendanceSource.REGISTER,
+                actor,
+                now,
+            )
+            to_update.append(row)
+    Attendance.objects.bulk_create(to_create)
+    Attendance.objects.bulk_update(to_update, ["status", "source", "recorded_by", "recorded_at"])
+    changed = [row.enrolment_id for row in to_create + to_update]
+    if changed:
+        transaction.on_commit(
+            lambda: attendance_changed.send(sender=Session, session_id=session.pk, enrolment_ids=changed)
+        )
+    return len(changed)
+
+
+@transaction.atomic
+def checkin(*, member, code: str, now=None) -> Attendance:
+    """A trainee marks themselves present with the session's code, during the session."""
+    now = now or timezone.now()
+    normalised = code.strip().upper().replace(" ", "")
+    session = Session.objects.filter(checkin_code=normalised).select_related("cohort").first()
+    if session is None:
+        raise ValidationError({"code": _("That code does not match any session. Check it and try again.")})
+    enrolment = _enrolled(session).filter(member=member).first()
+    if enrolment is None:
+        raise ValidationError({"code": _("You are not enrolled in the cohort this session belongs to.")})
+    if session.is_cancelled:
+        raise ValidationError({"code": _("This session was cancelled.")})
+    if now < session.starts_at - CHECKIN_OPENS_BEFORE:
+        raise ValidationError(
+            {"code": _("Check-in opens 30 minutes before the session starts. Try again then.")}
+        )
+    if now > session.ends_at:
+        raise ValidationError({"code": _("This session has ended, so check-in is closed. Ask your trainer.")})
+    _upsert(
+        session=session,
+        enrolment_id=enrolment.pk,
+        status=AttendanceStatus.PRESENT,
+        source=AttendanceSource.CHECK_IN,
+        actor=member,
+        now=now,
+    )
+    transaction.on_commit(
+        lambda: attendance_changed.send(sender=Session, session_id=session.pk, enrolment_ids=[enrolment.pk])
+    )
+    return Attendance.objects.get(session=session, enrolment=enrolment)
+
+
+@transaction.atomic
+def apology_send(*, session: Session, member, note: str = "") -> Apology:
+    """Tell the trainer in advance that you cannot come. Sending again updates the note."""
+    enrolment = _enrolled(session).filter(member=member).first()
+    if enrolment is None:
+        raise ValidationError(_("You are not enrolled in the cohort this session belongs to."))
+    if session.is_cancelled:
+        raise ValidationError(_("This session was cancelled; no apology is needed."))
+    now = timezone.now()
+    if now >= session.starts_at:
+        raise ValidationError(_("The session has started; tell your trainer directly."))
+    apology, _created = Apology.objects.update_or_create(
+        session=session, enrolment=enrolment, defaults={"note": note.strip(), "created_at": now}
+    )
+    # Excused unless the trainer has already recorded something for this session.
+    Attendance.objects.get_or_create(
+        session=session,
+        enrolment=enrolment,
+        defaults={
+            "status": AttendanceStatus.EXCUSED,
+            "source": AttendanceSource.APOLOGY,
+            "recorded_by": member,
+            "recorded_at": now,
+        },
+    )
+    return apology

@@ -1,0 +1,230 @@
+"""Opening cohorts and scheduling their sessions."""
+
+import secrets
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import Constituency, Region
+from training.models import (
+    Cohort,
+    CohortStatus,
+    Module,
+    ProgrammeVersion,
+    Session,
+    SessionMode,
+    SessionStatus,
+    VersionStatus,
+)
+from training.services.enrolment import cohort_capacity_check, cohort_places_rebalance
+
+# No 0/O or 1/I/L: codes are read aloud and typed on phones.
+CHECKIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CHECKIN_CODE_LENGTH = 6
+
+
+def checkin_code_new() -> str:
+    while True:
+        code = "".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(CHECKIN_CODE_LENGTH))
+        if not Session.objects.filter(checkin_code=code).exists():
+            return code
+
+
+def _trainers_check(trainers) -> None:
+    not_trainers = [user for user in trainers if not user.has_perm("training.run_cohorts")]
+    if not_trainers:
+        raise ValidationError(
+            {
+                "trainers": _("%(names)s cannot run cohorts: give them the trainer role first.")
+                % {"names": ", ".join(str(user) for user in not_trainers)}
+            }
+        )
+
+
+def _cohort_dates_check(*, opens: date, closes: date, starts: date, ends: date) -> None:
+    errors = {}
+    if closes < opens:
+        errors["enrolment_closes_on"] = _("Applications must close after they open.")
+    if ends < starts:
+        errors["ends_on"] = _("The cohort must end on or after the day it starts.")
+    if closes > ends:
+        errors.setdefault("enrolment_closes_on", _("Applications must close before the cohort ends."))
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def cohort_create(
+    *,
+    version: ProgrammeVersion,
+    name: str,
+    region: Region,
+    constituency: Constituency | None,
+    trainers,
+    capacity: int,
+    enrolment_opens_on: date,
+    enrolment_closes_on: date,
+    starts_on: date,
+    ends_on: date,
+    reviews_applications: bool,
+    status: str = CohortStatus.DRAFT,
+) -> Cohort:
+    if version.status != VersionStatus.PUBLISHED:
+        raise ValidationError({"version": _("A cohort can only run a published version.")})
+    _cohort_dates_check(opens=enrolment_opens_on, closes=enrolment_closes_on, starts=starts_on, ends=ends_on)
+    _trainers_check(trainers)
+    cohort = Cohort(
+        version=version,
+        name=name,
+        region=region,
+        constituency=constituency,
+        capacity=capacity,
+        enrolment_opens_on=enrolment_opens_on,
+        enrolment_closes_on=enrolment_closes_on,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        reviews_applications=reviews_applications,
+        status=status,
+    )
+    if constituency and constituency.region_id != region.pk:
+        raise ValidationError({"constituency": _("That constituency is not in the region.")})
+    cohort.full_clean()
+    cohort.save()
+    cohort.trainers.set(trainers)
+    return cohort
+
+
+@transaction.atomic
+def cohort_update(*, cohort: Cohort, actor, trainers=None, **fields) -> Cohort:
+    """Change a cohort's details. The programme version it runs never changes."""
+    locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    fields.pop("version", None)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    _cohort_dates_check(
+        opens=locked.enrolment_opens_on,
+        closes=locked.enrolment_closes_on,
+        starts=locked.starts_on,
+        ends=locked.ends_on,
+    )
+    if locked.constituency and locked.constituency.region_id != locked.region_id:
+        raise ValidationError({"constituency": _("That constituency is not in the region.")})
+    cohort_capacity_check(cohort=locked, capacity=locked.capacity)
+    locked.full_clean()
+    locked.save(update_fields=list(fields))
+    if trainers is not None:
+        _trainers_check(trainers)
+        locked.trainers.set(trainers)
+    cohort_places_rebalance(cohort=locked, actor=actor)
+    return locked
+
+
+def _session_check(
+    *,
+    cohort: Cohort,
+    starts_at: datetime,
+    ends_at: datetime,
+    mode: str,
+    venue: str,
+    online_link: str,
+    modules,
+) -> None:
+    errors = {}
+    if ends_at <= starts_at:
+        errors["ends_at"] = _("A session must end after it starts.")
+    first_day = timezone.localtime(starts_at).date()
+    last_day = timezone.localtime(ends_at).date()
+    if first_day < cohort.starts_on or last_day > cohort.ends_on:
+        errors["starts_at"] = _("Sessions must fall within the cohort's dates, %(start)s to %(end)s.") % {
+            "start": cohort.starts_on.strftime("%-d %B %Y"),
+            "end": cohort.ends_on.strftime("%-d %B %Y"),
+        }
+    if mode == SessionMode.ONLINE and not online_link:
+        errors["online_link"] = _("An online session needs its link.")
+    if mode == SessionMode.IN_PERSON and not venue:
+        errors["venue"] = _("An in-person session needs a venue.")
+    if mode == SessionMode.IN_PERSON and online_link:
+        errors["online_link"] = _("Only online sessions have a link.")
+    if any(module.version_id != cohort.version_id for module in modules):
+        errors["modules"] = _("Choose modules of the programme version this cohort follows.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def session_create(
+    *,
+    cohort: Cohort,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    mode: str,
+    venue: str = "",
+    address: str = "",
+    online_link: str = "",
+    modules: list[Module] | None = None,
+) -> Session:
+    modules = list(modules or [])
+    _session_check(
+        cohort=cohort,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        mode=mode,
+        venue=venue,
+        online_link=online_link,
+        modules=modules,
+    )
+    session = Session(
+        cohort=cohort,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        mode=mode,
+        venue=venue,
+        address=address,
+        online_link=online_link,
+        checkin_code=checkin_code_new(),
+    )
+    session.full_clean()
+    session.save()
+    session.modules.set(modules)
+    return session
+
+
+@transaction.atomic
+def session_update(*, session: Session, modules: list[Module] | None = None, **fields) -> Session:
+    """Reschedule or change a session. Calendars see a new sequence number and update."""
+    session = Session.objects.select_for_update().select_related("cohort").get(pk=session.pk)
+    if session.is_cancelled:
+        raise ValidationError(_("A cancelled session cannot be changed."))
+    for name, value in fields.items():
+        setattr(session, name, value)
+    modules = list(session.modules.all()) if modules is None else list(modules)
+    _session_check(
+        cohort=session.cohort,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        mode=session.mode,
+        venue=session.venue,
+        online_link=session.online_link,
+        modules=modules,
+    )
+    session.sequence += 1
+    session.full_clean()
+    session.save()
+    session.modules.set(modules)
+    return session
+
+
+@transaction.atomic
+def session_cancel(*, session: Session) -> Session:
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if session.is_cancelled:
+        return session  # cancelling twice changes nothing
+    session.status = SessionStatus.CANCELLED
+    session.sequence += 1
+    session.save(update_fields=["status", "sequence", "updated_at"])
+    return session

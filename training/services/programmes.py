@@ -1,0 +1,267 @@
+"""Authoring programmes: drafts are edited, published versions never change."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from training.models import (
+    Assignment,
+    Material,
+    MaterialKind,
+    Module,
+    Programme,
+    ProgrammeVersion,
+    VersionStatus,
+)
+from training.uploads import material_file_check
+
+
+def _editable_check(version: ProgrammeVersion) -> None:
+    if not version.is_editable:
+        raise ValidationError(
+            _("Version %(number)s is published and cannot change. Start a new draft to edit it.")
+            % {"number": version.number},
+            code="published",
+        )
+
+
+@transaction.atomic
+def programme_create(*, slug: str, title: str, description: str = "") -> Programme:
+    """A new programme with an empty draft version 1."""
+    programme = Programme(slug=slug, title=title, description=description)
+    programme.full_clean()
+    programme.save()
+    ProgrammeVersion.objects.create(programme=programme, number=1)
+    return programme
+
+
+@transaction.atomic
+def programme_update(*, programme: Programme, title: str, description: str) -> Programme:
+    programme.title = title
+    programme.description = description
+    programme.full_clean()
+    programme.save(update_fields=["title", "description"])
+    return programme
+
+
+@transaction.atomic
+def programme_slug_update(*, programme: Programme, slug: str) -> Programme:
+    """Change a programme's short name. Links use its id, so nothing that points at it breaks."""
+    programme.slug = slug
+    programme.full_clean()
+    programme.save(update_fields=["slug"])
+    return programme
+
+
+@transaction.atomic
+def version_draft_create(*, programme: Programme) -> ProgrammeVersion:
+    """Start the next draft as a copy of the latest version. One draft at a time."""
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    if programme.versions.filter(status=VersionStatus.DRAFT).exists():
+        raise ValidationError(_("This programme already has a draft. Edit or publish it first."))
+    source = programme.versions.order_by("-number").first()
+    draft = ProgrammeVersion.objects.create(
+        programme=programme,
+        number=(source.number + 1) if source else 1,
+        summary=source.summary if source else "",
+        min_attendance_percent=source.min_attendance_percent if source else 75,
+    )
+    if source:
+        for module in source.modules.prefetch_related("attachments", "assignments"):
+            copy = Module.objects.create(
+                version=draft,
+                position=module.position,
+                title=module.title,
+                summary=module.summary,
+                learning_outcomes=module.learning_outcomes,
+                materials=module.materials,
+            )
+            Material.objects.bulk_create(
+                Material(
+                    module=copy,
+                    kind=material.kind,
+                    title=material.title,
+                    url=material.url,
+                    file=material.file.name,  # the file is shared, never rewritten
+                    content_type=material.content_type,
+                    size=material.size,
+                )
+                for material in module.attachments.all()
+            )
+            Assignment.objects.bulk_create(
+                Assignment(
+                    module=copy,
+                    title=assignment.title,
+                    brief=assignment.brief,
+                    due_offset_days=assignment.due_offset_days,
+                    required_for_completion=assignment.required_for_completion,
+                )
+                for assignment in module.assignments.all()
+            )
+    return draft
+
+
+@transaction.atomic
+def version_update(
+    *, version: ProgrammeVersion, summary: str, min_attendance_percent: int
+) -> ProgrammeVersion:
+    _editable_check(version)
+    version.summary = summary
+    version.min_attendance_percent = min_attendance_percent
+    version.full_clean()
+    version.save(update_fields=["summary", "min_attendance_percent"])
+    return version
+
+
+@transaction.atomic
+def version_publish(*, version: ProgrammeVersion) -> ProgrammeVersion:
+    """Publish a draft. New cohorts use it; running cohorts keep the version they started with."""
+    version = ProgrammeVersion.objects.select_for_update().get(pk=version.pk)
+    _editable_check(version)
+    if not version.modules.exists():
+        raise ValidationError(_("Add at least one module before publishing."))
+    version.programme.versions.filter(status=VersionStatus.PUBLISHED).update(status=VersionStatus.RETIRED)
+    version.status = VersionStatus.PUBLISHED
+    version.published_at = timezone.now()
+    version.save(update_fields=["status", "published_at"])
+    return version
+
+
+@transaction.atomic
+def module_create(
+    *,
+    version: ProgrammeVersion,
+    title: str,
+    summary: str = "",
+    learning_outcomes: str = "",
+    materials: str = "",
+) -> Module:
+    _editable_check(version)
+    ProgrammeVersion.objects.select_for_update().get(pk=version.pk)
+    last = version.modules.aggregate(last=Max("position"))["last"] or 0
+    module = Module(
+        version=version,
+        position=last + 1,
+        title=title,
+        summary=summary,
+        learning_outcomes=learning_outcomes,
+        materials=materials,
+    )
+    module.full_clean()
+    module.save()
+    return module
+
+
+@transaction.atomic
+def module_update(*, module: Module, **fields) -> Module:
+    _editable_check(module.version)
+    for name, value in fields.items():
+        setattr(module, name, value)
+    module.full_clean()
+    module.save(update_fields=list(fields))
+    return module
+
+
+def _positions_write(version: ProgrammeVersion, ordered: list[Module]) -> None:
+    # Two passes so that the unique (version, position) constraint holds at every step.
+    offset = len(ordered) + 1000
+    for index, module in enumerate(ordered, start=1):
+        Module.objects.filter(pk=module.pk).update(position=offset + index)
+    for index, module in enumerate(ordered, start=1):
+        Module.objects.filter(pk=module.pk).update(position=index)
+
+
+@transaction.atomic
+def module_move(*, module: Module, direction: str) -> None:
+    """Move a module one place "up" or "down" in its version."""
+    _editable_check(module.version)
+    ProgrammeVersion.objects.select_for_update().get(pk=module.version_id)
+    ordered = list(module.version.modules.order_by("position"))
+    index = next(i for i, item in enumerate(ordered) if item.pk == module.pk)
+    target = index - 1 if direction == "up" else index + 1
+    if direction not in {"up", "down"} or not 0 <= target < len(ordered):
+        return  # already first or last: nothing to do
+    ordered[index], ordered[target] = ordered[target], ordered[index]
+    _positions_write(module.version, ordered)
+
+
+@transaction.atomic
+def module_delete(*, module: Module) -> None:
+    version = module.version
+    _editable_check(version)
+    ProgrammeVersion.objects.select_for_update().get(pk=version.pk)
+    module.delete()
+    _positions_write(version, list(version.modules.order_by("position")))
+
+
+@transaction.atomic
+def material_link_add(*, module: Module, title: str, url: str) -> Material:
+    _editable_check(module.version)
+    material = Material(module=module, kind=MaterialKind.LINK, title=title, url=url)
+    material.full_clean()
+    material.save()
+    return material
+
+
+@transaction.atomic
+def material_file_add(*, module: Module, title: str, upload) -> Material:
+    """Attach an uploaded file after checking its real type (by content) and size."""
+    _editable_check(module.version)
+    content_type = material_file_check(upload)
+    material = Material(
+        module=module,
+        kind=MaterialKind.FILE,
+        title=title,
+        file=upload,
+        content_type=content_type,
+        size=upload.size,
+    )
+    material.full_clean()
+    material.save()
+    return material
+
+
+@transaction.atomic
+def material_delete(*, material: Material) -> None:
+    _editable_check(material.module.version)
+    material.delete()
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    module: Module,
+    title: str,
+    brief: str,
+    due_offset_days: int,
+    required_for_completion: bool,
+) -> Assignment:
+    _editable_check(module.version)
+    assignment = Assignment(
+        module=module,
+        title=title,
+        brief=brief,
+        due_offset_days=due_offset_days,
+        required_for_completion=required_for_completion,
+    )
+    assignment.full_clean()
+    assignment.save()
+    return assignment
+
+
+@transaction.atomic
+def assignment_update(*, assignment: Assignment, **fields) -> Assignment:
+    _editable_check(assignment.module.version)
+    for name, value in fields.items():
+        setattr(assignment, name, value)
+    assignment.full_clean()
+    assignment.save(update_fields=list(fields))
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: Assignment) -> None:
+    _editable_check(assignment.module.version)
+    assignment.delete()

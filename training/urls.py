@@ -1,0 +1,71 @@
+from django.urls import path
+
+from training.views import authoring, manage, trainee
+
+app_name = "training"
+
+urlpatterns = [
+    # Trainees (and anyone enrolled)
+    path("my-training/", trainee.MyTrainingView.as_view(), name="my-training"),
+    path("cohorts/", trainee.CohortFindView.as_view(), name="cohort-list"),
+    path("cohorts/<int:pk>/", trainee.CohortDetailView.as_view(), name="cohort-detail"),
+    path("cohorts/<int:pk>/apply/", trainee.CohortApplyView.as_view(), name="cohort-apply"),
+    path("enrolments/<int:pk>/withdraw/", trainee.EnrolmentWithdrawView.as_view(), name="enrolment-withdraw"),
+    path("enrolments/<int:pk>/offer/", trainee.EnrolmentOfferRespondView.as_view(), name="enrolment-offer"),
+    path("modules/<int:pk>/", trainee.ModuleDetailView.as_view(), name="module-detail"),
+    path("materials/<int:pk>/download/", trainee.MaterialDownloadView.as_view(), name="material-download"),
+    path("sessions/<int:pk>/apology/", trainee.SessionApologyView.as_view(), name="session-apology"),
+    path("sessions/<int:pk>/calendar.ics", trainee.SessionIcsView.as_view(), name="session-ics"),
+    path("check-in/", trainee.CheckinView.as_view(), name="checkin"),
+    path("calendar/", trainee.CalendarFeedView.as_view(), name="calendar"),
+    path("calendar/feed/<str:token>.ics", trainee.CalendarFeedIcsView.as_view(), name="calendar-feed"),
+    # Trainers (their cohorts) and staff (all cohorts)
+    path("manage/cohorts/", manage.CohortManageListView.as_view(), name="manage-cohort-list"),
+    path("manage/cohorts/new/", manage.CohortCreateView.as_view(), name="cohort-create"),
+    path("manage/cohorts/<int:pk>/", manage.CohortManageView.as_view(), name="cohort-manage"),
+    path("manage/cohorts/<int:pk>/edit/", manage.CohortEditView.as_view(), name="cohort-edit"),
+    path("manage/cohorts/<int:pk>/sessions/new/", manage.SessionCreateView.as_view(), name="session-create"),
+    path("manage/sessions/<int:pk>/edit/", manage.SessionEditView.as_view(), name="session-edit"),
+    path("manage/sessions/<int:pk>/cancel/", manage.SessionCancelView.as_view(), name="session-cancel"),
+    path("manage/sessions/<int:pk>/register/", manage.RegisterView.as_view(), name="session-register"),
+    path(
+        "manage/sessions/<int:pk>/check-in-code/",
+        manage.SessionCheckinCodeView.as_view(),
+        name="session-checkin-code",
+    ),
+    path("manage/enrolments/<int:pk>/decide/", manage.EnrolmentDecideView.as_view(), name="enrolment-decide"),
+    # Staff authoring programmes
+    path("manage/programmes/", authoring.ProgrammeListView.as_view(), name="programme-list"),
+    path("manage/programmes/new/", authoring.ProgrammeCreateView.as_view(), name="programme-create"),
+    path("manage/programmes/<int:pk>/", authoring.ProgrammeDetailView.as_view(), name="programme-detail"),
+    path("manage/programmes/<int:pk>/edit/", authoring.ProgrammeEditView.as_view(), name="programme-edit"),
+    path(
+        "manage/programmes/<int:pk>/draft/",
+        authoring.VersionDraftCreateView.as_view(),
+        name="version-draft-create",
+    ),
+    path("manage/versions/<int:pk>/", authoring.VersionDetailView.as_view(), name="version-detail"),
+    path("manage/versions/<int:pk>/edit/", authoring.VersionEditView.as_view(), name="version-edit"),
+    path("manage/versions/<int:pk>/publish/", authoring.VersionPublishView.as_view(), name="version-publish"),
+    path("manage/versions/<int:pk>/modules/new/", authoring.ModuleCreateView.as_view(), name="module-create"),
+    path("manage/modules/<int:pk>/edit/", authoring.ModuleEditView.as_view(), name="module-edit"),
+    path("manage/modules/<int:pk>/move/", authoring.ModuleMoveView.as_view(), name="module-move"),
+    path("manage/modules/<int:pk>/delete/", authoring.ModuleDeleteView.as_view(), name="module-delete"),
+    path(
+        "manage/modules/<int:pk>/materials/new/",
+        authoring.MaterialCreateView.as_view(),
+        name="material-create",
+    ),
+    path("manage/materials/<int:pk>/delete/", authoring.MaterialDeleteView.as_view(), name="material-delete"),
+    path(
+        "manage/modules/<int:pk>/assignments/new/",
+        authoring.AssignmentCreateView.as_view(),
+        name="assignment-create",
+    ),
+    path("manage/assignments/<int:pk>/edit/", authoring.AssignmentEditView.as_view(), name="assignment-edit"),
+    path(
+        "manage/assignments/<int:pk>/delete/",
+        authoring.AssignmentDeleteView.as_view(),
+        name="assignment-delete",
+    ),
+]

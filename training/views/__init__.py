@@ -1,0 +1,1 @@
+"""Views of the training app, one module per audience: trainee, manage, authoring."""

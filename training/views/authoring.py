@@ -1,0 +1,521 @@
+"""National staff author programmes: programmes, versions, modules, materials, assignments.
+
+Every view requires the author permission (anonymous visitors sign in; other roles get a
+403). Programmes, versions and modules are fetched through training.permissions, materials
+and assignments through training.selectors.authoring, so an unknown id is a 404. Every
+change goes through training.services.programmes, which refuses to touch a published
+version: the page comes back with its message, status 400, and nothing changes.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from training import permissions
+from training.forms.authoring import (
+    AssignmentForm,
+    MaterialForm,
+    ModuleForm,
+    ModuleMoveForm,
+    ProgrammeForm,
+    VersionForm,
+)
+from training.models import Module, ProgrammeVersion, VersionStatus
+from training.selectors.authoring import (
+    assignment_get_for_author,
+    material_get_for_author,
+    module_assignment_list,
+    module_material_list,
+    programme_draft_get,
+    programme_list_for_author_page,
+    programme_version_list,
+    version_module_list,
+    version_required_assignment_list,
+)
+from training.services.programmes import (
+    assignment_create,
+    assignment_delete,
+    assignment_update,
+    material_delete,
+    material_file_add,
+    material_link_add,
+    module_create,
+    module_delete,
+    module_move,
+    module_update,
+    programme_create,
+    programme_slug_update,
+    programme_update,
+    version_draft_create,
+    version_publish,
+    version_update,
+)
+from training.views.base import AuthorsProgrammesRequiredMixin, form_errors_add, paginate
+
+MODULE_FIELDS = ["title", "summary", "learning_outcomes", "materials"]
+ASSIGNMENT_FIELDS = ["title", "brief", "due_offset_days", "required_for_completion"]
+
+
+def _render(request, template: str, context: dict, *, status: int = 200):
+    return render(request, f"training/authoring/{template}", context, status=status)
+
+
+def _version_url(version: ProgrammeVersion, *, module: Module | None = None) -> str:
+    url = reverse("training:version-detail", args=[version.pk])
+    return f"{url}#module-{module.pk}" if module else url
+
+
+# --- Programmes ----------------------------------------------------------------------
+
+
+class ProgrammeListView(AuthorsProgrammesRequiredMixin, View):
+    def get(self, request):
+        programmes = programme_list_for_author_page(
+            programmes=permissions.programme_list_for_author(user=request.user)
+        )
+        return _render(request, "programme_list.html", {"page_obj": paginate(request, programmes)})
+
+
+class ProgrammeCreateView(AuthorsProgrammesRequiredMixin, View):
+    """A new programme starts with an empty draft, version 1."""
+
+    template = "programme_form.html"
+
+    def get(self, request):
+        return _render(request, self.template, {"form": ProgrammeForm()})
+
+    def post(self, request):
+        form = ProgrammeForm(request.POST)
+        if form.is_valid():
+            try:
+                programme = programme_create(**form.cleaned_data)
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("“%(title)s” is created, with a draft version 1. Add its modules.")
+                    % {"title": programme.title},
+                )
+                return redirect("training:version-detail", pk=programme_draft_get(programme=programme).pk)
+        return _render(request, self.template, {"form": form}, status=400)
+
+
+class ProgrammeEditView(AuthorsProgrammesRequiredMixin, View):
+    template = "programme_form.html"
+
+    def get(self, request, pk):
+        programme = permissions.programme_get_for_author(user=request.user, pk=pk)
+        form = ProgrammeForm(
+            programme=programme,
+            initial={"title": programme.title, "slug": programme.slug, "description": programme.description},
+        )
+        return _render(request, self.template, {"form": form, "programme": programme})
+
+    def post(self, request, pk):
+        programme = permissions.programme_get_for_author(user=request.user, pk=pk)
+        form = ProgrammeForm(request.POST, programme=programme)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                # Both changes or neither.
+                with transaction.atomic():
+                    if data["slug"] != programme.slug:
+                        programme_slug_update(programme=programme, slug=data["slug"])
+                    programme_update(
+                        programme=programme, title=data["title"], description=data["description"]
+                    )
+            except ValidationError as error:
+                form_errors_add(form, error)
+                # The services changed the object in memory; show what is saved.
+                programme = permissions.programme_get_for_author(user=request.user, pk=pk)
+            else:
+                messages.success(request, _("The programme’s details are saved."))
+                return redirect("training:programme-detail", pk=programme.pk)
+        return _render(request, self.template, {"form": form, "programme": programme}, status=400)
+
+
+def _programme_detail(request, programme, *, errors=(), status: int = 200):
+    versions = programme_version_list(programme=programme)
+    draft = next((version for version in versions if version.status == VersionStatus.DRAFT), None)
+    return _render(
+        request,
+        "programme_detail.html",
+        {"programme": programme, "versions": versions, "draft": draft, "errors": errors},
+        status=status,
+    )
+
+
+class ProgrammeDetailView(AuthorsProgrammesRequiredMixin, View):
+    def get(self, request, pk):
+        programme = permissions.programme_get_for_author(user=request.user, pk=pk)
+        return _programme_detail(request, programme)
+
+
+class VersionDraftCreateView(AuthorsProgrammesRequiredMixin, View):
+    """Start the next draft as a copy of the latest version (refused while a draft exists)."""
+
+    def post(self, request, pk):
+        programme = permissions.programme_get_for_author(user=request.user, pk=pk)
+        try:
+            draft = version_draft_create(programme=programme)
+        except ValidationError as error:
+            return _programme_detail(request, programme, errors=error.messages, status=400)
+        if draft.number == 1:
+            text = _("Version 1 is a new, empty draft.")
+        else:
+            text = _("Version %(number)s is a new draft, copied from version %(previous)s.") % {
+                "number": draft.number,
+                "previous": draft.number - 1,
+            }
+        messages.success(request, text)
+        return redirect("training:version-detail", pk=draft.pk)
+
+
+# --- Versions ------------------------------------------------------------------------
+
+
+def _version_detail(request, version, *, errors=(), status: int = 200):
+    return _render(
+        request,
+        "version_detail.html",
+        {
+            "programme": version.programme,
+            "version": version,
+            "modules": version_module_list(version=version),
+            "required_assignments": version_required_assignment_list(version=version),
+            "errors": errors,
+        },
+        status=status,
+    )
+
+
+class VersionDetailView(AuthorsProgrammesRequiredMixin, View):
+    def get(self, request, pk):
+        return _version_detail(request, permissions.version_get_for_author(user=request.user, pk=pk))
+
+
+class VersionEditView(AuthorsProgrammesRequiredMixin, View):
+    """The version's summary and its completion rule's attendance share."""
+
+    template = "version_form.html"
+
+    def _page(self, request, version, form, *, status: int = 200):
+        context = {"programme": version.programme, "version": version, "form": form}
+        return _render(request, self.template, context, status=status)
+
+    def get(self, request, pk):
+        version = permissions.version_get_for_author(user=request.user, pk=pk)
+        form = VersionForm(
+            initial={"summary": version.summary, "min_attendance_percent": version.min_attendance_percent}
+        )
+        return self._page(request, version, form)
+
+    def post(self, request, pk):
+        version = permissions.version_get_for_author(user=request.user, pk=pk)
+        form = VersionForm(request.POST)
+        if form.is_valid():
+            try:
+                version_update(version=version, **form.cleaned_data)
+            except ValidationError as error:
+                form_errors_add(form, error)
+                version = permissions.version_get_for_author(user=request.user, pk=pk)
+            else:
+                messages.success(request, _("The completion rule is saved."))
+                return redirect("training:version-detail", pk=version.pk)
+        return self._page(request, version, form, status=400)
+
+
+class VersionPublishView(AuthorsProgrammesRequiredMixin, View):
+    """Publish a draft: new cohorts follow it; running cohorts keep their version."""
+
+    def post(self, request, pk):
+        version = permissions.version_get_for_author(user=request.user, pk=pk)
+        try:
+            version = version_publish(version=version)
+        except ValidationError as error:
+            return _version_detail(request, version, errors=error.messages, status=400)
+        messages.success(
+            request,
+            _(
+                "Version %(number)s is published. New cohorts will follow it; "
+                "cohorts already running keep the version they started with."
+            )
+            % {"number": version.number},
+        )
+        return redirect("training:version-detail", pk=version.pk)
+
+
+# --- Modules -------------------------------------------------------------------------
+
+
+def _module_page(request, module, *, form=None, preview=None, errors=(), status: int = 200):
+    """The module's edit page: its form, a preview, its materials and assignments."""
+    if form is None:
+        form = ModuleForm(initial={name: getattr(module, name) for name in MODULE_FIELDS})
+    return _render(
+        request,
+        "module_form.html",
+        {
+            "programme": module.version.programme,
+            "version": module.version,
+            "module": module,
+            "form": form,
+            "preview": module.materials if preview is None else preview,
+            "attachments": module_material_list(module=module),
+            "assignments": module_assignment_list(module=module),
+            "errors": errors,
+        },
+        status=status,
+    )
+
+
+class ModuleCreateView(AuthorsProgrammesRequiredMixin, View):
+    template = "module_form.html"
+
+    def _page(self, request, version, form, *, preview: str = "", status: int = 200):
+        context = {"programme": version.programme, "version": version, "form": form, "preview": preview}
+        return _render(request, self.template, context, status=status)
+
+    def get(self, request, pk):
+        version = permissions.version_get_for_author(user=request.user, pk=pk)
+        return self._page(request, version, ModuleForm(is_new=True))
+
+    def post(self, request, pk):
+        version = permissions.version_get_for_author(user=request.user, pk=pk)
+        form = ModuleForm(request.POST, is_new=True)
+        if "preview" in request.POST:
+            return self._page(request, version, form, preview=request.POST.get("materials", ""))
+        if form.is_valid():
+            try:
+                module = module_create(version=version, **form.cleaned_data)
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("Module “%(title)s” is added. Add its files, links and assignments below.")
+                    % {"title": module.title},
+                )
+                return redirect("training:module-edit", pk=module.pk)
+        return self._page(request, version, form, preview=request.POST.get("materials", ""), status=400)
+
+
+class ModuleEditView(AuthorsProgrammesRequiredMixin, View):
+    """Edit a draft's module; a published version's module is shown, read-only."""
+
+    def get(self, request, pk):
+        return _module_page(request, permissions.module_get_for_author(user=request.user, pk=pk))
+
+    def post(self, request, pk):
+        module = permissions.module_get_for_author(user=request.user, pk=pk)
+        form = ModuleForm(request.POST)
+        preview = request.POST.get("materials", "")
+        if "preview" in request.POST:
+            return _module_page(request, module, form=form, preview=preview)
+        if form.is_valid():
+            try:
+                module_update(module=module, **form.cleaned_data)
+            except ValidationError as error:
+                form_errors_add(form, error)
+                module = permissions.module_get_for_author(user=request.user, pk=pk)
+            else:
+                messages.success(request, _("Module “%(title)s” is saved.") % {"title": module.title})
+                return redirect(_version_url(module.version, module=module))
+        return _module_page(request, module, form=form, preview=preview, status=400)
+
+
+class ModuleMoveView(AuthorsProgrammesRequiredMixin, View):
+    """Move a module one place up or down (POST only)."""
+
+    def post(self, request, pk):
+        module = permissions.module_get_for_author(user=request.user, pk=pk)
+        form = ModuleMoveForm(request.POST)
+        if not form.is_valid():
+            errors = [_("Choose whether to move the module up or down.")]
+            return _version_detail(request, module.version, errors=errors, status=400)
+        direction = form.cleaned_data["direction"]
+        try:
+            module_move(module=module, direction=direction)
+        except ValidationError as error:
+            return _version_detail(request, module.version, errors=error.messages, status=400)
+        moved = _("“%(title)s” is moved up.") if direction == "up" else _("“%(title)s” is moved down.")
+        messages.success(request, moved % {"title": module.title})
+        return redirect(_version_url(module.version, module=module))
+
+
+class ModuleDeleteView(AuthorsProgrammesRequiredMixin, View):
+    """Confirm (GET), then delete (POST) a draft's module with its materials and assignments."""
+
+    def _page(self, request, module, *, errors=(), status: int = 200):
+        context = {
+            "programme": module.version.programme,
+            "version": module.version,
+            "module": module,
+            "attachments": module_material_list(module=module),
+            "assignments": module_assignment_list(module=module),
+            "errors": errors,
+        }
+        return _render(request, "module_delete.html", context, status=status)
+
+    def get(self, request, pk):
+        return self._page(request, permissions.module_get_for_author(user=request.user, pk=pk))
+
+    def post(self, request, pk):
+        module = permissions.module_get_for_author(user=request.user, pk=pk)
+        try:
+            module_delete(module=module)
+        except ValidationError as error:
+            return self._page(request, module, errors=error.messages, status=400)
+        messages.success(request, _("Module “%(title)s” is deleted.") % {"title": module.title})
+        return redirect("training:version-detail", pk=module.version.pk)
+
+
+# --- Materials -----------------------------------------------------------------------
+
+
+class MaterialCreateView(AuthorsProgrammesRequiredMixin, View):
+    """Attach a link or an uploaded file to a module."""
+
+    template = "material_form.html"
+
+    def _page(self, request, module, form, *, status: int = 200):
+        context = {
+            "programme": module.version.programme,
+            "version": module.version,
+            "module": module,
+            "form": form,
+        }
+        return _render(request, self.template, context, status=status)
+
+    def get(self, request, pk):
+        module = permissions.module_get_for_author(user=request.user, pk=pk)
+        return self._page(request, module, MaterialForm())
+
+    def post(self, request, pk):
+        module = permissions.module_get_for_author(user=request.user, pk=pk)
+        form = MaterialForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["upload"]:
+                    material = material_file_add(module=module, title=data["title"], upload=data["upload"])
+                else:
+                    material = material_link_add(module=module, title=data["title"], url=data["url"])
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                messages.success(
+                    request, _("“%(title)s” is added to the module.") % {"title": material.title}
+                )
+                return redirect("training:module-edit", pk=module.pk)
+        return self._page(request, module, form, status=400)
+
+
+class MaterialDeleteView(AuthorsProgrammesRequiredMixin, View):
+    """Remove a file or link from a draft's module (POST only)."""
+
+    def post(self, request, pk):
+        material = material_get_for_author(user=request.user, pk=pk)
+        try:
+            material_delete(material=material)
+        except ValidationError as error:
+            return _module_page(request, material.module, errors=error.messages, status=400)
+        messages.success(request, _("“%(title)s” is removed from the module.") % {"title": material.title})
+        return redirect("training:module-edit", pk=material.module.pk)
+
+
+# --- Assignments ---------------------------------------------------------------------
+
+
+def _assignment_page(request, module, form, *, assignment=None, preview: str = "", status: int = 200):
+    context = {
+        "programme": module.version.programme,
+        "version": module.version,
+        "module": module,
+        "assignment": assignment,
+        "form": form,
+        "preview": preview,
+    }
+    return _render(request, "assignment_form.html", context, status=status)
+
+
+class AssignmentCreateView(AuthorsProgrammesRequiredMixin, View):
+    def get(self, request, pk):
+        module = permissions.module_get_for_author(user=request.user, pk=pk)
+        return _assignment_page(request, module, AssignmentForm(is_new=True))
+
+    def post(self, request, pk):
+        module = permissions.module_get_for_author(user=request.user, pk=pk)
+        form = AssignmentForm(request.POST, is_new=True)
+        preview = request.POST.get("brief", "")
+        if "preview" in request.POST:
+            return _assignment_page(request, module, form, preview=preview)
+        if form.is_valid():
+            try:
+                assignment = assignment_create(module=module, **form.cleaned_data)
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                messages.success(request, _("Assignment “%(title)s” is added.") % {"title": assignment.title})
+                return redirect("training:module-edit", pk=module.pk)
+        return _assignment_page(request, module, form, preview=preview, status=400)
+
+
+class AssignmentEditView(AuthorsProgrammesRequiredMixin, View):
+    def get(self, request, pk):
+        assignment = assignment_get_for_author(user=request.user, pk=pk)
+        form = AssignmentForm(initial={name: getattr(assignment, name) for name in ASSIGNMENT_FIELDS})
+        return _assignment_page(
+            request, assignment.module, form, assignment=assignment, preview=assignment.brief
+        )
+
+    def post(self, request, pk):
+        assignment = assignment_get_for_author(user=request.user, pk=pk)
+        form = AssignmentForm(request.POST)
+        preview = request.POST.get("brief", "")
+        if "preview" in request.POST:
+            return _assignment_page(request, assignment.module, form, assignment=assignment, preview=preview)
+        if form.is_valid():
+            try:
+                assignment_update(assignment=assignment, **form.cleaned_data)
+            except ValidationError as error:
+                form_errors_add(form, error)
+                assignment = assignment_get_for_author(user=request.user, pk=pk)
+            else:
+                messages.success(request, _("Assignment “%(title)s” is saved.") % {"title": assignment.title})
+                return redirect("training:module-edit", pk=assignment.module.pk)
+        return _assignment_page(
+            request, assignment.module, form, assignment=assignment, preview=preview, status=400
+        )
+
+
+class AssignmentDeleteView(AuthorsProgrammesRequiredMixin, View):
+    """Confirm (GET), then delete (POST) an assignment of a draft."""
+
+    def _page(self, request, assignment, *, errors=(), status: int = 200):
+        module = assignment.module
+        context = {
+            "programme": module.version.programme,
+            "version": module.version,
+            "module": module,
+            "assignment": assignment,
+            "errors": errors,
+        }
+        return _render(request, "assignment_delete.html", context, status=status)
+
+    def get(self, request, pk):
+        return self._page(request, assignment_get_for_author(user=request.user, pk=pk))
+
+    def post(self, request, pk):
+        assignment = assignment_get_for_author(user=request.user, pk=pk)
+        try:
+            assignment_delete(assignment=assignment)
+        except ValidationError as error:
+            return self._page(request, assignment, errors=error.messages, status=400)
+        messages.success(request, _("Assignment “%(title)s” is deleted.") % {"title": assignment.title})
+        return redirect("training:module-edit", pk=assignment.module.pk)

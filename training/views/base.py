@@ -1,0 +1,45 @@
+"""Small pieces every training view uses."""
+
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+
+PAGE_SIZE = 20
+
+
+class TraineeRequiredMixin(PermissionRequiredMixin):
+    """Signed-in members with the trainee role (anonymous: sign in; others: 403)."""
+
+    permission_required = "members.access_trainee_area"
+
+
+class RunsCohortsRequiredMixin(PermissionRequiredMixin):
+    """Trainers and staff; which cohorts each may touch is decided in training.permissions."""
+
+    permission_required = "training.run_cohorts"
+
+
+class ManagesCohortsRequiredMixin(PermissionRequiredMixin):
+    """National staff who open and edit any cohort."""
+
+    permission_required = "training.manage_cohorts"
+
+
+class AuthorsProgrammesRequiredMixin(PermissionRequiredMixin):
+    """National staff who author programmes."""
+
+    permission_required = "training.author_programmes"
+
+
+def form_errors_add(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: beside its field, or at the top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def paginate(request, queryset, *, per_page: int = PAGE_SIZE):
+    """The page of `queryset` asked for by ?page=, clamped to the real pages."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))

@@ -1,0 +1,369 @@
+"""Trainers run their cohorts; national staff open and edit any cohort.
+
+Who may use each view is stated by its mixin; which cohort, session or enrolment a user
+may touch is decided only in training.permissions (another trainer's objects are 404).
+"""
+
+from urllib.parse import urlencode
+
+import segno
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views import View
+
+from members.selectors import profile_get
+from training import permissions
+from training.forms.manage import CohortFilterForm, CohortForm, DecisionForm, RegisterForm, SessionForm
+from training.models import AttendanceStatus, Cohort, EnrolmentStatus
+from training.selectors.manage import (
+    cohort_enrolments_grouped,
+    cohort_list_for_manage_page,
+    cohort_session_list,
+    cohort_trainer_list,
+    session_register_rows,
+)
+from training.services.attendance import CHECKIN_OPENS_BEFORE, register_save
+from training.services.cohorts import (
+    cohort_create,
+    cohort_update,
+    session_cancel,
+    session_create,
+    session_update,
+)
+from training.services.enrolment import enrolment_decide
+from training.views.base import (
+    ManagesCohortsRequiredMixin,
+    RunsCohortsRequiredMixin,
+    form_errors_add,
+    paginate,
+)
+
+# Everything a cohort form edits, apart from the trainers (a many-to-many) and the version.
+COHORT_FIELDS = [
+    "name",
+    "region",
+    "constituency",
+    "capacity",
+    "enrolment_opens_on",
+    "enrolment_closes_on",
+    "starts_on",
+    "ends_on",
+    "status",
+    "reviews_applications",
+]
+
+
+def _render(request, template: str, context: dict, *, status: int = 200):
+    """Render a manage page, with the name of the list its breadcrumbs start from."""
+    context.setdefault(
+        "cohorts_title",
+        _("Cohorts") if permissions.user_manages_all_cohorts(request.user) else _("Your cohorts"),
+    )
+    return render(request, f"training/manage/{template}", context, status=status)
+
+
+# --- Cohorts ------------------------------------------------------------------------
+
+
+class CohortManageListView(RunsCohortsRequiredMixin, View):
+    """Trainers (their cohorts; this is their home page) and staff (every cohort)."""
+
+    def get(self, request):
+        filter_form = CohortFilterForm(request.GET)
+        cohorts = cohort_list_for_manage_page(
+            cohorts=permissions.cohort_list_manageable_by(user=request.user), **filter_form.filters()
+        )
+        page = paginate(request, cohorts)
+        return _render(
+            request,
+            "cohort_list.html",
+            {
+                "page_obj": page,
+                "filter_form": filter_form,
+                "is_filtered": any(filter_form.filters().values()),
+                "may_open_cohorts": permissions.user_manages_all_cohorts(request.user),
+            },
+        )
+
+
+class CohortCreateView(ManagesCohortsRequiredMixin, View):
+    """Staff: open a cohort of a published programme version."""
+
+    template = "cohort_form.html"
+
+    def get(self, request):
+        return _render(request, self.template, {"form": CohortForm()})
+
+    def post(self, request):
+        form = CohortForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                cohort = cohort_create(
+                    version=data["version"],
+                    trainers=list(data["trainers"]),
+                    **{name: data[name] for name in COHORT_FIELDS},
+                )
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                messages.success(request, _("Cohort “%(name)s” is open.") % {"name": cohort.name})
+                return redirect("training:cohort-manage", pk=cohort.pk)
+        return _render(request, self.template, {"form": form}, status=400)
+
+
+class CohortEditView(ManagesCohortsRequiredMixin, View):
+    """Staff: change a cohort's details and trainers (never its programme version)."""
+
+    template = "cohort_form.html"
+
+    def get(self, request, pk):
+        cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
+        initial = {name: getattr(cohort, name) for name in COHORT_FIELDS}
+        initial["trainers"] = list(cohort.trainers.all())
+        form = CohortForm(cohort=cohort, initial=initial)
+        return _render(request, self.template, {"form": form, "cohort": cohort})
+
+    def post(self, request, pk):
+        cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
+        form = CohortForm(request.POST, cohort=cohort)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                cohort_update(
+                    cohort=cohort,
+                    actor=request.user,
+                    trainers=list(data["trainers"]),
+                    **{name: data[name] for name in COHORT_FIELDS},
+                )
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                messages.success(request, _("The cohort’s details are saved."))
+                return redirect("training:cohort-manage", pk=cohort.pk)
+        return _render(request, self.template, {"form": form, "cohort": cohort}, status=400)
+
+
+class CohortManageView(RunsCohortsRequiredMixin, View):
+    """The cohort's trainers and staff: its facts, sessions and people."""
+
+    def get(self, request, pk):
+        cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
+        enrolments = cohort_enrolments_grouped(cohort=cohort)
+        return _render(
+            request,
+            "cohort_manage.html",
+            {
+                "cohort": cohort,
+                "sessions": cohort_session_list(cohort=cohort),
+                "enrolments": enrolments,
+                "trainers": cohort_trainer_list(cohort=cohort),
+                "may_edit_cohort": permissions.user_manages_all_cohorts(request.user),
+            },
+        )
+
+
+# --- Sessions -----------------------------------------------------------------------
+
+
+class SessionCreateView(RunsCohortsRequiredMixin, View):
+    """The cohort's trainers and staff: schedule a session."""
+
+    template = "session_form.html"
+
+    def get(self, request, pk):
+        cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
+        return _render(request, self.template, {"form": SessionForm(cohort=cohort), "cohort": cohort})
+
+    def post(self, request, pk):
+        cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
+        form = SessionForm(request.POST, cohort=cohort)
+        if form.is_valid():
+            try:
+                session = session_create(cohort=cohort, **form.service_arguments())
+            except ValidationError as error:
+                form_errors_add(form, form.service_error_on_fields(error))
+            else:
+                messages.success(request, _("Session “%(title)s” added.") % {"title": session.title})
+                return redirect("training:cohort-manage", pk=cohort.pk)
+        return _render(request, self.template, {"form": form, "cohort": cohort}, status=400)
+
+
+class SessionEditView(RunsCohortsRequiredMixin, View):
+    """The cohort's trainers and staff: reschedule or change a session."""
+
+    template = "session_form.html"
+
+    def get(self, request, pk):
+        session = permissions.session_get_manageable(user=request.user, pk=pk)
+        form = None if session.is_cancelled else SessionForm(cohort=session.cohort, session=session)
+        return _render(request, self.template, {"form": form, "cohort": session.cohort, "session": session})
+
+    def post(self, request, pk):
+        session = permissions.session_get_manageable(user=request.user, pk=pk)
+        context = {"cohort": session.cohort, "session": session, "form": None}
+        if session.is_cancelled:
+            return _render(request, self.template, context, status=400)
+        form = SessionForm(request.POST, cohort=session.cohort, session=session)
+        context["form"] = form
+        if form.is_valid():
+            try:
+                session_update(session=session, **form.service_arguments())
+            except ValidationError as error:
+                form_errors_add(form, form.service_error_on_fields(error))
+            else:
+                title = form.cleaned_data["title"]
+                messages.success(request, _("Session “%(title)s” saved.") % {"title": title})
+                return redirect("training:cohort-manage", pk=session.cohort_id)
+        return _render(request, self.template, context, status=400)
+
+
+class SessionCancelView(RunsCohortsRequiredMixin, View):
+    """The cohort's trainers and staff: confirm, then cancel a session."""
+
+    template = "session_cancel.html"
+
+    def get(self, request, pk):
+        session = permissions.session_get_manageable(user=request.user, pk=pk)
+        return _render(request, self.template, {"session": session, "cohort": session.cohort})
+
+    def post(self, request, pk):
+        session = permissions.session_get_manageable(user=request.user, pk=pk)
+        session_cancel(session=session)
+        messages.success(request, _("Session “%(title)s” is cancelled.") % {"title": session.title})
+        return redirect("training:cohort-manage", pk=session.cohort_id)
+
+
+class RegisterView(RunsCohortsRequiredMixin, View):
+    """The cohort's trainers and staff: take the register, often on a phone, in one POST."""
+
+    template = "session_register.html"
+
+    def get(self, request, pk):
+        session = permissions.session_get_manageable(user=request.user, pk=pk)
+        form = None if session.is_cancelled else RegisterForm(rows=session_register_rows(session=session))
+        return self._render(request, session, form)
+
+    def post(self, request, pk):
+        session = permissions.session_get_manageable(user=request.user, pk=pk)
+        if session.is_cancelled:
+            return self._render(request, session, None, status=400)
+        form = RegisterForm(request.POST, rows=session_register_rows(session=session))
+        if form.is_valid():
+            marks = form.marks()
+            try:
+                register_save(session=session, marks=marks, actor=request.user)
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                counts = {status: list(marks.values()).count(status) for status in AttendanceStatus.values}
+                saved = _("Register saved: %(present)s present, %(absent)s absent, %(excused)s excused.")
+                messages.success(request, saved % counts)
+                return redirect("training:session-register", pk=session.pk)
+        return self._render(request, session, form, status=400)
+
+    def _render(self, request, session, form, *, status=200):
+        context = {"session": session, "cohort": session.cohort, "form": form}
+        if form is not None:
+            context["entries"] = form.entries()
+            context["apology_count"] = sum(1 for row in form.rows if row.apology)
+        return _render(request, self.template, context, status=status)
+
+
+class SessionCheckinCodeView(RunsCohortsRequiredMixin, View):
+    """The cohort's trainers and staff: the code (and QR code) trainees check in with."""
+
+    def get(self, request, pk):
+        session = permissions.session_get_manageable(user=request.user, pk=pk)
+        checkin_url = request.build_absolute_uri(
+            reverse("training:checkin") + "?" + urlencode({"code": session.checkin_code})
+        )
+        # segno's inline SVG has no style attribute (the CSP refuses those) and escapes
+        # nothing of ours but the title, which is our own text.
+        qr_svg = segno.make(checkin_url, error="m").svg_inline(
+            scale=8,
+            border=4,
+            light="#fff",
+            omitsize=True,
+            svgclass="img-fluid",
+            title=_("QR code for checking in to this session"),
+        )
+        now = timezone.now()
+        opens_at = session.starts_at - CHECKIN_OPENS_BEFORE
+        return _render(
+            request,
+            "session_checkin_code.html",
+            {
+                "session": session,
+                "cohort": session.cohort,
+                "checkin_url": checkin_url,
+                "qr_svg": mark_safe(qr_svg),  # noqa: S308 - generated by segno from our own URL
+                "opens_at": opens_at,
+                "closes_at": session.ends_at,
+                "has_ended": now > session.ends_at,
+                "is_open": opens_at <= now <= session.ends_at,
+            },
+        )
+
+
+# --- Applications -------------------------------------------------------------------
+
+
+class EnrolmentDecideView(RunsCohortsRequiredMixin, View):
+    """The cohort's trainers and staff: accept or decline an application."""
+
+    template = "enrolment_decide.html"
+
+    def get(self, request, pk):
+        enrolment = permissions.enrolment_get_manageable(user=request.user, pk=pk)
+        form = DecisionForm() if enrolment.status == EnrolmentStatus.APPLIED else None
+        return self._render(request, enrolment, form)
+
+    def post(self, request, pk):
+        enrolment = permissions.enrolment_get_manageable(user=request.user, pk=pk)
+        if enrolment.status != EnrolmentStatus.APPLIED:
+            return self._render(request, enrolment, None, status=400)
+        form = DecisionForm(request.POST)
+        if form.is_valid():
+            try:
+                decided = enrolment_decide(
+                    enrolment=enrolment,
+                    accept=form.accept,
+                    message=form.cleaned_data["message"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                messages.success(request, self._outcome(decided))
+                return redirect("training:cohort-manage", pk=enrolment.cohort_id)
+        return self._render(request, enrolment, form, status=400)
+
+    @staticmethod
+    def _outcome(enrolment) -> str:
+        name = str(enrolment.member)
+        if enrolment.status == EnrolmentStatus.ENROLLED:
+            return _("%(name)s is enrolled.") % {"name": name}
+        if enrolment.status == EnrolmentStatus.WAITLISTED:
+            full = _("%(name)s is accepted; the cohort is full, so they are on the waiting list.")
+            return full % {"name": name}
+        return _("%(name)s’s application is declined.") % {"name": name}
+
+    def _render(self, request, enrolment, form, *, status=200):
+        cohort: Cohort = enrolment.cohort
+        return _render(
+            request,
+            self.template,
+            {
+                "enrolment": enrolment,
+                "cohort": cohort,
+                "profile": profile_get(user=enrolment.member),
+                "form": form,
+            },
+            status=status,
+        )

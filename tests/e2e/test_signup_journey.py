@@ -61,7 +61,7 @@ def test_new_member_journey(page, live_server):
     field(page, "Phone (optional)").fill("020 7946 0456")
     page.get_by_role("button", name="Save profile").click()
 
-    page.wait_for_url("**/home/")
+    page.wait_for_url("**/my-training/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Rosa")
     assert_accessible(page)
 

@@ -90,7 +90,7 @@ def test_staff_author_and_publish_a_programme(staff_client):
         )
         assert response.status_code == 302
     assert titles_in_order(draft) == ["Power analysis", "One-to-ones", "Campaigns"]
-    assert Module.objects.get(title="Power analysis").learning_outcomes == "Map power"
+    assert Module.objects.get(version=draft, title="Power analysis").learning_outcomes == "Map power"
 
     campaigns = Module.objects.get(version=draft, title="Campaigns")
     response = staff_client.post(reverse("training:module-move", args=[campaigns.pk]), {"direction": "up"})

@@ -220,6 +220,14 @@ def test_capacity_cannot_fall_below_places_taken(client, staff, cohort):
     assert cohort.capacity == 10
 
 
+def test_cohort_edit_opens_with_its_dates_filled_in(client, staff, cohort):
+    """Date pickers need ISO dates, or the saved dates show as blank."""
+    client.force_login(staff)
+    page = html_of(client.get(reverse("training:cohort-edit", args=[cohort.pk])))
+    assert f'name="starts_on" value="{cohort.starts_on.isoformat()}"' in page
+    assert f'name="enrolment_closes_on" value="{cohort.enrolment_closes_on.isoformat()}"' in page
+
+
 def test_editing_a_cohort_keeps_its_version(client, staff, cohort):
     """The edit form has no version field, and a posted version is ignored."""
     original_version = cohort.version_id

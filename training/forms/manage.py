@@ -30,6 +30,11 @@ DATE_INPUT = {"type": "date"}
 TIME_INPUT = {"type": "time"}
 
 
+def _date_input():
+    """A date picker; browsers read and write ISO dates whatever the locale."""
+    return forms.DateInput(DATE_INPUT, format="%Y-%m-%d")
+
+
 def _helper(submit_label: str) -> FormHelper:
     helper = FormHelper()
     # The server's messages are clearer than the browser's, and the same everywhere.
@@ -118,10 +123,10 @@ class CohortForm(forms.Form):
         max_value=1000,
         error_messages={"min_value": _("A cohort needs at least one place.")},
     )
-    enrolment_opens_on = forms.DateField(label=_("Applications open"), widget=forms.DateInput(DATE_INPUT))
-    enrolment_closes_on = forms.DateField(label=_("Applications close"), widget=forms.DateInput(DATE_INPUT))
-    starts_on = forms.DateField(label=_("Starts"), widget=forms.DateInput(DATE_INPUT))
-    ends_on = forms.DateField(label=_("Ends"), widget=forms.DateInput(DATE_INPUT))
+    enrolment_opens_on = forms.DateField(label=_("Applications open"), widget=_date_input())
+    enrolment_closes_on = forms.DateField(label=_("Applications close"), widget=_date_input())
+    starts_on = forms.DateField(label=_("Starts"), widget=_date_input())
+    ends_on = forms.DateField(label=_("Ends"), widget=_date_input())
     status = forms.ChoiceField(label=_("Status"), choices=CohortStatus.choices, initial=CohortStatus.DRAFT)
     reviews_applications = forms.BooleanField(
         label=_("Applications are reviewed"),
@@ -170,7 +175,7 @@ class SessionForm(forms.Form):
     """A session's details. Times are typed in UK time and stored in UTC."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(DATE_INPUT))
+    date = forms.DateField(label=_("Date"), widget=_date_input())
     start_time = forms.TimeField(
         label=_("Starts at"), widget=forms.TimeInput(TIME_INPUT, format="%H:%M"), help_text=_("UK time.")
     )

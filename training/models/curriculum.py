@@ -1,0 +1,146 @@
+"""What is taught: programmes, their versions, modules, materials and assignments."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+# --- Curricula -----------------------------------------------------------------
+
+
+class Programme(models.Model):
+    """A course of training. Its content lives in versions; cohorts follow one version."""
+
+    slug = models.SlugField(_("short name"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        permissions = [
+            ("author_programmes", "Can author programmes and publish versions"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class ProgrammeVersion(models.Model):
+    """One version of a programme's content. Published versions never change."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    summary = models.TextField(_("what this version covers"), blank=True)
+    # The completion rule: the attendance share here, and the assignments marked required.
+    min_attendance_percent = models.PositiveSmallIntegerField(
+        _("minimum attendance (%)"),
+        default=75,
+        help_text=_("The share of a cohort's sessions a trainee must attend to complete."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["programme", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "number"], name="training_version_number_unique"),
+            models.UniqueConstraint(
+                fields=["programme"],
+                condition=Q(status="draft"),
+                name="training_one_draft_per_programme",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_attendance_percent__lte=100),
+                name="training_attendance_percent_max_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="training_published_version_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme.title} v{self.number}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+
+class Module(models.Model):
+    """A unit of a programme version, in order, with its teaching materials."""
+
+    version = models.ForeignKey(ProgrammeVersion, on_delete=models.CASCADE, related_name="modules")
+    position = models.PositiveSmallIntegerField(_("position"))
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    learning_outcomes = models.TextField(_("learning outcomes"), blank=True, help_text=_("One per line."))
+    materials = models.TextField(_("materials"), blank=True, help_text=_("Teaching notes, in Markdown."))
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="training_module_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def outcome_list(self) -> list[str]:
+        return [line.strip() for line in self.learning_outcomes.splitlines() if line.strip()]
+
+
+class MaterialKind(models.TextChoices):
+    FILE = "file", _("File")
+    LINK = "link", _("Link")
+
+
+class Material(models.Model):
+    """A file or a link attached to a module."""
+
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("kind"), max_length=4, choices=MaterialKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    url = models.URLField(_("link"), blank=True)
+    file = models.FileField(_("file"), upload_to="materials/%Y/%m/", blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["module", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="link") & ~Q(url="") & Q(file=""))
+                | (Q(kind="file") & Q(url="") & ~Q(file="")),
+                name="training_material_is_link_or_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Assignment(models.Model):
+    """Work a trainee submits for a module. Marking arrives with the assessment work."""
+
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="assignments")
+    title = models.CharField(_("title"), max_length=200)
+    brief = models.TextField(_("brief"), help_text=_("In Markdown."))
+    due_offset_days = models.PositiveSmallIntegerField(_("due (days after the cohort starts)"), default=14)
+    required_for_completion = models.BooleanField(_("must be passed to complete"), default=True)
+
+    class Meta:
+        ordering = ["module", "pk"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -17,10 +17,15 @@ from training.models import (
     Enrolment,
     EnrolmentStatus,
     Module,
+    Outcome,
     Programme,
     ProgrammeVersion,
+    RubricCriterion,
+    RubricLevel,
     Session,
     SessionMode,
+    Submission,
+    SubmissionStatus,
     VersionStatus,
 )
 from training.services.cohorts import checkin_code_new
@@ -192,3 +197,65 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
     status = EnrolmentStatus.ENROLLED
     applied_at = factory.LazyFunction(timezone.now)
     status_changed_at = factory.LazyFunction(timezone.now)
+
+
+# --- assessment -------------------------------------------------------------------
+
+# Each criterion gets these levels, lowest first.
+RUBRIC_LEVELS = [
+    ("Missing", Outcome.FAIL),
+    ("Not yet", Outcome.RESUBMIT),
+    ("Meets the standard", Outcome.PASS),
+]
+
+
+class CriterionFactory(factory.django.DjangoModelFactory):
+    """A criterion with the three RUBRIC_LEVELS."""
+
+    class Meta:
+        model = RubricCriterion
+        skip_postgeneration_save = True
+
+    assignment = factory.SubFactory(AssignmentFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Criterion {n}")
+    description = "What good looks like."
+
+    @factory.post_generation
+    def levels(self, create, extracted, **kwargs):
+        if create:
+            RubricLevel.objects.bulk_create(
+                RubricLevel(criterion=self, position=i, title=title, description=f"{title}.", outcome=outcome)
+                for i, (title, outcome) in enumerate(RUBRIC_LEVELS)
+            )
+
+
+def rubric_add(assignment, criteria: int = 2) -> list[RubricCriterion]:
+    """Give an assignment a rubric of `criteria` criteria, each with RUBRIC_LEVELS."""
+    return [CriterionFactory(assignment=assignment, position=i + 1) for i in range(criteria)]
+
+
+def levels_chosen(assignment, outcome_per_criterion) -> dict[int, int]:
+    """{criterion id: level id} choosing, per criterion in order, the level with that outcome."""
+    chosen = {}
+    for criterion, outcome in zip(
+        assignment.criteria.order_by("position"), outcome_per_criterion, strict=True
+    ):
+        chosen[criterion.pk] = criterion.levels.get(outcome=outcome).pk
+    return chosen
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    """A handed-in first attempt, waiting to be marked."""
+
+    class Meta:
+        model = Submission
+
+    enrolment = factory.SubFactory(EnrolmentFactory)
+    assignment = factory.LazyAttribute(
+        lambda o: AssignmentFactory(module__version=o.enrolment.cohort.version)
+    )
+    attempt = 1
+    status = SubmissionStatus.SUBMITTED
+    text = "I held ten one-to-ones and learnt what people care about."
+    submitted_at = factory.LazyFunction(timezone.now)

@@ -19,6 +19,7 @@ class TrainingConfig(AppConfig):
                 "training.view_programme",
                 "training.view_cohort",
                 "training.view_enrolment",
+                "training.moderate_marks",
             ],
         )
         role_home_set(Role.TRAINEE, "training:my-training")

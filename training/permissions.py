@@ -15,10 +15,15 @@ from training.models import (
     CohortStatus,
     Enrolment,
     EnrolmentStatus,
+    Mark,
+    Moderation,
     Module,
     Programme,
     ProgrammeVersion,
     Session,
+    Submission,
+    SubmissionFile,
+    SubmissionStatus,
     VersionStatus,
 )
 
@@ -151,3 +156,74 @@ def enrolment_get_manageable(*, user, pk) -> Enrolment:
 
 def enrolment_holds_place(enrolment: Enrolment) -> bool:
     return enrolment.status in PLACE_HOLDING_STATUSES
+
+
+# --- Submissions and marking ----------------------------------------------------------
+
+
+def user_moderates(user) -> bool:
+    return user.has_perm("training.moderate_marks")
+
+
+def submission_list_own(*, user) -> QuerySet[Submission]:
+    return Submission.objects.filter(enrolment__member=user)
+
+
+def submission_get_own(*, user, pk) -> Submission:
+    return _get_or_404(
+        submission_list_own(user=user).select_related("assignment__module", "enrolment__cohort"), pk
+    )
+
+
+def submission_list_markable_by(*, user) -> QuerySet[Submission]:
+    """Handed-in work in the cohorts a user runs, never their own (whatever cohort it is in)."""
+    return Submission.objects.filter(
+        status=SubmissionStatus.SUBMITTED,
+        enrolment__cohort__in=cohort_list_manageable_by(user=user),
+    ).exclude(enrolment__member=user)
+
+
+def submission_get_for_marker(*, user, pk) -> Submission:
+    return _get_or_404(
+        submission_list_markable_by(user=user).select_related(
+            "assignment__module", "enrolment__member", "enrolment__cohort"
+        ),
+        pk,
+    )
+
+
+def moderation_list_for_second_marker(*, user) -> QuerySet[Moderation]:
+    return Moderation.objects.filter(second_marker=user).exclude(
+        first_mark__submission__enrolment__member=user
+    )
+
+
+def moderation_get_for_second_marker(*, user, pk) -> Moderation:
+    return _get_or_404(
+        moderation_list_for_second_marker(user=user).select_related(
+            "first_mark__submission__assignment", "first_mark__submission__enrolment__cohort"
+        ),
+        pk,
+    )
+
+
+def moderation_get_for_staff(*, user, pk) -> Moderation:
+    moderations = Moderation.objects.select_related("first_mark__submission__assignment", "second_mark")
+    if not user_moderates(user):
+        moderations = moderations.none()
+    return _get_or_404(moderations, pk)
+
+
+def mark_list_moderatable(*, user) -> QuerySet[Mark]:
+    return Mark.objects.all() if user_moderates(user) else Mark.objects.none()
+
+
+def submission_file_get(*, user, pk) -> SubmissionFile:
+    """A handed-in file, for its owner, whoever may mark it, its second marker and staff."""
+    visible = (
+        Q(submission__in=submission_list_own(user=user))
+        | Q(submission__in=submission_list_markable_by(user=user))
+        | Q(submission__marks__moderation__second_marker=user)
+    )
+    files = SubmissionFile.objects.all() if user_moderates(user) else SubmissionFile.objects.filter(visible)
+    return _get_or_404(files.distinct(), pk)

@@ -2,5 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent after commit when attendance changes: session_id, enrolment_ids.
-attendance_changed = Signal()
+# Sent after commit when something that counts towards completion changes (an attendance
+# record or a mark), with `enrolment_ids` (a list) and `cause` ("attendance" or "mark").
+standing_changed = Signal()

@@ -494,8 +494,17 @@ def test_module_page_lists_its_materials_and_assignments(staff_client):
     link = Material.objects.create(
         module=module, kind=MaterialKind.LINK, title="Guide", url="https://example.org/"
     )
+    Material.objects.create(
+        module=module,
+        kind=MaterialKind.FILE,
+        title="Handout",
+        file="materials/handout.pdf",
+        content_type="application/pdf",
+        size=2048,
+    )
     assignment = AssignmentFactory(module=module, title="Essay")
     page = html_of(staff_client.get(reverse("training:module-edit", args=[module.pk])))
+    assert "PDF file, 2.0\xa0KB" in page
     assert reverse("training:material-delete", args=[link.pk]) in page
     assert reverse("training:assignment-edit", args=[assignment.pk]) in page
     assert reverse("training:assignment-delete", args=[assignment.pk]) in page
@@ -511,7 +520,7 @@ def test_module_page_lists_its_materials_and_assignments(staff_client):
     ("name", "content", "message"),
     [
         ("handout.pdf", PNG, "is a PNG file, so its name should end in .png"),
-        ("handout.pdf", b"Just some text, not a PDF at all.", "This kind of file is not accepted"),
+        ("handout.pdf", b"Just some text, not a PDF at all.", "is not a kind of file accepted here"),
     ],
 )
 def test_a_file_that_is_not_what_its_name_says_is_refused(staff_client, name, content, message):

@@ -12,7 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from training.selectors.authoring import programme_slug_in_use
-from training.uploads import MATERIAL_MAX_BYTES, MATERIAL_TYPES
+from training.uploads import FILE_TYPE_KEYS, MATERIAL_MAX_BYTES, file_type_labels
 
 # The names an accepted file may have, by its real type (the first is the usual one).
 MARKDOWN_HELP = _(
@@ -149,7 +149,7 @@ class MaterialForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Set here, not on the field, so that it is translated per request.
         self.fields["upload"].help_text = _("%(kinds)s; at most %(max)s.") % {
-            "kinds": ", ".join(sorted({name for name, _ext in MATERIAL_TYPES.values()})),
+            "kinds": file_type_labels(FILE_TYPE_KEYS),
             "max": filesizeformat(MATERIAL_MAX_BYTES),
         }
         self.helper = _helper(_("Add material"))

@@ -1,5 +1,18 @@
 """The training app's models, one module per concern; import them from here."""
 
+from training.models.assessment import (
+    AssignmentDueDate,
+    Mark,
+    MarkKind,
+    MarkLevel,
+    Moderation,
+    Outcome,
+    RubricCriterion,
+    RubricLevel,
+    Submission,
+    SubmissionFile,
+    SubmissionStatus,
+)
 from training.models.cohorts import Cohort, CohortStatus, Session, SessionMode, SessionStatus
 from training.models.curriculum import (
     Assignment,
@@ -28,6 +41,7 @@ __all__ = [
     "PLACE_HOLDING_STATUSES",
     "Apology",
     "Assignment",
+    "AssignmentDueDate",
     "Attendance",
     "AttendanceSource",
     "AttendanceStatus",
@@ -37,13 +51,23 @@ __all__ = [
     "Enrolment",
     "EnrolmentEvent",
     "EnrolmentStatus",
+    "Mark",
+    "MarkKind",
+    "MarkLevel",
     "Material",
     "MaterialKind",
+    "Moderation",
     "Module",
+    "Outcome",
     "Programme",
     "ProgrammeVersion",
+    "RubricCriterion",
+    "RubricLevel",
     "Session",
     "SessionMode",
     "SessionStatus",
+    "Submission",
+    "SubmissionFile",
+    "SubmissionStatus",
     "VersionStatus",
 ]

@@ -46,6 +46,11 @@ class ProgrammeVersion(models.Model):
         default=75,
         help_text=_("The share of a cohort's sessions a trainee must attend to complete."),
     )
+    marking_turnaround_days = models.PositiveSmallIntegerField(
+        _("marking turnaround (days)"),
+        default=7,
+        help_text=_("How soon trainers should mark a submission; older work shows as overdue."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
@@ -131,16 +136,28 @@ class Material(models.Model):
 
 
 class Assignment(models.Model):
-    """Work a trainee submits for a module. Marking arrives with the assessment work."""
+    """Work a trainee submits for a module, judged against its rubric."""
 
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="assignments")
     title = models.CharField(_("title"), max_length=200)
     brief = models.TextField(_("brief"), help_text=_("In Markdown."))
     due_offset_days = models.PositiveSmallIntegerField(_("due (days after the cohort starts)"), default=14)
     required_for_completion = models.BooleanField(_("must be passed to complete"), default=True)
+    # Keys of training.uploads.SUBMISSION_TYPES, comma-separated; empty means text only.
+    accepted_file_types = models.CharField(_("file types accepted"), max_length=100, default="pdf,docx,odt")
+    max_attempts = models.PositiveSmallIntegerField(
+        _("attempts allowed"),
+        default=3,
+        help_text=_("Including the first. A resubmit outcome opens the next."),
+    )
 
     class Meta:
         ordering = ["module", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_attempts__gte=1), name="training_assignment_attempts_min_1"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

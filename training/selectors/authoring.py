@@ -20,7 +20,7 @@ from training.models import (
     VersionStatus,
 )
 from training.permissions import user_authors_programmes
-from training.uploads import MATERIAL_TYPES
+from training.uploads import FILE_TYPES
 
 
 def _count(queryset: QuerySet, *, by: str) -> Coalesce:
@@ -123,7 +123,8 @@ def module_material_list(*, module: Module) -> list[Material]:
     """The module's files and links, each with `type_label` ("PDF", "Word"; blank for links)."""
     materials = list(module.attachments.order_by("pk"))
     for material in materials:
-        material.type_label = MATERIAL_TYPES.get(material.content_type, "")
+        file_type = FILE_TYPES.get(material.content_type)
+        material.type_label = file_type.label if file_type else ""
     return materials
 
 

@@ -16,7 +16,7 @@ from training.models import (
     EnrolmentStatus,
     Session,
 )
-from training.signals import attendance_changed
+from training.signals import standing_changed
 
 # Trainees may check themselves in from shortly before a session until it ends.
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
@@ -76,7 +76,7 @@ def register_save(*, session: Session, marks: dict[int, str], actor) -> int:
     changed = [row.enrolment_id for row in to_create + to_update]
     if changed:
         transaction.on_commit(
-            lambda: attendance_changed.send(sender=Session, session_id=session.pk, enrolment_ids=changed)
+            lambda: standing_changed.send(sender=Attendance, enrolment_ids=changed, cause="attendance")
         )
     return len(changed)
 
@@ -109,7 +109,7 @@ def checkin(*, member, code: str, now=None) -> Attendance:
         now=now,
     )
     transaction.on_commit(
-        lambda: attendance_changed.send(sender=Session, session_id=session.pk, enrolment_ids=[enrolment.pk])
+        lambda: standing_changed.send(sender=Attendance, enrolment_ids=[enrolment.pk], cause="attendance")
     )
     return Attendance.objects.get(session=session, enrolment=enrolment)
 

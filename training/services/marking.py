@@ -1,0 +1,238 @@
+"""Marking: marks against the rubric, corrections, and moderation. Marks are only ever added."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from training.models import (
+    Mark,
+    MarkKind,
+    MarkLevel,
+    Moderation,
+    RubricLevel,
+    Submission,
+    SubmissionStatus,
+)
+from training.rubric import outcome_from_levels
+from training.signals import standing_changed
+
+FEEDBACK_MAX = 5000
+REASON_MAX = 1000
+
+
+class MarkConflict(ValidationError):
+    """Someone else marked the submission after this marker opened it."""
+
+
+def _criterion_field(criterion_id: int) -> str:
+    return f"criterion_{criterion_id}"
+
+
+def _levels_check(*, submission: Submission, chosen: dict[int, int]) -> list[RubricLevel]:
+    """The levels chosen, one per criterion of the assignment's rubric, or a ValidationError per field."""
+    criteria = list(submission.assignment.criteria.prefetch_related("levels"))
+    if not criteria:
+        raise ValidationError(_("This assignment has no rubric yet. Ask national staff to add one."))
+    errors, levels = {}, []
+    for criterion in criteria:
+        level = next((lv for lv in criterion.levels.all() if lv.pk == chosen.get(criterion.pk)), None)
+        if level is None:
+            errors[_criterion_field(criterion.pk)] = _("Choose a level for “%(criterion)s”.") % {
+                "criterion": criterion.title
+            }
+        else:
+            levels.append(level)
+    if errors:
+        raise ValidationError(errors)
+    return levels
+
+
+def _text_check(*, feedback: str, reason: str, reason_needed: bool) -> tuple[str, str]:
+    feedback, reason = feedback.strip(), reason.strip()
+    errors = {}
+    if not feedback:
+        errors["feedback"] = _("Write some feedback for the trainee.")
+    elif len(feedback) > FEEDBACK_MAX:
+        errors["feedback"] = _("Keep feedback under %(max)s characters (it is %(length)s).") % {
+            "max": f"{FEEDBACK_MAX:,}",
+            "length": f"{len(feedback):,}",
+        }
+    if reason_needed and not reason:
+        errors["reason"] = _("Say why the mark is being changed.")
+    elif len(reason) > REASON_MAX:
+        errors["reason"] = _("Keep the reason under %(max)s characters.") % {"max": f"{REASON_MAX:,}"}
+    if errors:
+        raise ValidationError(errors)
+    return feedback, reason
+
+
+def _own_work_refuse(*, submission: Submission, marker) -> None:
+    if submission.enrolment.member_id == marker.pk:
+        raise ValidationError(_("You cannot mark your own work."))
+
+
+def _write(*, submission: Submission, marker, kind: str, levels, feedback: str, reason: str = "") -> Mark:
+    mark = Mark.objects.create(
+        submission=submission,
+        marker=marker,
+        kind=kind,
+        outcome=outcome_from_levels(levels),
+        feedback=feedback,
+        reason=reason,
+    )
+    MarkLevel.objects.bulk_create(
+        MarkLevel(mark=mark, criterion_id=level.criterion_id, level=level) for level in levels
+    )
+    return mark
+
+
+def _make_current(*, submission: Submission, mark: Mark) -> None:
+    """The mark becomes the one the trainee sees and completion counts."""
+    submission.outcome = mark.outcome
+    submission.marked_at = mark.created_at
+    submission.mark_version += 1
+    submission.save(update_fields=["outcome", "marked_at", "mark_version"])
+    enrolment_id = submission.enrolment_id
+    transaction.on_commit(
+        lambda: standing_changed.send(sender=Mark, enrolment_ids=[enrolment_id], cause="mark")
+    )
+
+
+def _lock(submission: Submission) -> Submission:
+    return (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("enrolment", "assignment")
+        .get(pk=submission.pk)
+    )
+
+
+@transaction.atomic
+def mark_save(
+    *,
+    submission: Submission,
+    marker,
+    levels: dict[int, int],
+    feedback: str,
+    seen_version: int,
+    reason: str = "",
+) -> Mark:
+    """Mark a submission, or correct its mark (a new mark with a reason).
+
+    `seen_version` is the submission's `mark_version` when the marker opened it: if someone
+    marked it since, nothing is saved and MarkConflict says so.
+    """
+    submission = _lock(submission)
+    _own_work_refuse(submission=submission, marker=marker)
+    if submission.status != SubmissionStatus.SUBMITTED:
+        raise ValidationError(_("The trainee withdrew this attempt, so there is nothing to mark."))
+    if submission.mark_version != seen_version:
+        raise MarkConflict(
+            _(
+                "Someone else marked this while you had it open, so your mark was not saved. "
+                "Their mark is shown below; add a correction if you disagree."
+            )
+        )
+    correcting = bool(submission.outcome)
+    feedback, reason = _text_check(feedback=feedback, reason=reason, reason_needed=correcting)
+    chosen = _levels_check(submission=submission, chosen=levels)
+    mark = _write(
+        submission=submission,
+        marker=marker,
+        kind=MarkKind.CORRECTION if correcting else MarkKind.FIRST,
+        levels=chosen,
+        feedback=feedback,
+        reason=reason if correcting else "",
+    )
+    _make_current(submission=submission, mark=mark)
+    return mark
+
+
+# --- Moderation ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def moderation_request(*, marks: list[Mark], second_marker, actor) -> list[Moderation]:
+    """Send marks to a second marker, who will mark the same work without seeing them."""
+    if not marks:
+        raise ValidationError(_("Choose at least one mark to moderate."))
+    if not second_marker.has_perm("training.run_cohorts"):
+        raise ValidationError({"second_marker": _("The second marker must be a trainer.")})
+    moderations = []
+    for mark in marks:
+        if mark.kind not in (MarkKind.FIRST, MarkKind.CORRECTION):
+            raise ValidationError(_("Only a trainer's own marks can be moderated."))
+        if mark.marker_id == second_marker.pk:
+            raise ValidationError({"second_marker": _("The second marker must not be the first marker.")})
+        if mark.submission.enrolment.member_id == second_marker.pk:
+            raise ValidationError({"second_marker": _("The second marker cannot mark their own work.")})
+        if Moderation.objects.filter(first_mark=mark).exists():
+            raise ValidationError(_("One of those marks is already being moderated."))
+        moderations.append(Moderation(first_mark=mark, second_marker=second_marker, requested_by=actor))
+    return Moderation.objects.bulk_create(moderations)
+
+
+@transaction.atomic
+def moderation_sample(*, first_marker, second_marker, size: int, actor) -> list[Moderation]:
+    """Moderate a random sample of a trainer's marks that have not been moderated yet."""
+    if size < 1:
+        raise ValidationError({"size": _("Sample at least one mark.")})
+    marks = list(
+        Mark.objects.filter(
+            marker=first_marker,
+            kind__in=[MarkKind.FIRST, MarkKind.CORRECTION],
+            moderation__isnull=True,
+        )
+        .select_related("submission__enrolment")
+        .order_by("?")[:size]
+    )
+    if not marks:
+        raise ValidationError(_("This trainer has no marks left to moderate."))
+    return moderation_request(marks=marks, second_marker=second_marker, actor=actor)
+
+
+@transaction.atomic
+def moderation_mark(*, moderation: Moderation, marker, levels: dict[int, int], feedback: str) -> Mark:
+    """The second marker's blind mark. It is recorded but does not change what the trainee sees."""
+    moderation = Moderation.objects.select_for_update().select_related("first_mark").get(pk=moderation.pk)
+    if moderation.second_marker_id != marker.pk:
+        raise ValidationError(_("This moderation was sent to someone else."))
+    if moderation.second_mark_id:
+        raise ValidationError(_("You have already marked this for moderation."))
+    submission = _lock(moderation.first_mark.submission)
+    _own_work_refuse(submission=submission, marker=marker)
+    feedback, _reason = _text_check(feedback=feedback, reason="", reason_needed=False)
+    chosen = _levels_check(submission=submission, chosen=levels)
+    mark = _write(
+        submission=submission, marker=marker, kind=MarkKind.MODERATION, levels=chosen, feedback=feedback
+    )
+    moderation.second_mark = mark
+    moderation.save(update_fields=["second_mark"])
+    return mark
+
+
+@transaction.atomic
+def moderation_settle(
+    *, moderation: Moderation, actor, levels: dict[int, int], feedback: str, reason: str
+) -> Mark:
+    """Staff decide the final mark after moderation; it becomes the mark the trainee sees."""
+    moderation = Moderation.objects.select_for_update().select_related("first_mark").get(pk=moderation.pk)
+    if not moderation.second_mark_id:
+        raise ValidationError(_("Wait for the second marker before settling."))
+    if moderation.settled_mark_id:
+        raise ValidationError(_("This moderation has already been settled."))
+    submission = _lock(moderation.first_mark.submission)
+    _own_work_refuse(submission=submission, marker=actor)
+    feedback, reason = _text_check(feedback=feedback, reason=reason, reason_needed=True)
+    chosen = _levels_check(submission=submission, chosen=levels)
+    mark = _write(
+        submission=submission,
+        marker=actor,
+        kind=MarkKind.FINAL,
+        levels=chosen,
+        feedback=feedback,
+        reason=reason,
+    )
+    moderation.settled_mark = mark
+    moderation.save(update_fields=["settled_mark"])
+    _make_current(submission=submission, mark=mark)
+    return mark

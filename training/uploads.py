@@ -39,7 +39,8 @@ FILE_TYPE_KEYS = {file_type.key for file_type in FILE_TYPES.values()}
 
 def file_type_labels(keys) -> str:
     """'PDF, Word' for the given keys, in a stable order."""
-    return ", ".join(sorted(t.label for t in FILE_TYPES.values() if t.key in set(keys)))
+    wanted = set(keys)
+    return ", ".join(sorted(t.label for t in FILE_TYPES.values() if t.key in wanted))
 
 
 def file_check(upload, *, accepted_keys=None, max_bytes: int, field: str = "upload") -> str:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("manage/cohorts/new/", manage.CohortCreateView.as_view(), name="cohort-create"),
     path("manage/cohorts/<int:pk>/", manage.CohortManageView.as_view(), name="cohort-manage"),
     path("manage/cohorts/<int:pk>/edit/", manage.CohortEditView.as_view(), name="cohort-edit"),
+    path("manage/cohorts/<int:pk>/due-dates/", manage.CohortDueDatesView.as_view(), name="cohort-due-dates"),
     path("manage/cohorts/<int:pk>/sessions/new/", manage.SessionCreateView.as_view(), name="session-create"),
     path("manage/sessions/<int:pk>/edit/", manage.SessionEditView.as_view(), name="session-edit"),
     path("manage/sessions/<int:pk>/cancel/", manage.SessionCancelView.as_view(), name="session-cancel"),

@@ -11,6 +11,7 @@ from crispy_forms.layout import Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Constituency, Region
@@ -344,3 +345,31 @@ class DecisionForm(forms.Form):
     @property
     def accept(self) -> bool:
         return self.cleaned_data["decision"] == self.ACCEPT
+
+
+class DueDatesForm(forms.Form):
+    """One optional date per assignment; blank keeps the programme's default."""
+
+    def __init__(self, *args, rows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        for row in rows:
+            self.fields[self.field_name(row.assignment.pk)] = forms.DateField(
+                label=row.assignment.title,
+                required=False,
+                initial=row.own_due_on,
+                widget=forms.DateInput({**DATE_INPUT, "class": "form-control"}, format="%Y-%m-%d"),
+                help_text=_("Default: %(date)s") % {"date": date_format(row.default_due_on, "D j M Y")},
+            )
+
+    @staticmethod
+    def field_name(assignment_id: int) -> str:
+        return f"due_{assignment_id}"
+
+    def entries(self):
+        return [(row, self[self.field_name(row.assignment.pk)]) for row in self.rows]
+
+    def due_dates(self) -> dict:
+        return {
+            row.assignment.pk: self.cleaned_data.get(self.field_name(row.assignment.pk)) for row in self.rows
+        }

@@ -6,10 +6,13 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from members.models import Constituency, Region
 from training.models import (
+    Assignment,
+    AssignmentDueDate,
     Cohort,
     CohortStatus,
     Module,
@@ -228,3 +231,40 @@ def session_cancel(*, session: Session) -> Session:
     session.sequence += 1
     session.save(update_fields=["status", "sequence", "updated_at"])
     return session
+
+
+@transaction.atomic
+def cohort_due_dates_set(*, cohort: Cohort, due_dates: dict[int, date | None]) -> int:
+    """Set the cohort's own due dates ({assignment id: date}; None returns to the default).
+
+    Returns how many changed. Dates before the cohort starts are refused.
+    """
+    assignments = set(
+        Assignment.objects.filter(module__version_id=cohort.version_id).values_list("pk", flat=True)
+    )
+    if set(due_dates) - assignments:
+        raise ValidationError(_("Some of those assignments are not part of this cohort's programme."))
+    early = {pk: day for pk, day in due_dates.items() if day is not None and day < cohort.starts_on}
+    if early:
+        raise ValidationError(
+            {
+                f"due_{pk}": _("Choose a date on or after the cohort starts (%(start)s).")
+                % {"start": date_format(cohort.starts_on, "j F Y")}
+                for pk in early
+            }
+        )
+    existing = {row.assignment_id: row for row in AssignmentDueDate.objects.filter(cohort=cohort)}
+    changed = 0
+    for assignment_id, day in due_dates.items():
+        row = existing.get(assignment_id)
+        if day is None and row is not None:
+            row.delete()
+            changed += 1
+        elif day is not None and row is None:
+            AssignmentDueDate.objects.create(cohort=cohort, assignment_id=assignment_id, due_on=day)
+            changed += 1
+        elif day is not None and row.due_on != day:
+            row.due_on = day
+            row.save(update_fields=["due_on"])
+            changed += 1
+    return changed

@@ -18,9 +18,17 @@ from django.views import View
 
 from members.selectors import profile_get
 from training import permissions
-from training.forms.manage import CohortFilterForm, CohortForm, DecisionForm, RegisterForm, SessionForm
+from training.forms.manage import (
+    CohortFilterForm,
+    CohortForm,
+    DecisionForm,
+    DueDatesForm,
+    RegisterForm,
+    SessionForm,
+)
 from training.models import AttendanceStatus, Cohort, EnrolmentStatus
 from training.selectors.manage import (
+    cohort_due_date_rows,
     cohort_enrolments_grouped,
     cohort_list_for_manage_page,
     cohort_session_list,
@@ -30,6 +38,7 @@ from training.selectors.manage import (
 from training.services.attendance import CHECKIN_OPENS_BEFORE, register_save
 from training.services.cohorts import (
     cohort_create,
+    cohort_due_dates_set,
     cohort_update,
     session_cancel,
     session_create,
@@ -166,6 +175,33 @@ class CohortManageView(RunsCohortsRequiredMixin, View):
                 "may_edit_cohort": permissions.user_manages_all_cohorts(request.user),
             },
         )
+
+
+class CohortDueDatesView(RunsCohortsRequiredMixin, View):
+    """The cohort's trainers and staff: move assignments' due dates for this cohort only."""
+
+    def get(self, request, pk):
+        cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
+        form = DueDatesForm(rows=cohort_due_date_rows(cohort=cohort))
+        return _render(request, "cohort_due_dates.html", {"cohort": cohort, "form": form})
+
+    def post(self, request, pk):
+        cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
+        form = DueDatesForm(request.POST, rows=cohort_due_date_rows(cohort=cohort))
+        if form.is_valid():
+            try:
+                changed = cohort_due_dates_set(cohort=cohort, due_dates=form.due_dates())
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("Due dates saved (%(count)s changed).") % {"count": changed}
+                    if changed
+                    else _("No due dates changed."),
+                )
+                return redirect("training:cohort-manage", pk=cohort.pk)
+        return _render(request, "cohort_due_dates.html", {"cohort": cohort, "form": form}, status=400)
 
 
 # --- Sessions -----------------------------------------------------------------------

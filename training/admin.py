@@ -13,6 +13,8 @@ from training.models import (
     Module,
     Programme,
     ProgrammeVersion,
+    RubricCriterion,
+    RubricLevel,
     Session,
 )
 
@@ -58,10 +60,35 @@ class ModuleAdmin(admin.ModelAdmin):
     search_fields = ["title"]
 
 
+class CriterionInline(admin.TabularInline):
+    """An assignment's rubric; each criterion's levels are edited on its own page."""
+
+    model = RubricCriterion
+    fields = ["position", "title"]
+    extra = 0
+    show_change_link = True
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ["title", "module", "due_offset_days", "required_for_completion"]
+    list_display = ["title", "module", "due_offset_days", "required_for_completion", "max_attempts"]
     list_select_related = ["module"]
+    inlines = [CriterionInline]
+
+
+class LevelInline(admin.TabularInline):
+    model = RubricLevel
+    fields = ["position", "title", "outcome", "description"]
+    extra = 0
+
+
+@admin.register(RubricCriterion)
+class RubricCriterionAdmin(admin.ModelAdmin):
+    list_display = ["title", "assignment", "position"]
+    list_select_related = ["assignment__module__version__programme"]
+    search_fields = ["title", "assignment__title"]
+    raw_id_fields = ["assignment"]
+    inlines = [LevelInline]
 
 
 class SessionInline(admin.TabularInline):

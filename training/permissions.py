@@ -11,6 +11,7 @@ from django.http import Http404
 
 from training.models import (
     PLACE_HOLDING_STATUSES,
+    Assignment,
     Cohort,
     CohortStatus,
     Enrolment,
@@ -227,3 +228,18 @@ def submission_file_get(*, user, pk) -> SubmissionFile:
     )
     files = SubmissionFile.objects.all() if user_moderates(user) else SubmissionFile.objects.filter(visible)
     return _get_or_404(files.distinct(), pk)
+
+
+# --- Assignments (trainees) -------------------------------------------------------------
+
+
+def assignment_list_for_trainee(*, user) -> QuerySet[Assignment]:
+    """Assignments of the versions run by cohorts the member is enrolled in or has completed."""
+    attending = Enrolment.objects.filter(member=user, status__in=ATTENDING_STATUSES)
+    return Assignment.objects.filter(module__version_id__in=attending.values("cohort__version_id"))
+
+
+def assignment_get_for_trainee(*, user, pk) -> Assignment:
+    return _get_or_404(
+        assignment_list_for_trainee(user=user).select_related("module__version__programme"), pk
+    )

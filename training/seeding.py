@@ -27,13 +27,18 @@ from training.services.programmes import (
     version_publish,
     version_update,
 )
+from training.services.rubrics import criterion_create
 
 PROGRAMME_FILE = Path("programme") / "future_leaders.json"
 LONDON_EVENING = dt.time(18, 30)
 
 
 def programme_load(*, path: Path) -> tuple[Programme, bool]:
-    """Create and publish the programme described in `path`, unless its slug exists."""
+    """Create and publish the programme described in `path`, unless its slug exists.
+
+    Each assignment comes with its rubric: criteria in order, each with its levels lowest
+    first. A programme already there is left exactly as it is, rubrics included.
+    """
     data = json.loads(path.read_text(encoding="utf-8"))
     existing = Programme.objects.filter(slug=data["programme"]["slug"]).first()
     if existing:
@@ -44,6 +49,7 @@ def programme_load(*, path: Path) -> tuple[Programme, bool]:
         version=version,
         summary=data["version"]["summary"],
         min_attendance_percent=data["version"]["min_attendance_percent"],
+        marking_turnaround_days=data["version"]["marking_turnaround_days"],
     )
     for item in data["modules"]:
         module = module_create(
@@ -55,8 +61,12 @@ def programme_load(*, path: Path) -> tuple[Programme, bool]:
         )
         for link in item.get("links", []):
             material_link_add(module=module, title=link["title"], url=link["url"])
-        for assignment in item.get("assignments", []):
-            assignment_create(module=module, **assignment)
+        for fields in item.get("assignments", []):
+            assignment = assignment_create(
+                module=module, **{name: value for name, value in fields.items() if name != "rubric"}
+            )
+            for criterion in fields["rubric"]:
+                criterion_create(assignment=assignment, **criterion)
     version_publish(version=version)
     return programme, True
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from training.views import authoring, manage, trainee
+from training.views import authoring, manage, marking, submissions, trainee
 
 app_name = "training"
 
@@ -14,6 +14,17 @@ urlpatterns = [
     path("enrolments/<int:pk>/offer/", trainee.EnrolmentOfferRespondView.as_view(), name="enrolment-offer"),
     path("modules/<int:pk>/", trainee.ModuleDetailView.as_view(), name="module-detail"),
     path("materials/<int:pk>/download/", trainee.MaterialDownloadView.as_view(), name="material-download"),
+    path("assignments/<int:pk>/", submissions.AssignmentDetailView.as_view(), name="assignment-detail"),
+    path(
+        "submissions/<int:pk>/withdraw/",
+        submissions.SubmissionWithdrawView.as_view(),
+        name="submission-withdraw",
+    ),
+    path(
+        "submission-files/<int:pk>/",
+        submissions.SubmissionFileDownloadView.as_view(),
+        name="submission-file",
+    ),
     path("sessions/<int:pk>/apology/", trainee.SessionApologyView.as_view(), name="session-apology"),
     path("sessions/<int:pk>/calendar.ics", trainee.SessionIcsView.as_view(), name="session-ics"),
     path("check-in/", trainee.CheckinView.as_view(), name="checkin"),
@@ -35,6 +46,17 @@ urlpatterns = [
         name="session-checkin-code",
     ),
     path("manage/enrolments/<int:pk>/decide/", manage.EnrolmentDecideView.as_view(), name="enrolment-decide"),
+    # Marking and the gradebook (the cohort's trainers and staff)
+    path("manage/marking/", marking.MarkingQueueView.as_view(), name="marking-queue"),
+    path("manage/submissions/<int:pk>/mark/", marking.SubmissionMarkView.as_view(), name="submission-mark"),
+    path(
+        "manage/cohorts/<int:pk>/gradebook/", marking.CohortGradebookView.as_view(), name="cohort-gradebook"
+    ),
+    path(
+        "manage/cohorts/<int:pk>/gradebook.csv",
+        marking.CohortGradebookCsvView.as_view(),
+        name="cohort-gradebook-csv",
+    ),
     # Staff authoring programmes
     path("manage/programmes/", authoring.ProgrammeListView.as_view(), name="programme-list"),
     path("manage/programmes/new/", authoring.ProgrammeCreateView.as_view(), name="programme-create"),
@@ -68,5 +90,17 @@ urlpatterns = [
         "manage/assignments/<int:pk>/delete/",
         authoring.AssignmentDeleteView.as_view(),
         name="assignment-delete",
+    ),
+    path(
+        "manage/assignments/<int:pk>/criteria/new/",
+        authoring.CriterionCreateView.as_view(),
+        name="criterion-create",
+    ),
+    path("manage/criteria/<int:pk>/edit/", authoring.CriterionEditView.as_view(), name="criterion-edit"),
+    path("manage/criteria/<int:pk>/move/", authoring.CriterionMoveView.as_view(), name="criterion-move"),
+    path(
+        "manage/criteria/<int:pk>/delete/",
+        authoring.CriterionDeleteView.as_view(),
+        name="criterion-delete",
     ),
 ]

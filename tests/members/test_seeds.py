@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
 from members.permissions import ROLE_GROUP_NAMES, ROLE_HOME, Role
+from training.models import Assignment, Outcome, RubricCriterion, RubricLevel, VersionStatus
+from training.uploads import FILE_TYPE_KEYS
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +22,18 @@ DEMO_LOGINS = {
 def _snapshot():
     return {
         model.__name__: sorted(model.objects.values_list("pk", flat=True))
-        for model in (Region, Constituency, ConsentText, User, Profile, ConsentRecord, Group)
+        for model in (
+            Region,
+            Constituency,
+            ConsentText,
+            User,
+            Profile,
+            ConsentRecord,
+            Group,
+            Assignment,
+            RubricCriterion,
+            RubricLevel,
+        )
     } | {"profiles_updated": sorted(Profile.objects.values_list("updated_at", flat=True))}
 
 
@@ -34,6 +47,29 @@ def test_seeds_load_once_and_a_second_run_changes_nothing(settings):
     assert Region.objects.count() == 12
     assert set(Group.objects.values_list("name", flat=True)) >= set(ROLE_GROUP_NAMES.values())
     assert Constituency.objects.values("region").distinct().count() >= 2
+
+
+def test_every_seeded_assignment_has_a_rubric_that_can_be_passed(seeded):
+    """Each assignment of the seeded programme has 3-4 criteria of 3 levels, lowest first,
+    with distinct titles and a passing level, plus its file types and attempts."""
+    assignments = Assignment.objects.filter(module__version__status=VersionStatus.PUBLISHED).prefetch_related(
+        "criteria__levels"
+    )
+    assert assignments.count() == 8
+    for assignment in assignments:
+        criteria = list(assignment.criteria.order_by("position"))
+        assert 3 <= len(criteria) <= 4, assignment.title
+        assert [criterion.position for criterion in criteria] == list(range(1, len(criteria) + 1))
+        for criterion in criteria:
+            levels = sorted(criterion.levels.all(), key=lambda level: level.position)
+            assert [level.position for level in levels] == [0, 1, 2], criterion.title
+            assert len({level.title for level in levels}) == 3, criterion.title
+            assert all(level.description for level in levels), criterion.title
+            assert Outcome.PASS in {level.outcome for level in levels}, criterion.title
+            assert levels[-1].outcome == Outcome.PASS, criterion.title
+        keys = [key for key in assignment.accepted_file_types.split(",") if key]
+        assert set(keys) <= FILE_TYPE_KEYS, assignment.title
+        assert 1 <= assignment.max_attempts <= 10, assignment.title
 
 
 @pytest.mark.parametrize(("email", "home"), list(DEMO_LOGINS.items()))

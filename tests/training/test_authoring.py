@@ -125,20 +125,42 @@ def test_staff_author_and_publish_a_programme(staff_client):
             "brief": "Draw the **power map** of your street.",
             "due_offset_days": "21",
             "required_for_completion": "on",
+            "accepted_file_types": ["pdf", "png"],
+            "max_attempts": "2",
         },
     )
     assert response.status_code == 302
     assignment = power.assignments.get()
     assert (assignment.due_offset_days, assignment.required_for_completion) == (21, True)
+    assert (assignment.accepted_file_types, assignment.max_attempts) == ("pdf,png", 2)
 
     response = staff_client.post(
         reverse("training:version-edit", args=[draft.pk]),
-        {"summary": "The first run.", "min_attendance_percent": "80"},
+        {"summary": "The first run.", "min_attendance_percent": "80", "marking_turnaround_days": "10"},
     )
     assert response.status_code == 302
     page = html_of(staff_client.get(reverse("training:version-detail", args=[draft.pk])))
     assert "80%" in page
+    assert "within 10 days" in page
     assert "Map your street" in page
+    assert "These have no criteria yet" in page
+
+    response = staff_client.post(
+        reverse("training:criterion-create", args=[assignment.pk]),
+        {
+            "title": "The map",
+            "description": "",
+            "levels-TOTAL_FORMS": "2",
+            "levels-INITIAL_FORMS": "0",
+            "levels-0-title": "Not yet",
+            "levels-0-outcome": "resubmit",
+            "levels-0-description": "Fewer than eight actors.",
+            "levels-1-title": "Secure",
+            "levels-1-outcome": "pass",
+            "levels-1-description": "Eight actors or more.",
+        },
+    )
+    assert response.status_code == 302
 
     response = staff_client.post(reverse("training:version-publish", args=[draft.pk]), follow=True)
     draft.refresh_from_db()
@@ -335,13 +357,14 @@ def _snapshot(version) -> list:
 
 
 MODULE_DATA = {"title": "Changed", "summary": "Changed", "learning_outcomes": "", "materials": ""}
-ASSIGNMENT_DATA = {"title": "Changed", "brief": "Changed", "due_offset_days": "3"}
+ASSIGNMENT_DATA = {"title": "Changed", "brief": "Changed", "due_offset_days": "3", "max_attempts": "3"}
+VERSION_DATA = {"summary": "Changed", "min_attendance_percent": "10", "marking_turnaround_days": "5"}
 
 
 @pytest.mark.parametrize(
     ("name", "target", "data"),
     [
-        ("version-edit", "version", {"summary": "Changed", "min_attendance_percent": "10"}),
+        ("version-edit", "version", VERSION_DATA),
         ("module-create", "version", MODULE_DATA),
         ("module-edit", "module", MODULE_DATA),
         ("module-move", "module", {"direction": "down"}),
@@ -582,7 +605,7 @@ def test_assignment_can_be_edited_and_deleted(staff_client):
     assignment = AssignmentFactory(module=ModuleFactory(version=draft_of()), required_for_completion=True)
     response = staff_client.post(
         reverse("training:assignment-edit", args=[assignment.pk]),
-        {"title": "Reflection", "brief": "Write.", "due_offset_days": "0"},
+        {"title": "Reflection", "brief": "Write.", "due_offset_days": "0", "max_attempts": "1"},
     )
     assert response.status_code == 302
     assignment.refresh_from_db()
@@ -591,6 +614,8 @@ def test_assignment_can_be_edited_and_deleted(staff_client):
         0,
         False,
     )
+    # No file type ticked: a written answer only.
+    assert (assignment.accepted_file_types, assignment.max_attempts) == ("", 1)
     url = reverse("training:assignment-delete", args=[assignment.pk])
     assert staff_client.get(url).status_code == 200
     assert staff_client.post(url).status_code == 302

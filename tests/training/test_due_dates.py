@@ -45,7 +45,9 @@ def test_setting_and_clearing_dates(client, trainer, cohort):
     AssignmentDueDate.objects.create(cohort=cohort, assignment=restored, due_on=cohort.starts_on)
     new_date = cohort.starts_on + dt.timedelta(days=30)
     client.force_login(trainer)
-    response = client.post(url_of(cohort), {f"due_{moved.pk}": new_date.isoformat(), f"due_{restored.pk}": ""})
+    response = client.post(
+        url_of(cohort), {f"due_{moved.pk}": new_date.isoformat(), f"due_{restored.pk}": ""}
+    )
     assert response.status_code == 302
     assert dict(AssignmentDueDate.objects.values_list("assignment_id", "due_on")) == {moved.pk: new_date}
     page = client.get(url_of(cohort)).content.decode()

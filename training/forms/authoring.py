@@ -1,18 +1,25 @@
-"""Forms for authoring programmes: programmes, versions, modules, materials, assignments.
+"""Forms for authoring programmes: programmes, versions, modules, materials, assignments
+and their rubrics.
 
 The forms check what the browser sent; the rules (only drafts change, the real type of an
-uploaded file) live in training.services.programmes, whose ValidationErrors the views show
-on these forms.
+uploaded file, what makes a rubric criterion's levels usable) live in training.services,
+whose ValidationErrors the views show on these forms.
 """
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from training.models import Outcome
 from training.selectors.authoring import programme_slug_in_use
-from training.uploads import FILE_TYPE_KEYS, MATERIAL_MAX_BYTES, file_type_labels
+from training.services.programmes import MAX_ATTEMPTS
+from training.services.rubrics import MAX_LEVELS, criterion_levels_check
+from training.uploads import FILE_TYPE_CHOICES, FILE_TYPE_KEYS, MATERIAL_MAX_BYTES, file_type_labels
+
+MAX_TURNAROUND_DAYS = 60
 
 # The names an accepted file may have, by its real type (the first is the usual one).
 MARKDOWN_HELP = _(
@@ -94,10 +101,24 @@ class VersionForm(forms.Form):
         },
     )
 
+    marking_turnaround_days = forms.IntegerField(
+        label=_("Marking turnaround (days)"),
+        min_value=1,
+        max_value=MAX_TURNAROUND_DAYS,
+        help_text=_("How soon trainers should mark a submission; older work shows to them as overdue."),
+        error_messages={
+            "required": _("Enter the marking turnaround, a whole number of days from 1 to 60."),
+            "invalid": _("Enter the marking turnaround as a whole number of days from 1 to 60."),
+            "min_value": _("Enter the marking turnaround as a whole number of days from 1 to 60."),
+            "max_value": _("Enter the marking turnaround as a whole number of days from 1 to 60."),
+        },
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["min_attendance_percent"].widget.attrs["inputmode"] = "numeric"
-        self.helper = _helper(_("Save completion rule"))
+        self.fields["marking_turnaround_days"].widget.attrs["inputmode"] = "numeric"
+        self.helper = _helper(_("Save version"))
 
 
 class ModuleForm(forms.Form):
@@ -194,16 +215,156 @@ class AssignmentForm(forms.Form):
         initial=True,
         help_text=_("Trainees complete the programme only once they have passed this assignment."),
     )
+    accepted_file_types = forms.MultipleChoiceField(
+        label=_("File types accepted"),
+        choices=FILE_TYPE_CHOICES,
+        required=False,
+        initial=["pdf", "docx", "odt"],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick none for a written answer only, typed into the page."),
+        error_messages={"invalid_choice": _("Choose from the file types listed.")},
+    )
+    max_attempts = forms.IntegerField(
+        label=_("Attempts allowed"),
+        min_value=1,
+        max_value=MAX_ATTEMPTS,
+        initial=3,
+        help_text=_("Including the first, from 1 to 10. A “resubmit” outcome opens the next attempt."),
+        error_messages={
+            "required": _("Enter how many attempts a trainee has, from 1 to 10."),
+            "invalid": _("Enter the attempts allowed as a whole number from 1 to 10."),
+            "min_value": _("Enter the attempts allowed as a whole number from 1 to 10."),
+            "max_value": _("Enter the attempts allowed as a whole number from 1 to 10."),
+        },
+    )
 
     def __init__(self, *args, is_new: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["due_offset_days"].widget.attrs["inputmode"] = "numeric"
+        self.fields["max_attempts"].widget.attrs["inputmode"] = "numeric"
         self.helper = _helper(
             _("Add assignment") if is_new else _("Save assignment"), preview_label=_("Preview brief")
         )
+
+    def clean_accepted_file_types(self) -> str:
+        """The keys ticked, comma-separated, as the assignment stores them ("" for none)."""
+        return ",".join(self.cleaned_data["accepted_file_types"])
+
+    @staticmethod
+    def initial_for(assignment) -> dict:
+        """The form's initial values from a saved assignment."""
+        initial = {
+            name: getattr(assignment, name)
+            for name in ["title", "brief", "due_offset_days", "required_for_completion", "max_attempts"]
+        }
+        initial["accepted_file_types"] = [key for key in assignment.accepted_file_types.split(",") if key]
+        return initial
 
 
 class ModuleMoveForm(forms.Form):
     """The direction of a Move up / Move down button."""
 
     direction = forms.ChoiceField(label=_("Direction"), choices=[("up", _("Up")), ("down", _("Down"))])
+
+
+class CriterionMoveForm(ModuleMoveForm):
+    """The direction of a criterion's Move up / Move down button."""
+
+
+# --- Rubrics -------------------------------------------------------------------------
+
+# How many level rows a new criterion's page offers; an existing one gets one spare row.
+LEVEL_ROWS_NEW = 4
+LEVEL_FIELDS = ("title", "description", "outcome")
+
+
+class CriterionForm(forms.Form):
+    """A criterion's title and description; its levels are the LevelFormSet in the same <form>."""
+
+    title = forms.CharField(
+        label=_("Criterion"),
+        max_length=200,
+        help_text=_("One thing the work is judged on, such as “Evidence of listening”."),
+        error_messages={"required": _("Give the criterion a title: the one thing it judges.")},
+    )
+    description = forms.CharField(
+        label=_("What it looks for"),
+        required=False,
+        widget=_textarea(3),
+        help_text=_("Optional. Shown to markers and trainees above the levels."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        # The page's one <form> holds this form and the levels; it draws the tag and buttons.
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class LevelForm(forms.Form):
+    """One level of a criterion. A row left wholly blank is not a level."""
+
+    title = forms.CharField(label=_("Title"), max_length=100, required=False)
+    outcome = forms.ChoiceField(
+        label=_("Outcome if chosen"),
+        choices=[("", _("Choose…")), *Outcome.choices],
+        required=False,
+        error_messages={"invalid_choice": _("Choose pass, resubmit or fail.")},
+    )
+    description = forms.CharField(
+        label=_("What work at this level shows"), required=False, widget=_textarea(4)
+    )
+
+    def is_blank(self) -> bool:
+        return not any(self.cleaned_data.get(name) for name in LEVEL_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or self.is_blank():
+            return cleaned
+        if not cleaned.get("title"):
+            self.add_error("title", _("Give this level a title, or clear the whole row to leave it out."))
+        if not cleaned.get("outcome"):
+            self.add_error("outcome", _("Choose what this level means for the work: pass, resubmit or fail."))
+        if not cleaned.get("description"):
+            self.add_error("description", _("Describe what work at this level shows."))
+        return cleaned
+
+
+class BaseLevelFormSet(forms.BaseFormSet):
+    """The levels of one criterion, lowest first; blank rows are left out."""
+
+    def levels(self) -> list[dict]:
+        """The filled rows, lowest first, as training.services.rubrics takes them."""
+        return [
+            {name: form.cleaned_data[name] for name in LEVEL_FIELDS}
+            for form in self.forms
+            if form.cleaned_data and not form.is_blank()
+        ]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        levels = self.levels()
+        filled = [form for form in self.forms if form.cleaned_data and not form.is_blank()]
+        seen = set()
+        for form in filled:
+            key = form.cleaned_data["title"].casefold()
+            if key in seen:
+                form.add_error("title", _("Another level already has this title."))
+            seen.add(key)
+        try:
+            criterion_levels_check(levels=levels)
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["levels"]) from error
+
+
+def level_formset(*, data=None, levels=()) -> BaseLevelFormSet:
+    """The level rows: `levels` (saved RubricLevels, lowest first) and blank rows to add more."""
+    initial = [{name: getattr(level, name) for name in LEVEL_FIELDS} for level in levels]
+    extra = max(LEVEL_ROWS_NEW - len(initial), 1)
+    formset_class = forms.formset_factory(
+        LevelForm, formset=BaseLevelFormSet, extra=extra, max_num=MAX_LEVELS, absolute_max=MAX_LEVELS * 2
+    )
+    return formset_class(data=data, initial=initial, prefix="levels")

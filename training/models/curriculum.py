@@ -143,8 +143,10 @@ class Assignment(models.Model):
     brief = models.TextField(_("brief"), help_text=_("In Markdown."))
     due_offset_days = models.PositiveSmallIntegerField(_("due (days after the cohort starts)"), default=14)
     required_for_completion = models.BooleanField(_("must be passed to complete"), default=True)
-    # Keys of training.uploads.SUBMISSION_TYPES, comma-separated; empty means text only.
-    accepted_file_types = models.CharField(_("file types accepted"), max_length=100, default="pdf,docx,odt")
+    # Keys of training.uploads.FILE_TYPES, comma-separated; empty means a written answer only.
+    accepted_file_types = models.CharField(
+        _("file types accepted"), max_length=100, blank=True, default="pdf,docx,odt"
+    )
     max_attempts = models.PositiveSmallIntegerField(
         _("attempts allowed"),
         default=3,

@@ -1,12 +1,12 @@
 """Reads for the pages where national staff author programmes.
 
-Programmes, versions and modules are fetched through training.permissions. Materials and
-assignments have no access function there, so the two below play that part: they are
+Programmes, versions and modules are fetched through training.permissions. Materials,
+assignments and rubric criteria have no access function there, so the three below play that part: they are
 called only by views that have already required the author permission, and check it again.
 Each page's cost is a fixed number of queries, whatever the number of rows.
 """
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -17,6 +17,8 @@ from training.models import (
     Module,
     Programme,
     ProgrammeVersion,
+    RubricCriterion,
+    RubricLevel,
     VersionStatus,
 )
 from training.permissions import user_authors_programmes
@@ -55,6 +57,15 @@ def assignment_get_for_author(*, user, pk) -> Assignment:
     if assignment is None:
         raise Http404("Not found.")
     return assignment
+
+
+def criterion_get_for_author(*, user, pk) -> RubricCriterion:
+    """A rubric criterion of any version, for programme authors; 404 for anyone else."""
+    criteria = RubricCriterion.objects.select_related("assignment__module__version__programme")
+    criterion = criteria.filter(pk=pk).first() if user_authors_programmes(user) else None
+    if criterion is None:
+        raise Http404("Not found.")
+    return criterion
 
 
 # --- Programmes ----------------------------------------------------------------------
@@ -110,10 +121,17 @@ def version_module_list(*, version: ProgrammeVersion) -> list[Module]:
     )
 
 
-def version_required_assignment_list(*, version: ProgrammeVersion) -> list[Assignment]:
-    """The assignments a trainee must pass to complete the version, in module order."""
+def version_assignment_list(*, version: ProgrammeVersion) -> list[Assignment]:
+    """The version's assignments in module order, with their module and `criterion_count`.
+
+    The version's page reads both the completion rule (those required for completion) and
+    what stops publishing (those with no criteria yet) from this one query.
+    """
     return list(
-        Assignment.objects.filter(module__version=version, required_for_completion=True)
+        Assignment.objects.filter(module__version=version)
+        .annotate(
+            criterion_count=_count(RubricCriterion.objects.filter(assignment=OuterRef("pk")), by="assignment")
+        )
         .select_related("module")
         .order_by("module__position", "pk")
     )
@@ -129,4 +147,21 @@ def module_material_list(*, module: Module) -> list[Material]:
 
 
 def module_assignment_list(*, module: Module) -> list[Assignment]:
-    return list(module.assignments.order_by("pk"))
+    """The module's assignments, each with `criterion_count` (0: no rubric yet)."""
+    return list(
+        module.assignments.annotate(
+            criterion_count=_count(RubricCriterion.objects.filter(assignment=OuterRef("pk")), by="assignment")
+        ).order_by("pk")
+    )
+
+
+# --- Rubrics -------------------------------------------------------------------------
+
+
+def assignment_criterion_list(*, assignment: Assignment) -> list[RubricCriterion]:
+    """The assignment's rubric: its criteria in order, each with `levels` lowest first. Two queries."""
+    return list(
+        assignment.criteria.order_by("position").prefetch_related(
+            Prefetch("levels", queryset=RubricLevel.objects.order_by("position"))
+        )
+    )

@@ -36,6 +36,7 @@ from training.models import (
     SessionStatus,
     VersionStatus,
 )
+from training.selectors.submissions import Progress, due_dates_for, progress_for
 from training.services.enrolment import cohort_accepts_applications
 
 # How long a declined application stays on the member's page, with the trainer's reason.
@@ -352,6 +353,12 @@ class AssignmentDue:
     assignment: Assignment
     # None when the reader follows no cohort of this version (a trainer or staff member).
     due_on: dt.date | None
+    # The reader's Progress with it, or "" for a reader who follows no cohort of this version.
+    progress: str = ""
+
+    @property
+    def progress_label(self) -> str:
+        return Progress(self.progress).label if self.progress else ""
 
 
 @dataclass
@@ -374,12 +381,15 @@ def module_page_get(*, user, module: Module) -> ModulePage:
         .first()
     )
     cohort = enrolment.cohort if enrolment else None
+    module_assignments = list(Assignment.objects.filter(module=module).order_by("pk"))
+    # The reader's own due dates and progress: two queries, however many assignments.
+    due = due_dates_for(cohort=cohort, assignments=module_assignments) if cohort else {}
+    progress = progress_for(enrolment=enrolment, assignments=module_assignments) if enrolment else {}
     assignments = [
         AssignmentDue(
-            assignment=assignment,
-            due_on=cohort.starts_on + dt.timedelta(days=assignment.due_offset_days) if cohort else None,
+            assignment=assignment, due_on=due.get(assignment.pk), progress=progress.get(assignment.pk, "")
         )
-        for assignment in Assignment.objects.filter(module=module).order_by("pk")
+        for assignment in module_assignments
     ]
     return ModulePage(
         module=module,

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,9 +13,13 @@ from training.models import (
     Module,
     Programme,
     ProgrammeVersion,
+    RubricCriterion,
+    RubricLevel,
     VersionStatus,
 )
-from training.uploads import material_file_check
+from training.uploads import FILE_TYPE_CHOICES, FILE_TYPE_KEYS, material_file_check
+
+MAX_ATTEMPTS = 10
 
 
 def _editable_check(version: ProgrammeVersion) -> None:
@@ -57,7 +61,11 @@ def programme_slug_update(*, programme: Programme, slug: str) -> Programme:
 
 @transaction.atomic
 def version_draft_create(*, programme: Programme) -> ProgrammeVersion:
-    """Start the next draft as a copy of the latest version. One draft at a time."""
+    """Start the next draft as a copy of the latest version. One draft at a time.
+
+    The copy is made in a fixed number of queries, whatever the size of the programme:
+    one read and one bulk insert per kind of row.
+    """
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     if programme.versions.filter(status=VersionStatus.DRAFT).exists():
         raise ValidationError(_("This programme already has a draft. Edit or publish it first."))
@@ -67,51 +75,111 @@ def version_draft_create(*, programme: Programme) -> ProgrammeVersion:
         number=(source.number + 1) if source else 1,
         summary=source.summary if source else "",
         min_attendance_percent=source.min_attendance_percent if source else 75,
+        marking_turnaround_days=source.marking_turnaround_days if source else 7,
     )
     if source:
-        for module in source.modules.prefetch_related("attachments", "assignments"):
-            copy = Module.objects.create(
-                version=draft,
-                position=module.position,
-                title=module.title,
-                summary=module.summary,
-                learning_outcomes=module.learning_outcomes,
-                materials=module.materials,
-            )
-            Material.objects.bulk_create(
-                Material(
-                    module=copy,
-                    kind=material.kind,
-                    title=material.title,
-                    url=material.url,
-                    file=material.file.name,  # the file is shared, never rewritten
-                    content_type=material.content_type,
-                    size=material.size,
-                )
-                for material in module.attachments.all()
-            )
-            Assignment.objects.bulk_create(
-                Assignment(
-                    module=copy,
-                    title=assignment.title,
-                    brief=assignment.brief,
-                    due_offset_days=assignment.due_offset_days,
-                    required_for_completion=assignment.required_for_completion,
-                )
-                for assignment in module.assignments.all()
-            )
+        _content_copy(source=source, draft=draft)
     return draft
+
+
+def _content_copy(*, source: ProgrammeVersion, draft: ProgrammeVersion) -> None:
+    """Copy modules, materials, assignments and their rubrics from `source` into `draft`.
+
+    bulk_create sets the new rows' ids (PostgreSQL and SQLite both return them), and keeps
+    the order it was given, so each copy is paired with its source by position in a list.
+    """
+    modules = list(
+        source.modules.order_by("position").prefetch_related(
+            Prefetch("attachments", queryset=Material.objects.order_by("pk")),
+            Prefetch("assignments", queryset=Assignment.objects.order_by("pk")),
+            Prefetch(
+                "assignments__criteria",
+                queryset=RubricCriterion.objects.order_by("position").prefetch_related("levels"),
+            ),
+        )
+    )
+    module_copies = Module.objects.bulk_create(
+        Module(
+            version=draft,
+            position=module.position,
+            title=module.title,
+            summary=module.summary,
+            learning_outcomes=module.learning_outcomes,
+            materials=module.materials,
+        )
+        for module in modules
+    )
+    Material.objects.bulk_create(
+        Material(
+            module=copy,
+            kind=material.kind,
+            title=material.title,
+            url=material.url,
+            file=material.file.name,  # the file is shared, never rewritten
+            content_type=material.content_type,
+            size=material.size,
+        )
+        for module, copy in zip(modules, module_copies, strict=True)
+        for material in module.attachments.all()
+    )
+    assignments = [assignment for module in modules for assignment in module.assignments.all()]
+    copy_of_module = {module.pk: copy for module, copy in zip(modules, module_copies, strict=True)}
+    assignment_copies = Assignment.objects.bulk_create(
+        Assignment(
+            module=copy_of_module[assignment.module_id],
+            title=assignment.title,
+            brief=assignment.brief,
+            due_offset_days=assignment.due_offset_days,
+            required_for_completion=assignment.required_for_completion,
+            accepted_file_types=assignment.accepted_file_types,
+            max_attempts=assignment.max_attempts,
+        )
+        for assignment in assignments
+    )
+    criteria = [criterion for assignment in assignments for criterion in assignment.criteria.all()]
+    copy_of_assignment = {
+        assignment.pk: copy for assignment, copy in zip(assignments, assignment_copies, strict=True)
+    }
+    criterion_copies = RubricCriterion.objects.bulk_create(
+        RubricCriterion(
+            assignment=copy_of_assignment[criterion.assignment_id],
+            position=criterion.position,
+            title=criterion.title,
+            description=criterion.description,
+        )
+        for criterion in criteria
+    )
+    RubricLevel.objects.bulk_create(
+        RubricLevel(
+            criterion=copy,
+            position=level.position,
+            title=level.title,
+            description=level.description,
+            outcome=level.outcome,
+        )
+        for criterion, copy in zip(criteria, criterion_copies, strict=True)
+        for level in criterion.levels.all()
+    )
 
 
 @transaction.atomic
 def version_update(
-    *, version: ProgrammeVersion, summary: str, min_attendance_percent: int
+    *,
+    version: ProgrammeVersion,
+    summary: str,
+    min_attendance_percent: int,
+    marking_turnaround_days: int | None = None,
 ) -> ProgrammeVersion:
+    """Save the version's summary, completion rule and (if given) marking turnaround."""
     _editable_check(version)
     version.summary = summary
     version.min_attendance_percent = min_attendance_percent
+    fields = ["summary", "min_attendance_percent"]
+    if marking_turnaround_days is not None:
+        version.marking_turnaround_days = marking_turnaround_days
+        fields.append("marking_turnaround_days")
     version.full_clean()
-    version.save(update_fields=["summary", "min_attendance_percent"])
+    version.save(update_fields=fields)
     return version
 
 
@@ -122,6 +190,20 @@ def version_publish(*, version: ProgrammeVersion) -> ProgrammeVersion:
     _editable_check(version)
     if not version.modules.exists():
         raise ValidationError(_("Add at least one module before publishing."))
+    without_rubric = list(
+        Assignment.objects.filter(module__version=version, criteria__isnull=True)
+        .order_by("module__position", "pk")
+        .values_list("title", flat=True)
+    )
+    if without_rubric:
+        raise ValidationError(
+            _(
+                "Every assignment needs a rubric before the version is published, so that its "
+                "work can be marked. Add criteria to: %(titles)s."
+            )
+            % {"titles": ", ".join(f"“{title}”" for title in without_rubric)},
+            code="no_rubric",
+        )
     version.programme.versions.filter(status=VersionStatus.PUBLISHED).update(status=VersionStatus.RETIRED)
     version.status = VersionStatus.PUBLISHED
     version.published_at = timezone.now()
@@ -229,6 +311,22 @@ def material_delete(*, material: Material) -> None:
     material.delete()
 
 
+def _assignment_limits_check(assignment: Assignment) -> None:
+    """What the model leaves open: known file types only (stored in a stable order), 1 to 10 attempts."""
+    keys = [key.strip() for key in assignment.accepted_file_types.split(",") if key.strip()]
+    errors = {}
+    unknown = sorted(set(keys) - FILE_TYPE_KEYS)
+    if unknown:
+        errors["accepted_file_types"] = _("These are not file types the platform accepts: %(keys)s.") % {
+            "keys": ", ".join(unknown)
+        }
+    if not 1 <= assignment.max_attempts <= MAX_ATTEMPTS:
+        errors["max_attempts"] = _("Allow from 1 to %(max)s attempts.") % {"max": MAX_ATTEMPTS}
+    if errors:
+        raise ValidationError(errors)
+    assignment.accepted_file_types = ",".join(key for key, _label in FILE_TYPE_CHOICES if key in keys)
+
+
 @transaction.atomic
 def assignment_create(
     *,
@@ -237,7 +335,14 @@ def assignment_create(
     brief: str,
     due_offset_days: int,
     required_for_completion: bool,
+    accepted_file_types: str = "pdf,docx,odt",
+    max_attempts: int = 3,
 ) -> Assignment:
+    """An assignment without a rubric yet: add its criteria before the version is published.
+
+    `accepted_file_types` holds keys of training.uploads.FILE_TYPES, comma-separated; empty
+    means a written answer only.
+    """
     _editable_check(module.version)
     assignment = Assignment(
         module=module,
@@ -245,7 +350,10 @@ def assignment_create(
         brief=brief,
         due_offset_days=due_offset_days,
         required_for_completion=required_for_completion,
+        accepted_file_types=accepted_file_types,
+        max_attempts=max_attempts,
     )
+    _assignment_limits_check(assignment)
     assignment.full_clean()
     assignment.save()
     return assignment
@@ -256,6 +364,7 @@ def assignment_update(*, assignment: Assignment, **fields) -> Assignment:
     _editable_check(assignment.module.version)
     for name, value in fields.items():
         setattr(assignment, name, value)
+    _assignment_limits_check(assignment)
     assignment.full_clean()
     assignment.save(update_fields=list(fields))
     return assignment

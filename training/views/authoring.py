@@ -1,10 +1,12 @@
-"""National staff author programmes: programmes, versions, modules, materials, assignments.
+"""National staff author programmes: programmes, versions, modules, materials, assignments
+and their rubrics.
 
 Every view requires the author permission (anonymous visitors sign in; other roles get a
-403). Programmes, versions and modules are fetched through training.permissions, materials
-and assignments through training.selectors.authoring, so an unknown id is a 404. Every
-change goes through training.services.programmes, which refuses to touch a published
-version: the page comes back with its message, status 400, and nothing changes.
+403). Programmes, versions and modules are fetched through training.permissions, materials,
+assignments and rubric criteria through training.selectors.authoring, so an unknown id is a
+404. Every change goes through training.services.programmes or training.services.rubrics,
+which refuse to touch a published version: the page comes back with its message, status
+400, and nothing changes.
 """
 
 from django.contrib import messages
@@ -18,23 +20,29 @@ from django.views import View
 from training import permissions
 from training.forms.authoring import (
     AssignmentForm,
+    CriterionForm,
+    CriterionMoveForm,
     MaterialForm,
     ModuleForm,
     ModuleMoveForm,
     ProgrammeForm,
     VersionForm,
+    level_formset,
 )
-from training.models import Module, ProgrammeVersion, VersionStatus
+from training.models import Assignment, Module, ProgrammeVersion, VersionStatus
+from training.rubric import RULE_EXPLAINED
 from training.selectors.authoring import (
+    assignment_criterion_list,
     assignment_get_for_author,
+    criterion_get_for_author,
     material_get_for_author,
     module_assignment_list,
     module_material_list,
     programme_draft_get,
     programme_list_for_author_page,
     programme_version_list,
+    version_assignment_list,
     version_module_list,
-    version_required_assignment_list,
 )
 from training.services.programmes import (
     assignment_create,
@@ -54,10 +62,12 @@ from training.services.programmes import (
     version_publish,
     version_update,
 )
+from training.services.rubrics import criterion_create, criterion_delete, criterion_move, criterion_update
+from training.uploads import file_type_labels
 from training.views.base import AuthorsProgrammesRequiredMixin, form_errors_add, paginate
 
 MODULE_FIELDS = ["title", "summary", "learning_outcomes", "materials"]
-ASSIGNMENT_FIELDS = ["title", "brief", "due_offset_days", "required_for_completion"]
+VERSION_FIELDS = ["summary", "min_attendance_percent", "marking_turnaround_days"]
 
 
 def _render(request, template: str, context: dict, *, status: int = 200):
@@ -180,6 +190,7 @@ class VersionDraftCreateView(AuthorsProgrammesRequiredMixin, View):
 
 
 def _version_detail(request, version, *, errors=(), status: int = 200):
+    assignments = version_assignment_list(version=version)
     return _render(
         request,
         "version_detail.html",
@@ -187,7 +198,8 @@ def _version_detail(request, version, *, errors=(), status: int = 200):
             "programme": version.programme,
             "version": version,
             "modules": version_module_list(version=version),
-            "required_assignments": version_required_assignment_list(version=version),
+            "required_assignments": [item for item in assignments if item.required_for_completion],
+            "without_rubric": [item for item in assignments if not item.criterion_count],
             "errors": errors,
         },
         status=status,
@@ -200,7 +212,7 @@ class VersionDetailView(AuthorsProgrammesRequiredMixin, View):
 
 
 class VersionEditView(AuthorsProgrammesRequiredMixin, View):
-    """The version's summary and its completion rule's attendance share."""
+    """The version's summary, its completion rule's attendance share and the marking turnaround."""
 
     template = "version_form.html"
 
@@ -210,9 +222,7 @@ class VersionEditView(AuthorsProgrammesRequiredMixin, View):
 
     def get(self, request, pk):
         version = permissions.version_get_for_author(user=request.user, pk=pk)
-        form = VersionForm(
-            initial={"summary": version.summary, "min_attendance_percent": version.min_attendance_percent}
-        )
+        form = VersionForm(initial={name: getattr(version, name) for name in VERSION_FIELDS})
         return self._page(request, version, form)
 
     def post(self, request, pk):
@@ -225,7 +235,7 @@ class VersionEditView(AuthorsProgrammesRequiredMixin, View):
                 form_errors_add(form, error)
                 version = permissions.version_get_for_author(user=request.user, pk=pk)
             else:
-                messages.success(request, _("The completion rule is saved."))
+                messages.success(request, _("The summary, completion rule and marking turnaround are saved."))
                 return redirect("training:version-detail", pk=version.pk)
         return self._page(request, version, form, status=400)
 
@@ -432,7 +442,10 @@ class MaterialDeleteView(AuthorsProgrammesRequiredMixin, View):
 # --- Assignments ---------------------------------------------------------------------
 
 
-def _assignment_page(request, module, form, *, assignment=None, preview: str = "", status: int = 200):
+def _assignment_page(
+    request, module, form, *, assignment=None, preview: str = "", errors=(), status: int = 200
+):
+    """The assignment's form; once it exists, its rubric below, with the actions on each criterion."""
     context = {
         "programme": module.version.programme,
         "version": module.version,
@@ -440,8 +453,30 @@ def _assignment_page(request, module, form, *, assignment=None, preview: str = "
         "assignment": assignment,
         "form": form,
         "preview": preview,
+        "criteria": assignment_criterion_list(assignment=assignment) if assignment else [],
+        "file_types": file_type_labels(assignment.accepted_file_types.split(",")) if assignment else "",
+        "rule_explained": RULE_EXPLAINED,
+        "errors": errors,
     }
     return _render(request, "assignment_form.html", context, status=status)
+
+
+def _assignment_url(assignment: Assignment, *, criterion=None) -> str:
+    url = reverse("training:assignment-edit", args=[assignment.pk])
+    return f"{url}#criterion-{criterion.pk}" if criterion else f"{url}#rubric"
+
+
+def _assignment_edit_page(request, assignment, *, errors=(), status: int = 200):
+    form = AssignmentForm(initial=AssignmentForm.initial_for(assignment))
+    return _assignment_page(
+        request,
+        assignment.module,
+        form,
+        assignment=assignment,
+        preview=assignment.brief,
+        errors=errors,
+        status=status,
+    )
 
 
 class AssignmentCreateView(AuthorsProgrammesRequiredMixin, View):
@@ -468,11 +503,7 @@ class AssignmentCreateView(AuthorsProgrammesRequiredMixin, View):
 
 class AssignmentEditView(AuthorsProgrammesRequiredMixin, View):
     def get(self, request, pk):
-        assignment = assignment_get_for_author(user=request.user, pk=pk)
-        form = AssignmentForm(initial={name: getattr(assignment, name) for name in ASSIGNMENT_FIELDS})
-        return _assignment_page(
-            request, assignment.module, form, assignment=assignment, preview=assignment.brief
-        )
+        return _assignment_edit_page(request, assignment_get_for_author(user=request.user, pk=pk))
 
     def post(self, request, pk):
         assignment = assignment_get_for_author(user=request.user, pk=pk)
@@ -519,3 +550,122 @@ class AssignmentDeleteView(AuthorsProgrammesRequiredMixin, View):
             return self._page(request, assignment, errors=error.messages, status=400)
         messages.success(request, _("Assignment “%(title)s” is deleted.") % {"title": assignment.title})
         return redirect("training:module-edit", pk=assignment.module.pk)
+
+
+# --- Rubrics -------------------------------------------------------------------------
+
+
+def _criterion_page(request, assignment, form, formset, *, criterion=None, status: int = 200):
+    module = assignment.module
+    context = {
+        "programme": module.version.programme,
+        "version": module.version,
+        "module": module,
+        "assignment": assignment,
+        "criterion": criterion,
+        "form": form,
+        "formset": formset,
+    }
+    return _render(request, "criterion_form.html", context, status=status)
+
+
+def _criterion_forms_valid(form, formset) -> bool:
+    # Both are validated, so that every error shows at once.
+    form_ok, formset_ok = form.is_valid(), formset.is_valid()
+    return form_ok and formset_ok
+
+
+class CriterionCreateView(AuthorsProgrammesRequiredMixin, View):
+    """Add a criterion, with its levels, to the end of an assignment's rubric."""
+
+    def get(self, request, pk):
+        assignment = assignment_get_for_author(user=request.user, pk=pk)
+        return _criterion_page(request, assignment, CriterionForm(), level_formset())
+
+    def post(self, request, pk):
+        assignment = assignment_get_for_author(user=request.user, pk=pk)
+        form, formset = CriterionForm(request.POST), level_formset(data=request.POST)
+        if _criterion_forms_valid(form, formset):
+            try:
+                criterion = criterion_create(
+                    assignment=assignment, **form.cleaned_data, levels=formset.levels()
+                )
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                messages.success(request, _("Criterion “%(title)s” is added.") % {"title": criterion.title})
+                return redirect(_assignment_url(assignment, criterion=criterion))
+        return _criterion_page(request, assignment, form, formset, status=400)
+
+
+class CriterionEditView(AuthorsProgrammesRequiredMixin, View):
+    """Edit a criterion; its levels are replaced by the rows sent."""
+
+    def get(self, request, pk):
+        criterion = criterion_get_for_author(user=request.user, pk=pk)
+        form = CriterionForm(initial={"title": criterion.title, "description": criterion.description})
+        formset = level_formset(levels=criterion.levels.order_by("position"))
+        return _criterion_page(request, criterion.assignment, form, formset, criterion=criterion)
+
+    def post(self, request, pk):
+        criterion = criterion_get_for_author(user=request.user, pk=pk)
+        form, formset = CriterionForm(request.POST), level_formset(data=request.POST)
+        if _criterion_forms_valid(form, formset):
+            try:
+                criterion_update(criterion=criterion, **form.cleaned_data, levels=formset.levels())
+            except ValidationError as error:
+                form_errors_add(form, error)
+                criterion = criterion_get_for_author(user=request.user, pk=pk)
+            else:
+                messages.success(request, _("Criterion “%(title)s” is saved.") % {"title": criterion.title})
+                return redirect(_assignment_url(criterion.assignment, criterion=criterion))
+        return _criterion_page(request, criterion.assignment, form, formset, criterion=criterion, status=400)
+
+
+class CriterionMoveView(AuthorsProgrammesRequiredMixin, View):
+    """Move a criterion one place up or down (POST only)."""
+
+    def post(self, request, pk):
+        criterion = criterion_get_for_author(user=request.user, pk=pk)
+        assignment = criterion.assignment
+        form = CriterionMoveForm(request.POST)
+        if not form.is_valid():
+            errors = [_("Choose whether to move the criterion up or down.")]
+            return _assignment_edit_page(request, assignment, errors=errors, status=400)
+        direction = form.cleaned_data["direction"]
+        try:
+            criterion_move(criterion=criterion, direction=direction)
+        except ValidationError as error:
+            return _assignment_edit_page(request, assignment, errors=error.messages, status=400)
+        moved = _("“%(title)s” is moved up.") if direction == "up" else _("“%(title)s” is moved down.")
+        messages.success(request, moved % {"title": criterion.title})
+        return redirect(_assignment_url(assignment, criterion=criterion))
+
+
+class CriterionDeleteView(AuthorsProgrammesRequiredMixin, View):
+    """Confirm (GET), then delete (POST) a criterion of a draft, with its levels."""
+
+    def _page(self, request, criterion, *, errors=(), status: int = 200):
+        module = criterion.assignment.module
+        context = {
+            "programme": module.version.programme,
+            "version": module.version,
+            "module": module,
+            "assignment": criterion.assignment,
+            "criterion": criterion,
+            "level_count": criterion.levels.count(),
+            "errors": errors,
+        }
+        return _render(request, "criterion_delete.html", context, status=status)
+
+    def get(self, request, pk):
+        return self._page(request, criterion_get_for_author(user=request.user, pk=pk))
+
+    def post(self, request, pk):
+        criterion = criterion_get_for_author(user=request.user, pk=pk)
+        try:
+            criterion_delete(criterion=criterion)
+        except ValidationError as error:
+            return self._page(request, criterion, errors=error.messages, status=400)
+        messages.success(request, _("Criterion “%(title)s” is deleted.") % {"title": criterion.title})
+        return redirect(_assignment_url(criterion.assignment))

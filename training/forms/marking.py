@@ -1,0 +1,139 @@
+"""Forms for marking: the queue's filters and the mark itself.
+
+The forms check what the browser sent; the marking rules (one level per criterion, the
+feedback's length, a reason for a correction, someone marking first) live in
+training.services.marking, whose ValidationErrors the views show on these forms.
+"""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout, Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from training.models import Assignment, RubricCriterion
+from training.services.marking import FEEDBACK_MAX, REASON_MAX
+
+
+class AssignmentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Assignment) -> str:
+        version = obj.module.version
+        return f"{obj.title} ({version.programme.title} v{version.number})"
+
+
+class MarkingQueueFilterForm(forms.Form):
+    """The queue's filters. Only these keys are ever read from the query string, and only
+    the user's own cohorts (and their assignments) can be chosen."""
+
+    cohort = forms.ModelChoiceField(
+        label=_("Cohort"), queryset=None, empty_label=_("All your cohorts"), required=False
+    )
+    assignment = AssignmentChoiceField(
+        label=_("Assignment"), queryset=None, empty_label=_("Any assignment"), required=False
+    )
+
+    def __init__(self, *args, cohorts, assignments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cohort"].queryset = cohorts
+        self.fields["assignment"].queryset = assignments
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.form_class = "row g-2 align-items-end mb-3"
+        self.helper.layout = Layout(
+            Div(Field("cohort"), css_class="col-sm-5 col-lg-4"),
+            Div(Field("assignment"), css_class="col-sm-5 col-lg-4"),
+            Div(Submit("filter", _("Filter"), css_class="w-100 mb-3"), css_class="col-sm-2 col-lg-2"),
+        )
+        self.helper.disable_csrf = True
+
+    def filters(self) -> dict:
+        """The valid filters chosen; a field with an unknown or malformed value is ignored."""
+        self.is_valid()
+        cohort = self.cleaned_data.get("cohort")
+        assignment = self.cleaned_data.get("assignment")
+        return {
+            "cohort_id": cohort.pk if cohort else None,
+            "assignment_id": assignment.pk if assignment else None,
+        }
+
+    def query(self) -> dict:
+        """The valid filters as query-string parameters, to come back to the same list."""
+        filters = self.filters()
+        query = {"cohort": filters["cohort_id"], "assignment": filters["assignment_id"]}
+        return {name: value for name, value in query.items() if value}
+
+
+class MarkForm(forms.Form):
+    """One radio group of levels per criterion, the feedback, and for a correction a reason.
+
+    `criteria` come with their levels prefetched, lowest first. A missing or foreign level
+    is refused here with the same words the service uses, so every mistake shows at once.
+    """
+
+    feedback = forms.CharField(
+        label=_("Feedback to the trainee"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"required": _("Write some feedback for the trainee.")},
+    )
+    reason = forms.CharField(
+        label=_("Why are you changing the mark?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why the mark is being changed.")},
+    )
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, criteria: list[RubricCriterion], is_correction: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = criteria
+        self.is_correction = is_correction
+        self.fields["feedback"].help_text = _(
+            "What went well and what to work on next. Up to %(max)s characters."
+        ) % {"max": f"{FEEDBACK_MAX:,}"}
+        if is_correction:
+            self.fields["reason"].help_text = _(
+                "Kept with the mark in the history. Up to %(max)s characters."
+            ) % {"max": f"{REASON_MAX:,}"}
+        else:
+            del self.fields["reason"]
+        for criterion in criteria:
+            levels = list(criterion.levels.all())
+            self.fields[self.field_name(criterion.pk)] = forms.TypedChoiceField(
+                label=criterion.title,
+                choices=[(level.pk, level.title) for level in levels],
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": _("Choose a level for “%(criterion)s”.") % {"criterion": criterion.title},
+                    "invalid_choice": _("Choose one of the levels listed for “%(criterion)s”.")
+                    % {"criterion": criterion.title},
+                },
+            )
+
+    @staticmethod
+    def field_name(criterion_id: int) -> str:
+        """The same name the marking service gives a criterion's errors."""
+        return f"criterion_{criterion_id}"
+
+    @classmethod
+    def initial_from(cls, mark) -> dict:
+        """The levels and feedback of `mark` (its levels prefetched), to start a correction from."""
+        initial = {cls.field_name(chosen.criterion_id): chosen.level_id for chosen in mark.levels.all()}
+        initial["feedback"] = mark.feedback
+        return initial
+
+    def rubric_entries(self):
+        """(criterion, bound field, [(radio, level)]) per criterion, in order, for the template."""
+        entries = []
+        for criterion in self.criteria:
+            field = self[self.field_name(criterion.pk)]
+            radios = list(zip(field.subwidgets, criterion.levels.all(), strict=True))
+            entries.append((criterion, field, radios))
+        return entries
+
+    def levels(self) -> dict[int, int]:
+        """{criterion id: level id}, as the marking service takes them."""
+        return {
+            criterion.pk: self.cleaned_data[self.field_name(criterion.pk)]
+            for criterion in self.criteria
+            if self.cleaned_data.get(self.field_name(criterion.pk)) is not None
+        }

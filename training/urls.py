@@ -1,6 +1,6 @@
 from django.urls import path
 
-from training.views import authoring, manage, marking, submissions, trainee
+from training.views import authoring, manage, marking, moderation, submissions, trainee
 
 app_name = "training"
 
@@ -56,6 +56,18 @@ urlpatterns = [
         "manage/cohorts/<int:pk>/gradebook.csv",
         marking.CohortGradebookCsvView.as_view(),
         name="cohort-gradebook-csv",
+    ),
+    # Moderation: staff sample and settle; trainers second-mark what is sent to them
+    path("manage/moderation/", moderation.ModerationListView.as_view(), name="moderation-list"),
+    path("manage/moderation/sample/", moderation.ModerationSampleView.as_view(), name="moderation-sample"),
+    path(
+        "manage/moderation/<int:pk>/settle/",
+        moderation.ModerationSettleView.as_view(),
+        name="moderation-settle",
+    ),
+    path("manage/second-marking/", moderation.SecondMarkingListView.as_view(), name="second-marking-list"),
+    path(
+        "manage/second-marking/<int:pk>/", moderation.SecondMarkView.as_view(), name="moderation-second-mark"
     ),
     # Staff authoring programmes
     path("manage/programmes/", authoring.ProgrammeListView.as_view(), name="programme-list"),

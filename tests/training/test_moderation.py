@@ -1,6 +1,9 @@
 """Moderation: samples, blind second marks, agreement and settling, through services and pages."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from members.permissions import Role
 from tests.factories import (
@@ -11,7 +14,7 @@ from tests.factories import (
     levels_chosen,
     rubric_add,
 )
-from training.models import Outcome
+from training.models import Moderation, Outcome
 from training.selectors.moderation import (
     agreement_by_criterion,
     agreement_by_trainer,
@@ -97,3 +100,140 @@ def test_staff_list_filters_by_state(staff, trainers):
     assert [m.pk for m in moderation_list_for_staff(state="agreed")] == [agreed.pk]
     assert [m.pk for m in moderation_list_for_staff(state="to_settle")] == [disputed.pk]
     assert moderation_list_for_staff(state="nonsense").count() == 3
+
+
+# --- Pages ---------------------------------------------------------------------------
+
+
+def _count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_staff_send_a_sample_from_the_page(client, staff, trainers):
+    ada, ben = trainers
+    for _ in range(3):
+        marked_submission(ada, [PASS, PASS])
+    client.force_login(staff)
+    response = client.post(
+        reverse("training:moderation-sample"), {"first_marker": ada.pk, "second_marker": ben.pk, "size": 2}
+    )
+    assert response.status_code == 302
+    assert Moderation.objects.filter(second_marker=ben, first_mark__marker=ada).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"second_marker": "first"}, "Choose someone other than the trainer"),
+        ({"size": 0}, "Ensure this value is greater than or equal to 1"),
+        ({"size": "lots"}, "Enter a whole number"),
+        ({"first_marker": 999999}, "Select a valid choice"),
+    ],
+)
+def test_a_bad_sample_is_refused_with_a_message(client, staff, trainers, change, message):
+    ada, ben = trainers
+    marked_submission(ada, [PASS, PASS])
+    data = {"first_marker": ada.pk, "second_marker": ben.pk, "size": 2, **change}
+    if data["second_marker"] == "first":
+        data["second_marker"] = ada.pk
+    client.force_login(staff)
+    response = client.post(reverse("training:moderation-sample"), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Moderation.objects.exists()
+
+
+def test_a_trainer_with_no_marks_left_gets_a_message(client, staff, trainers):
+    ada, ben = trainers
+    client.force_login(staff)
+    response = client.post(
+        reverse("training:moderation-sample"), {"first_marker": ada.pk, "second_marker": ben.pk, "size": 2}
+    )
+    assert response.status_code == 400
+    assert "no marks left to moderate" in response.content.decode()
+
+
+def test_second_marker_marks_blind_and_others_cannot_reach_it(client, staff, trainers):
+    """The page hides the first mark; only the chosen second marker may open it."""
+    ada, ben = trainers
+    submission, first = marked_submission(ada, [PASS, PASS])
+    [moderation] = moderation_request(marks=[first], second_marker=ben, actor=staff)
+    url = reverse("training:moderation-second-mark", args=[moderation.pk])
+
+    client.force_login(ada)
+    assert client.get(url).status_code == 404
+    client.force_login(UserFactory(role=Role.TRAINEE))
+    assert client.get(url).status_code == 403
+
+    client.force_login(ben)
+    page = client.get(url).content.decode()
+    assert "First mark." not in page
+    assert "Meets the standard" in page  # the rubric's levels, to choose from
+    data = {"seen_version": 0, "feedback": "Second view."}
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert "Choose a level for" in response.content.decode()
+    for criterion_id, level_id in levels_chosen(submission.assignment, [PASS, RESUBMIT]).items():
+        data[f"criterion_{criterion_id}"] = level_id
+    assert client.post(url, data).status_code == 302
+    moderation.refresh_from_db()
+    assert moderation.second_mark.outcome == RESUBMIT
+    submission.refresh_from_db()
+    assert submission.outcome == PASS  # the trainee's outcome is untouched
+
+
+def test_staff_settle_with_a_reason(client, staff, trainers):
+    ada, ben = trainers
+    submission, first = marked_submission(ada, [PASS, PASS])
+    [moderation] = moderation_request(marks=[first], second_marker=ben, actor=staff)
+    second_mark(moderation, ben, [RESUBMIT, PASS])
+    url = reverse("training:moderation-settle", args=[moderation.pk])
+
+    client.force_login(ada)
+    assert client.get(url).status_code == 403
+
+    client.force_login(staff)
+    page = client.get(url).content.decode()
+    assert "First mark." in page
+    assert "Second look." in page
+    data = {"seen_version": 0, "feedback": "Settled.", "reason": ""}
+    for criterion_id, level_id in levels_chosen(submission.assignment, [RESUBMIT, PASS]).items():
+        data[f"criterion_{criterion_id}"] = level_id
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert "Say why the mark is being changed." in response.content.decode()
+    data["reason"] = "The second marker is right about the first criterion."
+    assert client.post(url, data).status_code == 302
+    submission.refresh_from_db()
+    assert submission.outcome == RESUBMIT
+    assert client.post(url, data).status_code == 400  # settled once only
+
+
+def test_moderation_list_runs_a_fixed_number_of_queries(client, staff, trainers):
+    ada, ben = trainers
+    client.force_login(staff)
+    url = reverse("training:moderation-list")
+
+    def add(count):
+        marks = [marked_submission(ada, [PASS, PASS])[1] for _ in range(count)]
+        for moderation in moderation_request(marks=marks, second_marker=ben, actor=staff):
+            second_mark(moderation, ben, [PASS, RESUBMIT])
+
+    add(1)
+    few = _count_queries(client, url)
+    add(6)
+    assert _count_queries(client, url) == few
+    assert _count_queries(client, url + "?state=nonsense&page=99") == few
+
+
+def test_second_marking_list_shows_only_ones_own(client, staff, trainers):
+    ada, ben = trainers
+    _, first = marked_submission(ada, [PASS, PASS])
+    moderation_request(marks=[first], second_marker=ben, actor=staff)
+    client.force_login(ben)
+    assert "Mark<span" in client.get(reverse("training:second-marking-list")).content.decode()
+    client.force_login(ada)
+    page = client.get(reverse("training:second-marking-list")).content.decode()
+    assert "Nothing has been sent to you" in page

@@ -137,3 +137,60 @@ class MarkForm(forms.Form):
             for criterion in self.criteria
             if self.cleaned_data.get(self.field_name(criterion.pk)) is not None
         }
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.get_full_name() or obj.email} ({obj.email})"
+
+
+class ModerationSampleForm(forms.Form):
+    """Staff send a random sample of one trainer's marks to a second marker."""
+
+    first_marker = PersonChoiceField(label=_("Trainer whose marks to check"), queryset=None)
+    second_marker = PersonChoiceField(label=_("Second marker"), queryset=None)
+    size = forms.IntegerField(
+        label=_("How many marks"),
+        min_value=1,
+        max_value=20,
+        initial=5,
+        help_text=_("Chosen at random from marks not moderated yet."),
+    )
+
+    def __init__(self, *args, trainers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_marker"].queryset = trainers
+        self.fields["second_marker"].queryset = trainers
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Field("first_marker"),
+            Field("second_marker"),
+            Field("size"),
+            Submit("sample", _("Send for moderation")),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("first_marker"), cleaned.get("second_marker")
+        if first and second and first == second:
+            self.add_error(
+                "second_marker", _("Choose someone other than the trainer whose marks are checked.")
+            )
+        return cleaned
+
+
+class ModerationFilterForm(forms.Form):
+    """The moderation list's one filter, from a fixed list of states."""
+
+    STATES = [
+        ("", _("All")),
+        ("waiting", _("Waiting for the second mark")),
+        ("to_settle", _("Markers disagree: to settle")),
+        ("agreed", _("Markers agree")),
+        ("settled", _("Settled")),
+    ]
+    state = forms.ChoiceField(label=_("Show"), choices=STATES, required=False)
+
+    def state_chosen(self) -> str:
+        return self.cleaned_data.get("state", "") if self.is_valid() else ""

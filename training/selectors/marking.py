@@ -29,7 +29,7 @@ from training.models import (
     SubmissionFile,
     SubmissionStatus,
 )
-from training.selectors.trainee import _progress_list
+from training.selectors.trainee import cohort_progress_list
 from training.services.submissions import assignment_due_on
 
 # --- The marking queue ---------------------------------------------------------------
@@ -293,7 +293,7 @@ def cohort_gradebook_get(*, cohort: Cohort, user, now: dt.datetime | None = None
         else:
             latest[key] = submission  # later attempts come later, so the last one wins
     # The same counts the trainee sees on My training: present over the sessions held so far.
-    progress = {p.enrolment.pk: p for p in _progress_list(enrolments, user=user, now=now)}
+    progress = {p.enrolment.pk: p for p in cohort_progress_list(enrolments, user=user, now=now)}
     rows = [
         GradebookRow(
             enrolment=enrolment,

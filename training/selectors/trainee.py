@@ -263,11 +263,11 @@ def my_training_get(*, user, now: dt.datetime | None = None) -> MyTraining:
         else:
             page.declined.append(enrolment)
     if enrolled:
-        page.enrolled = _progress_list(enrolled, user=user, now=now)
+        page.enrolled = cohort_progress_list(enrolled, user=user, now=now)
     return page
 
 
-def _progress_list(enrolments: list[Enrolment], *, user, now: dt.datetime) -> list[CohortProgress]:
+def cohort_progress_list(enrolments: list[Enrolment], *, user, now: dt.datetime) -> list[CohortProgress]:
     """Sessions, attendance and modules of the enrolled cohorts: three queries in all."""
     cohort_ids = [e.cohort_id for e in enrolments]
     sessions_by_cohort: dict[int, list[Session]] = {pk: [] for pk in cohort_ids}

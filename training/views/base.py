@@ -3,6 +3,7 @@
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.utils.text import slugify
 
 PAGE_SIZE = 20
 
@@ -43,3 +44,9 @@ def form_errors_add(form, error: ValidationError) -> None:
 def paginate(request, queryset, *, per_page: int = PAGE_SIZE):
     """The page of `queryset` asked for by ?page=, clamped to the real pages."""
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def safe_filename(title: str, *, extension: str, fallback: str) -> str:
+    """A download name from our own title: ASCII letters, digits and hyphens only."""
+    stem = slugify(title)[:80].strip("-") or fallback
+    return f"{stem}.{extension}" if extension else stem

@@ -74,6 +74,9 @@ class MarkingQueueView(RunsCohortsRequiredMixin, View):
                 "filter_form": filter_form,
                 "is_filtered": any(filter_form.filters().values()),
                 "filter_query": urlencode(filter_form.query()),
+                "second_marking_waiting": permissions.moderation_list_for_second_marker(user=request.user)
+                .filter(second_mark__isnull=True)
+                .count(),
             },
         )
 

@@ -22,8 +22,7 @@ from training.rubric import RULE_EXPLAINED
 from training.selectors.submissions import assignment_page_get
 from training.services.submissions import submission_draft_save, submission_submit, submission_withdraw
 from training.uploads import FILE_TYPES
-from training.views.base import TraineeRequiredMixin, form_errors_add
-from training.views.trainee import _safe_filename
+from training.views.base import TraineeRequiredMixin, form_errors_add, safe_filename
 
 TEMPLATES = "training/submissions/"
 
@@ -139,7 +138,7 @@ class SubmissionFileDownloadView(LoginRequiredMixin, View):
             handle,
             as_attachment=True,
             # The extension comes from the checked content, never from the uploaded name.
-            filename=_safe_filename(
+            filename=safe_filename(
                 stem, extension=file_type.extensions[0] if file_type else "", fallback="submission"
             ),
             content_type=upload.content_type if file_type else "application/octet-stream",

@@ -13,7 +13,6 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -42,7 +41,7 @@ from training.selectors.trainee import (
 from training.services.attendance import apology_send, checkin
 from training.services.calendar import calendar_feed_rotate, sessions_ics
 from training.services.enrolment import enrolment_apply, enrolment_offer_respond, enrolment_withdraw
-from training.views.base import TraineeRequiredMixin, form_errors_add, paginate
+from training.views.base import TraineeRequiredMixin, form_errors_add, paginate, safe_filename
 
 TEMPLATES = "training/trainee/"
 
@@ -58,12 +57,6 @@ def _ics_response(content: bytes, *, filename: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-cache"
     return response
-
-
-def _safe_filename(title: str, *, extension: str, fallback: str) -> str:
-    """A download name from our own title: ASCII letters, digits and hyphens only."""
-    stem = slugify(title)[:80].strip("-") or fallback
-    return f"{stem}.{extension}" if extension else stem
 
 
 # --- Home and finder ----------------------------------------------------------------
@@ -237,7 +230,7 @@ class MaterialDownloadView(LoginRequiredMixin, View):
         response = FileResponse(
             handle,
             as_attachment=True,
-            filename=_safe_filename(material.title, extension=extension, fallback="material"),
+            filename=safe_filename(material.title, extension=extension, fallback="material"),
             content_type=material.content_type or "application/octet-stream",
         )
         response["X-Content-Type-Options"] = "nosniff"
@@ -289,7 +282,7 @@ class SessionIcsView(LoginRequiredMixin, View):
     def get(self, request, pk):
         session = permissions.session_get_for_member_or_manager(user=request.user, pk=pk)
         content = sessions_ics([session], name=session.cohort.name)
-        filename = _safe_filename(
+        filename = safe_filename(
             f"{session.cohort.name} {session.title}", extension="ics", fallback="session"
         )
         return _ics_response(content, filename=filename)

@@ -9,16 +9,19 @@ from django.utils import timezone
 
 from members.models import Constituency, Region
 from training.models import (
+    Assignment,
     Attendance,
     AttendanceSource,
     AttendanceStatus,
     Cohort,
     CohortStatus,
+    Outcome,
     Programme,
     SessionMode,
 )
 from training.services.cohorts import cohort_create, session_create
 from training.services.enrolment import enrolment_apply
+from training.services.marking import mark_save
 from training.services.programmes import (
     assignment_create,
     material_link_add,
@@ -28,6 +31,7 @@ from training.services.programmes import (
     version_update,
 )
 from training.services.rubrics import criterion_create
+from training.services.submissions import submission_draft_save, submission_submit
 
 PROGRAMME_FILE = Path("programme") / "future_leaders.json"
 LONDON_EVENING = dt.time(18, 30)
@@ -124,6 +128,10 @@ def demo_cohorts_load(*, programme: Programme) -> int:
         address="Beech Grove Road, Newcastle upon Tyne NE4 6SQ",
     )
     enrolment = enrolment_apply(cohort=running, member=trainee, motivation="Our estate needs a voice.")
+    classmates = [
+        enrolment_apply(cohort=running, member=member)
+        for member in User.objects.filter(email__in=DEMO_CLASSMATES).order_by("email")
+    ]
     # Its applications have been taken; it is running now.
     Cohort.objects.filter(pk=running.pk).update(status=CohortStatus.RUNNING)
     now = timezone.now()
@@ -139,6 +147,7 @@ def demo_cohorts_load(*, programme: Programme) -> int:
         )
         for index, session in enumerate(past)
     )
+    _demo_work_load(cohort=running, trainer=trainer, enrolments=[enrolment, *classmates])
 
     cardiff = cohort_create(
         version=version,
@@ -176,6 +185,54 @@ def demo_cohorts_load(*, programme: Programme) -> int:
     )
     _weekly_sessions(online, mode=SessionMode.ONLINE, link="https://meet.example.org/future-leaders-online")
     return 3
+
+
+DEMO_CLASSMATES = [
+    "daniel.hughes@demo.futureleaders.example",
+    "grace.obi@demo.futureleaders.example",
+    "liam.walsh@demo.futureleaders.example",
+    "priya.shah@demo.futureleaders.example",
+]
+DEMO_ANSWER = (
+    "I want to organise because the bus route to the hospital was cut and nobody asked us. "
+    "In my first one-to-ones I heard the same story from carers, students and shift workers."
+)
+
+
+def _levels_all(assignment: Assignment, outcome: str) -> dict[int, int]:
+    """Every criterion at its first level with `outcome`, for demo marks."""
+    return {
+        criterion.pk: next(level.pk for level in criterion.levels.all() if level.outcome == outcome)
+        for criterion in assignment.criteria.prefetch_related("levels")
+    }
+
+
+def _demo_work_load(*, cohort: Cohort, trainer, enrolments) -> None:
+    """Work for the demo: a pass, a resubmit, work waiting (one late) and a draft."""
+    first, second = Assignment.objects.filter(module__version=cohort.version).order_by("module__position")[:2]
+    now = timezone.now()
+    handed_in = {}
+    for index, enrolment in enumerate(enrolments):
+        draft = submission_draft_save(enrolment=enrolment, assignment=first, text=DEMO_ANSWER)
+        # The first assignment was due a fortnight ago; the third person was a day late.
+        when = now - dt.timedelta(days=16 if index != 2 else 13, hours=index)
+        handed_in[index] = submission_submit(submission=draft, now=when)
+    for index, outcome, feedback in [
+        (0, Outcome.PASS, "A clear, personal story with a real grievance at its heart. Well done."),
+        (1, Outcome.RESUBMIT, "Good start. Say what you heard in your one-to-ones, not only what you think."),
+    ]:
+        mark_save(
+            submission=handed_in[index],
+            marker=trainer,
+            levels=_levels_all(first, outcome),
+            feedback=feedback,
+            seen_version=0,
+        )
+    submission_draft_save(
+        enrolment=enrolments[0], assignment=second, text="Notes from my first four meetings..."
+    )
+    early = submission_draft_save(enrolment=enrolments[-1], assignment=second, text=DEMO_ANSWER)
+    submission_submit(submission=early)
 
 
 def seed(*, seeds_dir: Path, demo: bool) -> list[str]:

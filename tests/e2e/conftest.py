@@ -59,6 +59,38 @@ def page(browser, live_server):
     assert not csp_errors, f"The page broke its own Content Security Policy: {csp_errors}"
 
 
+@pytest.fixture
+def sign_in(browser, live_server):
+    """Open a fresh browser context for a person and sign them in through allauth."""
+    contexts = []
+    csp_errors: list[str] = []
+
+    from tests.factories import PASSWORD
+
+    def _sign_in(user):
+        context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
+        contexts.append(context)
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                csp_errors.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        page.goto("/accounts/login/")
+        assert_accessible(page)
+        field(page, "Email").fill(user.email)
+        field(page, "Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign In").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    yield _sign_in
+    for context in contexts:
+        context.close()
+    assert not csp_errors, f"A page broke its own Content Security Policy: {csp_errors}"
+
+
 def field(page, label: str):
     """The form control labelled `label`; a required field's label ends in an asterisk."""
     return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))

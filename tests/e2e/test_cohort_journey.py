@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from members.models import Profile, Region
 from members.permissions import Role
-from tests.e2e.conftest import DESKTOP, PHONE, assert_accessible, field
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.conftest import PHONE, assert_accessible, field
+from tests.factories import UserFactory
 from training.models import (
     Attendance,
     AttendanceSource,
@@ -31,36 +31,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PROGRAMME = "Future Leaders: Community Organising"
 COHORT = "London, journey cohort"
 REGION = "London"
-
-
-@pytest.fixture
-def sign_in(browser, live_server):
-    """Open a fresh browser context for a person and sign them in through allauth."""
-    contexts = []
-    csp_errors: list[str] = []
-
-    def _sign_in(user):
-        context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
-        contexts.append(context)
-        page = context.new_page()
-        page.on(
-            "console",
-            lambda message: (
-                csp_errors.append(message.text) if "Content Security Policy" in message.text else None
-            ),
-        )
-        page.goto("/accounts/login/")
-        assert_accessible(page)
-        field(page, "Email").fill(user.email)
-        field(page, "Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign In").click()
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        return page
-
-    yield _sign_in
-    for context in contexts:
-        context.close()
-    assert not csp_errors, f"A page broke its own Content Security Policy: {csp_errors}"
 
 
 def _when(starts: dt.datetime, ends: dt.datetime) -> str:

@@ -10,12 +10,15 @@ from training.models import (
     Cohort,
     Enrolment,
     EnrolmentEvent,
+    Mark,
+    MarkLevel,
     Module,
     Programme,
     ProgrammeVersion,
     RubricCriterion,
     RubricLevel,
     Session,
+    Submission,
 )
 
 
@@ -161,3 +164,47 @@ class AttendanceAdmin(admin.ModelAdmin):
 class ApologyAdmin(admin.ModelAdmin):
     list_display = ["session", "enrolment", "created_at"]
     list_select_related = ["session", "enrolment__member"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History that only the services write: support may look, never change."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MarkLevelInline(admin.TabularInline):
+    model = MarkLevel
+    fields = ["criterion", "level"]
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ReadOnlyAdmin):
+    list_display = ["assignment", "enrolment", "attempt", "status", "submitted_at", "is_late", "outcome"]
+    list_filter = ["status", "outcome", "is_late"]
+    list_select_related = ["assignment", "enrolment__member", "enrolment__cohort"]
+    search_fields = ["enrolment__member__email", "assignment__title"]
+    exclude = ["text"]  # trainees' own words: read them on the marking page, where access is checked
+
+
+@admin.register(Mark)
+class MarkAdmin(ReadOnlyAdmin):
+    """Marks are never edited: a correction is a new mark, made on the marking page."""
+
+    list_display = ["submission", "kind", "outcome", "marker", "created_at"]
+    list_filter = ["kind", "outcome"]
+    list_select_related = ["submission__assignment", "marker"]
+    search_fields = ["marker__email", "submission__enrolment__member__email"]
+    inlines = [MarkLevelInline]

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from members.permissions import Role
@@ -390,3 +391,18 @@ def test_a_sample_takes_only_unmoderated_marks_of_that_trainer(seeded, trainer, 
     assert {m.first_mark_id for m in sample + rest} == {m.pk for m in marks}
     with pytest.raises(ValidationError, match="no marks left"):
         moderation_sample(first_marker=trainer, second_marker=second_marker, size=1, actor=staff)
+
+
+def test_admin_shows_marks_read_only(client, enrolment, assignment, trainer):
+    """Support can read submissions and marks in the admin but never change or add one."""
+    submission = hand_in(enrolment, assignment)
+    saved = mark(submission, trainer, [PASS, PASS])
+    client.force_login(UserFactory(role=Role.NATIONAL_STAFF, is_staff=True, is_superuser=True))
+    assert client.get(reverse("admin:training_submission_changelist")).status_code == 200
+    page = client.get(reverse("admin:training_mark_change", args=[saved.pk])).content.decode()
+    assert "Meets the standard" in page
+    assert 'name="_save"' not in page
+    assert client.get(reverse("admin:training_mark_add")).status_code == 403
+    response = client.post(reverse("admin:training_mark_delete", args=[saved.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert Mark.objects.filter(pk=saved.pk).exists()

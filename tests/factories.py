@@ -32,6 +32,10 @@ from training.services.cohorts import checkin_code_new
 
 PASSWORD = "correct-horse-battery-staple"
 
+# The smallest bytes that content sniffing takes for each kind of file.
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+
 
 class RegionFactory(factory.django.DjangoModelFactory):
     class Meta:

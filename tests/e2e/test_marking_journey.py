@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from members.permissions import Role
 from tests.e2e.conftest import PHONE, assert_accessible, field
 from tests.factories import (
+    PDF,
     AssignmentFactory,
     CohortFactory,
     EnrolmentFactory,
@@ -20,8 +21,6 @@ from tests.factories import (
 from training.models import CohortStatus, MarkKind, Outcome, Submission, SubmissionStatus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
 def _choose(page, criterion: str, level: str) -> None:

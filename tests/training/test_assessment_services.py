@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from members.permissions import Role
 from tests.factories import (
+    PDF,
+    PNG,
     AssignmentFactory,
     EnrolmentFactory,
     SubmissionFactory,
@@ -42,8 +44,6 @@ from training.signals import standing_changed
 pytestmark = pytest.mark.django_db
 
 PASS, RESUBMIT, FAIL = Outcome.PASS, Outcome.RESUBMIT, Outcome.FAIL
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from members.permissions import Role
 from tests.factories import (
+    PDF,
+    PNG,
     AssignmentFactory,
     CohortFactory,
     ModuleFactory,
@@ -27,8 +29,6 @@ from training.models import (
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 PUBLISHED_REFUSAL = "is published and cannot change"
 
 

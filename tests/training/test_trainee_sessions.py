@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from members.permissions import Role
 from tests.factories import (
+    PDF,
     AssignmentFactory,
     CohortFactory,
     EnrolmentFactory,
@@ -33,8 +34,6 @@ from training.models import (
 )
 
 pytestmark = pytest.mark.django_db
-
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
@@ -264,9 +263,9 @@ def module(cohort, settings, tmp_path):
         module=module,
         kind=MaterialKind.FILE,
         title="Power map: worksheet",
-        file=SimpleUploadedFile("worksheet.pdf", PDF_BYTES),
+        file=SimpleUploadedFile("worksheet.pdf", PDF),
         content_type="application/pdf",
-        size=len(PDF_BYTES),
+        size=len(PDF),
     )
     Material.objects.create(
         module=module, kind=MaterialKind.LINK, title="Further reading", url="https://example.org/read"
@@ -299,7 +298,7 @@ def test_material_download_serves_the_file_safely(signed_in, module):
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="power-map-worksheet.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert b"".join(response.streaming_content) == PDF_BYTES
+    assert b"".join(response.streaming_content) == PDF
 
 
 def test_link_materials_have_no_download(signed_in, module):

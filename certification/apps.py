@@ -5,3 +5,13 @@ class CertificationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "certification"
     verbose_name = "Certification"
+
+    def ready(self) -> None:
+        from certification.receivers import standing_changed_receive
+        from members.permissions import Role, role_permissions_extend
+        from training.signals import standing_changed
+
+        role_permissions_extend(
+            Role.NATIONAL_STAFF, ["certification.issue_certificates", "certification.view_certificate"]
+        )
+        standing_changed.connect(standing_changed_receive, dispatch_uid="certification.standing_changed")

@@ -175,6 +175,11 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Future Leaders <noreply@futureleaders.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Certificates --------------------------------------------------------------
+# The address printed on certificates and QR codes, and used in emails and credentials.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+CERTIFICATE_ISSUER_NAME = env("CERTIFICATE_ISSUER_NAME", default="Movement for Change")
+
 # --- Language, time ----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -114,10 +114,24 @@ class VersionForm(forms.Form):
         },
     )
 
+    certificate_valid_months = forms.IntegerField(
+        label=_("Certificate valid for (months)"),
+        required=False,
+        min_value=1,
+        max_value=120,
+        help_text=_("Leave blank if certificates never lapse. Leaders can renew by activity before they do."),
+        error_messages={
+            "invalid": _("Enter a whole number of months from 1 to 120, or leave it blank."),
+            "min_value": _("Enter a whole number of months from 1 to 120, or leave it blank."),
+            "max_value": _("Enter a whole number of months from 1 to 120, or leave it blank."),
+        },
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["min_attendance_percent"].widget.attrs["inputmode"] = "numeric"
         self.fields["marking_turnaround_days"].widget.attrs["inputmode"] = "numeric"
+        self.fields["certificate_valid_months"].widget.attrs["inputmode"] = "numeric"
         self.helper = _helper(_("Save version"))
 
 

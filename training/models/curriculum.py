@@ -51,6 +51,12 @@ class ProgrammeVersion(models.Model):
         default=7,
         help_text=_("How soon trainers should mark a submission; older work shows as overdue."),
     )
+    certificate_valid_months = models.PositiveSmallIntegerField(
+        _("certificate valid for (months)"),
+        null=True,
+        blank=True,
+        help_text=_("Leave blank for a certificate that never lapses."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 

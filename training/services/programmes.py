@@ -76,6 +76,7 @@ def version_draft_create(*, programme: Programme) -> ProgrammeVersion:
         summary=source.summary if source else "",
         min_attendance_percent=source.min_attendance_percent if source else 75,
         marking_turnaround_days=source.marking_turnaround_days if source else 7,
+        certificate_valid_months=source.certificate_valid_months if source else None,
     )
     if source:
         _content_copy(source=source, draft=draft)
@@ -169,12 +170,17 @@ def version_update(
     summary: str,
     min_attendance_percent: int,
     marking_turnaround_days: int | None = None,
+    certificate_valid_months: int | None = None,
 ) -> ProgrammeVersion:
-    """Save the version's summary, completion rule and (if given) marking turnaround."""
+    """Save the version's summary, completion rule, and (if given) marking turnaround.
+
+    `certificate_valid_months` is always saved: None means certificates never lapse.
+    """
     _editable_check(version)
     version.summary = summary
     version.min_attendance_percent = min_attendance_percent
-    fields = ["summary", "min_attendance_percent"]
+    version.certificate_valid_months = certificate_valid_months
+    fields = ["summary", "min_attendance_percent", "certificate_valid_months"]
     if marking_turnaround_days is not None:
         version.marking_turnaround_days = marking_turnaround_days
         fields.append("marking_turnaround_days")

@@ -67,7 +67,12 @@ from training.uploads import file_type_labels
 from training.views.base import AuthorsProgrammesRequiredMixin, form_errors_add, paginate
 
 MODULE_FIELDS = ["title", "summary", "learning_outcomes", "materials"]
-VERSION_FIELDS = ["summary", "min_attendance_percent", "marking_turnaround_days"]
+VERSION_FIELDS = [
+    "summary",
+    "min_attendance_percent",
+    "marking_turnaround_days",
+    "certificate_valid_months",
+]
 
 
 def _render(request, template: str, context: dict, *, status: int = 200):

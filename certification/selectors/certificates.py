@@ -1,0 +1,25 @@
+"""Reads of certificates for their pages."""
+
+from django.db.models import Count, QuerySet
+
+from certification.models import CODE_ALPHABET, CODE_LENGTH, Certificate
+
+
+def code_normalise(code: str) -> str:
+    """What people type or scan: any case, with spaces or hyphens. '' if it cannot be a code."""
+    cleaned = "".join(code.split()).replace("-", "").upper()
+    if len(cleaned) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in cleaned):
+        return ""
+    return cleaned
+
+
+def certificate_for_verification(*, code: str) -> Certificate | None:
+    """The certificate with this code, or None. One query, whatever the number of certificates."""
+    normalised = code_normalise(code)
+    if not normalised:
+        return None
+    return Certificate.objects.filter(code=normalised).first()
+
+
+def certificate_list_for_holder(*, user) -> QuerySet[Certificate]:
+    return Certificate.objects.filter(holder=user).annotate(times_checked=Count("verifications"))

@@ -1,0 +1,188 @@
+"""Issuing, revoking and reviewing certificates. Every change leaves a CertificateEvent."""
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from certification.models import (
+    Certificate,
+    CertificateEvent,
+    CertificateEventKind,
+    CertificateStatus,
+    RegistryEntry,
+)
+from training.models import Enrolment
+from training.selectors.standing import Standing, enrolment_standing_list
+
+REASON_MAX = 1000
+PUBLIC_REASON_MAX = 200
+
+
+def _holder_name(member) -> str:
+    return member.get_full_name().strip() or member.email
+
+
+def _registry_promote(*, member, now) -> RegistryEntry:
+    """Certification makes a member a Future Leader: their entry starts visible to staff only."""
+    entry, _created = RegistryEntry.objects.get_or_create(member=member, defaults={"joined_at": now})
+    return entry
+
+
+def _create(*, standing: Standing, actor, reason: str, manual: bool) -> Certificate:
+    enrolment = standing.enrolment
+    version = enrolment.cohort.version
+    now = timezone.now()
+    expires_on = None
+    if version.certificate_valid_months:
+        expires_on = timezone.localdate(now) + relativedelta(months=version.certificate_valid_months)
+    certificate = Certificate.objects.create(
+        enrolment=enrolment,
+        holder=enrolment.member,
+        version=version,
+        holder_name=_holder_name(enrolment.member),
+        programme_title=version.programme.title,
+        version_number=version.number,
+        cohort_name=enrolment.cohort.name,
+        issuer_name=settings.CERTIFICATE_ISSUER_NAME,
+        issued_at=now,
+        issued_manually=manual,
+        expires_on=expires_on,
+    )
+    CertificateEvent.objects.create(
+        certificate=certificate,
+        kind=CertificateEventKind.ISSUED_MANUALLY if manual else CertificateEventKind.ISSUED,
+        actor=actor,
+        reason=reason,
+    )
+    _registry_promote(member=enrolment.member, now=now)
+    certificate_id = certificate.pk
+    transaction.on_commit(lambda: _holder_email_enqueue(certificate_id))
+    return certificate
+
+
+def _holder_email_enqueue(certificate_id: int) -> None:
+    from certification.tasks import certificate_issued_email
+
+    certificate_issued_email.delay(certificate_id)
+
+
+def certificate_issue_if_complete(*, enrolment_id: int) -> Certificate | None:
+    """Issue the enrolment's certificate if it meets the rule and has none. Safe to call twice,
+    or at the same moment from two places: the enrolment row is locked, and the database
+    refuses a second certificate for one enrolment."""
+    try:
+        with transaction.atomic():
+            Enrolment.objects.select_for_update().filter(pk=enrolment_id).first()
+            existing = Certificate.objects.filter(enrolment_id=enrolment_id).first()
+            if existing is not None:
+                return existing
+            standing = enrolment_standing_list([enrolment_id]).get(enrolment_id)
+            if standing is None or not standing.meets_rule:
+                return None
+            return _create(standing=standing, actor=None, reason="", manual=False)
+    except IntegrityError:
+        return Certificate.objects.get(enrolment_id=enrolment_id)
+
+
+@transaction.atomic
+def certificate_issue_manually(*, enrolment: Enrolment, actor, reason: str) -> Certificate:
+    """Staff issue where the rule is met by evidence outside the platform; the reason is kept."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say what evidence shows the rule is met.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationError(
+            {"reason": _("Keep the reason under %(max)s characters.") % {"max": REASON_MAX}}
+        )
+    Enrolment.objects.select_for_update().filter(pk=enrolment.pk).first()
+    if Certificate.objects.filter(enrolment=enrolment).exists():
+        raise ValidationError(_("This enrolment already has a certificate."))
+    standing = enrolment_standing_list([enrolment.pk])[enrolment.pk]
+    return _create(standing=standing, actor=actor, reason=reason, manual=True)
+
+
+@transaction.atomic
+def certificate_revoke(*, certificate: Certificate, actor, public_reason: str, note: str = "") -> Certificate:
+    """Revoke at once: the verification page and the credential status say so from now on."""
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    public_reason = public_reason.strip()
+    if certificate.is_revoked:
+        raise ValidationError(_("This certificate is already revoked."))
+    if not public_reason:
+        raise ValidationError({"public_reason": _("Give a short, neutral reason; it is shown publicly.")})
+    if len(public_reason) > PUBLIC_REASON_MAX:
+        raise ValidationError(
+            {
+                "public_reason": _("Keep the public reason under %(max)s characters.")
+                % {"max": PUBLIC_REASON_MAX}
+            }
+        )
+    certificate.status = CertificateStatus.REVOKED
+    certificate.revoked_at = timezone.now()
+    certificate.revoked_reason = public_reason
+    certificate.needs_review = False
+    certificate.save(update_fields=["status", "revoked_at", "revoked_reason", "needs_review"])
+    CertificateEvent.objects.create(
+        certificate=certificate,
+        kind=CertificateEventKind.REVOKED,
+        actor=actor,
+        reason="\n\n".join(part for part in [public_reason, note.strip()] if part),
+    )
+    certificate_id = certificate.pk
+    transaction.on_commit(lambda: _revoked_email_enqueue(certificate_id))
+    return certificate
+
+
+def _revoked_email_enqueue(certificate_id: int) -> None:
+    from certification.tasks import certificate_revoked_email
+
+    certificate_revoked_email.delay(certificate_id)
+
+
+@transaction.atomic
+def certificate_review_close(*, certificate: Certificate, actor, note: str) -> Certificate:
+    """Staff looked at a flagged certificate and keep it; the note says why."""
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    if not certificate.needs_review:
+        raise ValidationError(_("This certificate is not waiting for review."))
+    if not note.strip():
+        raise ValidationError({"note": _("Say why the certificate stands.")})
+    certificate.needs_review = False
+    certificate.review_note = ""
+    certificate.save(update_fields=["needs_review", "review_note"])
+    CertificateEvent.objects.create(
+        certificate=certificate, kind=CertificateEventKind.REVIEWED, actor=actor, reason=note.strip()
+    )
+    return certificate
+
+
+@transaction.atomic
+def certificates_flag_below_rule(*, standings: dict[int, Standing]) -> int:
+    """A correction took enrolments back below the rule: flag their certificates, never delete."""
+    below = [pk for pk, standing in standings.items() if not standing.meets_rule]
+    flagged = 0
+    for certificate in Certificate.objects.select_for_update().filter(
+        enrolment_id__in=below, status=CertificateStatus.VALID, needs_review=False
+    ):
+        standing = standings[certificate.enrolment_id]
+        note = _("Now %(steps)s step(s) short of the completion rule.") % {"steps": standing.steps_short}
+        certificate.needs_review = True
+        certificate.review_note = note
+        certificate.save(update_fields=["needs_review", "review_note"])
+        CertificateEvent.objects.create(
+            certificate=certificate, kind=CertificateEventKind.FLAGGED, reason=note
+        )
+        flagged += 1
+    return flagged
+
+
+def standing_changed_handle(*, enrolment_ids) -> None:
+    """What certification does when training says an enrolment's standing may have changed."""
+    standings = enrolment_standing_list(enrolment_ids)
+    certificates_flag_below_rule(standings=standings)
+    for enrolment_id, standing in standings.items():
+        if standing.meets_rule:
+            certificate_issue_if_complete(enrolment_id=enrolment_id)

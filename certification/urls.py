@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certification import views
+from certification import staff_views, views
 
 app_name = "certification"
 
@@ -9,4 +9,16 @@ urlpatterns = [
     path("c/<str:code>/", views.VerifyView.as_view(), name="verify"),
     # The holder's own certificates.
     path("certificates/", views.MyCertificatesView.as_view(), name="my-certificates"),
+    # National staff
+    path("manage/certificates/", staff_views.CertificateOverviewView.as_view(), name="staff-overview"),
+    path(
+        "manage/certificates/<int:pk>/",
+        staff_views.CertificateStaffDetailView.as_view(),
+        name="staff-certificate",
+    ),
+    path(
+        "manage/enrolments/<int:pk>/certificate/",
+        staff_views.ManualIssueView.as_view(),
+        name="staff-manual-issue",
+    ),
 ]

@@ -1,0 +1,69 @@
+"""Forms of the certification pages. The rules live in the services; these check the input."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from certification.services.certificates import PUBLIC_REASON_MAX, REASON_MAX
+
+
+def _helper(label: str, css_class: str = "btn-primary") -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False  # the templates write the form tag (with the action's hidden field)
+    helper.add_input(Submit("submit", label, css_class=css_class))
+    return helper
+
+
+class ManualIssueForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Evidence that the rule is met"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Kept in the certificate's audit trail, with your name."),
+        error_messages={"required": _("Say what evidence shows the rule is met.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Issue the certificate"))
+
+
+class RevokeForm(forms.Form):
+    public_reason = forms.CharField(
+        label=_("Reason shown publicly"),
+        max_length=PUBLIC_REASON_MAX,
+        help_text=_("Anyone who checks the certificate sees this. Keep it short and neutral."),
+        error_messages={"required": _("Give a short, neutral reason; it is shown publicly.")},
+    )
+    note = forms.CharField(
+        label=_("Note for staff (optional)"),
+        required=False,
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the audit trail only."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Revoke the certificate"), "btn-danger")
+
+
+class ReviewCloseForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why the certificate stands"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why the certificate stands.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Keep the certificate"), "btn-outline-primary")
+
+
+class CertificateSearchForm(forms.Form):
+    q = forms.CharField(label=_("Code or name"), required=False, max_length=100)
+
+    def query(self) -> str:
+        return self.cleaned_data.get("q", "") if self.is_valid() else ""

@@ -51,6 +51,24 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _tasks_inline(request):
+    """Tasks run inline, as in `make run`, so a test sees their effects (emails) at once.
+
+    Under CI the app is configured for Redis; only tests with a real worker
+    (tests/config/test_celery_worker.py) or marked `celery_as_configured` see that.
+    """
+    from config.celery import app
+
+    if "celery_worker" in request.fixturenames or request.node.get_closest_marker("celery_as_configured"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def seeded(db):
     """Roles, regions, constituencies and the consent text, as `make setup` loads them."""

@@ -5,12 +5,14 @@ import secrets
 import subprocess
 import sys
 
+import pytest
 from allauth.account import app_settings as allauth_settings
 from django.conf import settings
 
 from config.celery import app as celery_app
 
 
+@pytest.mark.celery_as_configured
 def test_celery_takes_its_settings_from_django():
     """Celery's broker and serialisation come from Django settings."""
     assert celery_app.conf.broker_url == settings.CELERY_BROKER_URL

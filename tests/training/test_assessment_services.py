@@ -406,3 +406,22 @@ def test_admin_shows_marks_read_only(client, enrolment, assignment, trainer):
     response = client.post(reverse("admin:training_mark_delete", args=[saved.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert Mark.objects.filter(pk=saved.pk).exists()
+
+
+def test_a_failing_listener_cannot_undo_a_saved_mark(
+    enrolment, assignment, trainer, django_capture_on_commit_callbacks
+):
+    """certification failing after commit is logged; the trainer's mark stays saved."""
+
+    def broken(**kwargs):
+        raise RuntimeError("listener down")
+
+    standing_changed.connect(broken)
+    try:
+        submission = hand_in(enrolment, assignment)
+        with django_capture_on_commit_callbacks(execute=True):
+            mark(submission, trainer, [PASS, PASS])
+    finally:
+        standing_changed.disconnect(broken)
+    submission.refresh_from_db()
+    assert submission.outcome == PASS

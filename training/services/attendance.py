@@ -16,7 +16,7 @@ from training.models import (
     EnrolmentStatus,
     Session,
 )
-from training.signals import standing_changed
+from training.signals import standing_changed_announce
 
 # Trainees may check themselves in from shortly before a session until it ends.
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
@@ -75,9 +75,7 @@ def register_save(*, session: Session, marks: dict[int, str], actor) -> int:
     Attendance.objects.bulk_update(to_update, ["status", "source", "recorded_by", "recorded_at"])
     changed = [row.enrolment_id for row in to_create + to_update]
     if changed:
-        transaction.on_commit(
-            lambda: standing_changed.send(sender=Attendance, enrolment_ids=changed, cause="attendance")
-        )
+        standing_changed_announce(sender=Attendance, enrolment_ids=changed, cause="attendance")
     return len(changed)
 
 
@@ -108,9 +106,7 @@ def checkin(*, member, code: str, now=None) -> Attendance:
         actor=member,
         now=now,
     )
-    transaction.on_commit(
-        lambda: standing_changed.send(sender=Attendance, enrolment_ids=[enrolment.pk], cause="attendance")
-    )
+    standing_changed_announce(sender=Attendance, enrolment_ids=[enrolment.pk], cause="attendance")
     return Attendance.objects.get(session=session, enrolment=enrolment)
 
 

@@ -14,7 +14,7 @@ from training.models import (
     SubmissionStatus,
 )
 from training.rubric import outcome_from_levels
-from training.signals import standing_changed
+from training.signals import standing_changed_announce
 
 FEEDBACK_MAX = 5000
 REASON_MAX = 1000
@@ -92,10 +92,7 @@ def _make_current(*, submission: Submission, mark: Mark) -> None:
     submission.marked_at = mark.created_at
     submission.mark_version += 1
     submission.save(update_fields=["outcome", "marked_at", "mark_version"])
-    enrolment_id = submission.enrolment_id
-    transaction.on_commit(
-        lambda: standing_changed.send(sender=Mark, enrolment_ids=[enrolment_id], cause="mark")
-    )
+    standing_changed_announce(sender=Mark, enrolment_ids=[submission.enrolment_id], cause="mark")
 
 
 def _lock(submission: Submission) -> Submission:

@@ -15,6 +15,7 @@ from training.models import (
     AttendanceStatus,
     Cohort,
     CohortStatus,
+    Enrolment,
     Outcome,
     Programme,
     SessionMode,
@@ -184,7 +185,70 @@ def demo_cohorts_load(*, programme: Programme) -> int:
         status=CohortStatus.OPEN,
     )
     _weekly_sessions(online, mode=SessionMode.ONLINE, link="https://meet.example.org/future-leaders-online")
-    return 3
+    staff = User.objects.get(email="staff@demo.futureleaders.example")
+    _demo_finished_cohort_load(version=version, trainer=staff, trainee=trainer)
+    return 4
+
+
+def _demo_finished_cohort_load(*, version, trainer, trainee) -> Enrolment:
+    """Last spring's cohort, finished: the demo trainer took it as a trainee and passed it all,
+    so they are a certified Future Leader who now trains others (the lineage starts here)."""
+    today = timezone.localdate()
+    finished = cohort_create(
+        version=version,
+        name="Leeds, spring",
+        region=Region.objects.get(ons_code="E12000003"),
+        constituency=None,
+        trainers=[trainer],
+        capacity=12,
+        enrolment_opens_on=today - dt.timedelta(days=1),
+        enrolment_closes_on=today,
+        starts_on=today,
+        ends_on=today,
+        reviews_applications=False,
+        status=CohortStatus.OPEN,
+    )
+    enrolment = enrolment_apply(cohort=finished, member=trainee, motivation="I want to train others.")
+    # Applications were taken last winter; it ran from spring to summer.
+    starts_on = today - dt.timedelta(days=230)
+    Cohort.objects.filter(pk=finished.pk).update(
+        enrolment_opens_on=starts_on - dt.timedelta(days=45),
+        enrolment_closes_on=starts_on - dt.timedelta(days=7),
+        starts_on=starts_on,
+        ends_on=starts_on + dt.timedelta(weeks=9),
+    )
+    finished.refresh_from_db()
+    _weekly_sessions(
+        finished,
+        mode=SessionMode.IN_PERSON,
+        venue="Leeds Civic Hall",
+        address="Calverley Street, Leeds LS1 1UR",
+    )
+    Attendance.objects.bulk_create(
+        Attendance(
+            session=session,
+            enrolment=enrolment,
+            status=AttendanceStatus.PRESENT,
+            source=AttendanceSource.REGISTER,
+            recorded_by=trainer,
+            recorded_at=session.ends_at,
+        )
+        for session in finished.sessions.all()
+    )
+    for assignment in Assignment.objects.filter(module__version=version).order_by("module__position", "pk"):
+        draft = submission_draft_save(enrolment=enrolment, assignment=assignment, text=DEMO_ANSWER)
+        handed_in = submission_submit(
+            submission=draft, now=_evening(starts_on + dt.timedelta(days=assignment.due_offset_days - 1))
+        )
+        mark_save(
+            submission=handed_in,
+            marker=trainer,
+            levels=_levels_all(assignment, Outcome.PASS),
+            feedback="Thoughtful and specific. Passed.",
+            seen_version=0,
+        )
+    Cohort.objects.filter(pk=finished.pk).update(status=CohortStatus.FINISHED)
+    return enrolment
 
 
 DEMO_CLASSMATES = [

@@ -25,6 +25,14 @@ def certificate_get_for_holder_or_staff(*, user, pk) -> Certificate:
     return certificate
 
 
+def certificate_get_for_holder(*, user, pk) -> Certificate:
+    """The user's own certificate: even staff reach only their own here."""
+    certificate = Certificate.objects.filter(pk=pk, holder=user).first() if user.is_authenticated else None
+    if certificate is None:
+        raise Http404("Not found.")
+    return certificate
+
+
 def certificate_get_for_staff(*, user, pk) -> Certificate:
     certificate = Certificate.objects.filter(pk=pk).first() if user_manages_certificates(user) else None
     if certificate is None:

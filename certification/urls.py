@@ -9,6 +9,8 @@ urlpatterns = [
     path("c/<str:code>/", views.VerifyView.as_view(), name="verify"),
     # The holder's own certificates.
     path("certificates/", views.MyCertificatesView.as_view(), name="my-certificates"),
+    path("certificates/<int:pk>/certificate.pdf", views.CertificatePdfView.as_view(), name="certificate-pdf"),
+    path("certificates/<int:pk>/name/", views.CertificateNameDisplayView.as_view(), name="certificate-name"),
     # National staff
     path("manage/certificates/", staff_views.CertificateOverviewView.as_view(), name="staff-overview"),
     path(

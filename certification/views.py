@@ -3,11 +3,18 @@
 Who may use each view is stated by its mixin (or, for verification, that it is public).
 """
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.shortcuts import render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views import View
 
+from certification import permissions
+from certification.pdf import certificate_pdf
 from certification.selectors.certificates import certificate_for_verification, certificate_list_for_holder
+from certification.services.certificates import certificate_name_display_set
 from certification.services.verification import verification_record
 
 
@@ -31,3 +38,40 @@ class MyCertificatesView(LoginRequiredMixin, View):
             "certification/my_certificates.html",
             {"certificates": certificate_list_for_holder(user=request.user)},
         )
+
+
+class CertificatePdfView(LoginRequiredMixin, View):
+    """The holder (their own) and national staff: the certificate as a PDF."""
+
+    def get(self, request, pk):
+        certificate = permissions.certificate_get_for_holder_or_staff(user=request.user, pk=pk)
+        filename = f"certificate-{slugify(certificate.programme_title)[:60]}-{certificate.code}.pdf"
+        return HttpResponse(
+            certificate_pdf(certificate),
+            content_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+
+class CertificateNameDisplayView(LoginRequiredMixin, View):
+    """The holder: how the public check page names them (full name or initials). POST only."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        certificate = permissions.certificate_get_for_holder(user=request.user, pk=pk)
+        choice = request.POST.get("shows")
+        if choice not in {"full", "initials"}:
+            messages.error(request, _("Choose your full name or your initials."))
+            return redirect("certification:my-certificates")
+        certificate_name_display_set(certificate=certificate, shows_full_name=choice == "full")
+        messages.success(
+            request,
+            _("Saved: the check page now shows your %(what)s.")
+            % {"what": _("full name") if choice == "full" else _("initials")},
+        )
+        return redirect("certification:my-certificates")

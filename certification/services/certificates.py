@@ -179,6 +179,13 @@ def certificates_flag_below_rule(*, standings: dict[int, Standing]) -> int:
     return flagged
 
 
+def certificate_name_display_set(*, certificate: Certificate, shows_full_name: bool) -> Certificate:
+    """The holder chooses how the public check page names them."""
+    certificate.shows_full_name = shows_full_name
+    certificate.save(update_fields=["shows_full_name"])
+    return certificate
+
+
 def standing_changed_handle(*, enrolment_ids) -> None:
     """What certification does when training says an enrolment's standing may have changed."""
     standings = enrolment_standing_list(enrolment_ids)

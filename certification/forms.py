@@ -5,7 +5,10 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from certification.models import Visibility
 from certification.services.certificates import PUBLIC_REASON_MAX, REASON_MAX
+from members.models import Region
+from training.models import Programme
 
 
 def _helper(label: str, css_class: str = "btn-primary") -> FormHelper:
@@ -67,3 +70,53 @@ class CertificateSearchForm(forms.Form):
 
     def query(self) -> str:
         return self.cleaned_data.get("q", "") if self.is_valid() else ""
+
+
+class RegistryFilterForm(forms.Form):
+    """The registry's filters; only these keys are read, and bad values are ignored."""
+
+    name = forms.CharField(label=_("Name"), required=False, max_length=100)
+    region = forms.ModelChoiceField(label=_("Region or nation"), queryset=None, required=False)
+    target_seats = forms.BooleanField(label=_("Target seats only"), required=False)
+    programme = forms.ModelChoiceField(label=_("Programme"), queryset=None, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Region.objects.order_by("name")
+        self.fields["programme"].queryset = Programme.objects.order_by("title")
+
+    def filters(self) -> dict:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        region, programme = data.get("region"), data.get("programme")
+        return {
+            "name": data.get("name", "") if "name" not in self.errors else "",
+            "region_id": region.pk if region else None,
+            "target_seats": bool(data.get("target_seats")),
+            "programme_id": programme.pk if programme else None,
+        }
+
+
+class RegistryEntryForm(forms.Form):
+    visibility = forms.ChoiceField(
+        label=_("Who can see your entry"),
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Being listed shows that you belong to the movement: a political affiliation. "
+            "You can change this, or go back to staff only, at any time."
+        ),
+    )
+    bio = forms.CharField(
+        label=_("A short bio (optional)"),
+        required=False,
+        max_length=600,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What you organise on, in a sentence or two. Up to 600 characters."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visibility"].choices = Visibility.choices
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("save", _("Save")))

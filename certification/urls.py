@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certification import staff_views, views
+from certification import registry_views, staff_views, views
 
 app_name = "certification"
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("certificates/", views.MyCertificatesView.as_view(), name="my-certificates"),
     path("certificates/<int:pk>/certificate.pdf", views.CertificatePdfView.as_view(), name="certificate-pdf"),
     path("certificates/<int:pk>/name/", views.CertificateNameDisplayView.as_view(), name="certificate-name"),
+    # The Future Leaders registry
+    path("registry/", registry_views.RegistryListView.as_view(), name="registry"),
+    path("registry/me/", registry_views.MyRegistryEntryView.as_view(), name="registry-me"),
+    path("registry/<int:pk>/", registry_views.RegistryEntryView.as_view(), name="registry-entry"),
     # National staff
     path("manage/certificates/", staff_views.CertificateOverviewView.as_view(), name="staff-overview"),
     path(

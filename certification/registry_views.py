@@ -1,0 +1,84 @@
+"""The Future Leaders registry: public to browse at each entry's visibility; each leader
+edits their own entry.
+
+Who may see an entry is decided in certification.selectors.registry (hidden entries are 404).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+
+from certification.forms import RegistryEntryForm, RegistryFilterForm
+from certification.models import RegistryEntry
+from certification.selectors.registry import (
+    registry_entry_certificates,
+    registry_entry_get_visible,
+    registry_list,
+)
+from certification.services.registry import registry_entry_update
+from training.views.base import form_errors_add
+
+PAGE_SIZE = 24
+
+
+class RegistryListView(View):
+    """Anyone: the leaders they may see, filtered by place and programme."""
+
+    def get(self, request):
+        filter_form = RegistryFilterForm(request.GET)
+        filters = filter_form.filters()
+        page = Paginator(registry_list(user=request.user, **filters), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        return render(
+            request,
+            "certification/registry_list.html",
+            {"filter_form": filter_form, "page_obj": page, "is_filtered": any(filters.values())},
+        )
+
+
+class RegistryEntryView(View):
+    """Anyone allowed by the entry's visibility; everyone else gets 404."""
+
+    def get(self, request, pk):
+        entry = registry_entry_get_visible(user=request.user, pk=pk)
+        if entry is None:
+            raise Http404("Not found.")
+        return render(
+            request,
+            "certification/registry_entry.html",
+            {"entry": entry, "certificates": registry_entry_certificates(entry=entry)},
+        )
+
+
+class MyRegistryEntryView(LoginRequiredMixin, View):
+    """A certified leader: who can see their entry, and their bio."""
+
+    def _entry(self, request) -> RegistryEntry:
+        entry = RegistryEntry.objects.filter(member=request.user).first()
+        if entry is None:
+            raise Http404("You are not in the registry yet: it opens to you with your first certificate.")
+        return entry
+
+    def get(self, request):
+        entry = self._entry(request)
+        form = RegistryEntryForm(initial={"visibility": entry.visibility, "bio": entry.bio})
+        return render(request, "certification/registry_me.html", {"entry": entry, "form": form})
+
+    def post(self, request):
+        entry = self._entry(request)
+        form = RegistryEntryForm(request.POST)
+        if form.is_valid():
+            try:
+                registry_entry_update(entry=entry, actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                messages.success(request, _("Your registry entry is saved."))
+                return redirect("certification:registry-me")
+        return render(request, "certification/registry_me.html", {"entry": entry, "form": form}, status=400)

@@ -1,0 +1,72 @@
+"""Reads of the registry, always through what the viewer may see.
+
+Visibility: anonymous visitors see public entries; signed-in members also those visible to
+members; national staff see every entry.
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from certification.models import Certificate, CertificateStatus, RegistryEntry, Visibility
+from members.models import Profile
+
+
+def registry_visible_to(*, user) -> QuerySet[RegistryEntry]:
+    entries = RegistryEntry.objects.all()
+    if user.is_authenticated and user.has_perm("certification.issue_certificates"):
+        return entries
+    if user.is_authenticated:
+        return entries.filter(visibility__in=[Visibility.PUBLIC, Visibility.MEMBERS])
+    return entries.filter(visibility=Visibility.PUBLIC)
+
+
+def _active_certificate(today) -> Exists:
+    return Exists(
+        Certificate.objects.filter(holder=OuterRef("member"), status=CertificateStatus.VALID).filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+        )
+    )
+
+
+def registry_list(
+    *,
+    user,
+    region_id=None,
+    constituency_id=None,
+    target_seats: bool = False,
+    programme_id=None,
+    name: str = "",
+) -> QuerySet[RegistryEntry]:
+    """The entries the user may see, filtered, with each leader's place and whether active."""
+    profiles = Profile.objects.filter(user=OuterRef("member"))
+    entries = (
+        registry_visible_to(user=user)
+        .select_related("member")
+        .annotate(
+            region_name=profiles.values("region__name")[:1],
+            constituency_name=profiles.values("constituency__name")[:1],
+            is_active=_active_certificate(timezone.localdate()),
+        )
+    )
+    if region_id:
+        entries = entries.filter(member__profile__region_id=region_id)
+    if constituency_id:
+        entries = entries.filter(member__profile__constituency_id=constituency_id)
+    if target_seats:
+        entries = entries.filter(member__profile__constituency__is_target_seat=True)
+    if programme_id:
+        entries = entries.filter(
+            Exists(Certificate.objects.filter(holder=OuterRef("member"), version__programme_id=programme_id))
+        )
+    name = name.strip()
+    if name:
+        entries = entries.filter(Q(member__first_name__icontains=name) | Q(member__last_name__icontains=name))
+    return entries.order_by("member__last_name", "member__first_name", "pk")
+
+
+def registry_entry_get_visible(*, user, pk) -> RegistryEntry | None:
+    return registry_list(user=user).filter(pk=pk).first()
+
+
+def registry_entry_certificates(*, entry: RegistryEntry) -> list[Certificate]:
+    return list(Certificate.objects.filter(holder_id=entry.member_id, status=CertificateStatus.VALID))

@@ -1,0 +1,33 @@
+"""The Future Leaders registry: each leader decides who sees them, and it is recorded."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from certification.models import RegistryEntry, Visibility, VisibilityChange
+
+BIO_MAX = 600
+
+
+@transaction.atomic
+def registry_entry_update(*, entry: RegistryEntry, actor, visibility: str, bio: str) -> RegistryEntry:
+    """The leader's own choices. Any change of visibility is kept with who made it and when."""
+    if actor.pk != entry.member_id:
+        raise ValidationError(_("Only the leader can change their own entry."))
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": _("Choose who can see your entry.")})
+    bio = bio.strip()
+    if len(bio) > BIO_MAX:
+        raise ValidationError({"bio": _("Keep your bio under %(max)s characters.") % {"max": BIO_MAX}})
+    entry = RegistryEntry.objects.select_for_update().get(pk=entry.pk)
+    fields = []
+    if entry.visibility != visibility:
+        entry.visibility = visibility
+        fields.append("visibility")
+        VisibilityChange.objects.create(entry=entry, visibility=visibility, actor=actor)
+    if entry.bio != bio:
+        entry.bio = bio
+        fields.append("bio")
+    if fields:
+        entry.save(update_fields=fields)
+    return entry

@@ -1,0 +1,126 @@
+"""The registry shows each leader only as widely as they chose; the leader decides."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from certification.models import RegistryEntry, Visibility, VisibilityChange
+from certification.services.certificates import certificate_issue_manually
+from members.permissions import Role
+from tests.factories import EnrolmentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(seeded):
+    return UserFactory(role=Role.NATIONAL_STAFF)
+
+
+def leader(staff, visibility=Visibility.STAFF, **names):
+    member = UserFactory(role=Role.TRAINEE, **names)
+    certificate_issue_manually(enrolment=EnrolmentFactory(member=member), actor=staff, reason="Evidence.")
+    entry = RegistryEntry.objects.get(member=member)
+    RegistryEntry.objects.filter(pk=entry.pk).update(visibility=visibility)
+    return entry
+
+
+def test_certification_lists_a_leader_visible_to_staff_only(staff):
+    entry = leader(staff)
+    assert entry.visibility == Visibility.STAFF
+
+
+@pytest.mark.parametrize(
+    ("viewer", "visible"),
+    [
+        ("anonymous", {"public"}),
+        ("member", {"public", "members"}),
+        ("staff", {"public", "members", "staff"}),
+    ],
+)
+def test_each_viewer_sees_exactly_what_each_leader_allowed(client, staff, viewer, visible):
+    entries = {
+        "public": leader(staff, Visibility.PUBLIC, first_name="Pat", last_name="Quillpublic"),
+        "members": leader(staff, Visibility.MEMBERS, first_name="Mo", last_name="Zephyrmembers"),
+        "staff": leader(staff, Visibility.STAFF, first_name="Sid", last_name="Xanstaffonly"),
+    }
+    if viewer == "member":
+        client.force_login(UserFactory(role=Role.TRAINEE))
+    elif viewer == "staff":
+        client.force_login(staff)
+    page = client.get(reverse("certification:registry")).content.decode()
+    for kind, entry in entries.items():
+        shown = kind in visible
+        assert (entry.member.last_name in page) is shown
+        status = client.get(reverse("certification:registry-entry", args=[entry.pk])).status_code
+        assert status == (200 if shown else 404)
+
+
+def test_the_leader_opts_in_and_withdraws_and_it_is_recorded(client, staff):
+    entry = leader(staff, first_name="Aisha", last_name="Khan")
+    client.force_login(entry.member)
+    url = reverse("certification:registry-me")
+    assert client.post(url, {"visibility": "public", "bio": "Bus routes in Elswick."}).status_code == 302
+    client.logout()
+    assert "Khan" in client.get(reverse("certification:registry")).content.decode()
+    client.force_login(entry.member)
+    assert client.post(url, {"visibility": "staff", "bio": "Bus routes in Elswick."}).status_code == 302
+    client.logout()
+    assert "Khan" not in client.get(reverse("certification:registry")).content.decode()
+    assert list(VisibilityChange.objects.filter(entry=entry).values_list("visibility", flat=True)) == [
+        "public",
+        "staff",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"visibility": "everyone", "bio": ""}, "Select a valid choice"),
+        ({"visibility": "public", "bio": "x" * 601}, "at most 600 characters"),
+    ],
+)
+def test_bad_choices_are_refused(client, staff, data, message):
+    entry = leader(staff)
+    client.force_login(entry.member)
+    response = client.post(reverse("certification:registry-me"), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.visibility == Visibility.STAFF
+
+
+def test_members_without_an_entry_get_404_on_their_settings(client, seeded):
+    client.force_login(UserFactory(role=Role.TRAINEE))
+    assert client.get(reverse("certification:registry-me")).status_code == 404
+
+
+def test_filters_take_only_known_keys_and_good_values(client, staff):
+    entry = leader(staff, Visibility.PUBLIC, first_name="Pat", last_name="Quillpublic")
+    url = reverse("certification:registry")
+    page = client.get(
+        url, {"region": "not-a-number", "programme": 999999, "order_by": "password"}
+    ).content.decode()
+    assert "Quillpublic" in page
+    page = client.get(url, {"name": "nobody-like-this"}).content.decode()
+    assert "Quillpublic" not in page
+    region = entry.member.profile.region
+    assert "Quillpublic" in client.get(url, {"region": region.pk}).content.decode()
+
+
+def test_registry_pages_run_a_fixed_number_of_queries(client, staff):
+    def count(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    first = leader(staff, Visibility.PUBLIC)
+    list_url, entry_url = (
+        reverse("certification:registry"),
+        reverse("certification:registry-entry", args=[first.pk]),
+    )
+    few = (count(list_url), count(entry_url))
+    for _ in range(8):
+        leader(staff, Visibility.PUBLIC)
+    assert (count(list_url), count(entry_url)) == few

@@ -15,13 +15,15 @@ from certification import permissions
 from certification.pdf import certificate_pdf
 from certification.selectors.certificates import certificate_for_verification, certificate_list_for_holder
 from certification.services.certificates import certificate_name_display_set
-from certification.services.verification import verification_record
+from certification.services.verification import verification_rate_exceeded, verification_record
 
 
 class VerifyView(View):
     """Anyone, without signing in: is this certificate real, and is it still valid?"""
 
     def get(self, request, code):
+        if verification_rate_exceeded(request):
+            return render(request, "certification/verify_slow_down.html", status=429)
         certificate = certificate_for_verification(code=code)
         if certificate is None:
             return render(request, "certification/verify_unknown.html", status=404)

@@ -14,10 +14,12 @@ def code_normalise(code: str) -> str:
 
 
 def certificate_for_verification(*, code: str) -> Certificate | None:
-    """The certificate with this code, or None. One query, whatever the number of certificates."""
-    normalised = code_normalise(code)
-    if not normalised:
-        return None
+    """The certificate with this code, or None. One query, whatever the number of certificates.
+
+    A malformed code runs the same query (with a code no certificate can have), so that the
+    time taken does not tell a malformed code from an unknown one.
+    """
+    normalised = code_normalise(code) or "0" * CODE_LENGTH  # "0" is not in CODE_ALPHABET
     return Certificate.objects.filter(code=normalised).first()
 
 

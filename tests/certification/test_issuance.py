@@ -202,3 +202,22 @@ def test_two_issues_at_the_same_moment_make_one_certificate(seeded):
     assert errors == []
     assert Certificate.objects.filter(enrolment=enrolment).count() == 1
     assert results[0].pk == results[1].pk
+
+
+def test_checks_are_rate_limited_per_address(client, seeded, settings):
+    settings.VERIFY_RATE_LIMIT = 3
+    url = "/c/AAAAAAAAAAAAAAAA/"
+    assert [client.get(url).status_code for _ in range(3)] == [404, 404, 404]
+    response = client.get(url)
+    assert response.status_code == 429
+    assert "Too many checks" in response.content.decode()
+    other = client.get(url, REMOTE_ADDR="192.0.2.7")
+    assert other.status_code == 404
+
+
+def test_malformed_and_unknown_codes_get_identical_pages(client, seeded):
+    unknown = client.get("/c/AAAAAAAAAAAAAAAA/")
+    malformed = client.get("/c/not-a-code/")
+    assert unknown.status_code == malformed.status_code == 404
+    assert unknown.content == malformed.content
+    assert b'<meta name="robots" content="noindex">' in unknown.content

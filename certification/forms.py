@@ -120,3 +120,32 @@ class RegistryEntryForm(forms.Form):
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
         self.helper.add_input(Submit("save", _("Save")))
+
+
+class LocalActionForm(forms.Form):
+    issue = forms.CharField(label=_("The issue"), max_length=200)
+    organised_with = forms.CharField(label=_("Who you organised with"), max_length=300)
+    what_happened = forms.CharField(
+        label=_("What you did"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    outcome = forms.CharField(
+        label=_("The outcome (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    started_on = forms.DateField(
+        label=_("Started"), widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
+    )
+    ended_on = forms.DateField(
+        label=_("Ended (optional)"),
+        required=False,
+        widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.form_action = "certification:registry-action-create"
+        self.helper.add_input(Submit("add", _("Add the action")))

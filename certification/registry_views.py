@@ -13,14 +13,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from certification.forms import RegistryEntryForm, RegistryFilterForm
+from certification.forms import LocalActionForm, RegistryEntryForm, RegistryFilterForm
 from certification.models import RegistryEntry
 from certification.selectors.registry import (
     registry_entry_certificates,
     registry_entry_get_visible,
     registry_list,
 )
-from certification.services.registry import registry_entry_update
+from certification.services.registry import local_action_create, local_action_delete, registry_entry_update
 from training.views.base import form_errors_add
 
 PAGE_SIZE = 24
@@ -52,23 +52,43 @@ class RegistryEntryView(View):
         return render(
             request,
             "certification/registry_entry.html",
-            {"entry": entry, "certificates": registry_entry_certificates(entry=entry)},
+            {
+                "entry": entry,
+                "certificates": registry_entry_certificates(entry=entry),
+                "actions": list(entry.actions.all()),
+            },
         )
 
 
+def _own_entry(request) -> RegistryEntry:
+    entry = RegistryEntry.objects.filter(member=request.user).first()
+    if entry is None:
+        raise Http404("You are not in the registry yet: it opens to you with your first certificate.")
+    return entry
+
+
+def _render_me(request, entry, *, form=None, action_form=None, status=200):
+    return render(
+        request,
+        "certification/registry_me.html",
+        {
+            "entry": entry,
+            "form": form or RegistryEntryForm(initial={"visibility": entry.visibility, "bio": entry.bio}),
+            "action_form": action_form or LocalActionForm(),
+            "actions": list(entry.actions.all()),
+        },
+        status=status,
+    )
+
+
 class MyRegistryEntryView(LoginRequiredMixin, View):
-    """A certified leader: who can see their entry, and their bio."""
+    """A certified leader: who can see their entry, their bio and their local actions."""
 
     def _entry(self, request) -> RegistryEntry:
-        entry = RegistryEntry.objects.filter(member=request.user).first()
-        if entry is None:
-            raise Http404("You are not in the registry yet: it opens to you with your first certificate.")
-        return entry
+        return _own_entry(request)
 
     def get(self, request):
-        entry = self._entry(request)
-        form = RegistryEntryForm(initial={"visibility": entry.visibility, "bio": entry.bio})
-        return render(request, "certification/registry_me.html", {"entry": entry, "form": form})
+        return _render_me(request, self._entry(request))
 
     def post(self, request):
         entry = self._entry(request)
@@ -81,4 +101,38 @@ class MyRegistryEntryView(LoginRequiredMixin, View):
             else:
                 messages.success(request, _("Your registry entry is saved."))
                 return redirect("certification:registry-me")
-        return render(request, "certification/registry_me.html", {"entry": entry, "form": form}, status=400)
+        return _render_me(request, entry, form=form, status=400)
+
+
+class LocalActionCreateView(LoginRequiredMixin, View):
+    """A certified leader records a local action (POST only)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        entry = _own_entry(request)
+        form = LocalActionForm(request.POST)
+        if form.is_valid():
+            try:
+                local_action_create(entry=entry, actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                messages.success(request, _("Action added to your entry."))
+                return redirect("certification:registry-me")
+        return _render_me(request, entry, action_form=form, status=400)
+
+
+class LocalActionDeleteView(LoginRequiredMixin, View):
+    """A certified leader removes one of their own actions (POST only; others' are 404)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        entry = _own_entry(request)
+        action = entry.actions.filter(pk=pk).first()
+        if action is None:
+            raise Http404("Not found.")
+        local_action_delete(action=action, actor=request.user)
+        messages.success(request, _("Action removed."))
+        return redirect("certification:registry-me")

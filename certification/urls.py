@@ -14,6 +14,14 @@ urlpatterns = [
     # The Future Leaders registry
     path("registry/", registry_views.RegistryListView.as_view(), name="registry"),
     path("registry/me/", registry_views.MyRegistryEntryView.as_view(), name="registry-me"),
+    path(
+        "registry/me/actions/", registry_views.LocalActionCreateView.as_view(), name="registry-action-create"
+    ),
+    path(
+        "registry/me/actions/<int:pk>/delete/",
+        registry_views.LocalActionDeleteView.as_view(),
+        name="registry-action-delete",
+    ),
     path("registry/<int:pk>/", registry_views.RegistryEntryView.as_view(), name="registry-entry"),
     # National staff
     path("manage/certificates/", staff_views.CertificateOverviewView.as_view(), name="staff-overview"),

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from certification.models import RegistryEntry, Visibility, VisibilityChange
+from certification.models import LocalAction, RegistryEntry, Visibility, VisibilityChange
 
 BIO_MAX = 600
 
@@ -31,3 +31,23 @@ def registry_entry_update(*, entry: RegistryEntry, actor, visibility: str, bio: 
     if fields:
         entry.save(update_fields=fields)
     return entry
+
+
+@transaction.atomic
+def local_action_create(*, entry: RegistryEntry, actor, **fields) -> LocalAction:
+    """A leader records organising they did; it shows on their entry at its visibility."""
+    if actor.pk != entry.member_id:
+        raise ValidationError(_("Only the leader can record their own actions."))
+    action = LocalAction(entry=entry, **fields)
+    if action.ended_on and action.ended_on < action.started_on:
+        raise ValidationError({"ended_on": _("The action cannot end before it started.")})
+    action.full_clean()
+    action.save()
+    return action
+
+
+@transaction.atomic
+def local_action_delete(*, action: LocalAction, actor) -> None:
+    if actor.pk != action.entry.member_id:
+        raise ValidationError(_("Only the leader can remove their own actions."))
+    action.delete()

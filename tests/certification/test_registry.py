@@ -124,3 +124,31 @@ def test_registry_pages_run_a_fixed_number_of_queries(client, staff):
     for _ in range(8):
         leader(staff, Visibility.PUBLIC)
     assert (count(list_url), count(entry_url)) == few
+
+
+def test_leader_records_local_actions_shown_at_their_visibility(client, staff):
+    entry = leader(staff, Visibility.PUBLIC, first_name="Aisha", last_name="Quarshie")
+    other = leader(staff)
+    client.force_login(entry.member)
+    url = reverse("certification:registry-action-create")
+    data = {
+        "issue": "Bus route 38 cut",
+        "organised_with": "Carers and students on the estate",
+        "what_happened": "Forty people met the transport committee chair.",
+        "outcome": "The route was restored on weekdays.",
+        "started_on": "2026-03-01",
+        "ended_on": "2026-02-01",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert "cannot end before it started" in response.content.decode()
+    assert not entry.actions.exists()
+    assert client.post(url, {**data, "ended_on": "2026-05-01"}).status_code == 302
+    client.logout()
+    page = client.get(reverse("certification:registry-entry", args=[entry.pk])).content.decode()
+    assert "Bus route 38 cut" in page
+    # Someone else's action cannot be removed by changing the id.
+    action = entry.actions.get()
+    client.force_login(other.member)
+    assert client.post(reverse("certification:registry-action-delete", args=[action.pk])).status_code == 404
+    assert entry.actions.exists()

@@ -5,7 +5,7 @@ Who may see an entry is decided in certification.selectors.registry (hidden entr
 """
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -16,11 +16,17 @@ from django.views import View
 from certification.forms import LocalActionForm, RegistryEntryForm, RegistryFilterForm
 from certification.models import RegistryEntry
 from certification.selectors.registry import (
+    lineage_for,
     registry_entry_certificates,
     registry_entry_get_visible,
     registry_list,
 )
-from certification.services.registry import local_action_create, local_action_delete, registry_entry_update
+from certification.services.registry import (
+    local_action_create,
+    local_action_delete,
+    registry_entry_update,
+    trainer_accredit,
+)
 from training.views.base import form_errors_add
 
 PAGE_SIZE = 24
@@ -56,8 +62,29 @@ class RegistryEntryView(View):
                 "entry": entry,
                 "certificates": registry_entry_certificates(entry=entry),
                 "actions": list(entry.actions.all()),
+                "lineage": lineage_for(entry=entry),
+                "may_accredit": request.user.has_perm("certification.issue_certificates"),
             },
         )
+
+
+class TrainerAccreditView(PermissionRequiredMixin, View):
+    """National staff: accredit a Future Leader as a trainer (POST only)."""
+
+    permission_required = "certification.issue_certificates"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        entry = registry_entry_get_visible(user=request.user, pk=pk)
+        if entry is None:
+            raise Http404("Not found.")
+        try:
+            trainer_accredit(member=entry.member, actor=request.user, note=request.POST.get("note", ""))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("%(name)s is now an accredited trainer.") % {"name": entry.member})
+        return redirect("certification:registry-entry", pk=entry.pk)
 
 
 def _own_entry(request) -> RegistryEntry:

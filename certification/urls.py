@@ -23,6 +23,9 @@ urlpatterns = [
         name="registry-action-delete",
     ),
     path("registry/<int:pk>/", registry_views.RegistryEntryView.as_view(), name="registry-entry"),
+    path(
+        "registry/<int:pk>/accredit/", registry_views.TrainerAccreditView.as_view(), name="registry-accredit"
+    ),
     # National staff
     path("manage/certificates/", staff_views.CertificateOverviewView.as_view(), name="staff-overview"),
     path(

@@ -4,11 +4,18 @@ Visibility: anonymous visitors see public entries; signed-in members also those 
 members; national staff see every entry.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from certification.models import Certificate, CertificateStatus, RegistryEntry, Visibility
+from certification.models import (
+    Certificate,
+    CertificateStatus,
+    RegistryEntry,
+    TrainerAccreditation,
+    Visibility,
+)
 from members.models import Profile
+from training.models import Cohort
 
 
 def registry_visible_to(*, user) -> QuerySet[RegistryEntry]:
@@ -70,3 +77,28 @@ def registry_entry_get_visible(*, user, pk) -> RegistryEntry | None:
 
 def registry_entry_certificates(*, entry: RegistryEntry) -> list[Certificate]:
     return list(Certificate.objects.filter(holder_id=entry.member_id, status=CertificateStatus.VALID))
+
+
+def lineage_for(*, entry: RegistryEntry) -> dict:
+    """Who trained this leader, and the cohorts they have trained with the leaders each produced.
+
+    Three queries, whatever the size of the tree.
+    """
+    trained_by = list(
+        Cohort.trainers.through.objects.filter(cohort__enrolments__certificate__holder_id=entry.member_id)
+        .values_list("user__first_name", "user__last_name")
+        .distinct()
+    )
+    cohorts = list(
+        Cohort.objects.filter(trainers=entry.member_id)
+        .annotate(leaders=Count("enrolments__certificate", distinct=True))
+        .order_by("-starts_on")
+        .values("name", "starts_on", "leaders")
+    )
+    accredited = TrainerAccreditation.objects.filter(member_id=entry.member_id).exists()
+    return {
+        "trained_by": [f"{first} {last}".strip() for first, last in trained_by],
+        "cohorts": cohorts,
+        "leaders_total": sum(c["leaders"] for c in cohorts),
+        "is_trainer": accredited,
+    }

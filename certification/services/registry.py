@@ -2,9 +2,20 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.models import LocalAction, RegistryEntry, Visibility, VisibilityChange
+from certification.models import (
+    Certificate,
+    CertificateStatus,
+    LocalAction,
+    RegistryEntry,
+    TrainerAccreditation,
+    Visibility,
+    VisibilityChange,
+)
+from members.permissions import Role
+from members.services import user_assign_role
 
 BIO_MAX = 600
 
@@ -51,3 +62,25 @@ def local_action_delete(*, action: LocalAction, actor) -> None:
     if actor.pk != action.entry.member_id:
         raise ValidationError(_("Only the leader can remove their own actions."))
     action.delete()
+
+
+@transaction.atomic
+def trainer_accredit(*, member, actor, note: str = "", via_certificate=None) -> TrainerAccreditation:
+    """Make a Future Leader a trainer: they can then be assigned to cohorts."""
+    if not Certificate.objects.filter(holder=member, status=CertificateStatus.VALID).exists():
+        raise ValidationError(
+            _("Only a Future Leader with a valid certificate can be accredited as a trainer.")
+        )
+    accreditation, created = TrainerAccreditation.objects.get_or_create(
+        member=member,
+        defaults={
+            "accredited_at": timezone.now(),
+            "accredited_by": actor,
+            "via_certificate": via_certificate,
+            "note": note.strip()[:300],
+        },
+    )
+    if not created:
+        raise ValidationError(_("This leader is already an accredited trainer."))
+    user_assign_role(user=member, role=Role.TRAINER)
+    return accreditation

@@ -1,14 +1,17 @@
 """The registry shows each leader only as widely as they chose; the leader decides."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from certification.models import RegistryEntry, Visibility, VisibilityChange
-from certification.services.certificates import certificate_issue_manually
+from certification.services.certificates import certificate_issue_manually, certificate_revoke
+from certification.services.registry import trainer_accredit
 from members.permissions import Role
-from tests.factories import EnrolmentFactory, UserFactory
+from tests.factories import CohortFactory, EnrolmentFactory, UserFactory
+from training.selectors.manage import trainer_candidate_list
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +155,42 @@ def test_leader_records_local_actions_shown_at_their_visibility(client, staff):
     client.force_login(other.member)
     assert client.post(reverse("certification:registry-action-delete", args=[action.pk])).status_code == 404
     assert entry.actions.exists()
+
+
+def test_staff_accredit_a_leader_who_then_can_run_cohorts(client, staff):
+    entry = leader(staff, Visibility.STAFF, first_name="Gareth", last_name="Price")
+    url = reverse("certification:registry-accredit", args=[entry.pk])
+    client.force_login(UserFactory(role=Role.TRAINEE))
+    assert client.post(url).status_code == 403
+    client.force_login(staff)
+    assert client.post(url, {"note": "Ran two workshops well."}).status_code == 302
+    assert entry.member in trainer_candidate_list()
+    assert entry.member.trainer_accreditation.accredited_by == staff
+    response = client.post(url, follow=True)
+    assert "already an accredited trainer" in response.content.decode()
+
+
+def test_a_member_without_a_valid_certificate_cannot_be_accredited(staff):
+    entry = leader(staff)
+    certificate_revoke(certificate=entry.member.certificates.get(), actor=staff, public_reason="Error.")
+    with pytest.raises(ValidationError, match="valid certificate"):
+        trainer_accredit(member=entry.member, actor=staff)
+
+
+def test_lineage_shows_who_trained_whom_and_leaders_produced(client, staff):
+    """Nadia trained Gareth; Gareth trained a cohort that produced two leaders."""
+    nadia = UserFactory(role=Role.TRAINER, first_name="Nadia", last_name="Osei")
+    gareth = UserFactory(role=Role.TRAINER, first_name="Gareth", last_name="Price")
+    first = CohortFactory(trainers=[nadia], name="Leeds, spring")
+    certificate_issue_manually(
+        enrolment=EnrolmentFactory(cohort=first, member=gareth), actor=staff, reason="E."
+    )
+    second = CohortFactory(trainers=[gareth], name="Tyneside, autumn")
+    for _ in range(2):
+        certificate_issue_manually(enrolment=EnrolmentFactory(cohort=second), actor=staff, reason="E.")
+    entry = RegistryEntry.objects.get(member=gareth)
+    client.force_login(staff)
+    page = client.get(reverse("certification:registry-entry", args=[entry.pk])).content.decode()
+    assert "Nadia Osei" in page
+    assert "Tyneside, autumn: 2 leaders" in page
+    assert "2 Future Leaders trained in all" in page

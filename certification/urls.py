@@ -11,6 +11,7 @@ urlpatterns = [
     path("certificates/", views.MyCertificatesView.as_view(), name="my-certificates"),
     path("certificates/<int:pk>/certificate.pdf", views.CertificatePdfView.as_view(), name="certificate-pdf"),
     path("certificates/<int:pk>/name/", views.CertificateNameDisplayView.as_view(), name="certificate-name"),
+    path("certificates/<int:pk>/renew/", views.CertificateRenewView.as_view(), name="certificate-renew"),
     # The Future Leaders registry
     path("registry/", registry_views.RegistryListView.as_view(), name="registry"),
     path("registry/me/", registry_views.MyRegistryEntryView.as_view(), name="registry-me"),

@@ -5,8 +5,10 @@ Who may use each view is stated by its mixin (or, for verification, that it is p
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views import View
@@ -15,6 +17,7 @@ from certification import permissions
 from certification.pdf import certificate_pdf
 from certification.selectors.certificates import certificate_for_verification, certificate_list_for_holder
 from certification.services.certificates import certificate_name_display_set
+from certification.services.registry import certificate_renew
 from certification.services.verification import verification_rate_exceeded, verification_record
 
 
@@ -76,4 +79,23 @@ class CertificateNameDisplayView(LoginRequiredMixin, View):
             _("Saved: the check page now shows your %(what)s.")
             % {"what": _("full name") if choice == "full" else _("initials")},
         )
+        return redirect("certification:my-certificates")
+
+
+class CertificateRenewView(LoginRequiredMixin, View):
+    """The holder: renew a certificate that lapses, by activity since it was issued. POST only."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        certificate = permissions.certificate_get_for_holder(user=request.user, pk=pk)
+        try:
+            renewed = certificate_renew(certificate=certificate, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Renewed: valid until %(date)s.") % {"date": date_format(renewed.expires_on, "j F Y")},
+            )
         return redirect("certification:my-certificates")

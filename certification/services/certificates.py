@@ -14,6 +14,7 @@ from certification.models import (
     CertificateStatus,
     RegistryEntry,
 )
+from certification.services.registry import trainer_accredit_by_certificate
 from training.models import Enrolment
 from training.selectors.standing import Standing, enrolment_standing_list
 
@@ -58,6 +59,9 @@ def _create(*, standing: Standing, actor, reason: str, manual: bool) -> Certific
         reason=reason,
     )
     _registry_promote(member=enrolment.member, now=now)
+    if version.programme.slug == settings.TRAINER_PROGRAMME_SLUG:
+        # "Training the trainers" accredits by itself: the movement trains itself.
+        trainer_accredit_by_certificate(certificate=certificate)
     certificate_id = certificate.pk
     transaction.on_commit(lambda: _holder_email_enqueue(certificate_id))
     return certificate

@@ -1,5 +1,6 @@
 """The Future Leaders registry: each leader decides who sees them, and it is recorded."""
 
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -7,6 +8,8 @@ from django.utils.translation import gettext as _
 
 from certification.models import (
     Certificate,
+    CertificateEvent,
+    CertificateEventKind,
     CertificateStatus,
     LocalAction,
     RegistryEntry,
@@ -16,6 +19,7 @@ from certification.models import (
 )
 from members.permissions import Role
 from members.services import user_assign_role
+from training.models import Cohort, CohortStatus
 
 BIO_MAX = 600
 
@@ -84,3 +88,52 @@ def trainer_accredit(*, member, actor, note: str = "", via_certificate=None) -> 
         raise ValidationError(_("This leader is already an accredited trainer."))
     user_assign_role(user=member, role=Role.TRAINER)
     return accreditation
+
+
+def renewal_activity_since(*, certificate: Certificate) -> bool:
+    """Whether the leader has been active since the certificate was issued: a local action
+    recorded, or a cohort they trained that has finished."""
+    acted = LocalAction.objects.filter(
+        entry__member_id=certificate.holder_id, created_at__gte=certificate.issued_at
+    ).exists()
+    trained = Cohort.objects.filter(
+        trainers=certificate.holder_id,
+        status=CohortStatus.FINISHED,
+        ends_on__gte=certificate.issued_at.date(),
+    ).exists()
+    return acted or trained
+
+
+@transaction.atomic
+def certificate_renew(*, certificate: Certificate, actor) -> Certificate:
+    """Extend a certificate that lapses, by activity rather than retaking the course."""
+    certificate = Certificate.objects.select_for_update().select_related("version").get(pk=certificate.pk)
+    if actor.pk != certificate.holder_id:
+        raise ValidationError(_("Only the holder can renew their certificate."))
+    if certificate.is_revoked:
+        raise ValidationError(_("A revoked certificate cannot be renewed."))
+    if certificate.expires_on is None or not certificate.version.certificate_valid_months:
+        raise ValidationError(_("This certificate does not lapse, so there is nothing to renew."))
+    if certificate.expires_on < timezone.localdate():
+        raise ValidationError(_("This certificate has lapsed; ask national staff how to renew it."))
+    if not renewal_activity_since(certificate=certificate):
+        raise ValidationError(
+            _("Record a local action, or train a cohort, since your certificate was issued; then renew.")
+        )
+    certificate.expires_on += relativedelta(months=certificate.version.certificate_valid_months)
+    certificate.save(update_fields=["expires_on"])
+    CertificateEvent.objects.create(
+        certificate=certificate,
+        kind=CertificateEventKind.RENEWED,
+        actor=actor,
+        reason=_("Renewed by activity."),
+    )
+    return certificate
+
+
+def trainer_accredit_by_certificate(*, certificate: Certificate) -> None:
+    """Accredit the holder of a trainers' programme certificate, unless already accredited."""
+    if not TrainerAccreditation.objects.filter(member_id=certificate.holder_id).exists():
+        trainer_accredit(
+            member=certificate.holder, actor=None, note="Training the trainers", via_certificate=certificate
+        )

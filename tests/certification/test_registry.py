@@ -1,12 +1,20 @@
 """The registry shows each leader only as widely as they chose; the leader decides."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from certification.models import RegistryEntry, Visibility, VisibilityChange
+from certification.models import (
+    Certificate,
+    CertificateEventKind,
+    RegistryEntry,
+    Visibility,
+    VisibilityChange,
+)
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from certification.services.registry import trainer_accredit
 from members.permissions import Role
@@ -194,3 +202,47 @@ def test_lineage_shows_who_trained_whom_and_leaders_produced(client, staff):
     assert "Nadia Osei" in page
     assert "Tyneside, autumn: 2 leaders" in page
     assert "2 Future Leaders trained in all" in page
+
+
+def test_renewal_by_activity_before_the_certificate_lapses(client, staff):
+    member = UserFactory(role=Role.TRAINEE)
+    enrolment = EnrolmentFactory(member=member)
+    version = enrolment.cohort.version
+    version.certificate_valid_months = 24
+    version.save()
+    certificate = certificate_issue_manually(enrolment=enrolment, actor=staff, reason="E.")
+    expires = certificate.expires_on
+    assert expires is not None
+    client.force_login(member)
+    url = reverse("certification:certificate-renew", args=[certificate.pk])
+    response = client.post(url, follow=True)
+    assert "Record a local action, or train a cohort" in response.content.decode()
+    certificate.refresh_from_db()
+    assert certificate.expires_on == expires
+    client.post(
+        reverse("certification:registry-action-create"),
+        {
+            "issue": "Library hours",
+            "organised_with": "Parents",
+            "what_happened": "A petition and a meeting.",
+            "started_on": "2026-10-01",
+        },
+    )
+    client.post(url)
+    certificate.refresh_from_db()
+    assert certificate.expires_on > expires
+    assert certificate.events.last().kind == CertificateEventKind.RENEWED
+    client.force_login(UserFactory(role=Role.TRAINEE))
+    assert client.post(url).status_code == 404
+    Certificate.objects.filter(pk=certificate.pk).update(expires_on=dt.date(2020, 1, 1))
+    client.force_login(member)
+    assert "has lapsed" in client.post(url, follow=True).content.decode()
+
+
+def test_the_trainers_programme_accredits_by_itself(staff, settings):
+    enrolment = EnrolmentFactory()
+    programme = enrolment.cohort.version.programme
+    settings.TRAINER_PROGRAMME_SLUG = programme.slug
+    certificate = certificate_issue_manually(enrolment=enrolment, actor=staff, reason="E.")
+    assert enrolment.member.trainer_accreditation.via_certificate == certificate
+    assert enrolment.member in trainer_candidate_list()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certification import registry_views, staff_views, views
+from certification import badge_views, registry_views, staff_views, views
 
 app_name = "certification"
 
@@ -12,6 +12,17 @@ urlpatterns = [
     path("certificates/<int:pk>/certificate.pdf", views.CertificatePdfView.as_view(), name="certificate-pdf"),
     path("certificates/<int:pk>/name/", views.CertificateNameDisplayView.as_view(), name="certificate-name"),
     path("certificates/<int:pk>/renew/", views.CertificateRenewView.as_view(), name="certificate-renew"),
+    # Open Badges 3.0
+    path(
+        "certificates/<int:pk>/credential.jwt",
+        badge_views.CredentialDownloadView.as_view(),
+        name="certificate-credential",
+    ),
+    path(".well-known/jwks.json", badge_views.JwksView.as_view(), name="jwks"),
+    path("credentials/issuer/", badge_views.IssuerView.as_view(), name="issuer"),
+    path("credentials/achievements/<int:pk>/", badge_views.AchievementView.as_view(), name="achievement"),
+    path("credentials/revocations/", badge_views.RevocationListView.as_view(), name="revocations"),
+    path("credentials/verify/", badge_views.CredentialVerifyView.as_view(), name="credential-verify"),
     # The Future Leaders registry
     path("registry/", registry_views.RegistryListView.as_view(), name="registry"),
     path("registry/me/", registry_views.MyRegistryEntryView.as_view(), name="registry-me"),

@@ -179,6 +179,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address printed on certificates and QR codes, and used in emails and credentials.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CERTIFICATE_ISSUER_NAME = env("CERTIFICATE_ISSUER_NAME", default="Movement for Change")
+# The Ed25519 private key (PEM) that signs Open Badges; unset: a development key in var/keys.
+OPENBADGES_SIGNING_KEY = env.str("OPENBADGES_SIGNING_KEY", default="", multiline=True)
 # A certificate of the programme with this short name accredits its holder as a trainer.
 TRAINER_PROGRAMME_SLUG = env("TRAINER_PROGRAMME_SLUG", default="training-the-trainers")
 # Checks of the public certificate page allowed per client address per minute.

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from certification.models import Visibility
 from certification.services.certificates import PUBLIC_REASON_MAX, REASON_MAX
-from members.models import Region
+from members.models import Constituency, Region
 from training.models import Programme
 
 
@@ -77,21 +77,24 @@ class RegistryFilterForm(forms.Form):
 
     name = forms.CharField(label=_("Name"), required=False, max_length=100)
     region = forms.ModelChoiceField(label=_("Region or nation"), queryset=None, required=False)
+    constituency = forms.ModelChoiceField(label=_("Constituency"), queryset=None, required=False)
     target_seats = forms.BooleanField(label=_("Target seats only"), required=False)
     programme = forms.ModelChoiceField(label=_("Programme"), queryset=None, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = Region.objects.order_by("name")
+        self.fields["constituency"].queryset = Constituency.objects.order_by("name")
         self.fields["programme"].queryset = Programme.objects.order_by("title")
 
     def filters(self) -> dict:
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        region, programme = data.get("region"), data.get("programme")
+        region, programme, seat = data.get("region"), data.get("programme"), data.get("constituency")
         return {
             "name": data.get("name", "") if "name" not in self.errors else "",
             "region_id": region.pk if region else None,
+            "constituency_id": seat.pk if seat else None,
             "target_seats": bool(data.get("target_seats")),
             "programme_id": programme.pk if programme else None,
         }

@@ -17,6 +17,7 @@ from certification.forms import LocalActionForm, RegistryEntryForm, RegistryFilt
 from certification.models import RegistryEntry
 from certification.selectors.registry import (
     lineage_for,
+    lineage_tree,
     registry_entry_certificates,
     registry_entry_get_visible,
     registry_list,
@@ -163,3 +164,12 @@ class LocalActionDeleteView(LoginRequiredMixin, View):
         local_action_delete(action=action, actor=request.user)
         messages.success(request, _("Action removed."))
         return redirect("certification:registry-me")
+
+
+class LineageView(PermissionRequiredMixin, View):
+    """National staff: how many generations deep the movement has trained itself."""
+
+    permission_required = "certification.issue_certificates"
+
+    def get(self, request):
+        return render(request, "certification/lineage.html", {"tree": lineage_tree()})

@@ -4,6 +4,7 @@ Visibility: anonymous visitors see public entries; signed-in members also those 
 members; national staff see every entry.
 """
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -16,6 +17,8 @@ from certification.models import (
 )
 from members.models import Profile
 from training.models import Cohort
+
+User = get_user_model()
 
 
 def registry_visible_to(*, user) -> QuerySet[RegistryEntry]:
@@ -101,4 +104,63 @@ def lineage_for(*, entry: RegistryEntry) -> dict:
         "cohorts": cohorts,
         "leaders_total": sum(c["leaders"] for c in cohorts),
         "is_trainer": accredited,
+    }
+
+
+def lineage_tree() -> dict:
+    """The whole movement's lineage: who trained whom, by generation. Two queries.
+
+    Generation 1 are the leaders trained by people who were not themselves certified here
+    (the founding trainers); generation n+1 were trained by generation n.
+    """
+    pairs = set(
+        Certificate.objects.filter(status=CertificateStatus.VALID)
+        .exclude(enrolment__cohort__trainers=None)
+        .values_list("enrolment__cohort__trainers", "holder_id")
+    )
+    trained_by: dict[int, set[int]] = {}
+    for trainer_id, leader_id in pairs:
+        if trainer_id != leader_id:
+            trained_by.setdefault(leader_id, set()).add(trainer_id)
+    leaders = set(trained_by)
+    generation: dict[int, int] = {}
+
+    def depth(leader_id: int, seen: frozenset = frozenset()) -> int:
+        if leader_id in generation:
+            return generation[leader_id]
+        parents = [p for p in trained_by.get(leader_id, ()) if p in leaders and p not in seen]
+        value = 1 + max((depth(p, seen | {leader_id}) for p in parents), default=0)
+        generation[leader_id] = value
+        return value
+
+    for leader_id in leaders:
+        depth(leader_id)
+    founders = {t for ts in trained_by.values() for t in ts if t not in leaders}
+    descendants: dict[int, int] = {}
+    for leader_id in leaders:
+        stack, reached = list(trained_by[leader_id]), set()
+        while stack:
+            trainer_id = stack.pop()
+            if trainer_id in reached:
+                continue
+            reached.add(trainer_id)
+            descendants[trainer_id] = descendants.get(trainer_id, 0) + 1
+            stack.extend(trained_by.get(trainer_id, ()))
+    names = dict(
+        (pk, f"{first} {last}".strip())
+        for pk, first, last in User.objects.filter(pk__in=founders).values_list(
+            "pk", "first_name", "last_name"
+        )
+    )
+    by_generation: dict[int, int] = {}
+    for value in generation.values():
+        by_generation[value] = by_generation.get(value, 0) + 1
+    return {
+        "generations": max(generation.values(), default=0),
+        "by_generation": sorted(by_generation.items()),
+        "founders": sorted(
+            ({"name": names.get(pk, ""), "descendants": descendants.get(pk, 0)} for pk in founders),
+            key=lambda row: (-row["descendants"], row["name"]),
+        ),
+        "leaders": len(leaders),
     }

@@ -17,6 +17,7 @@ from certification.models import (
 )
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from certification.services.registry import trainer_accredit
+from members.models import Constituency, Profile
 from members.permissions import Role
 from tests.factories import CohortFactory, EnrolmentFactory, UserFactory
 from training.selectors.manage import trainer_candidate_list
@@ -246,3 +247,47 @@ def test_the_trainers_programme_accredits_by_itself(staff, settings):
     certificate = certificate_issue_manually(enrolment=enrolment, actor=staff, reason="E.")
     assert enrolment.member.trainer_accreditation.via_certificate == certificate
     assert enrolment.member in trainer_candidate_list()
+
+
+def test_staff_see_how_many_generations_deep_the_movement_goes(client, staff):
+    """Nadia (a founding trainer) trained Gareth; Gareth trained Aisha and Bo; Aisha trained Cy."""
+    nadia = UserFactory(role=Role.TRAINER, first_name="Nadia", last_name="Osei")
+    people = {
+        name: UserFactory(role=Role.TRAINER, first_name=name, last_name="Leader")
+        for name in ["Gareth", "Aisha", "Bo", "Cy"]
+    }
+
+    def certify(member, trainer):
+        cohort = CohortFactory(trainers=[trainer])
+        certificate_issue_manually(
+            enrolment=EnrolmentFactory(cohort=cohort, member=member), actor=staff, reason="E."
+        )
+
+    certify(people["Gareth"], nadia)
+    certify(people["Aisha"], people["Gareth"])
+    certify(people["Bo"], people["Gareth"])
+    certify(people["Cy"], people["Aisha"])
+    url = reverse("certification:registry-lineage")
+    client.force_login(people["Gareth"])
+    assert client.get(url).status_code == 403
+    client.force_login(staff)
+    response = client.get(url)
+    tree = response.context["tree"]
+    assert tree["generations"] == 3
+    assert tree["by_generation"] == [(1, 1), (2, 2), (3, 1)]
+    assert tree["founders"] == [{"name": "Nadia Osei", "descendants": 4}]
+    assert "4 Future Leaders trained here, 3 generations deep." in response.content.decode()
+
+
+def test_filters_by_constituency_and_target_seats(client, staff):
+    seat, other_seat = Constituency.objects.order_by("pk")[:2]
+    Constituency.objects.filter(pk=seat.pk).update(is_target_seat=True)
+    inside = leader(staff, Visibility.PUBLIC, first_name="Ina", last_name="Quillseat")
+    outside = leader(staff, Visibility.PUBLIC, first_name="Oto", last_name="Quilloutside")
+    Profile.objects.filter(user=inside.member).update(region=seat.region, constituency=seat)
+    Profile.objects.filter(user=outside.member).update(region=other_seat.region, constituency=other_seat)
+    url = reverse("certification:registry")
+    for query in ({"constituency": seat.pk}, {"target_seats": "on"}):
+        page = client.get(url, query).content.decode()
+        assert "Quillseat" in page
+        assert "Quilloutside" not in page

@@ -18,6 +18,7 @@ from certification.models import RegistryEntry
 from certification.selectors.registry import (
     lineage_for,
     lineage_tree,
+    local_action_list_for_staff,
     registry_entry_certificates,
     registry_entry_get_visible,
     registry_list,
@@ -173,3 +174,19 @@ class LineageView(PermissionRequiredMixin, View):
 
     def get(self, request):
         return render(request, "certification/lineage.html", {"tree": lineage_tree()})
+
+
+class LocalActionOverviewView(PermissionRequiredMixin, View):
+    """National staff: local actions across the country, by region."""
+
+    permission_required = "certification.issue_certificates"
+
+    def get(self, request):
+        filter_form = RegistryFilterForm(request.GET)
+        region_id = filter_form.filters()["region_id"]
+        page = Paginator(local_action_list_for_staff(region_id=region_id), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        return render(
+            request, "certification/actions_overview.html", {"page_obj": page, "filter_form": filter_form}
+        )

@@ -27,6 +27,7 @@ urlpatterns = [
     path("registry/", registry_views.RegistryListView.as_view(), name="registry"),
     path("registry/me/", registry_views.MyRegistryEntryView.as_view(), name="registry-me"),
     path("registry/lineage/", registry_views.LineageView.as_view(), name="registry-lineage"),
+    path("registry/actions/", registry_views.LocalActionOverviewView.as_view(), name="registry-actions"),
     path(
         "registry/me/actions/", registry_views.LocalActionCreateView.as_view(), name="registry-action-create"
     ),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from certification.models import (
     Certificate,
     CertificateStatus,
+    LocalAction,
     RegistryEntry,
     TrainerAccreditation,
     Visibility,
@@ -164,3 +165,15 @@ def lineage_tree() -> dict:
         ),
         "leaders": len(leaders),
     }
+
+
+def local_action_list_for_staff(*, region_id=None) -> QuerySet:
+    """Every leader's local actions, newest first, with the leader and their place."""
+    profiles = Profile.objects.filter(user=OuterRef("entry__member"))
+    actions = LocalAction.objects.select_related("entry__member").annotate(
+        region_name=profiles.values("region__name")[:1],
+        constituency_name=profiles.values("constituency__name")[:1],
+    )
+    if region_id:
+        actions = actions.filter(entry__member__profile__region_id=region_id)
+    return actions.order_by("-started_on", "-pk")

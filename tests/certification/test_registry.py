@@ -291,3 +291,31 @@ def test_filters_by_constituency_and_target_seats(client, staff):
         page = client.get(url, query).content.decode()
         assert "Quillseat" in page
         assert "Quilloutside" not in page
+
+
+def test_staff_see_local_actions_across_the_country(client, staff):
+    hidden = leader(staff, Visibility.STAFF, first_name="Hal", last_name="Quietly")
+    hidden.actions.create(
+        issue="Damp in council flats",
+        organised_with="Tenants",
+        what_happened="A survey.",
+        started_on="2026-06-01",
+    )
+    url = reverse("certification:registry-actions")
+    client.force_login(hidden.member)
+    assert client.get(url).status_code == 403
+    client.force_login(staff)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    few, page = count()
+    assert "Damp in council flats" in page
+    for n in range(5):
+        leader(staff).actions.create(
+            issue=f"Issue {n}", organised_with="N", what_happened="W", started_on="2026-06-01"
+        )
+    assert count()[0] == few

@@ -44,8 +44,7 @@ def _mark(page, cohort_name: str, choices: dict[str, str], feedback: str) -> Non
     page.wait_for_url("**/manage/marking/**")
 
 
-def test_resubmit_then_pass_reaches_the_gradebook(sign_in, live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def test_resubmit_then_pass_reaches_the_gradebook(sign_in, live_server, tmp_path):
     call_command("load_seeds", verbosity=0)
     trainer = UserFactory(role=Role.TRAINER, first_name="Tomasz", last_name="Trainer")
     trainee = UserFactory(role=Role.TRAINEE, first_name="Amira", last_name="Khan")

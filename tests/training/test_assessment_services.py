@@ -46,11 +46,6 @@ pytestmark = pytest.mark.django_db
 PASS, RESUBMIT, FAIL = Outcome.PASS, Outcome.RESUBMIT, Outcome.FAIL
 
 
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def enrolment(seeded):
     return EnrolmentFactory()

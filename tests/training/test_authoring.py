@@ -32,12 +32,6 @@ pytestmark = pytest.mark.django_db
 PUBLISHED_REFUSAL = "is published and cannot change"
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Uploaded files go to a temporary folder, never the project's."""
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def staff(seeded):
     return UserFactory(role=Role.NATIONAL_STAFF)

@@ -42,11 +42,6 @@ pytestmark = pytest.mark.django_db
 PASS, RESUBMIT, FAIL = Outcome.PASS, Outcome.RESUBMIT, Outcome.FAIL
 
 
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def trainee(seeded):
     return UserFactory(role=Role.TRAINEE)

@@ -251,8 +251,7 @@ def test_unknown_feed_token_is_404(client, db):
 
 
 @pytest.fixture
-def module(cohort, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def module(cohort):
     module = ModuleFactory(
         version=cohort.version,
         title="Power mapping",

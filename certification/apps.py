@@ -7,6 +7,7 @@ class CertificationConfig(AppConfig):
     verbose_name = "Certification"
 
     def ready(self) -> None:
+        from certification import checks  # noqa: F401  (registers the system checks)
         from certification.receivers import standing_changed_receive
         from members.permissions import Role, role_permissions_extend
         from training.signals import standing_changed

@@ -3,11 +3,13 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from certification.models import Visibility
 from certification.services.certificates import PUBLIC_REASON_MAX, REASON_MAX
 from members.models import Constituency, Region
+from members.selectors import constituency_list_by_region, region_list
 from training.models import Programme
 
 
@@ -72,13 +74,23 @@ class CertificateSearchForm(forms.Form):
         return self.cleaned_data.get("q", "") if self.is_valid() else ""
 
 
+class StrictCheckboxInput(forms.CheckboxInput):
+    """Ticked only by the values a checkbox sends: any other value reads as not ticked,
+    where Django's CheckboxInput would read it as ticked."""
+
+    def value_from_datadict(self, data, files, name) -> bool:
+        return data.get(name) in {"on", "true", "1"}
+
+
 class RegistryFilterForm(forms.Form):
     """The registry's filters; only these keys are read, and bad values are ignored."""
 
     name = forms.CharField(label=_("Name"), required=False, max_length=100)
     region = forms.ModelChoiceField(label=_("Region or nation"), queryset=None, required=False)
     constituency = forms.ModelChoiceField(label=_("Constituency"), queryset=None, required=False)
-    target_seats = forms.BooleanField(label=_("Target seats only"), required=False)
+    target_seats = forms.BooleanField(
+        label=_("Target seats only"), required=False, widget=StrictCheckboxInput
+    )
     programme = forms.ModelChoiceField(label=_("Programme"), queryset=None, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -86,6 +98,20 @@ class RegistryFilterForm(forms.Form):
         self.fields["region"].queryset = Region.objects.order_by("name")
         self.fields["constituency"].queryset = Constituency.objects.order_by("name")
         self.fields["programme"].queryset = Programme.objects.order_by("title")
+
+    # The selects' options, one query each (a template loop over a field's choices counts
+    # them first); constituencies grouped by region, as the members app lists them.
+    @cached_property
+    def region_choices(self) -> list[tuple[int, str]]:
+        return [(region.pk, region.name) for region in region_list()]
+
+    @cached_property
+    def constituency_groups(self) -> list[tuple[str, list[tuple[int, str]]]]:
+        return constituency_list_by_region()
+
+    @cached_property
+    def programme_choices(self) -> list[tuple[int, str]]:
+        return list(self.fields["programme"].queryset.values_list("pk", "title"))
 
     def filters(self) -> dict:
         self.is_valid()
@@ -104,10 +130,7 @@ class RegistryEntryForm(forms.Form):
     visibility = forms.ChoiceField(
         label=_("Who can see your entry"),
         widget=forms.RadioSelect,
-        help_text=_(
-            "Being listed shows that you belong to the movement: a political affiliation. "
-            "You can change this, or go back to staff only, at any time."
-        ),
+        help_text=_("Staff only is the default. You can go back to it at any time."),
     )
     bio = forms.CharField(
         label=_("A short bio (optional)"),
@@ -146,9 +169,9 @@ class LocalActionForm(forms.Form):
         widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d"),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, form_action: str = "", submit_label: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
-        self.helper.form_action = "certification:registry-action-create"
-        self.helper.add_input(Submit("add", _("Add the action")))
+        self.helper.form_action = form_action or "certification:registry-action-create"
+        self.helper.add_input(Submit("save", submit_label or _("Add the action")))

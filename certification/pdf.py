@@ -1,17 +1,20 @@
 """The certificate as a PDF: WeasyPrint from an HTML template, with a segno QR code.
 
-Nothing is fetched from outside: the QR code is inline SVG, fonts are the machine's own,
-and the URL fetcher refuses anything but data: URIs and the app's own static files.
+Nothing is fetched from outside: the QR code is inline SVG, fonts are the machine's own
+(named in CSS, with generic fallbacks), and the URL fetcher refuses anything but data: URIs
+and files inside the app's own static folders.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import segno
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -22,18 +25,34 @@ class FetchRefused(ValueError):
     """The certificate asked for something outside the app's own static files."""
 
 
+def _static_roots() -> list[Path]:
+    """The project's static folders and the collected static root; never MEDIA_ROOT."""
+    folders = [entry[1] if isinstance(entry, list | tuple) else entry for entry in settings.STATICFILES_DIRS]
+    return [Path(folder).resolve() for folder in [*folders, settings.STATIC_ROOT]]
+
+
 class SafeURLFetcher(URLFetcher):
-    """WeasyPrint's fetcher, allowed only data: URIs and files of the app's own static folder."""
+    """WeasyPrint's fetcher, allowed only data: URIs and files in the app's static folders.
+
+    fail_on_errors: WeasyPrint otherwise swallows a fetcher's error and renders without the
+    resource; a refusal should stop the render, so that a template asking for the outside
+    world fails its tests instead of printing certificates with holes.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("fail_on_errors", True)
+        kwargs["allow_redirects"] = False
+        super().__init__(**kwargs)
 
     def fetch(self, url, headers=None):
         if url.startswith("data:"):
             return super().fetch(url, headers)
-        static_root = (settings.BASE_DIR / "static").resolve()
-        prefix = f"file://{static_root}/"
-        if url.startswith(prefix):
-            found = finders.find(url.removeprefix(prefix).split("?")[0])
-            if found and Path(found).resolve().is_relative_to(static_root):
-                return super().fetch(f"file://{Path(found).resolve()}", headers)
+        parts = urlsplit(url)
+        if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+            # resolve() folds "..", "%2e%2e" (decoded by url2pathname) and symlinks first.
+            path = Path(url2pathname(parts.path)).resolve()
+            if path.is_file() and any(path.is_relative_to(root) for root in _static_roots()):
+                return super().fetch(path.as_uri(), headers)
         raise FetchRefused(f"Refused to fetch {url!r} for a certificate.")
 
 
@@ -44,14 +63,25 @@ def verification_url(certificate: Certificate) -> str:
 def certificate_html(certificate: Certificate) -> str:
     """The certificate's HTML. Every member-supplied text is escaped by the template."""
     url = verification_url(certificate)
-    qr_svg = segno.make(url, error="m").svg_inline(scale=4, dark="#0b3d91", omitsize=True)
+    qr_svg = segno.make(url, error="m").svg_inline(scale=4, dark="#3d0819", omitsize=True)
     return render_to_string(
         "certification/certificate_pdf.html",
         {"certificate": certificate, "verification_url": url, "qr_svg": mark_safe(qr_svg)},  # noqa: S308 - segno's own SVG
     )
 
 
-def certificate_pdf(certificate: Certificate) -> bytes:
-    base_url = f"file://{(settings.BASE_DIR / 'static').resolve()}/"
-    html = HTML(string=certificate_html(certificate), base_url=base_url, url_fetcher=SafeURLFetcher())
+def certificate_pdf_filename(certificate: Certificate) -> str:
+    """ASCII only, safe inside a quoted Content-Disposition: slugify drops anything else."""
+    parts = ["certificate", slugify(certificate.programme_title)[:60].strip("-"), certificate.code]
+    return "-".join(part for part in parts if part) + ".pdf"
+
+
+def certificate_pdf(certificate: Certificate, *, url_fetcher: URLFetcher | None = None) -> bytes:
+    """One landscape A4 page. url_fetcher is for tests that record what was asked for."""
+    base_url = (settings.BASE_DIR / "static").resolve().as_uri() + "/"
+    html = HTML(
+        string=certificate_html(certificate),
+        base_url=base_url,
+        url_fetcher=url_fetcher or SafeURLFetcher(),
+    )
     return html.write_pdf()

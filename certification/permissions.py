@@ -15,9 +15,17 @@ def user_manages_certificates(user) -> bool:
     return user.has_perm("certification.issue_certificates")
 
 
+def user_sees_all_certificates(user) -> bool:
+    """National staff, and anyone granted only to look (the model's view permission)."""
+    return user_manages_certificates(user) or user.has_perm("certification.view_certificate")
+
+
 def certificate_get_for_holder_or_staff(*, user, pk) -> Certificate:
-    certificates = Certificate.objects.select_related("holder", "version__programme")
-    if not user_manages_certificates(user):
+    """The holder's own certificate, or any certificate for staff; 404 for everyone else."""
+    if not user.is_authenticated:
+        raise Http404("Not found.")
+    certificates = Certificate.objects.all()
+    if not user_sees_all_certificates(user):
         certificates = certificates.filter(holder=user)
     certificate = certificates.filter(pk=pk).first()
     if certificate is None:

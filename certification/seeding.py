@@ -6,9 +6,9 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from certification.models import Certificate, LocalAction, RegistryEntry, Visibility
+from certification.models import Certificate, RegistryEntry, Visibility
 from certification.services.certificates import certificate_issue_if_complete
-from certification.services.registry import registry_entry_update, trainer_accredit
+from certification.services.registry import local_action_create, registry_entry_update, trainer_accredit
 from training.models import Enrolment
 
 DEMO_LEADER = "trainer@demo.futureleaders.example"
@@ -29,8 +29,9 @@ def demo_leader_load() -> bool:
         visibility=Visibility.PUBLIC,
         bio="Organises with tenants and carers in Cathays on buses, repairs and youth services.",
     )
-    LocalAction.objects.create(
+    local_action_create(
         entry=entry,
+        actor=leader,
         issue="Bus route 38 cut",
         organised_with="Carers, students and shift workers on the estate",
         what_happened="Forty residents met the transport committee chair with a costed alternative.",

@@ -32,6 +32,11 @@ urlpatterns = [
         "registry/me/actions/", registry_views.LocalActionCreateView.as_view(), name="registry-action-create"
     ),
     path(
+        "registry/me/actions/<int:pk>/edit/",
+        registry_views.LocalActionUpdateView.as_view(),
+        name="registry-action-update",
+    ),
+    path(
         "registry/me/actions/<int:pk>/delete/",
         registry_views.LocalActionDeleteView.as_view(),
         name="registry-action-delete",

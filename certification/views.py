@@ -9,16 +9,19 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views import View
 
 from certification import permissions
-from certification.pdf import certificate_pdf
+from certification.pdf import certificate_pdf, certificate_pdf_filename
 from certification.selectors.certificates import certificate_for_verification, certificate_list_for_holder
 from certification.services.certificates import certificate_name_display_set
 from certification.services.registry import certificate_renew
-from certification.services.verification import verification_rate_exceeded, verification_record
+from certification.services.verification import (
+    RATE_WINDOW_SECONDS,
+    verification_rate_exceeded,
+    verification_record,
+)
 
 
 class VerifyView(View):
@@ -26,7 +29,9 @@ class VerifyView(View):
 
     def get(self, request, code):
         if verification_rate_exceeded(request):
-            return render(request, "certification/verify_slow_down.html", status=429)
+            response = render(request, "certification/verify_slow_down.html", status=429)
+            response["Retry-After"] = str(RATE_WINDOW_SECONDS)
+            return response
         certificate = certificate_for_verification(code=code)
         if certificate is None:
             return render(request, "certification/verify_unknown.html", status=404)
@@ -50,7 +55,7 @@ class CertificatePdfView(LoginRequiredMixin, View):
 
     def get(self, request, pk):
         certificate = permissions.certificate_get_for_holder_or_staff(user=request.user, pk=pk)
-        filename = f"certificate-{slugify(certificate.programme_title)[:60]}-{certificate.code}.pdf"
+        filename = certificate_pdf_filename(certificate)
         return HttpResponse(
             certificate_pdf(certificate),
             content_type="application/pdf",
@@ -73,7 +78,9 @@ class CertificateNameDisplayView(LoginRequiredMixin, View):
         if choice not in {"full", "initials"}:
             messages.error(request, _("Choose your full name or your initials."))
             return redirect("certification:my-certificates")
-        certificate_name_display_set(certificate=certificate, shows_full_name=choice == "full")
+        certificate_name_display_set(
+            certificate=certificate, holder=request.user, shows_full_name=choice == "full"
+        )
         messages.success(
             request,
             _("Saved: the check page now shows your %(what)s.")

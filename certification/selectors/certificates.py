@@ -2,7 +2,7 @@
 
 from django.db.models import Count, QuerySet
 
-from certification.models import CODE_ALPHABET, CODE_LENGTH, Certificate
+from certification.models import CODE_ALPHABET, CODE_LENGTH, Certificate, CertificateStatus
 
 
 def code_normalise(code: str) -> str:
@@ -25,3 +25,8 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
 
 def certificate_list_for_holder(*, user) -> QuerySet[Certificate]:
     return Certificate.objects.filter(holder=user).annotate(times_checked=Count("verifications"))
+
+
+def certificate_list_revoked() -> QuerySet[Certificate]:
+    """Every revoked certificate, oldest first: what the credentials' revocation list says."""
+    return Certificate.objects.filter(status=CertificateStatus.REVOKED).order_by("pk")

@@ -1,11 +1,15 @@
 """Reads of the registry, always through what the viewer may see.
 
-Visibility: anonymous visitors see public entries; signed-in members also those visible to
-members; national staff see every entry.
+Visibility: anonymous visitors see public entries; signed-in members (any role) also those
+visible to members; national staff see every entry. An entry the viewer may not see is a
+404, never a 403, so its existence is not revealed.
 """
 
+from dataclasses import dataclass, field
+
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
 from django.utils import timezone
 
 from certification.models import (
@@ -17,14 +21,22 @@ from certification.models import (
     Visibility,
 )
 from members.models import Profile
-from training.models import Cohort
+from members.selectors import profile_get
+from training.models import Cohort, CohortStatus
 
 User = get_user_model()
+
+NAME_WORDS_MAX = 4
+
+
+def user_sees_whole_registry(user) -> bool:
+    """National staff: every entry, whatever its visibility, and the lineage."""
+    return user.is_authenticated and user.has_perm("certification.issue_certificates")
 
 
 def registry_visible_to(*, user) -> QuerySet[RegistryEntry]:
     entries = RegistryEntry.objects.all()
-    if user.is_authenticated and user.has_perm("certification.issue_certificates"):
+    if user_sees_whole_registry(user):
         return entries
     if user.is_authenticated:
         return entries.filter(visibility__in=[Visibility.PUBLIC, Visibility.MEMBERS])
@@ -32,6 +44,7 @@ def registry_visible_to(*, user) -> QuerySet[RegistryEntry]:
 
 
 def _active_certificate(today) -> Exists:
+    """A leader is active while they hold a valid certificate that has not passed its expiry."""
     return Exists(
         Certificate.objects.filter(holder=OuterRef("member"), status=CertificateStatus.VALID).filter(
             Q(expires_on__isnull=True) | Q(expires_on__gte=today)
@@ -39,7 +52,7 @@ def _active_certificate(today) -> Exists:
     )
 
 
-def registry_list(
+def registry_filtered(
     *,
     user,
     region_id=None,
@@ -48,17 +61,8 @@ def registry_list(
     programme_id=None,
     name: str = "",
 ) -> QuerySet[RegistryEntry]:
-    """The entries the user may see, filtered, with each leader's place and whether active."""
-    profiles = Profile.objects.filter(user=OuterRef("member"))
-    entries = (
-        registry_visible_to(user=user)
-        .select_related("member")
-        .annotate(
-            region_name=profiles.values("region__name")[:1],
-            constituency_name=profiles.values("constituency__name")[:1],
-            is_active=_active_certificate(timezone.localdate()),
-        )
-    )
+    """The entries the user may see, narrowed by the filters; the search stays inside them."""
+    entries = registry_visible_to(user=user)
     if region_id:
         entries = entries.filter(member__profile__region_id=region_id)
     if constituency_id:
@@ -67,103 +71,248 @@ def registry_list(
         entries = entries.filter(member__profile__constituency__is_target_seat=True)
     if programme_id:
         entries = entries.filter(
-            Exists(Certificate.objects.filter(holder=OuterRef("member"), version__programme_id=programme_id))
+            Exists(
+                Certificate.objects.filter(
+                    holder=OuterRef("member"),
+                    status=CertificateStatus.VALID,
+                    version__programme_id=programme_id,
+                )
+            )
         )
-    name = name.strip()
-    if name:
-        entries = entries.filter(Q(member__first_name__icontains=name) | Q(member__last_name__icontains=name))
-    return entries.order_by("member__last_name", "member__first_name", "pk")
+    # "Aisha Khan" finds her: each word must be in the first or the last name.
+    for word in name.split()[:NAME_WORDS_MAX]:
+        entries = entries.filter(Q(member__first_name__icontains=word) | Q(member__last_name__icontains=word))
+    return entries
 
 
-def registry_entry_get_visible(*, user, pk) -> RegistryEntry | None:
-    return registry_list(user=user).filter(pk=pk).first()
+def registry_list(*, user, **filters) -> QuerySet[RegistryEntry]:
+    """The list page: each leader with their place and whether active, by name. One query
+    a page, whatever its length."""
+    profiles = Profile.objects.filter(user=OuterRef("member"))
+    return (
+        registry_filtered(user=user, **filters)
+        .select_related("member")
+        .annotate(
+            region_name=profiles.values("region__name")[:1],
+            constituency_name=profiles.values("constituency__name")[:1],
+            is_active=_active_certificate(timezone.localdate()),
+        )
+        .order_by("member__last_name", "member__first_name", "pk")
+    )
+
+
+def registry_counts(*, user, **filters) -> dict[str, int]:
+    """How many entries the list shows, how many are active, and (for staff, who see every
+    visibility) how many at each. One query."""
+    counts = (
+        registry_filtered(user=user, **filters)
+        .annotate(is_active=_active_certificate(timezone.localdate()))
+        .aggregate(
+            total=Count("pk"),
+            active=Count("pk", filter=Q(is_active=True)),
+            **{value: Count("pk", filter=Q(visibility=value)) for value in Visibility.values},
+        )
+    )
+    counts["lapsed"] = counts["total"] - counts["active"]
+    return counts
+
+
+def registry_entry_get(*, user, pk) -> RegistryEntry:
+    """One leader's entry, if the user may see it; 404 otherwise."""
+    entry = (
+        registry_visible_to(user=user)
+        .select_related("member")
+        .annotate(is_active=_active_certificate(timezone.localdate()))
+        .filter(pk=pk)
+        .first()
+    )
+    if entry is None:
+        raise Http404("Not found.")
+    return entry
+
+
+def registry_entry_get_own(*, user) -> RegistryEntry:
+    """The signed-in leader's own entry; 404 for a member who is not (yet) a leader."""
+    entry = (
+        RegistryEntry.objects.select_related("member").filter(member=user).first()
+        if user.is_authenticated
+        else None
+    )
+    if entry is None:
+        raise Http404("Not in the registry: it opens to you with your first certificate.")
+    return entry
+
+
+def registry_entry_place(*, entry: RegistryEntry) -> Profile | None:
+    """The leader's region and constituency, as the members app keeps them."""
+    return profile_get(user=entry.member)
 
 
 def registry_entry_certificates(*, entry: RegistryEntry) -> list[Certificate]:
     return list(Certificate.objects.filter(holder_id=entry.member_id, status=CertificateStatus.VALID))
 
 
-def lineage_for(*, entry: RegistryEntry) -> dict:
-    """Who trained this leader, and the cohorts they have trained with the leaders each produced.
+def local_action_list(*, entry: RegistryEntry) -> list[LocalAction]:
+    return list(LocalAction.objects.filter(entry=entry).order_by("-started_on", "-pk"))
 
-    Three queries, whatever the size of the tree.
+
+def local_action_get_for_leader(*, user, pk) -> LocalAction:
+    """One of the signed-in leader's own actions; anyone else's is a 404."""
+    action = (
+        LocalAction.objects.select_related("entry").filter(pk=pk, entry__member=user).first()
+        if user.is_authenticated
+        else None
+    )
+    if action is None:
+        raise Http404("Not found.")
+    return action
+
+
+def user_registry_entry_exists(*, user) -> bool:
+    return user.is_authenticated and RegistryEntry.objects.filter(member=user).exists()
+
+
+# --- Lineage: the movement trains itself --------------------------------------------------
+
+
+def lineage_for(*, entry: RegistryEntry, user) -> dict:
+    """Who trained this leader, and the cohorts they have trained with the certified leaders
+    each produced (valid certificates only). Three queries, whatever the size of the tree.
+
+    Naming a trainer says they belong to the movement, so a trainer is named only to a
+    viewer who may see their own entry (staff see every name); the others are counted.
     """
-    trained_by = list(
-        Cohort.trainers.through.objects.filter(cohort__enrolments__certificate__holder_id=entry.member_id)
-        .values_list("user__first_name", "user__last_name")
+    sees_all = user_sees_whole_registry(user)
+    trainers = list(
+        User.objects.filter(
+            trained_cohorts__enrolments__certificate__holder_id=entry.member_id,
+            trained_cohorts__enrolments__certificate__status=CertificateStatus.VALID,
+        )
+        .exclude(pk=entry.member_id)
+        .annotate(
+            entry_id=Subquery(registry_visible_to(user=user).filter(member=OuterRef("pk")).values("pk")[:1])
+        )
+        .values_list("first_name", "last_name", "email", "entry_id")
         .distinct()
+    )
+    trained_by = sorted(
+        (
+            {"name": f"{first} {last}".strip() or email, "entry_id": entry_id}
+            for first, last, email, entry_id in trainers
+            if sees_all or entry_id
+        ),
+        key=lambda row: row["name"],
     )
     cohorts = list(
         Cohort.objects.filter(trainers=entry.member_id)
-        .annotate(leaders=Count("enrolments__certificate", distinct=True))
-        .order_by("-starts_on")
-        .values("name", "starts_on", "leaders")
+        .annotate(
+            leaders=Count(
+                "enrolments__certificate",
+                filter=Q(enrolments__certificate__status=CertificateStatus.VALID),
+                distinct=True,
+            )
+        )
+        # What they have trained: cohorts under way or done, or any that certified someone.
+        .filter(Q(status__in=[CohortStatus.RUNNING, CohortStatus.FINISHED]) | Q(leaders__gt=0))
+        .order_by("-starts_on", "-pk")
+        .values("name", "starts_on", "status", "leaders")
     )
+    for cohort in cohorts:
+        cohort["is_finished"] = cohort["status"] == CohortStatus.FINISHED
+        cohort["status_label"] = CohortStatus(cohort["status"]).label
     accredited = TrainerAccreditation.objects.filter(member_id=entry.member_id).exists()
     return {
-        "trained_by": [f"{first} {last}".strip() for first, last in trained_by],
+        "trained_by": trained_by,
+        "trained_by_unnamed": len(trainers) - len(trained_by),
         "cohorts": cohorts,
         "leaders_total": sum(c["leaders"] for c in cohorts),
         "is_trainer": accredited,
     }
 
 
-def lineage_tree() -> dict:
-    """The whole movement's lineage: who trained whom, by generation. Two queries.
+@dataclass
+class LineageNode:
+    """A trainer or leader in the lineage tree, with the leaders they trained below them."""
 
-    Generation 1 are the leaders trained by people who were not themselves certified here
-    (the founding trainers); generation n+1 were trained by generation n.
+    member_id: int
+    name: str = ""
+    entry_id: int | None = None
+    generation: int = 0  # 0: a founding trainer, not certified here
+    children: list["LineageNode"] = field(default_factory=list)
+    descendants: int = 0  # leaders anywhere below
+    depth: int = 0  # generations below
+
+
+def lineage_tree() -> dict:
+    """The whole movement's lineage: who trained whom, generations deep. Two queries.
+
+    The founding trainers are those who trained certified leaders without being certified
+    here themselves. Generation 1 are the leaders they trained; generation n+1, the leaders
+    trained by generation n who are not already in an earlier generation (a leader trained
+    by trainers of two generations counts in the earlier one). Each leader appears once,
+    under one trainer of the generation before. Only valid certificates count; leaders
+    whose trainers lead back to no founding trainer (only a circle of leaders who trained
+    each other) are counted apart.
     """
-    pairs = set(
+    pairs = (
         Certificate.objects.filter(status=CertificateStatus.VALID)
         .exclude(enrolment__cohort__trainers=None)
         .values_list("enrolment__cohort__trainers", "holder_id")
+        .distinct()
     )
-    trained_by: dict[int, set[int]] = {}
+    trained: dict[int, set[int]] = {}
+    leaders: set[int] = set()
     for trainer_id, leader_id in pairs:
         if trainer_id != leader_id:
-            trained_by.setdefault(leader_id, set()).add(trainer_id)
-    leaders = set(trained_by)
-    generation: dict[int, int] = {}
-
-    def depth(leader_id: int, seen: frozenset = frozenset()) -> int:
-        if leader_id in generation:
-            return generation[leader_id]
-        parents = [p for p in trained_by.get(leader_id, ()) if p in leaders and p not in seen]
-        value = 1 + max((depth(p, seen | {leader_id}) for p in parents), default=0)
-        generation[leader_id] = value
-        return value
-
-    for leader_id in leaders:
-        depth(leader_id)
-    founders = {t for ts in trained_by.values() for t in ts if t not in leaders}
-    descendants: dict[int, int] = {}
-    for leader_id in leaders:
-        stack, reached = list(trained_by[leader_id]), set()
-        while stack:
-            trainer_id = stack.pop()
-            if trainer_id in reached:
-                continue
-            reached.add(trainer_id)
-            descendants[trainer_id] = descendants.get(trainer_id, 0) + 1
-            stack.extend(trained_by.get(trainer_id, ()))
-    names = dict(
-        (pk, f"{first} {last}".strip())
-        for pk, first, last in User.objects.filter(pk__in=founders).values_list(
-            "pk", "first_name", "last_name"
+            trained.setdefault(trainer_id, set()).add(leader_id)
+            leaders.add(leader_id)
+    founders = set(trained) - leaders
+    people = {
+        pk: (f"{first} {last}".strip() or email, entry_id)
+        for pk, first, last, email, entry_id in User.objects.filter(pk__in=founders | leaders).values_list(
+            "pk", "first_name", "last_name", "email", "registry_entry__id"
         )
-    )
-    by_generation: dict[int, int] = {}
-    for value in generation.values():
-        by_generation[value] = by_generation.get(value, 0) + 1
+    }
+    nodes = {
+        pk: LineageNode(
+            member_id=pk, name=people.get(pk, ("", None))[0], entry_id=people.get(pk, ("", None))[1]
+        )
+        for pk in founders | leaders
+    }
+    # Breadth first from the founders: each leader takes the first generation that reaches them.
+    placed: set[int] = set(founders)
+    frontier = sorted(founders, key=lambda pk: (nodes[pk].name, pk))
+    generation = 0
+    by_generation: list[tuple[int, int]] = []
+    order: list[LineageNode] = []
+    while frontier:
+        generation += 1
+        next_frontier = []
+        for trainer_id in frontier:
+            parent = nodes[trainer_id]
+            for leader_id in sorted(trained.get(trainer_id, ()), key=lambda pk: (nodes[pk].name, pk)):
+                if leader_id in placed:
+                    continue
+                placed.add(leader_id)
+                node = nodes[leader_id]
+                node.generation = generation
+                parent.children.append(node)
+                order.append(node)
+                next_frontier.append(leader_id)
+        if next_frontier:
+            by_generation.append((generation, len(next_frontier)))
+        frontier = next_frontier
+    # Deepest first, so each node's children are finished before it.
+    for node in [*reversed(order), *(nodes[pk] for pk in founders)]:
+        node.descendants = sum(1 + child.descendants for child in node.children)
+        node.depth = max((1 + child.depth for child in node.children), default=0)
+    trees = sorted((nodes[pk] for pk in founders), key=lambda node: (-node.descendants, node.name))
     return {
-        "generations": max(generation.values(), default=0),
-        "by_generation": sorted(by_generation.items()),
-        "founders": sorted(
-            ({"name": names.get(pk, ""), "descendants": descendants.get(pk, 0)} for pk in founders),
-            key=lambda row: (-row["descendants"], row["name"]),
-        ),
-        "leaders": len(leaders),
+        "generations": len(by_generation),
+        "by_generation": by_generation,
+        "leaders": len(order),
+        "untraced": len(leaders) - len(order),
+        "trees": trees,
     }
 
 

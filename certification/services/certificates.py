@@ -2,7 +2,7 @@
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -183,8 +183,12 @@ def certificates_flag_below_rule(*, standings: dict[int, Standing]) -> int:
     return flagged
 
 
-def certificate_name_display_set(*, certificate: Certificate, shows_full_name: bool) -> Certificate:
-    """The holder chooses how the public check page names them."""
+def certificate_name_display_set(*, certificate: Certificate, holder, shows_full_name: bool) -> Certificate:
+    """The holder, and only the holder, chooses how the public check page names them."""
+    if certificate.holder_id != holder.pk:
+        # Views reach the certificate through permissions.certificate_get_for_holder (a 404
+        # for anyone else); this guards callers that do not.
+        raise PermissionDenied(_("Only the holder chooses how the check page names them."))
     certificate.shows_full_name = shows_full_name
     certificate.save(update_fields=["shows_full_name"])
     return certificate

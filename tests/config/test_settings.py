@@ -7,6 +7,8 @@ import sys
 
 import pytest
 from allauth.account import app_settings as allauth_settings
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
 from config.celery import app as celery_app
@@ -58,7 +60,10 @@ def _run_manage(*args, **extra_env):
 
 
 def test_production_configuration_passes_the_deploy_check():
-    """With DEBUG off and a real key, `check --deploy` reports no warnings at all."""
+    """With DEBUG off and real keys, `check --deploy` reports no warnings at all."""
+    badge_key = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     result = _run_manage(
         "check",
         "--deploy",
@@ -66,6 +71,7 @@ def test_production_configuration_passes_the_deploy_check():
         "WARNING",
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(64),
+        OPENBADGES_SIGNING_KEY=badge_key.decode(),
         ALLOWED_HOSTS="futureleaders.example",
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -7,6 +7,7 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -117,10 +118,28 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
+# A task is acknowledged when done, and handed back if its worker dies: the notice ledger
+# makes running it again harmless.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/London"
+# If Redis is down, enqueueing gives up within about two seconds instead of hanging the
+# request; what was not enqueued waits in the ledger for the next sweep.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes this into its database schedule at start; staff may change it in the admin.
+NOTICE_SWEEP_SECONDS = env.int("NOTICE_SWEEP_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE = {
+    "notices-sweep": {"task": "training.notices_sweep", "schedule": float(NOTICE_SWEEP_SECONDS)},
+}
 
 # --- Accounts ----------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"
@@ -178,8 +197,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Certificates --------------------------------------------------------------
 # The address printed on certificates and QR codes, and used in emails and credentials.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The right-hand side of the fixed Message-ID each notice carries.
+NOTICE_MESSAGE_ID_DOMAIN = env("NOTICE_MESSAGE_ID_DOMAIN", default=urlsplit(SITE_URL).hostname or "localhost")
 CERTIFICATE_ISSUER_NAME = env("CERTIFICATE_ISSUER_NAME", default="Movement for Change")
 # The Ed25519 private key (PEM) that signs Open Badges; unset: a development key in var/keys.
+# multiline: "\n" in the variable becomes a newline, so the PEM fits on one line of an env file.
+# https://django-environ.readthedocs.io/en/latest/tips.html#multiline-value
 OPENBADGES_SIGNING_KEY = env.str("OPENBADGES_SIGNING_KEY", default="", multiline=True)
 # A certificate of the programme with this short name accredits its holder as a trainer.
 TRAINER_PROGRAMME_SLUG = env("TRAINER_PROGRAMME_SLUG", default="training-the-trainers")

@@ -8,6 +8,9 @@ class TrainingConfig(AppConfig):
 
     def ready(self) -> None:
         from members.permissions import Role, role_home_set, role_permissions_extend
+        from training import notice_letters
+
+        notice_letters.register()
 
         role_permissions_extend(Role.TRAINER, ["training.run_cohorts"])
         role_permissions_extend(
@@ -20,6 +23,7 @@ class TrainingConfig(AppConfig):
                 "training.view_cohort",
                 "training.view_enrolment",
                 "training.moderate_marks",
+                "training.view_notices",
             ],
         )
         role_home_set(Role.TRAINEE, "training:my-training")

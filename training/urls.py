@@ -1,6 +1,6 @@
 from django.urls import path
 
-from training.views import authoring, manage, marking, moderation, submissions, trainee
+from training.views import authoring, manage, marking, moderation, notices, submissions, trainee
 
 app_name = "training"
 
@@ -28,6 +28,11 @@ urlpatterns = [
     path("sessions/<int:pk>/apology/", trainee.SessionApologyView.as_view(), name="session-apology"),
     path("sessions/<int:pk>/calendar.ics", trainee.SessionIcsView.as_view(), name="session-ics"),
     path("check-in/", trainee.CheckinView.as_view(), name="checkin"),
+    # Emails: choices, and the links inside them (signed; no sign-in needed)
+    path("account/emails/", notices.NoticePreferencesView.as_view(), name="notice-preferences"),
+    path("emails/stop/<str:token>/", notices.NoticeUnsubscribeView.as_view(), name="notice-unsubscribe"),
+    path("emails/reply/<str:token>/", notices.SessionReplyView.as_view(), name="session-reply"),
+    path("manage/notices/", notices.NoticeListView.as_view(), name="notice-list"),
     path("calendar/", trainee.CalendarFeedView.as_view(), name="calendar"),
     path("calendar/feed/<str:token>.ics", trainee.CalendarFeedIcsView.as_view(), name="calendar-feed"),
     # Trainers (their cohorts) and staff (all cohorts)

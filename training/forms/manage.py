@@ -197,6 +197,13 @@ class SessionForm(forms.Form):
         help_text=_("Needed for online sessions, and only for them."),
         error_messages={"invalid": _("Enter the full link, such as https://meet.example.org/abc.")},
     )
+    preparation = forms.CharField(
+        label=_("What to prepare"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Sent with the reminders, for example what to read or bring."),
+    )
     modules = forms.ModelMultipleChoiceField(
         label=_("Modules covered"),
         queryset=None,  # set in __init__: the cohort's own modules
@@ -231,6 +238,7 @@ class SessionForm(forms.Form):
             "venue",
             "address",
             "online_link",
+            "preparation",
             *(["modules"] if "modules" in self.fields else []),
         )
 
@@ -247,6 +255,7 @@ class SessionForm(forms.Form):
             "venue": session.venue,
             "address": session.address,
             "online_link": session.online_link,
+            "preparation": session.preparation,
             "modules": list(session.modules.all()),
         }
 
@@ -270,6 +279,7 @@ class SessionForm(forms.Form):
             "venue": data["venue"],
             "address": data["address"],
             "online_link": data["online_link"],
+            "preparation": data["preparation"],
             "modules": list(data.get("modules", [])),
         }
 

@@ -35,8 +35,24 @@ from training.models.enrolment import (
     EnrolmentEvent,
     EnrolmentStatus,
 )
+from training.models.notices import (
+    MUTABLE_NOTICE_KINDS,
+    EmailAddressProblem,
+    Notice,
+    NoticeKind,
+    NoticeMute,
+    NoticeStatus,
+    SessionConfirmation,
+)
 
 __all__ = [
+    "MUTABLE_NOTICE_KINDS",
+    "EmailAddressProblem",
+    "Notice",
+    "NoticeKind",
+    "NoticeMute",
+    "NoticeStatus",
+    "SessionConfirmation",
     "ACTIVE_ENROLMENT_STATUSES",
     "PLACE_HOLDING_STATUSES",
     "Apology",

@@ -88,6 +88,11 @@ class Session(models.Model):
     address = models.TextField(_("address"), blank=True)
     online_link = models.URLField(_("online link"), blank=True)
     modules = models.ManyToManyField(Module, related_name="sessions", blank=True)
+    preparation = models.TextField(
+        _("what to prepare"),
+        blank=True,
+        help_text=_("Sent with the reminders, for example what to read or bring."),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
     )

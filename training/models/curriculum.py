@@ -1,8 +1,33 @@
 """What is taught: programmes, their versions, modules, materials and assignments."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+# A reminder more than a fortnight ahead is not a reminder.
+MAX_REMINDER_HOURS = 14 * 24
+
+
+def reminder_hours_parse(value: str) -> list[int]:
+    """ "48, 2" -> [48, 2]. Raises ValidationError for anything else."""
+    parts = [part.strip() for part in (value or "").split(",") if part.strip()]
+    try:
+        hours = sorted({int(part) for part in parts}, reverse=True)
+    except ValueError:
+        raise ValidationError(
+            _("Give whole numbers of hours separated by commas, for example 48,2.")
+        ) from None
+    if any(hour < 1 or hour > MAX_REMINDER_HOURS for hour in hours):
+        raise ValidationError(
+            _("Each reminder must be between 1 and %(max)s hours before.") % {"max": MAX_REMINDER_HOURS}
+        )
+    return hours
+
+
+def validate_reminder_hours(value: str) -> None:
+    reminder_hours_parse(value)
+
 
 # --- Curricula -----------------------------------------------------------------
 
@@ -13,6 +38,24 @@ class Programme(models.Model):
     slug = models.SlugField(_("short name"), max_length=80, unique=True)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    # How we remind people. Operational, not content: staff change these at any time.
+    session_reminder_hours = models.CharField(
+        _("session reminders (hours before)"),
+        max_length=40,
+        default="48,2",
+        validators=[validate_reminder_hours],
+        help_text=_("Comma-separated, for example 48,2. Leave blank for no session reminders."),
+    )
+    assignment_reminder_days = models.PositiveSmallIntegerField(
+        _("assignment reminder (days before due)"),
+        default=3,
+        help_text=_("Trainees who have not submitted are reminded this many days before. 0 for none."),
+    )
+    absence_warning_after = models.PositiveSmallIntegerField(
+        _("absence warning after (sessions missed in a row)"),
+        default=2,
+        help_text=_("The trainee and their trainers hear after this many absences in a row. 0 for none."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -23,6 +66,11 @@ class Programme(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def session_reminder_offsets(self) -> list[int]:
+        """Hours before a session at which reminders go, largest first."""
+        return reminder_hours_parse(self.session_reminder_hours)
 
 
 class VersionStatus(models.TextChoices):

@@ -15,7 +15,9 @@ from training.models import (
     Enrolment,
     EnrolmentStatus,
     Session,
+    SessionConfirmation,
 )
+from training.services.reminders import absence_warnings_write
 from training.signals import standing_changed_announce
 
 # Trainees may check themselves in from shortly before a session until it ends.
@@ -76,6 +78,8 @@ def register_save(*, session: Session, marks: dict[int, str], actor) -> int:
     changed = [row.enrolment_id for row in to_create + to_update]
     if changed:
         standing_changed_announce(sender=Attendance, enrolment_ids=changed, cause="attendance")
+        absent = [row.enrolment_id for row in to_create + to_update if row.status == AttendanceStatus.ABSENT]
+        absence_warnings_write(session=session, enrolment_ids=absent)
     return len(changed)
 
 
@@ -124,6 +128,7 @@ def apology_send(*, session: Session, member, note: str = "") -> Apology:
     apology, _created = Apology.objects.update_or_create(
         session=session, enrolment=enrolment, defaults={"note": note.strip(), "created_at": now}
     )
+    SessionConfirmation.objects.filter(session=session, enrolment=enrolment).delete()
     # Excused unless the trainer has already recorded something for this session.
     Attendance.objects.get_or_create(
         session=session,
@@ -136,3 +141,22 @@ def apology_send(*, session: Session, member, note: str = "") -> Apology:
         },
     )
     return apology
+
+
+@transaction.atomic
+def session_confirm(*, session: Session, member) -> SessionConfirmation:
+    """A trainee says they will come. It replaces an apology they sent before."""
+    enrolment = _enrolled(session).filter(member=member).first()
+    if enrolment is None:
+        raise ValidationError(_("You are not enrolled in the cohort this session belongs to."))
+    if session.is_cancelled:
+        raise ValidationError(_("This session was cancelled."))
+    now = timezone.now()
+    if now >= session.starts_at:
+        raise ValidationError(_("The session has started; tell your trainer directly."))
+    Apology.objects.filter(session=session, enrolment=enrolment).delete()
+    Attendance.objects.filter(session=session, enrolment=enrolment, source=AttendanceSource.APOLOGY).delete()
+    confirmation, _created = SessionConfirmation.objects.get_or_create(
+        session=session, enrolment=enrolment, defaults={"created_at": now}
+    )
+    return confirmation

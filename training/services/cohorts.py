@@ -23,10 +23,13 @@ from training.models import (
     VersionStatus,
 )
 from training.services.enrolment import cohort_capacity_check, cohort_places_rebalance
+from training.services.reminders import session_change_notify
 
 # No 0/O or 1/I/L: codes are read aloud and typed on phones.
 CHECKIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CHECKIN_CODE_LENGTH = 6
+# A change to any of these is news to the people coming; a new title is not.
+SESSION_NOTICE_FIELDS = {"starts_at", "ends_at", "mode", "venue", "address", "online_link", "preparation"}
 
 
 def checkin_code_new() -> str:
@@ -168,6 +171,7 @@ def session_create(
     venue: str = "",
     address: str = "",
     online_link: str = "",
+    preparation: str = "",
     modules: list[Module] | None = None,
 ) -> Session:
     modules = list(modules or [])
@@ -189,6 +193,7 @@ def session_create(
         venue=venue,
         address=address,
         online_link=online_link,
+        preparation=preparation,
         checkin_code=checkin_code_new(),
     )
     session.full_clean()
@@ -203,6 +208,7 @@ def session_update(*, session: Session, modules: list[Module] | None = None, **f
     session = Session.objects.select_for_update().select_related("cohort").get(pk=session.pk)
     if session.is_cancelled:
         raise ValidationError(_("A cancelled session cannot be changed."))
+    changed = {name for name, value in fields.items() if getattr(session, name) != value}
     for name, value in fields.items():
         setattr(session, name, value)
     modules = list(session.modules.all()) if modules is None else list(modules)
@@ -219,6 +225,8 @@ def session_update(*, session: Session, modules: list[Module] | None = None, **f
     session.full_clean()
     session.save()
     session.modules.set(modules)
+    if changed & SESSION_NOTICE_FIELDS:
+        session_change_notify(session=session)
     return session
 
 
@@ -230,6 +238,7 @@ def session_cancel(*, session: Session) -> Session:
     session.status = SessionStatus.CANCELLED
     session.sequence += 1
     session.save(update_fields=["status", "sequence", "updated_at"])
+    session_change_notify(session=session)
     return session
 
 

@@ -20,8 +20,16 @@ from training.models import (
     EnrolmentStatus,
     VersionStatus,
 )
+from training.services.reminders import enrolment_decision_notify
 
 CLOSED_COHORT_STATUSES = [CohortStatus.FINISHED, CohortStatus.CANCELLED]
+DECISION_STATUSES = [
+    EnrolmentStatus.ENROLLED,
+    EnrolmentStatus.DECLINED,
+    EnrolmentStatus.WAITLISTED,
+    EnrolmentStatus.OFFERED,
+    EnrolmentStatus.WITHDRAWN,
+]
 
 
 def _cohort_lock(cohort_id: int) -> Cohort:
@@ -45,6 +53,9 @@ def _status_set(enrolment: Enrolment, status: str, *, actor, note: str = "") -> 
     EnrolmentEvent.objects.create(
         enrolment=enrolment, from_status=previous, to_status=status, actor=actor, note=note, at=now
     )
+    # A decision someone else made (or the waiting list moving) is news to the member.
+    if status in DECISION_STATUSES and (actor is None or actor.pk != enrolment.member_id):
+        enrolment_decision_notify(enrolment=enrolment)
 
 
 def _free_places_offer(cohort: Cohort, *, actor) -> list[Enrolment]:

@@ -1,0 +1,295 @@
+"""What each of training's notices says. Each writer loads fresh data for a whole batch in a
+fixed number of queries, and says why not to send when things changed since it was written
+(the session was cancelled or moved, the member withdrew, the work was handed in)."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from training.models import (
+    AssignmentDueDate,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Notice,
+    NoticeKind,
+    Session,
+    Submission,
+    SubmissionStatus,
+)
+from training.models.curriculum import Assignment
+from training.services.calendar import sessions_ics
+from training.services.notices import Letter, letter_writer_register, reply_token
+
+# Reminders sent at least this long before a session ask the trainee to confirm or apologise.
+REPLY_ASKED_BEFORE = timedelta(hours=12)
+
+GONE = "What this was about no longer exists."
+LEFT = "The recipient is no longer in the cohort."
+
+
+def _ids(notices: list[Notice], position: int) -> dict[int, int]:
+    """{notice id: the number at this position of its subject ("session:12" -> 12)}."""
+    ids = {}
+    for notice in notices:
+        try:
+            ids[notice.pk] = int(notice.subject.split(":")[position])
+        except (IndexError, ValueError):
+            ids[notice.pk] = 0
+    return ids
+
+
+def _people_of(cohort_ids: set[int]) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """(cohort id, member id) pairs of enrolled trainees, and of trainers."""
+    trainees = set(
+        Enrolment.objects.filter(cohort_id__in=cohort_ids, status=EnrolmentStatus.ENROLLED).values_list(
+            "cohort_id", "member_id"
+        )
+    )
+    trainers = set(
+        Cohort.trainers.through.objects.filter(cohort_id__in=cohort_ids).values_list("cohort_id", "user_id")
+    )
+    return trainees, trainers
+
+
+def _session_context(session: Session) -> dict:
+    return {
+        "session": session,
+        "cohort": session.cohort,
+        "starts_at": timezone.localtime(session.starts_at),
+        "ends_at": timezone.localtime(session.ends_at),
+        "modules": list(session.modules.all()),
+        "my_training_path": reverse("training:my-training"),
+    }
+
+
+def _sessions_for(notices: list[Notice]) -> tuple[dict[int, int], dict[int, Session]]:
+    session_ids = _ids(notices, 1)
+    sessions = Session.objects.select_related("cohort__version__programme").prefetch_related("modules")
+    return session_ids, sessions.in_bulk(set(session_ids.values()))
+
+
+def session_reminders_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
+    now = timezone.now()
+    session_ids, sessions = _sessions_for(notices)
+    trainees, trainers = _people_of({session.cohort_id for session in sessions.values()})
+    letters: dict[int, Letter | str] = {}
+    for notice in notices:
+        session = sessions.get(session_ids[notice.pk])
+        if session is None:
+            letters[notice.pk] = GONE
+            continue
+        before = session.starts_at - notice.scheduled_for
+        key = (session.cohort_id, notice.recipient_id)
+        if session.is_cancelled:
+            letters[notice.pk] = "The session was cancelled."
+        elif session.starts_at <= now:
+            letters[notice.pk] = "The session has started."
+        elif before not in {
+            timedelta(hours=h) for h in session.cohort.version.programme.session_reminder_offsets
+        }:
+            letters[notice.pk] = "The session moved; its reminders follow the new time."
+        elif key not in trainees and key not in trainers:
+            letters[notice.pk] = LEFT
+        else:
+            asks_reply = key in trainees and before >= REPLY_ASKED_BEFORE
+            token = reply_token(notice_id=notice.pk) if asks_reply else ""
+            letters[notice.pk] = Letter(
+                template="notices/email/session_reminder",
+                context={
+                    **_session_context(session),
+                    "is_trainer": key in trainers,
+                    "register_path": reverse("training:session-register", args=[session.pk]),
+                    "reply_path": reverse("training:session-reply", args=[token]) if asks_reply else "",
+                },
+                attachments=[
+                    ("session.ics", sessions_ics([session], name=session.cohort.name), "text/calendar")
+                ],
+            )
+    return letters
+
+
+def session_changes_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
+    session_ids, sessions = _sessions_for(notices)
+    versions = {notice.pk: notice.subject.rsplit(":v", 1)[-1] for notice in notices}
+    trainees, trainers = _people_of({session.cohort_id for session in sessions.values()})
+    letters: dict[int, Letter | str] = {}
+    for notice in notices:
+        session = sessions.get(session_ids[notice.pk])
+        cancelled_notice = notice.kind == NoticeKind.SESSION_CANCELLED
+        key = (session.cohort_id, notice.recipient_id) if session else None
+        if session is None:
+            letters[notice.pk] = GONE
+        elif str(session.sequence) != versions[notice.pk] and not cancelled_notice:
+            letters[notice.pk] = "A later change replaced this one."
+        elif key not in trainees and key not in trainers:
+            letters[notice.pk] = LEFT
+        else:
+            letters[notice.pk] = Letter(
+                template=f"notices/email/{notice.kind}",
+                context={**_session_context(session), "is_trainer": key in trainers},
+                attachments=[
+                    ("session.ics", sessions_ics([session], name=session.cohort.name), "text/calendar")
+                ],
+            )
+    return letters
+
+
+def absence_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
+    enrolment_ids = _ids(notices, 2)
+    session_ids = _ids(notices, 4)
+    enrolments = Enrolment.objects.select_related("member", "cohort__version__programme").in_bulk(
+        set(enrolment_ids.values())
+    )
+    sessions = Session.objects.in_bulk(set(session_ids.values()))
+    trainees, trainers = _people_of({enrolment.cohort_id for enrolment in enrolments.values()})
+    letters: dict[int, Letter | str] = {}
+    for notice in notices:
+        enrolment = enrolments.get(enrolment_ids[notice.pk])
+        session = sessions.get(session_ids[notice.pk])
+        if enrolment is None or session is None:
+            letters[notice.pk] = GONE
+            continue
+        is_warning = notice.kind == NoticeKind.ABSENCE_WARNING
+        people = trainees if is_warning else trainers
+        if (
+            enrolment.cohort_id,
+            notice.recipient_id,
+        ) not in people or enrolment.status != EnrolmentStatus.ENROLLED:
+            letters[notice.pk] = LEFT
+            continue
+        letters[notice.pk] = Letter(
+            template=f"notices/email/{notice.kind}",
+            context={
+                "enrolment": enrolment,
+                "trainee": enrolment.member,
+                "cohort": enrolment.cohort,
+                "missed": enrolment.cohort.version.programme.absence_warning_after,
+                "my_training_path": reverse("training:my-training"),
+                "cohort_path": reverse("training:cohort-manage", args=[enrolment.cohort_id]),
+            },
+        )
+    return letters
+
+
+def assignment_due_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
+    assignment_ids = _ids(notices, 1)
+    cohort_ids = _ids(notices, 3)
+    assignments = Assignment.objects.in_bulk(set(assignment_ids.values()))
+    cohorts = Cohort.objects.in_bulk(set(cohort_ids.values()))
+    overrides = {
+        (row.cohort_id, row.assignment_id): row.due_on
+        for row in AssignmentDueDate.objects.filter(cohort_id__in=set(cohort_ids.values()))
+    }
+    trainees, _trainers = _people_of(set(cohort_ids.values()))
+    submitted = set(
+        Submission.objects.filter(
+            status=SubmissionStatus.SUBMITTED,
+            assignment_id__in=set(assignment_ids.values()),
+            enrolment__cohort_id__in=set(cohort_ids.values()),
+        ).values_list("enrolment__member_id", "assignment_id", "enrolment__cohort_id")
+    )
+    today = timezone.localdate()
+    letters: dict[int, Letter | str] = {}
+    for notice in notices:
+        assignment = assignments.get(assignment_ids[notice.pk])
+        cohort = cohorts.get(cohort_ids[notice.pk])
+        if assignment is None or cohort is None:
+            letters[notice.pk] = GONE
+            continue
+        due_on = overrides.get((cohort.pk, assignment.pk)) or cohort.starts_on + timedelta(
+            days=assignment.due_offset_days
+        )
+        if (cohort.pk, notice.recipient_id) not in trainees:
+            letters[notice.pk] = LEFT
+        elif (notice.recipient_id, assignment.pk, cohort.pk) in submitted:
+            letters[notice.pk] = "The work has been handed in."
+        elif due_on < today:
+            letters[notice.pk] = "The due date has passed."
+        else:
+            letters[notice.pk] = Letter(
+                template="notices/email/assignment_due",
+                context={
+                    "assignment": assignment,
+                    "cohort": cohort,
+                    "due_on": due_on,
+                    "assignment_path": reverse("training:assignment-detail", args=[assignment.pk]),
+                },
+            )
+    return letters
+
+
+def marking_backlog_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
+    cohort_ids = _ids(notices, 2)
+    cohorts = Cohort.objects.select_related("version").in_bulk(set(cohort_ids.values()))
+    _trainees, trainers = _people_of(set(cohort_ids.values()))
+    waiting: dict[int, list] = defaultdict(list)
+    for cohort_id, submitted_at in Submission.objects.filter(
+        status=SubmissionStatus.SUBMITTED, outcome="", enrolment__cohort_id__in=set(cohort_ids.values())
+    ).values_list("enrolment__cohort_id", "submitted_at"):
+        waiting[cohort_id].append(submitted_at)
+    now = timezone.now()
+    letters: dict[int, Letter | str] = {}
+    for notice in notices:
+        cohort = cohorts.get(cohort_ids[notice.pk])
+        if cohort is None:
+            letters[notice.pk] = GONE
+            continue
+        limit = now - timedelta(days=cohort.version.marking_turnaround_days)
+        overdue = [at for at in waiting[cohort.pk] if at < limit]
+        if (cohort.pk, notice.recipient_id) not in trainers:
+            letters[notice.pk] = "The recipient no longer trains this cohort."
+        elif not overdue:
+            letters[notice.pk] = "The work has been marked."
+        else:
+            letters[notice.pk] = Letter(
+                template="notices/email/marking_backlog",
+                context={
+                    "cohort": cohort,
+                    "overdue": len(overdue),
+                    "waiting": len(waiting[cohort.pk]),
+                    "oldest": timezone.localtime(min(overdue)),
+                    "turnaround_days": cohort.version.marking_turnaround_days,
+                    "queue_path": reverse("training:marking-queue") + f"?cohort={cohort.pk}",
+                },
+            )
+    return letters
+
+
+def enrolment_decision_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
+    enrolment_ids = _ids(notices, 1)
+    enrolments = Enrolment.objects.select_related("cohort__version__programme").in_bulk(
+        set(enrolment_ids.values())
+    )
+    letters: dict[int, Letter | str] = {}
+    for notice in notices:
+        enrolment = enrolments.get(enrolment_ids[notice.pk])
+        status = notice.subject.split(":")[-1]
+        if enrolment is None or enrolment.member_id != notice.recipient_id:
+            letters[notice.pk] = GONE
+        elif enrolment.status != status:
+            letters[notice.pk] = "A later decision replaced this one."
+        else:
+            letters[notice.pk] = Letter(
+                template="notices/email/enrolment_decision",
+                context={
+                    "enrolment": enrolment,
+                    "cohort": enrolment.cohort,
+                    "programme": enrolment.cohort.version.programme,
+                    "my_training_path": reverse("training:my-training"),
+                },
+            )
+    return letters
+
+
+def register() -> None:
+    letter_writer_register(NoticeKind.SESSION_REMINDER, session_reminders_write_letters)
+    letter_writer_register(NoticeKind.SESSION_CHANGED, session_changes_write_letters)
+    letter_writer_register(NoticeKind.SESSION_CANCELLED, session_changes_write_letters)
+    letter_writer_register(NoticeKind.ABSENCE_WARNING, absence_write_letters)
+    letter_writer_register(NoticeKind.ABSENCE_NUDGE, absence_write_letters)
+    letter_writer_register(NoticeKind.ASSIGNMENT_DUE, assignment_due_write_letters)
+    letter_writer_register(NoticeKind.MARKING_BACKLOG, marking_backlog_write_letters)
+    letter_writer_register(NoticeKind.ENROLMENT_DECISION, enrolment_decision_write_letters)

@@ -1,0 +1,426 @@
+"""The notice ledger: write a row per message before sending, send in batches, record the outcome.
+
+Exactly once towards the member:
+- a notice is a row under a unique constraint (recipient, subject, kind, scheduled time),
+  written before anything is sent, so a second sweep or a repeated call finds it and stops;
+- a batch task claims its rows (pending -> sending, naming itself) in one UPDATE, so two
+  tasks never send the same row; a task redelivered after its worker died (same task id)
+  takes its claim back at once, and any other claim lapses after NOTICE_CLAIM_LEASE;
+- the outcome of every message is written when the batch ends, even if it ends in an error.
+What remains is the instant between the mail server accepting a message and that write:
+a worker killed then sends it again. The Message-ID is fixed per notice, so mail systems
+that drop duplicates do.
+
+Each kind of notice has a letter writer (registered at start-up, so certification can add
+its own kinds) that loads fresh data for a batch and says what to send, or why not.
+"""
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from training.models import (
+    MUTABLE_NOTICE_KINDS,
+    EmailAddressProblem,
+    Notice,
+    NoticeKind,
+    NoticeMute,
+    NoticeStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+# A claim older than this is taken to belong to a dead worker (longer than a task may run).
+NOTICE_CLAIM_LEASE = timedelta(minutes=10)
+# The sweep does not ask again for a notice it asked for this recently.
+NOTICE_REENQUEUE_AFTER = timedelta(minutes=10)
+# Tries before a notice is marked failed for staff to see, and the wait after each failed try.
+NOTICE_MAX_ATTEMPTS = 5
+NOTICE_BACKOFF = [timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2)]
+# Messages per batch task: one connection to the mail server and a fixed number of queries.
+NOTICE_BATCH_SIZE = 100
+
+UNSUBSCRIBE_SALT = "training.notices.unsubscribe"
+REPLY_SALT = "training.notices.session-reply"
+
+
+@dataclass
+class Letter:
+    """What to send for one notice: templates/<template>_{subject.txt,body.txt,body.html}."""
+
+    template: str
+    context: dict
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+
+# kind -> function(list of notices) -> {notice id: Letter, or the reason not to send}
+LetterWriter = Callable[[list[Notice]], dict[int, "Letter | str"]]
+_letter_writers: dict[str, LetterWriter] = {}
+
+
+def letter_writer_register(kind: str, writer: LetterWriter) -> None:
+    _letter_writers[kind] = writer
+
+
+# --- Writing notices ------------------------------------------------------------------
+
+
+def muted_member_ids(*, kind: str, member_ids: Iterable[int]) -> set[int]:
+    if kind not in MUTABLE_NOTICE_KINDS:
+        return set()
+    return set(
+        NoticeMute.objects.filter(kind=kind, member_id__in=member_ids).values_list("member_id", flat=True)
+    )
+
+
+def notices_create(
+    *, kind: str, subject: str, recipient_ids: Iterable[int], scheduled_for: datetime | None = None
+) -> list[int]:
+    """Write one notice per recipient (not to those who muted the kind; never twice).
+
+    Returns the ids of the rows waiting to be sent, so that the caller can ask for them
+    to be sent once its transaction commits (notices_send_on_commit).
+    """
+    now = timezone.now()
+    scheduled_for = scheduled_for or now
+    recipient_ids = set(recipient_ids) - muted_member_ids(kind=kind, member_ids=set(recipient_ids))
+    if not recipient_ids:
+        return []
+    Notice.objects.bulk_create(
+        [
+            Notice(
+                recipient_id=recipient_id,
+                kind=kind,
+                subject=subject,
+                scheduled_for=scheduled_for,
+                next_attempt_at=scheduled_for,
+                created_at=now,
+            )
+            for recipient_id in sorted(recipient_ids)
+        ],
+        ignore_conflicts=True,
+    )
+    return list(
+        Notice.objects.filter(
+            kind=kind,
+            subject=subject,
+            scheduled_for=scheduled_for,
+            recipient_id__in=recipient_ids,
+            status=NoticeStatus.PENDING,
+        ).values_list("pk", flat=True)
+    )
+
+
+def notices_send_on_commit(notice_ids: list[int]) -> None:
+    """Ask a worker to send these once the transaction commits. If the broker is down the
+    request still succeeds: the rows wait, and the next sweep sends them."""
+    if not notice_ids:
+        return
+    from training.tasks import notices_dispatch  # tasks import this module
+
+    transaction.on_commit(lambda: notices_dispatch(notice_ids), robust=True)
+
+
+def notices_mark_enqueued(notice_ids: list[int], *, now: datetime | None = None) -> None:
+    Notice.objects.filter(pk__in=notice_ids).update(enqueued_at=now or timezone.now())
+
+
+def notices_waiting_ids(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Notices due now that no task is sending: never asked for, asked long ago, or whose
+    claim has lapsed (a worker died)."""
+    now = now or timezone.now()
+    waiting = Q(status=NoticeStatus.PENDING, next_attempt_at__lte=now) & (
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - NOTICE_REENQUEUE_AFTER)
+    )
+    lapsed = Q(status=NoticeStatus.SENDING, claimed_at__lt=now - NOTICE_CLAIM_LEASE)
+    queryset = Notice.objects.filter(waiting | lapsed).order_by("next_attempt_at", "pk")
+    return list(queryset.values_list("pk", flat=True)[:limit])
+
+
+# --- Sending ----------------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    sent: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+def _claim(notice_ids: list[int], *, claimant: str, now: datetime) -> list[Notice]:
+    claimable = Q(status=NoticeStatus.PENDING, next_attempt_at__lte=now) | Q(
+        Q(claimed_by=claimant) | Q(claimed_at__lt=now - NOTICE_CLAIM_LEASE), status=NoticeStatus.SENDING
+    )
+    Notice.objects.filter(claimable, pk__in=notice_ids).update(
+        status=NoticeStatus.SENDING, claimed_by=claimant, claimed_at=now, attempts=F("attempts") + 1
+    )
+    return list(
+        Notice.objects.filter(pk__in=notice_ids, status=NoticeStatus.SENDING, claimed_by=claimant)
+        .select_related("recipient")
+        .order_by("pk")
+    )
+
+
+def _undeliverable_reasons(notices: list[Notice]) -> dict[int, str]:
+    """Recipients we must not or cannot write to, decided afresh at send time."""
+    reasons: dict[int, str] = {}
+    emails = {notice.recipient.email.lower() for notice in notices if notice.recipient.email}
+    bounced = set(EmailAddressProblem.objects.filter(email__in=emails).values_list("email", flat=True))
+    mutes = set(
+        NoticeMute.objects.filter(member_id__in={notice.recipient_id for notice in notices}).values_list(
+            "member_id", "kind"
+        )
+    )
+    for notice in notices:
+        email = notice.recipient.email
+        if not notice.recipient.is_active:
+            reasons[notice.pk] = "The account is closed."
+        elif not email:
+            reasons[notice.pk] = "No email address."
+        elif email.lower() in bounced:
+            reasons[notice.pk] = "The address is marked undeliverable."
+        elif (notice.recipient_id, notice.kind) in mutes:
+            reasons[notice.pk] = "The member turned this kind of message off."
+        else:
+            try:
+                validate_email(email)
+            except ValidationError:
+                reasons[notice.pk] = "The email address is not valid."
+    return reasons
+
+
+def unsubscribe_token(*, member_id: int, kind: str) -> str:
+    return signing.dumps({"m": member_id, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_token_read(token: str) -> tuple[int, str] | None:
+    """(member id, kind) from an unsubscribe link, or None if it was not made by us."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    if (
+        not isinstance(data, dict)
+        or data.get("k") not in MUTABLE_NOTICE_KINDS
+        or not isinstance(data.get("m"), int)
+    ):
+        return None
+    return data["m"], data["k"]
+
+
+def reply_token(*, notice_id: int) -> str:
+    return signing.dumps(notice_id, salt=REPLY_SALT)
+
+
+def reply_token_read(token: str) -> int | None:
+    """The notice id from a confirm-or-apologise link, or None if it was not made by us."""
+    try:
+        notice_id = signing.loads(token, salt=REPLY_SALT)
+    except signing.BadSignature:
+        return None
+    return notice_id if isinstance(notice_id, int) else None
+
+
+def _message(notice: Notice, letter: Letter, *, connection) -> EmailMultiAlternatives:
+    context = {
+        **letter.context,
+        "notice": notice,
+        "recipient": notice.recipient,
+        "site_url": settings.SITE_URL,
+        "preferences_url": settings.SITE_URL + reverse("training:notice-preferences"),
+        "unsubscribe_url": "",
+    }
+    headers = {"Message-ID": f"<notice-{notice.pk}@{settings.NOTICE_MESSAGE_ID_DOMAIN}>"}
+    if notice.kind in MUTABLE_NOTICE_KINDS:
+        url = settings.SITE_URL + reverse(
+            "training:notice-unsubscribe",
+            args=[unsubscribe_token(member_id=notice.recipient_id, kind=notice.kind)],
+        )
+        context["unsubscribe_url"] = url
+        context["kind_label"] = NoticeKind(notice.kind).label
+        # RFC 8058: mail clients offer a one-click unsubscribe that POSTs to this address.
+        headers["List-Unsubscribe"] = f"<{url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    subject = " ".join(render_to_string(f"{letter.template}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+        body=render_to_string(f"{letter.template}_body.txt", context),
+        to=[notice.recipient.email],
+        headers=headers,
+        connection=connection,
+    )
+    message.attach_alternative(render_to_string(f"{letter.template}_body.html", context), "text/html")
+    for filename, content, mimetype in letter.attachments:
+        message.attach(filename, content, mimetype)
+    return message
+
+
+def _letters(notices: list[Notice]) -> dict[int, "Letter | str"]:
+    by_kind: dict[str, list[Notice]] = defaultdict(list)
+    for notice in notices:
+        by_kind[notice.kind].append(notice)
+    letters: dict[int, Letter | str] = {}
+    for kind, group in by_kind.items():
+        writer = _letter_writers.get(kind)
+        if writer is None:
+            letters.update({notice.pk: f"Nothing knows how to write a {kind} notice." for notice in group})
+            continue
+        letters.update(writer(group))
+    return letters
+
+
+def notices_send(notice_ids: list[int], *, claimant: str | None = None) -> SendReport:
+    """Send what is claimable among these notices. Safe to call twice, or from two workers."""
+    claimant = claimant or uuid.uuid4().hex
+    now = timezone.now()
+    report = SendReport()
+    notices = _claim(list(notice_ids), claimant=claimant, now=now)
+    if not notices:
+        return report
+    try:
+        report.skipped.update(_undeliverable_reasons(notices))
+        deliverable = [notice for notice in notices if notice.pk not in report.skipped]
+        letters = _letters(deliverable) if deliverable else {}
+        connection = get_connection()
+        with connection:
+            for notice in deliverable:
+                letter = letters.get(notice.pk, "Nothing to send.")
+                if isinstance(letter, str):
+                    report.skipped[notice.pk] = letter
+                    continue
+                try:
+                    _message(notice, letter, connection=connection).send()
+                except Exception as error:  # one bad message must not stop the batch
+                    logger.warning("Notice %s not sent: %s", notice.pk, error)
+                    report.failed[notice.pk] = f"{type(error).__name__}: {error}"[:300]
+                else:
+                    report.sent.append(notice.pk)
+    except Exception as error:
+        # The mail server could not be reached, or the task ran out of time: what was not
+        # sent is tried again later.
+        logger.exception("Notice batch stopped: %s", error)
+        unfinished = {notice.pk for notice in notices} - set(report.sent) - set(report.skipped)
+        report.failed.update(
+            {pk: f"{type(error).__name__}: {error}"[:300] for pk in unfinished if pk not in report.failed}
+        )
+    finally:
+        _outcomes_record(report, notices=notices, claimant=claimant)
+    return report
+
+
+def _outcomes_record(report: SendReport, *, notices: list[Notice], claimant: str) -> None:
+    now = timezone.now()
+    mine = Notice.objects.filter(status=NoticeStatus.SENDING, claimed_by=claimant)
+    if report.sent:
+        mine.filter(pk__in=report.sent).update(status=NoticeStatus.SENT, sent_at=now, outcome="")
+    skipped_by_reason: dict[str, list[int]] = defaultdict(list)
+    for pk, reason in report.skipped.items():
+        skipped_by_reason[reason].append(pk)
+    for reason, pks in skipped_by_reason.items():
+        logger.info("Notices %s skipped: %s", pks, reason)
+        mine.filter(pk__in=pks).update(status=NoticeStatus.SKIPPED, outcome=reason[:300])
+    attempts = {notice.pk: notice.attempts for notice in notices}
+    retry_by_attempts: dict[int, list[int]] = defaultdict(list)
+    for pk in report.failed:
+        retry_by_attempts[attempts[pk]].append(pk)
+    for attempt, pks in retry_by_attempts.items():
+        outcome = report.failed[pks[0]]
+        if attempt >= NOTICE_MAX_ATTEMPTS:
+            logger.error("Notices %s failed after %s tries: %s", pks, attempt, outcome)
+            mine.filter(pk__in=pks).update(status=NoticeStatus.FAILED, outcome=outcome)
+        else:
+            wait = NOTICE_BACKOFF[min(attempt, len(NOTICE_BACKOFF)) - 1]
+            mine.filter(pk__in=pks).update(
+                status=NoticeStatus.PENDING,
+                next_attempt_at=now + wait,
+                enqueued_at=None,
+                claimed_by="",
+                outcome=outcome,
+            )
+
+
+# --- Staff and members -------------------------------------------------------------------
+
+
+@transaction.atomic
+def notices_retry(*, notice_ids: list[int]) -> list[int]:
+    """Staff send failed notices again (from a fresh count of tries)."""
+    ids = list(
+        Notice.objects.filter(pk__in=notice_ids, status=NoticeStatus.FAILED).values_list("pk", flat=True)
+    )
+    Notice.objects.filter(pk__in=ids).update(
+        status=NoticeStatus.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        enqueued_at=None,
+        claimed_by="",
+    )
+    notices_send_on_commit(ids)
+    return ids
+
+
+@transaction.atomic
+def notice_preferences_set(*, member, muted_kinds: Iterable[str]) -> None:
+    muted_kinds = set(muted_kinds)
+    if not muted_kinds <= set(MUTABLE_NOTICE_KINDS):
+        raise ValidationError("Some of those messages cannot be turned off.")
+    NoticeMute.objects.filter(member=member).exclude(kind__in=muted_kinds).delete()
+    now = timezone.now()
+    NoticeMute.objects.bulk_create(
+        [NoticeMute(member=member, kind=kind, created_at=now) for kind in sorted(muted_kinds)],
+        ignore_conflicts=True,
+    )
+
+
+def notice_mute(*, member_id: int, kind: str) -> None:
+    """Turn one kind off (from an unsubscribe link). Doing it twice changes nothing."""
+    if kind not in MUTABLE_NOTICE_KINDS:
+        raise ValidationError("That kind of message cannot be turned off.")
+    NoticeMute.objects.get_or_create(member_id=member_id, kind=kind, defaults={"created_at": timezone.now()})
+
+
+def email_address_problem_record(*, email: str, reason: str) -> None:
+    """A bounce or a refusal: stop writing to this address until the member changes it."""
+    EmailAddressProblem.objects.update_or_create(
+        email=email.lower(), defaults={"reason": reason[:300], "recorded_at": timezone.now()}
+    )
+
+
+@transaction.atomic
+def session_reply(*, notice_id: int, attending: bool, note: str = "") -> "Notice":
+    """The one-click answer to a reminder: confirm, or send apologies. Each link works once."""
+    from training.models import Session
+    from training.services.attendance import apology_send, session_confirm
+
+    notice = (
+        Notice.objects.select_related("recipient")
+        .filter(pk=notice_id, kind=NoticeKind.SESSION_REMINDER)
+        .first()
+    )
+    if notice is None:
+        raise ValidationError("This link is not valid.", code="invalid")
+    claimed = Notice.objects.filter(pk=notice.pk, replied_at__isnull=True).update(replied_at=timezone.now())
+    if not claimed:
+        raise ValidationError("You have already answered this reminder.", code="used")
+    session = Session.objects.filter(pk=int(notice.subject.split(":")[1])).first()
+    if session is None:
+        raise ValidationError("This session no longer exists.", code="gone")
+    if attending:
+        session_confirm(session=session, member=notice.recipient)
+    else:
+        apology_send(session=session, member=notice.recipient, note=note)
+    return notice

@@ -1,0 +1,48 @@
+"""Celery tasks of training: thin, they take ids and call the notice services.
+
+No task is parked in Redis with an ETA for later: what is due later waits in the notice
+ledger, and the sweep (run by beat every few minutes) asks for it when it is due.
+"""
+
+import logging
+
+from celery import shared_task
+
+from training.services.notices import NOTICE_BATCH_SIZE, notices_mark_enqueued, notices_send
+from training.services.reminders import sweep
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, name="training.notices_send", acks_late=True, reject_on_worker_lost=True)
+def notices_send_task(self, notice_ids: list[int]) -> dict:
+    """Send one batch. A redelivered task (same id) takes back its own claim."""
+    report = notices_send(notice_ids, claimant=self.request.id)
+    return {"sent": len(report.sent), "skipped": len(report.skipped), "failed": len(report.failed)}
+
+
+def notices_dispatch(notice_ids: list[int]) -> int:
+    """Enqueue batches of notices; returns how many were handed to the broker.
+
+    If the broker cannot be reached the notices stay waiting and the next sweep asks
+    again: a web request never fails because Redis is down.
+    """
+    handed = 0
+    for start in range(0, len(notice_ids), NOTICE_BATCH_SIZE):
+        batch = list(notice_ids[start : start + NOTICE_BATCH_SIZE])
+        try:
+            notices_send_task.delay(batch)
+        except Exception as error:  # noqa: BLE001 - whatever the broker raised, the ledger keeps them
+            logger.warning("Broker unreachable; %s notices wait for the next sweep: %s", len(batch), error)
+            return handed
+        notices_mark_enqueued(batch)
+        handed += len(batch)
+    return handed
+
+
+@shared_task(name="training.notices_sweep", acks_late=True, reject_on_worker_lost=True)
+def notices_sweep() -> dict:
+    """Write every reminder now due, then ask for everything waiting to be sent."""
+    report = sweep()
+    handed = notices_dispatch(report.waiting_ids)
+    return {"written": report.written, "waiting": len(report.waiting_ids), "enqueued": handed}

@@ -54,7 +54,6 @@ class Certificate(models.Model):
     shows_full_name = models.BooleanField(_("show my full name when checked"), default=True)
     # Set when a later correction takes the enrolment below the rule: staff decide.
     needs_review = models.BooleanField(default=False)
-    holder_emailed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=300, blank=True)
 
     class Meta:

@@ -14,8 +14,9 @@ from certification.models import (
     CertificateStatus,
     RegistryEntry,
 )
+from certification.notice_letters import certificate_notify
 from certification.services.registry import trainer_accredit_by_certificate
-from training.models import Enrolment
+from training.models import Enrolment, NoticeKind
 from training.selectors.standing import Standing, enrolment_standing_list
 
 REASON_MAX = 1000
@@ -62,15 +63,8 @@ def _create(*, standing: Standing, actor, reason: str, manual: bool) -> Certific
     if version.programme.slug == settings.TRAINER_PROGRAMME_SLUG:
         # "Training the trainers" accredits by itself: the movement trains itself.
         trainer_accredit_by_certificate(certificate=certificate)
-    certificate_id = certificate.pk
-    transaction.on_commit(lambda: _holder_email_enqueue(certificate_id))
+    certificate_notify(certificate=certificate, kind=NoticeKind.CERTIFICATE_ISSUED)
     return certificate
-
-
-def _holder_email_enqueue(certificate_id: int) -> None:
-    from certification.tasks import certificate_issued_email
-
-    certificate_issued_email.delay(certificate_id)
 
 
 def certificate_issue_if_complete(*, enrolment_id: int) -> Certificate | None:
@@ -135,15 +129,8 @@ def certificate_revoke(*, certificate: Certificate, actor, public_reason: str, n
         actor=actor,
         reason="\n\n".join(part for part in [public_reason, note.strip()] if part),
     )
-    certificate_id = certificate.pk
-    transaction.on_commit(lambda: _revoked_email_enqueue(certificate_id))
+    certificate_notify(certificate=certificate, kind=NoticeKind.CERTIFICATE_REVOKED)
     return certificate
-
-
-def _revoked_email_enqueue(certificate_id: int) -> None:
-    from certification.tasks import certificate_revoked_email
-
-    certificate_revoked_email.delay(certificate_id)
 
 
 @transaction.atomic

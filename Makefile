@@ -26,7 +26,11 @@ setup: $(INSTALLED)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_seeds --demo
 
+# Beat runs beside the web server and sends reminders on schedule. Without Redis its tasks
+# run inside it (eager mode), so nothing else is needed; emails print to this console.
 run: setup
+	$(PY) -m celery -A config beat --loglevel=INFO & BEAT=$$!; \
+	trap 'kill $$BEAT 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(INSTALLED)

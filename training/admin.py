@@ -8,11 +8,13 @@ from training.models import (
     Assignment,
     Attendance,
     Cohort,
+    EmailAddressProblem,
     Enrolment,
     EnrolmentEvent,
     Mark,
     MarkLevel,
     Module,
+    Notice,
     Programme,
     ProgrammeVersion,
     RubricCriterion,
@@ -208,3 +210,23 @@ class MarkAdmin(ReadOnlyAdmin):
     list_select_related = ["submission__assignment", "marker"]
     search_fields = ["marker__email", "submission__enrolment__member__email"]
     inlines = [MarkLevelInline]
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    """The ledger of emails: support may look; failed ones are sent again from /manage/notices/."""
+
+    list_display = ["kind", "recipient", "subject", "scheduled_for", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["recipient"]
+    search_fields = ["recipient__email", "subject"]
+    date_hierarchy = "scheduled_for"
+
+
+@admin.register(EmailAddressProblem)
+class EmailAddressProblemAdmin(admin.ModelAdmin):
+    """Addresses we stopped writing to. Delete a row once the member fixed their mailbox."""
+
+    list_display = ["email", "reason", "recorded_at"]
+    search_fields = ["email"]
+    readonly_fields = ["recorded_at"]

@@ -229,4 +229,7 @@ class EmailAddressProblemAdmin(admin.ModelAdmin):
 
     list_display = ["email", "reason", "recorded_at"]
     search_fields = ["email"]
-    readonly_fields = ["recorded_at"]
+    readonly_fields = ["email", "reason", "recorded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # recorded by sending, when the mail server refuses an address

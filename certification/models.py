@@ -11,7 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from training.models import Enrolment, ProgrammeVersion
+from members.models import Constituency, Region
+from training.models import Enrolment, Programme, ProgrammeVersion
 
 # No 0/O or 1/I/L: codes are read from paper. 16 characters of 31: about 79 bits.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -214,3 +215,88 @@ class TrainerAccreditation(models.Model):
 
     def __str__(self) -> str:
         return str(self.member)
+
+
+# --- Targets ----------------------------------------------------------------------------
+
+
+class TargetScope(models.TextChoices):
+    NATIONAL = "national", _("National")
+    REGION = "region", _("A region")
+    CONSTITUENCY = "constituency", _("A constituency")
+    TARGET_SEATS = "target_seats", _("The target seats")
+
+
+class Target(models.Model):
+    """A number of certified leaders by a deadline, for a place (and optionally a programme).
+
+    Changing the number or the date adds a TargetChange: the history is never overwritten.
+    """
+
+    scope = models.CharField(_("for"), max_length=12, choices=TargetScope.choices)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    constituency = models.ForeignKey(
+        Constituency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Leave blank to count leaders certified by any programme."),
+    )
+    leaders = models.PositiveIntegerField(_("certified leaders"))
+    deadline = models.DateField(_("by"))
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["deadline", "scope", "pk"]
+        permissions = [
+            ("view_dashboard", "Can see the dashboard of their own region"),
+            ("view_national_dashboard", "Can see the dashboard of every region"),
+            ("set_targets", "Can set and change targets"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(leaders__gte=1), name="certification_target_at_least_one"),
+            models.CheckConstraint(
+                condition=(
+                    Q(scope="region", region__isnull=False, constituency__isnull=True)
+                    | Q(scope="constituency", constituency__isnull=False, region__isnull=True)
+                    | Q(
+                        scope__in=["national", "target_seats"], region__isnull=True, constituency__isnull=True
+                    )
+                ),
+                name="certification_target_place_matches_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.leaders} leaders, {self.place_label}, by {self.deadline:%d %b %Y}"
+
+    @property
+    def place_label(self) -> str:
+        if self.scope == TargetScope.REGION:
+            return str(self.region)
+        if self.scope == TargetScope.CONSTITUENCY:
+            return str(self.constituency)
+        return str(TargetScope(self.scope).label)
+
+
+class TargetChange(models.Model):
+    """One setting of a target's number and date: who, when, and why."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="changes")
+    leaders = models.PositiveIntegerField()
+    deadline = models.DateField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.leaders} by {self.deadline} (set {self.at:%Y-%m-%d})"

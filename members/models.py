@@ -88,6 +88,7 @@ class User(AbstractUser):
             ("access_trainee_area", "Can use the trainee pages"),
             ("access_trainer_area", "Can use the trainer pages"),
             ("access_staff_area", "Can use the national staff pages"),
+            ("access_regional_area", "Can use the regional staff pages"),
         ]
 
     def __str__(self) -> str:

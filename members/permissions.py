@@ -11,18 +11,22 @@ from django.utils.translation import gettext_lazy as _
 class Role(models.TextChoices):
     TRAINEE = "trainee", _("Trainee")
     TRAINER = "trainer", _("Trainer")
+    REGIONAL_STAFF = "regional_staff", _("Regional staff")
     NATIONAL_STAFF = "national_staff", _("National staff")
 
 
 ROLE_GROUP_NAMES: dict[Role, str] = {
     Role.TRAINEE: "Trainee",
     Role.TRAINER: "Trainer",
+    Role.REGIONAL_STAFF: "Regional staff",
     Role.NATIONAL_STAFF: "National staff",
 }
 
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.TRAINEE: ["members.access_trainee_area"],
     Role.TRAINER: ["members.access_trainer_area"],
+    # Staff of one region: the region is their profile's. Apps add what they may see.
+    Role.REGIONAL_STAFF: ["members.access_regional_area"],
     Role.NATIONAL_STAFF: [
         "members.access_staff_area",
         "members.view_user",
@@ -39,6 +43,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 # The permission that opens each role's home page, and that page's URL name.
 ROLE_HOME: dict[Role, tuple[str, str]] = {
     Role.NATIONAL_STAFF: ("members.access_staff_area", "members:staff-home"),
+    Role.REGIONAL_STAFF: ("members.access_regional_area", "members:staff-home"),
     Role.TRAINER: ("members.access_trainer_area", "members:trainer-home"),
     Role.TRAINEE: ("members.access_trainee_area", "members:trainee-home"),
 }

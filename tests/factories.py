@@ -201,6 +201,11 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
     status = EnrolmentStatus.ENROLLED
     applied_at = factory.LazyFunction(timezone.now)
     status_changed_at = factory.LazyFunction(timezone.now)
+    first_enrolled_at = factory.LazyAttribute(
+        lambda o: (
+            o.status_changed_at if o.status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED) else None
+        )
+    )
 
 
 # --- assessment -------------------------------------------------------------------

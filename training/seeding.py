@@ -23,6 +23,7 @@ from training.models import (
 from training.services.cohorts import cohort_create, session_create
 from training.services.enrolment import enrolment_apply
 from training.services.marking import mark_save
+from training.services.milestones import milestones_rebuild
 from training.services.programmes import (
     assignment_create,
     material_link_add,
@@ -304,4 +305,6 @@ def seed(*, seeds_dir: Path, demo: bool) -> list[str]:
     report = [f"Programme {programme.title!r}: {'created' if created else 'already there'}."]
     if demo:
         report.append(f"Demo cohorts created: {demo_cohorts_load(programme=programme)}.")
+        # The demo writes some attendance in bulk: bring the milestones up to date.
+        milestones_rebuild(fix=True)
     return report

@@ -43,6 +43,7 @@ class Programme(models.Model):
         _("session reminders (hours before)"),
         max_length=40,
         default="48,2",
+        blank=True,  # blank: no session reminders for this programme
         validators=[validate_reminder_hours],
         help_text=_("Comma-separated, for example 48,2. Leave blank for no session reminders."),
     )

@@ -47,6 +47,11 @@ class Enrolment(models.Model):
     status_changed_at = models.DateTimeField()
     motivation = models.TextField(_("why you want to take part"), blank=True)
     decision_message = models.TextField(_("message from the trainer"), blank=True)
+    # Milestones, kept by the services so that funnels and forecasts read one table (see
+    # `manage.py pipeline_rebuild`, which recomputes them from the source rows and compares).
+    first_enrolled_at = models.DateTimeField(null=True, blank=True)
+    first_attended_at = models.DateTimeField(null=True, blank=True)
+    work_submitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["applied_at", "pk"]
@@ -61,6 +66,7 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} in {self.cohort}"
+
 
     @property
     def is_active(self) -> bool:

@@ -17,6 +17,7 @@ from training.models import (
     Session,
     SessionConfirmation,
 )
+from training.services.milestones import milestones_refresh
 from training.services.reminders import absence_warnings_write
 from training.signals import standing_changed_announce
 
@@ -77,6 +78,7 @@ def register_save(*, session: Session, marks: dict[int, str], actor) -> int:
     Attendance.objects.bulk_update(to_update, ["status", "source", "recorded_by", "recorded_at"])
     changed = [row.enrolment_id for row in to_create + to_update]
     if changed:
+        milestones_refresh(enrolment_ids=changed)
         standing_changed_announce(sender=Attendance, enrolment_ids=changed, cause="attendance")
         absent = [row.enrolment_id for row in to_create + to_update if row.status == AttendanceStatus.ABSENT]
         absence_warnings_write(session=session, enrolment_ids=absent)
@@ -111,6 +113,7 @@ def checkin(*, member, code: str, now=None) -> Attendance:
         now=now,
     )
     standing_changed_announce(sender=Attendance, enrolment_ids=[enrolment.pk], cause="attendance")
+    milestones_refresh(enrolment_ids=[enrolment.pk])
     return Attendance.objects.get(session=session, enrolment=enrolment)
 
 

@@ -46,6 +46,9 @@ def _status_set(enrolment: Enrolment, status: str, *, actor, note: str = "") -> 
     enrolment.status = status
     enrolment.status_changed_at = now
     fields = ["status", "status_changed_at"]
+    if status == EnrolmentStatus.ENROLLED and enrolment.first_enrolled_at is None:
+        enrolment.first_enrolled_at = now
+        fields.append("first_enrolled_at")
     if status == EnrolmentStatus.WAITLISTED and enrolment.waitlisted_at is None:
         enrolment.waitlisted_at = now
         fields.append("waitlisted_at")
@@ -108,6 +111,7 @@ def enrolment_apply(*, cohort: Cohort, member, motivation: str = "") -> Enrolmen
         applied_at=now,
         status_changed_at=now,
         waitlisted_at=now if status == EnrolmentStatus.WAITLISTED else None,
+        first_enrolled_at=now if status == EnrolmentStatus.ENROLLED else None,
         motivation=motivation,
     )
     enrolment.full_clean(validate_constraints=False)

@@ -19,6 +19,7 @@ from training.models import (
     SubmissionFile,
     SubmissionStatus,
 )
+from training.services.milestones import milestones_refresh
 from training.uploads import SUBMISSION_MAX_BYTES, SUBMISSION_MAX_FILES, file_check
 
 SUBMISSION_TEXT_MAX = 20_000
@@ -158,6 +159,7 @@ def submission_submit(*, submission: Submission, now=None) -> Submission:
     # Late is judged by the UK calendar day, as trainees read their due dates.
     submission.is_late = timezone.localdate(now) > due_on
     submission.save(update_fields=["status", "submitted_at", "is_late"])
+    milestones_refresh(enrolment_ids=[submission.enrolment_id])
     return submission
 
 
@@ -172,4 +174,5 @@ def submission_withdraw(*, submission: Submission, now=None) -> Submission:
     submission.status = SubmissionStatus.WITHDRAWN
     submission.withdrawn_at = now or timezone.now()
     submission.save(update_fields=["status", "withdrawn_at"])
+    milestones_refresh(enrolment_ids=[submission.enrolment_id])
     return submission

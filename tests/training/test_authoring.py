@@ -200,7 +200,10 @@ def test_programme_details_and_short_name_can_change(staff_client):
     assert response.status_code == 400
     assert "already uses the short name" in html_of(response)
 
-    response = staff_client.post(url, {"title": "New title", "slug": "new-name", "description": "Now."})
+    reminders = {"session_reminder_hours": "48,2", "assignment_reminder_days": 3, "absence_warning_after": 2}
+    response = staff_client.post(
+        url, {"title": "New title", "slug": "new-name", "description": "Now.", **reminders}
+    )
     assert response.status_code == 302
     programme.refresh_from_db()
     assert (programme.title, programme.slug, programme.description) == ("New title", "new-name", "Now.")

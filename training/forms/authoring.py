@@ -7,19 +7,25 @@ whose ValidationErrors the views show on these forms.
 """
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from training.models import Outcome
+from training.models.curriculum import MAX_REMINDER_HOURS, reminder_hours_parse
+from training.notice_letters import REPLY_ASKED_BEFORE
 from training.selectors.authoring import programme_slug_in_use
 from training.services.programmes import MAX_ATTEMPTS
 from training.services.rubrics import MAX_LEVELS, criterion_levels_check
 from training.uploads import FILE_TYPE_CHOICES, FILE_TYPE_KEYS, MATERIAL_MAX_BYTES, file_type_labels
 
 MAX_TURNAROUND_DAYS = 60
+MAX_ASSIGNMENT_REMINDER_DAYS = 30
+MAX_ABSENCE_WARNING_AFTER = 10
+# The programme's reminder settings, shown when editing a programme (a new one has defaults).
+PROGRAMME_REMINDER_FIELDS = ["session_reminder_hours", "assignment_reminder_days", "absence_warning_after"]
 
 # The names an accepted file may have, by its real type (the first is the usual one).
 MARKDOWN_HELP = _(
@@ -65,12 +71,69 @@ class ProgrammeForm(forms.Form):
         },
     )
     description = forms.CharField(label=_("Description"), required=False, widget=_textarea(4))
+    session_reminder_hours = forms.CharField(
+        label=_("Session reminders (hours before)"),
+        required=False,
+        max_length=40,
+        error_messages={"max_length": _("Give at most a few reminder times, such as 48,2.")},
+    )
+    assignment_reminder_days = forms.IntegerField(
+        label=_("Assignment reminder (days before it is due)"),
+        min_value=0,
+        max_value=MAX_ASSIGNMENT_REMINDER_DAYS,
+        help_text=_(
+            "Trainees who have not handed the work in are reminded at 9 a.m. this many days before "
+            "it is due. 0 sends no assignment reminders."
+        ),
+        error_messages={
+            key: _("Enter a whole number of days from 0 to 30 (0 for no reminder).")
+            for key in ("required", "invalid", "min_value", "max_value")
+        },
+    )
+    absence_warning_after = forms.IntegerField(
+        label=_("Absence warning (after this many sessions missed in a row)"),
+        min_value=0,
+        max_value=MAX_ABSENCE_WARNING_AFTER,
+        help_text=_(
+            "The trainee gets a supportive message, and their trainers a nudge to follow up. "
+            "0 sends no absence warnings."
+        ),
+        error_messages={
+            key: _("Enter a whole number of sessions from 0 to 10 (0 for no warning).")
+            for key in ("required", "invalid", "min_value", "max_value")
+        },
+    )
 
     def __init__(self, *args, programme=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.programme = programme
         self.fields["slug"].widget.attrs["spellcheck"] = "false"
         self.helper = _helper(_("Save programme") if programme else _("Create programme"))
+        if programme is None:
+            for name in PROGRAMME_REMINDER_FIELDS:
+                del self.fields[name]
+            return
+        # Set here, not on the field, so that it is translated per request.
+        self.fields["session_reminder_hours"].help_text = _(
+            "Whole hours before each session, separated by commas: 48,2 sends a reminder two days "
+            "before and another two hours before. A reminder sent %(reply)s hours or more before "
+            "asks trainees to confirm or send apologies. Each from 1 to %(max)s; leave blank for "
+            "no session reminders."
+        ) % {"reply": int(REPLY_ASKED_BEFORE.total_seconds() // 3600), "max": MAX_REMINDER_HOURS}
+        self.fields["session_reminder_hours"].widget.attrs["spellcheck"] = "false"
+        for name in ("assignment_reminder_days", "absence_warning_after"):
+            self.fields[name].widget.attrs["inputmode"] = "numeric"
+        self.helper.layout = Layout(
+            "title",
+            "slug",
+            "description",
+            Fieldset(_("Reminders by email"), *PROGRAMME_REMINDER_FIELDS, css_id="reminders"),
+        )
+
+    def clean_session_reminder_hours(self) -> str:
+        """ "48, 2,48" -> "48,2": the hours, largest first, each once."""
+        hours = reminder_hours_parse(self.cleaned_data["session_reminder_hours"])
+        return ",".join(str(hour) for hour in hours)
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"]

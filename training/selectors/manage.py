@@ -26,6 +26,7 @@ from training.models import (
     EnrolmentStatus,
     Module,
     Session,
+    SessionConfirmation,
     SessionStatus,
 )
 from training.services.submissions import assignment_due_on
@@ -182,6 +183,9 @@ class RegisterRow:
     enrolment: Enrolment
     attendance: Attendance | None
     apology: Apology | None
+    # The trainee said they will come (from the reminder's link). Never with an apology:
+    # each replaces the other.
+    confirmation: SessionConfirmation | None = None
 
     @property
     def name(self) -> str:
@@ -198,8 +202,8 @@ class RegisterRow:
 
 
 def session_register_rows(*, session: Session) -> list[RegisterRow]:
-    """Every enrolled trainee of the session's cohort, by name, with their record and
-    apology: three queries whatever the size of the cohort."""
+    """Every enrolled trainee of the session's cohort, by name, with their record, apology
+    and confirmation: four queries whatever the size of the cohort."""
     enrolments = list(
         Enrolment.objects.filter(cohort_id=session.cohort_id, status=EnrolmentStatus.ENROLLED)
         .select_related("member")
@@ -207,11 +211,13 @@ def session_register_rows(*, session: Session) -> list[RegisterRow]:
     )
     attendance = {row.enrolment_id: row for row in Attendance.objects.filter(session=session)}
     apologies = {row.enrolment_id: row for row in Apology.objects.filter(session=session)}
+    confirmations = {row.enrolment_id: row for row in SessionConfirmation.objects.filter(session=session)}
     return [
         RegisterRow(
             enrolment=enrolment,
             attendance=attendance.get(enrolment.pk),
             apology=apologies.get(enrolment.pk),
+            confirmation=confirmations.get(enrolment.pk),
         )
         for enrolment in enrolments
     ]

@@ -42,11 +42,34 @@ def programme_create(*, slug: str, title: str, description: str = "") -> Program
 
 
 @transaction.atomic
-def programme_update(*, programme: Programme, title: str, description: str) -> Programme:
+def programme_update(
+    *,
+    programme: Programme,
+    title: str,
+    description: str,
+    session_reminder_hours: str | None = None,
+    assignment_reminder_days: int | None = None,
+    absence_warning_after: int | None = None,
+) -> Programme:
+    """Change a programme's details; reminder settings left as None keep their value.
+
+    New reminder settings apply from the next sweep: reminders already written stay as they
+    are, and a session reminder whose time no longer matches the programme is not sent.
+    """
     programme.title = title
     programme.description = description
+    fields = ["title", "description"]
+    reminders = {
+        "session_reminder_hours": session_reminder_hours,
+        "assignment_reminder_days": assignment_reminder_days,
+        "absence_warning_after": absence_warning_after,
+    }
+    for name, value in reminders.items():
+        if value is not None:
+            setattr(programme, name, value)
+            fields.append(name)
     programme.full_clean()
-    programme.save(update_fields=["title", "description"])
+    programme.save(update_fields=fields)
     return programme
 
 

@@ -19,6 +19,7 @@ from django.views import View
 
 from training import permissions
 from training.forms.authoring import (
+    PROGRAMME_REMINDER_FIELDS,
     AssignmentForm,
     CriterionForm,
     CriterionMoveForm,
@@ -125,10 +126,8 @@ class ProgrammeEditView(AuthorsProgrammesRequiredMixin, View):
 
     def get(self, request, pk):
         programme = permissions.programme_get_for_author(user=request.user, pk=pk)
-        form = ProgrammeForm(
-            programme=programme,
-            initial={"title": programme.title, "slug": programme.slug, "description": programme.description},
-        )
+        fields = ["title", "slug", "description", *PROGRAMME_REMINDER_FIELDS]
+        form = ProgrammeForm(programme=programme, initial={name: getattr(programme, name) for name in fields})
         return _render(request, self.template, {"form": form, "programme": programme})
 
     def post(self, request, pk):
@@ -142,7 +141,10 @@ class ProgrammeEditView(AuthorsProgrammesRequiredMixin, View):
                     if data["slug"] != programme.slug:
                         programme_slug_update(programme=programme, slug=data["slug"])
                     programme_update(
-                        programme=programme, title=data["title"], description=data["description"]
+                        programme=programme,
+                        title=data["title"],
+                        description=data["description"],
+                        **{name: data[name] for name in PROGRAMME_REMINDER_FIELDS},
                     )
             except ValidationError as error:
                 form_errors_add(form, error)
@@ -154,13 +156,26 @@ class ProgrammeEditView(AuthorsProgrammesRequiredMixin, View):
         return _render(request, self.template, {"form": form, "programme": programme}, status=400)
 
 
+def _reminder_hours(programme) -> list[int]:
+    try:
+        return programme.session_reminder_offsets
+    except ValidationError:  # unreadable (not saved through the form): no reminders are sent
+        return []
+
+
 def _programme_detail(request, programme, *, errors=(), status: int = 200):
     versions = programme_version_list(programme=programme)
     draft = next((version for version in versions if version.status == VersionStatus.DRAFT), None)
     return _render(
         request,
         "programme_detail.html",
-        {"programme": programme, "versions": versions, "draft": draft, "errors": errors},
+        {
+            "programme": programme,
+            "versions": versions,
+            "draft": draft,
+            "errors": errors,
+            "session_reminder_hours": _reminder_hours(programme),
+        },
         status=status,
     )
 

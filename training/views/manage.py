@@ -308,6 +308,7 @@ class RegisterView(RunsCohortsRequiredMixin, View):
         if form is not None:
             context["entries"] = form.entries()
             context["apology_count"] = sum(1 for row in form.rows if row.apology)
+            context["confirmed_count"] = sum(1 for row in form.rows if row.confirmation)
         return _render(request, self.template, context, status=status)
 
 

@@ -12,7 +12,9 @@ from training.services.notices import Letter, letter_writer_register, notices_cr
 
 def certificate_notify(*, certificate: Certificate, kind: str) -> list[int]:
     """Tell the holder (once) after the transaction commits."""
-    ids = notices_create(kind=kind, subject=f"certificate:{certificate.pk}", recipient_ids=[certificate.holder_id])
+    ids = notices_create(
+        kind=kind, subject=f"certificate:{certificate.pk}", recipient_ids=[certificate.holder_id]
+    )
     notices_send_on_commit(ids)
     return ids
 

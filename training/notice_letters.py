@@ -5,12 +5,15 @@ fixed number of queries, and says why not to send when things changed since it w
 from collections import defaultdict
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from training.models import (
     AssignmentDueDate,
     Cohort,
+    CohortStatus,
     Enrolment,
     EnrolmentStatus,
     Notice,
@@ -25,6 +28,9 @@ from training.services.notices import Letter, letter_writer_register, reply_toke
 
 # Reminders sent at least this long before a session ask the trainee to confirm or apologise.
 REPLY_ASKED_BEFORE = timedelta(hours=12)
+
+# The sweep writes reminders for sessions and work of these cohorts only.
+RUNNING_COHORT_STATUSES = [CohortStatus.OPEN, CohortStatus.RUNNING]
 
 GONE = "What this was about no longer exists."
 LEFT = "The recipient is no longer in the cohort."
@@ -71,6 +77,13 @@ def _sessions_for(notices: list[Notice]) -> tuple[dict[int, int], dict[int, Sess
     return session_ids, sessions.in_bulk(set(session_ids.values()))
 
 
+def _reminder_offsets(programme) -> set[timedelta]:
+    try:
+        return {timedelta(hours=hours) for hours in programme.session_reminder_offsets}
+    except ValidationError:  # unreadable hours: the sweep writes no reminders for them either
+        return set()
+
+
 def session_reminders_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
     now = timezone.now()
     session_ids, sessions = _sessions_for(notices)
@@ -85,12 +98,12 @@ def session_reminders_write_letters(notices: list[Notice]) -> dict[int, Letter |
         key = (session.cohort_id, notice.recipient_id)
         if session.is_cancelled:
             letters[notice.pk] = "The session was cancelled."
+        elif session.cohort.status not in RUNNING_COHORT_STATUSES:
+            letters[notice.pk] = "The cohort is no longer running."
         elif session.starts_at <= now:
             letters[notice.pk] = "The session has started."
-        elif before not in {
-            timedelta(hours=h) for h in session.cohort.version.programme.session_reminder_offsets
-        }:
-            letters[notice.pk] = "The session moved; its reminders follow the new time."
+        elif before not in _reminder_offsets(session.cohort.version.programme):
+            letters[notice.pk] = "The session moved (or its reminder times changed); reminders follow."
         elif key not in trainees and key not in trainers:
             letters[notice.pk] = LEFT
         else:
@@ -111,9 +124,42 @@ def session_reminders_write_letters(notices: list[Notice]) -> dict[int, Letter |
     return letters
 
 
+def _change_version(subject: str) -> int:
+    """ "session:12:v3" -> 3."""
+    try:
+        return int(subject.rsplit(":v", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _latest_change_notices(notices: list[Notice], session_ids: set[int]) -> dict[tuple[int, int], int]:
+    """{(session id, recipient id): the version of the latest change notice written for them}.
+
+    A change notice is replaced only by a later notice to the same person: the session's own
+    sequence also rises for changes nobody is told about (a new title), and those must not
+    swallow a notice that the time moved.
+    """
+    if not session_ids:
+        return {}
+    about = Q()
+    for session_id in session_ids:
+        about |= Q(subject__startswith=f"session:{session_id}:v")
+    rows = Notice.objects.filter(
+        about,
+        kind__in=[NoticeKind.SESSION_CHANGED, NoticeKind.SESSION_CANCELLED],
+        recipient_id__in={notice.recipient_id for notice in notices},
+    ).values_list("subject", "recipient_id")
+    latest: dict[tuple[int, int], int] = {}
+    for subject, recipient_id in rows:
+        key = (int(subject.split(":")[1]), recipient_id)
+        latest[key] = max(latest.get(key, 0), _change_version(subject))
+    return latest
+
+
 def session_changes_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
+    now = timezone.now()
     session_ids, sessions = _sessions_for(notices)
-    versions = {notice.pk: notice.subject.rsplit(":v", 1)[-1] for notice in notices}
+    latest = _latest_change_notices(notices, set(sessions))
     trainees, trainers = _people_of({session.cohort_id for session in sessions.values()})
     letters: dict[int, Letter | str] = {}
     for notice in notices:
@@ -122,7 +168,11 @@ def session_changes_write_letters(notices: list[Notice]) -> dict[int, Letter | s
         key = (session.cohort_id, notice.recipient_id) if session else None
         if session is None:
             letters[notice.pk] = GONE
-        elif str(session.sequence) != versions[notice.pk] and not cancelled_notice:
+        elif session.is_cancelled and not cancelled_notice:
+            letters[notice.pk] = "The session was cancelled."
+        elif session.starts_at <= now:
+            letters[notice.pk] = "The session's time has passed."
+        elif latest.get((session.pk, notice.recipient_id), 0) > _change_version(notice.subject):
             letters[notice.pk] = "A later change replaced this one."
         elif key not in trainees and key not in trainers:
             letters[notice.pk] = LEFT
@@ -202,7 +252,9 @@ def assignment_due_write_letters(notices: list[Notice]) -> dict[int, Letter | st
         due_on = overrides.get((cohort.pk, assignment.pk)) or cohort.starts_on + timedelta(
             days=assignment.due_offset_days
         )
-        if (cohort.pk, notice.recipient_id) not in trainees:
+        if cohort.status not in RUNNING_COHORT_STATUSES:
+            letters[notice.pk] = "The cohort is no longer running."
+        elif (cohort.pk, notice.recipient_id) not in trainees:
             letters[notice.pk] = LEFT
         elif (notice.recipient_id, assignment.pk, cohort.pk) in submitted:
             letters[notice.pk] = "The work has been handed in."

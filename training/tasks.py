@@ -7,14 +7,25 @@ ledger, and the sweep (run by beat every few minutes) asks for it when it is due
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
-from training.services.notices import NOTICE_BATCH_SIZE, notices_mark_enqueued, notices_send
+from training.services.notices import (
+    NOTICE_BATCH_SIZE,
+    notices_mark_enqueued,
+    notices_send,
+    notices_unmark_enqueued,
+)
 from training.services.reminders import sweep
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="training.notices_send", acks_late=True, reject_on_worker_lost=True)
+# ignore_result: nothing reads a batch's result (the ledger is the record), and a task that
+# keeps one makes delay() wait on the result store too, so with Redis down a request would
+# hang in its reconnect loop.
+@shared_task(
+    bind=True, name="training.notices_send", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
 def notices_send_task(self, notice_ids: list[int]) -> dict:
     """Send one batch. A redelivered task (same id) takes back its own claim."""
     report = notices_send(notice_ids, claimant=self.request.id)
@@ -30,12 +41,16 @@ def notices_dispatch(notice_ids: list[int]) -> int:
     handed = 0
     for start in range(0, len(notice_ids), NOTICE_BATCH_SIZE):
         batch = list(notice_ids[start : start + NOTICE_BATCH_SIZE])
+        # Marked before handing over: a worker quick to fail a notice clears the mark (so that
+        # its retry is not held back), and must not find it set again after.
+        enqueued_at = timezone.now()
+        notices_mark_enqueued(batch, now=enqueued_at)
         try:
             notices_send_task.delay(batch)
         except Exception as error:  # noqa: BLE001 - whatever the broker raised, the ledger keeps them
             logger.warning("Broker unreachable; %s notices wait for the next sweep: %s", len(batch), error)
+            notices_unmark_enqueued(batch, enqueued_at=enqueued_at)
             return handed
-        notices_mark_enqueued(batch)
         handed += len(batch)
     return handed
 

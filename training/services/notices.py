@@ -7,14 +7,15 @@ Exactly once towards the member:
   tasks never send the same row; a task redelivered after its worker died (same task id)
   takes its claim back at once, and any other claim lapses after NOTICE_CLAIM_LEASE;
 - the outcome of every message is written when the batch ends, even if it ends in an error.
-What remains is the instant between the mail server accepting a message and that write:
-a worker killed then sends it again. The Message-ID is fixed per notice, so mail systems
-that drop duplicates do.
+What remains is a worker killed outright (no chance to write) after the mail server accepted
+some of its batch and before the batch's outcomes were written: once the claim lapses those
+are sent again. The Message-ID is fixed per notice, so mail systems that drop duplicates do.
 
 Each kind of notice has a letter writer (registered at start-up, so certification can add
 its own kinds) that loads fresh data for a batch and says what to send, or why not.
 """
 
+import html
 import logging
 import uuid
 from collections import defaultdict
@@ -22,7 +23,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -136,7 +139,14 @@ def notices_send_on_commit(notice_ids: list[int]) -> None:
 
 
 def notices_mark_enqueued(notice_ids: list[int], *, now: datetime | None = None) -> None:
-    Notice.objects.filter(pk__in=notice_ids).update(enqueued_at=now or timezone.now())
+    Notice.objects.filter(pk__in=notice_ids, status=NoticeStatus.PENDING).update(
+        enqueued_at=now or timezone.now()
+    )
+
+
+def notices_unmark_enqueued(notice_ids: list[int], *, enqueued_at: datetime) -> None:
+    """The broker did not take them: the next sweep asks again."""
+    Notice.objects.filter(pk__in=notice_ids, enqueued_at=enqueued_at).update(enqueued_at=None)
 
 
 def notices_waiting_ids(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
@@ -204,6 +214,8 @@ def _undeliverable_reasons(notices: list[Notice]) -> dict[int, str]:
 
 
 def unsubscribe_token(*, member_id: int, kind: str) -> str:
+    if kind not in MUTABLE_NOTICE_KINDS:
+        raise ValueError(f"{kind} notices cannot be turned off, so they carry no unsubscribe link.")
     return signing.dumps({"m": member_id, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
 
 
@@ -255,7 +267,8 @@ def _message(notice: Notice, letter: Letter, *, connection) -> EmailMultiAlterna
         # RFC 8058: mail clients offer a one-click unsubscribe that POSTs to this address.
         headers["List-Unsubscribe"] = f"<{url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    subject = " ".join(render_to_string(f"{letter.template}_subject.txt", context).split())
+    # The subject is plain text: undo the template's HTML escaping ("Q&amp;A" -> "Q&A").
+    subject = html.unescape(" ".join(render_to_string(f"{letter.template}_subject.txt", context).split()))
     message = EmailMultiAlternatives(
         subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
         body=render_to_string(f"{letter.template}_body.txt", context),
@@ -304,6 +317,8 @@ def notices_send(notice_ids: list[int], *, claimant: str | None = None) -> SendR
                     continue
                 try:
                     _message(notice, letter, connection=connection).send()
+                except SoftTimeLimitExceeded:
+                    raise  # out of time: stop here, so that what was sent is recorded
                 except Exception as error:  # one bad message must not stop the batch
                     logger.warning("Notice %s not sent: %s", notice.pk, error)
                     report.failed[notice.pk] = f"{type(error).__name__}: {error}"[:300]
@@ -334,11 +349,11 @@ def _outcomes_record(report: SendReport, *, notices: list[Notice], claimant: str
         logger.info("Notices %s skipped: %s", pks, reason)
         mine.filter(pk__in=pks).update(status=NoticeStatus.SKIPPED, outcome=reason[:300])
     attempts = {notice.pk: notice.attempts for notice in notices}
-    retry_by_attempts: dict[int, list[int]] = defaultdict(list)
-    for pk in report.failed:
-        retry_by_attempts[attempts[pk]].append(pk)
-    for attempt, pks in retry_by_attempts.items():
-        outcome = report.failed[pks[0]]
+    # One update per (tries so far, error): each row keeps its own error.
+    failed_by_attempts: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for pk, outcome in report.failed.items():
+        failed_by_attempts[attempts[pk], outcome[:300]].append(pk)
+    for (attempt, outcome), pks in failed_by_attempts.items():
         if attempt >= NOTICE_MAX_ATTEMPTS:
             logger.error("Notices %s failed after %s tries: %s", pks, attempt, outcome)
             mine.filter(pk__in=pks).update(status=NoticeStatus.FAILED, outcome=outcome)
@@ -390,6 +405,8 @@ def notice_mute(*, member_id: int, kind: str) -> None:
     """Turn one kind off (from an unsubscribe link). Doing it twice changes nothing."""
     if kind not in MUTABLE_NOTICE_KINDS:
         raise ValidationError("That kind of message cannot be turned off.")
+    if not get_user_model().objects.filter(pk=member_id).exists():
+        raise ValidationError("There is no such member.")
     NoticeMute.objects.get_or_create(member_id=member_id, kind=kind, defaults={"created_at": timezone.now()})
 
 

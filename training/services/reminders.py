@@ -76,12 +76,13 @@ def _notices_insert(*, kind: str, due: list[tuple[int, int, str, datetime]], rec
         params += [key_a, key_b, subject, ops.adapt_datetimefield_value(scheduled_for)]
     values = ", ".join(["(%s, %s, %s, %s)"] * len(due))
     notice, mute = Notice._meta.db_table, NoticeMute._meta.db_table
-    sql = f"""
-        WITH due (key_a, key_b, subject, scheduled_for) AS (VALUES {values}),
-        recipients (key_a, key_b, recipient_id) AS ({recipients_sql})
-        INSERT INTO {notice}
+    # INSERT comes first, the WITH inside it: Python's sqlite3 counts the rows written only
+    # for statements that start with INSERT.
+    sql = f"""INSERT INTO {notice}
             (recipient_id, kind, subject, scheduled_for, status, attempts, next_attempt_at,
              claimed_by, outcome, created_at)
+        WITH due (key_a, key_b, subject, scheduled_for) AS (VALUES {values}),
+        recipients (key_a, key_b, recipient_id) AS ({recipients_sql})
         SELECT DISTINCT r.recipient_id, %s, due.subject, due.scheduled_for, 'pending', 0,
             due.scheduled_for, '', '', %s
         FROM due JOIN recipients r ON r.key_a = due.key_a AND r.key_b = due.key_b

@@ -17,6 +17,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.mail.backends import locmem
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -36,6 +37,7 @@ from training.models import (
     AssignmentDueDate,
     Attendance,
     CohortStatus,
+    EmailAddressProblem,
     EnrolmentStatus,
     Notice,
     NoticeKind,
@@ -186,7 +188,7 @@ class FlakyBackend(locmem.EmailBackend):
                 raise SoftTimeLimitExceeded()
             for address in message.to:
                 if address in FlakyBackend.refused:
-                    raise smtplib.SMTPRecipientsRefused({address: (550, b"Mailbox unavailable")})
+                    raise smtplib.SMTPRecipientsRefused({address: (451, b"Try again later")})
         return super().send_messages(messages)
 
 
@@ -1351,3 +1353,40 @@ def test_the_sweep_and_a_batch_send_take_the_same_queries_for_6_or_60_trainees(c
     # to send a batch of these three kinds (claim, checks, letters, outcomes).
     assert small[0] <= 8
     assert small[2] <= 19
+
+
+class RefusingBackend(BaseEmailBackend):
+    """A mail server that refuses one address outright (a hard bounce at SMTP time)."""
+
+    refused = "gone@example.org"
+
+    def send_messages(self, messages):
+        for message in messages:
+            if self.refused in message.to:
+                raise smtplib.SMTPRecipientsRefused({self.refused: (550, b"No such mailbox")})
+        mail.outbox.extend(messages)
+        return len(messages)
+
+
+def test_a_refused_address_is_marked_undeliverable_and_not_retried(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    gone = EnrolmentFactory(member=UserFactory(email=RefusingBackend.refused))
+    fine = EnrolmentFactory()
+    ids = [
+        *notices_create(
+            kind=NoticeKind.ENROLMENT_DECISION,
+            subject=f"enrolment:{gone.pk}:enrolled",
+            recipient_ids=[gone.member_id],
+        ),
+        *notices_create(
+            kind=NoticeKind.ENROLMENT_DECISION,
+            subject=f"enrolment:{fine.pk}:enrolled",
+            recipient_ids=[fine.member_id],
+        ),
+    ]
+    report = notices_send(ids)
+    assert report.sent == [Notice.objects.get(recipient=fine.member).pk]
+    refused = Notice.objects.get(recipient=gone.member)
+    assert refused.status == NoticeStatus.SKIPPED
+    assert "undeliverable" in refused.outcome
+    assert EmailAddressProblem.objects.filter(email=RefusingBackend.refused).exists()

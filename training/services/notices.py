@@ -17,6 +17,7 @@ its own kinds) that loads fresh data for a batch and says what to send, or why n
 
 import html
 import logging
+import smtplib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -282,6 +283,24 @@ def _message(notice: Notice, letter: Letter, *, connection) -> EmailMultiAlterna
     return message
 
 
+REFUSED = "The mail server refused the address; it is marked undeliverable."
+
+
+def _permanently_refused(error: smtplib.SMTPRecipientsRefused) -> bool:
+    """A 5xx reply for every recipient is final (no such mailbox); a 4xx is worth a retry."""
+    codes = [reply[0] for reply in error.recipients.values() if isinstance(reply, tuple) and reply]
+    return bool(codes) and all(isinstance(code, int) and code >= 500 for code in codes)
+
+
+REFUSED = "The mail server refused the address; it is marked undeliverable."
+
+
+def _permanently_refused(error: smtplib.SMTPRecipientsRefused) -> bool:
+    """A 5xx reply for every recipient is final (no such mailbox); a 4xx is worth a retry."""
+    codes = [reply[0] for reply in error.recipients.values() if isinstance(reply, tuple) and reply]
+    return bool(codes) and all(isinstance(code, int) and code >= 500 for code in codes)
+
+
 def _letters(notices: list[Notice]) -> dict[int, "Letter | str"]:
     by_kind: dict[str, list[Notice]] = defaultdict(list)
     for notice in notices:
@@ -319,6 +338,13 @@ def notices_send(notice_ids: list[int], *, claimant: str | None = None) -> SendR
                     _message(notice, letter, connection=connection).send()
                 except SoftTimeLimitExceeded:
                     raise  # out of time: stop here, so that what was sent is recorded
+                except smtplib.SMTPRecipientsRefused as error:
+                    if not _permanently_refused(error):
+                        report.failed[notice.pk] = f"{type(error).__name__}: {error}"[:300]
+                        continue
+                    # Trying again will not help, and nothing more should go there.
+                    email_address_problem_record(email=notice.recipient.email, reason=str(error.recipients))
+                    report.skipped[notice.pk] = REFUSED
                 except Exception as error:  # one bad message must not stop the batch
                     logger.warning("Notice %s not sent: %s", notice.pk, error)
                     report.failed[notice.pk] = f"{type(error).__name__}: {error}"[:300]

@@ -26,6 +26,7 @@ urlpatterns = [
         name="submission-file",
     ),
     path("sessions/<int:pk>/apology/", trainee.SessionApologyView.as_view(), name="session-apology"),
+    path("sessions/<int:pk>/confirm/", trainee.SessionConfirmView.as_view(), name="session-confirm"),
     path("sessions/<int:pk>/calendar.ics", trainee.SessionIcsView.as_view(), name="session-ics"),
     path("check-in/", trainee.CheckinView.as_view(), name="checkin"),
     # Emails: choices, and the links inside them (signed; no sign-in needed)

@@ -29,6 +29,7 @@ from training.models import (
     EnrolmentStatus,
     Material,
     MaterialKind,
+    SessionConfirmation,
     SessionMode,
     SessionStatus,
 )
@@ -94,6 +95,26 @@ def test_apology_marks_the_trainee_excused(signed_in, cohort, enrolment):
     assert attendance.status == AttendanceStatus.EXCUSED
     home = html_of(signed_in.get(reverse("training:my-training")))
     assert "Apologies sent" in home
+
+
+def test_confirming_from_my_training_replaces_an_apology(signed_in, cohort, enrolment):
+    """ "I'll be there" is a POST; it records a confirmation and takes back an earlier apology."""
+    session = session_starting_in(cohort, dt.timedelta(days=2), title="Power mapping")
+    url = reverse("training:session-confirm", args=[session.pk])
+    assert signed_in.get(url).status_code == 405  # a GET changes nothing
+    signed_in.post(reverse("training:session-apology", args=[session.pk]), {"note": "Working late"})
+    response = signed_in.post(url, follow=True)
+    assert "Your trainer knows you are coming to “Power mapping”." in html_of(response)
+    assert SessionConfirmation.objects.filter(session=session, enrolment=enrolment).exists()
+    assert not Apology.objects.exists()
+    assert not Attendance.objects.exists()
+    assert "You said you’ll be there" in html_of(signed_in.get(reverse("training:my-training")))
+
+
+def test_confirming_another_cohorts_session_is_404(signed_in):
+    other = session_starting_in(CohortFactory(), dt.timedelta(days=2))
+    assert signed_in.post(reverse("training:session-confirm", args=[other.pk])).status_code == 404
+    assert not SessionConfirmation.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from training.models import (
     MaterialKind,
     Module,
     Session,
+    SessionConfirmation,
     SessionMode,
     SessionStatus,
     VersionStatus,
@@ -272,7 +273,10 @@ def cohort_progress_list(enrolments: list[Enrolment], *, user, now: dt.datetime)
     cohort_ids = [e.cohort_id for e in enrolments]
     sessions_by_cohort: dict[int, list[Session]] = {pk: [] for pk in cohort_ids}
     sessions = Session.objects.filter(cohort_id__in=cohort_ids).annotate(
-        has_apology=Exists(Apology.objects.filter(session=OuterRef("pk"), enrolment__member=user))
+        has_apology=Exists(Apology.objects.filter(session=OuterRef("pk"), enrolment__member=user)),
+        is_confirmed=Exists(
+            SessionConfirmation.objects.filter(session=OuterRef("pk"), enrolment__member=user)
+        ),
     )
     for session in sessions.order_by("starts_at", "pk"):
         sessions_by_cohort[session.cohort_id].append(session)

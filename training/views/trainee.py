@@ -38,7 +38,7 @@ from training.selectors.trainee import (
     module_page_get,
     my_training_get,
 )
-from training.services.attendance import apology_send, checkin
+from training.services.attendance import apology_send, checkin, session_confirm
 from training.services.calendar import calendar_feed_rotate, sessions_ics
 from training.services.enrolment import enrolment_apply, enrolment_offer_respond, enrolment_withdraw
 from training.views.base import TraineeRequiredMixin, form_errors_add, paginate, safe_filename
@@ -239,6 +239,22 @@ class MaterialDownloadView(LoginRequiredMixin, View):
 
 
 # --- Sessions: apologies, calendar files, check-in ------------------------------------------
+
+
+class SessionConfirmView(TraineeRequiredMixin, View):
+    """Trainees enrolled in the session's cohort: say they will come (POST only)."""
+
+    def post(self, request, pk):
+        session = permissions.session_get_for_member_or_manager(user=request.user, pk=pk)
+        try:
+            session_confirm(session=session, member=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, _("Your trainer knows you are coming to “%(session)s”.") % {"session": session.title}
+            )
+        return redirect("training:my-training")
 
 
 class SessionApologyView(TraineeRequiredMixin, View):

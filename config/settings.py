@@ -95,11 +95,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # REDIS_URL switches on Redis for the cache (shared rate limits) and Celery.
 REDIS_URL = env("REDIS_URL", default="")
+
+
+def _redis_database_next(url: str) -> str:
+    """The same server, the next database number: clearing the cache (FLUSHDB) must never
+    wipe Celery's queued and unacknowledged tasks."""
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0)
+    return parts._replace(path=f"/{(number + 1) % 16}").geturl()
+
+
+REDIS_CACHE_URL = env("REDIS_CACHE_URL", default=_redis_database_next(REDIS_URL) if REDIS_URL else "")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "fl",
         }
     }

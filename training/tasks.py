@@ -38,18 +38,19 @@ def notices_dispatch(notice_ids: list[int]) -> int:
     If the broker cannot be reached the notices stay waiting and the next sweep asks
     again: a web request never fails because Redis is down.
     """
+    notice_ids = list(notice_ids)
+    # Marked before handing over (one UPDATE for all): a worker quick to fail a notice clears
+    # the mark (so that its retry is not held back), and must not find it set again after.
+    enqueued_at = timezone.now()
+    notices_mark_enqueued(notice_ids, now=enqueued_at)
     handed = 0
     for start in range(0, len(notice_ids), NOTICE_BATCH_SIZE):
-        batch = list(notice_ids[start : start + NOTICE_BATCH_SIZE])
-        # Marked before handing over: a worker quick to fail a notice clears the mark (so that
-        # its retry is not held back), and must not find it set again after.
-        enqueued_at = timezone.now()
-        notices_mark_enqueued(batch, now=enqueued_at)
+        batch = notice_ids[start : start + NOTICE_BATCH_SIZE]
         try:
             notices_send_task.delay(batch)
         except Exception as error:  # noqa: BLE001 - whatever the broker raised, the ledger keeps them
             logger.warning("Broker unreachable; %s notices wait for the next sweep: %s", len(batch), error)
-            notices_unmark_enqueued(batch, enqueued_at=enqueued_at)
+            notices_unmark_enqueued(notice_ids[start:], enqueued_at=enqueued_at)
             return handed
         handed += len(batch)
     return handed

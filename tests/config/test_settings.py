@@ -29,6 +29,8 @@ def test_redis_url_drives_the_broker_and_the_cache():
     if settings.REDIS_URL:
         assert settings.CELERY_BROKER_URL == settings.REDIS_URL
         assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+        # Another database on the same server: cache.clear() must not drop queued tasks.
+        assert settings.CACHES["default"]["LOCATION"] != settings.CELERY_BROKER_URL
         assert settings.CELERY_TASK_ALWAYS_EAGER is False
     else:
         assert settings.CELERY_BROKER_URL == "memory://"
@@ -97,3 +99,13 @@ def test_content_security_policy_allows_nothing_inline_or_third_party(client):
     assert directives["default-src"] == "'self'"
     assert "unsafe-inline" not in policy
     assert "http" not in policy
+
+
+def test_the_cache_takes_the_next_redis_database():
+    from config.settings import _redis_database_next
+
+    assert _redis_database_next("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/1"
+    assert (
+        _redis_database_next("redis://:secret@cache.example:6380") == "redis://:secret@cache.example:6380/1"
+    )
+    assert _redis_database_next("redis://127.0.0.1:6379/15") == "redis://127.0.0.1:6379/0"

@@ -77,8 +77,9 @@ class Notice(models.Model):
     class Meta:
         ordering = ["-scheduled_for", "pk"]
         constraints = [
+            # Subject first: the same index answers "were these reminders written already?".
             models.UniqueConstraint(
-                fields=["recipient", "subject", "kind", "scheduled_for"], name="training_notice_once"
+                fields=["subject", "kind", "scheduled_for", "recipient"], name="training_notice_once"
             ),
         ]
         indexes = [

@@ -7,9 +7,11 @@ Exactly once towards the member:
   tasks never send the same row; a task redelivered after its worker died (same task id)
   takes its claim back at once, and any other claim lapses after NOTICE_CLAIM_LEASE;
 - the outcome of every message is written when the batch ends, even if it ends in an error.
-What remains is a worker killed outright (no chance to write) after the mail server accepted
-some of its batch and before the batch's outcomes were written: once the claim lapses those
-are sent again. The Message-ID is fixed per notice, so mail systems that drop duplicates do.
+- the moment the mail server accepts a message, a sent-journal key is written to the cache
+  (Redis): a worker killed before its batch's outcomes reach the database leaves the journal
+  behind, and the next claimant records those notices as sent instead of sending them again.
+What remains is the instant between the server's acceptance and the journal write. The
+Message-ID is fixed per notice, so mail systems that drop duplicates drop even that one.
 
 Each kind of notice has a letter writer (registered at start-up, so certification can add
 its own kinds) that loads fresh data for a batch and says what to send, or why not.
@@ -28,6 +30,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
@@ -139,15 +142,24 @@ def notices_send_on_commit(notice_ids: list[int]) -> None:
     transaction.on_commit(lambda: notices_dispatch(notice_ids), robust=True)
 
 
+# Rows per UPDATE ... WHERE pk IN (...): within SQLite's limit on parameters.
+MARK_CHUNK = 10_000
+
+
 def notices_mark_enqueued(notice_ids: list[int], *, now: datetime | None = None) -> None:
-    Notice.objects.filter(pk__in=notice_ids, status=NoticeStatus.PENDING).update(
-        enqueued_at=now or timezone.now()
-    )
+    """Filtered by primary key only, so that the database uses it even with stale statistics
+    just after the sweep's large insert (a status filter made it scan every pending row)."""
+    now = now or timezone.now()
+    for start in range(0, len(notice_ids), MARK_CHUNK):
+        Notice.objects.filter(pk__in=notice_ids[start : start + MARK_CHUNK]).update(enqueued_at=now)
 
 
 def notices_unmark_enqueued(notice_ids: list[int], *, enqueued_at: datetime) -> None:
     """The broker did not take them: the next sweep asks again."""
-    Notice.objects.filter(pk__in=notice_ids, enqueued_at=enqueued_at).update(enqueued_at=None)
+    for start in range(0, len(notice_ids), MARK_CHUNK):
+        Notice.objects.filter(pk__in=notice_ids[start : start + MARK_CHUNK], enqueued_at=enqueued_at).update(
+            enqueued_at=None
+        )
 
 
 def notices_waiting_ids(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
@@ -285,14 +297,30 @@ def _message(notice: Notice, letter: Letter, *, connection) -> EmailMultiAlterna
 
 REFUSED = "The mail server refused the address; it is marked undeliverable."
 
+# The sent-journal: a cache key per notice, written the moment the mail server accepts it
+# (one Redis write, no SQL). A batch records its outcomes in the database only when it ends;
+# if its worker is killed first, the next claimant reads the journal and does not send again.
+SENT_JOURNAL_SECONDS = 2 * 24 * 60 * 60
 
-def _permanently_refused(error: smtplib.SMTPRecipientsRefused) -> bool:
-    """A 5xx reply for every recipient is final (no such mailbox); a 4xx is worth a retry."""
-    codes = [reply[0] for reply in error.recipients.values() if isinstance(reply, tuple) and reply]
-    return bool(codes) and all(isinstance(code, int) and code >= 500 for code in codes)
+
+def _journal_key(notice_id: int) -> str:
+    return f"notice-sent:{notice_id}"
 
 
-REFUSED = "The mail server refused the address; it is marked undeliverable."
+def sent_journal_write(notice_id: int) -> None:
+    try:
+        cache.set(_journal_key(notice_id), 1, SENT_JOURNAL_SECONDS)
+    except Exception as error:  # noqa: BLE001 - the ledger still records it at the batch's end
+        logger.warning("Sent-journal unavailable for notice %s: %s", notice_id, error)
+
+
+def sent_journal_read(notice_ids: list[int]) -> set[int]:
+    try:
+        found = cache.get_many([_journal_key(pk) for pk in notice_ids])
+    except Exception as error:  # noqa: BLE001 - without the journal, the ledger alone decides
+        logger.warning("Sent-journal unavailable: %s", error)
+        return set()
+    return {pk for pk in notice_ids if _journal_key(pk) in found}
 
 
 def _permanently_refused(error: smtplib.SMTPRecipientsRefused) -> bool:
@@ -324,8 +352,12 @@ def notices_send(notice_ids: list[int], *, claimant: str | None = None) -> SendR
     if not notices:
         return report
     try:
-        report.skipped.update(_undeliverable_reasons(notices))
-        deliverable = [notice for notice in notices if notice.pk not in report.skipped]
+        # Sent by a worker that died before it could record them: record, do not send again.
+        report.sent.extend(sorted(sent_journal_read([notice.pk for notice in notices])))
+        report.skipped.update(_undeliverable_reasons([n for n in notices if n.pk not in report.sent]))
+        deliverable = [
+            notice for notice in notices if notice.pk not in report.skipped and notice.pk not in report.sent
+        ]
         letters = _letters(deliverable) if deliverable else {}
         connection = get_connection()
         with connection:
@@ -349,6 +381,7 @@ def notices_send(notice_ids: list[int], *, claimant: str | None = None) -> SendR
                     logger.warning("Notice %s not sent: %s", notice.pk, error)
                     report.failed[notice.pk] = f"{type(error).__name__}: {error}"[:300]
                 else:
+                    sent_journal_write(notice.pk)
                     report.sent.append(notice.pk)
     except Exception as error:
         # The mail server could not be reached, or the task ran out of time: what was not

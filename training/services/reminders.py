@@ -62,12 +62,27 @@ def _local_daytime(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, DAYTIME_REMINDER_AT))
 
 
+def _not_yet_written(*, kind: str, due: list[tuple[int, int, str, datetime]]) -> list:
+    """Leave out items whose notices were written by an earlier sweep (one indexed query), so
+    that a sweep with nothing new to write costs little however many people are due. Someone
+    who joins after a reminder went gets the next one."""
+    if not due:
+        return due
+    written = set(
+        Notice.objects.filter(kind=kind, subject__in={row[2] for row in due})
+        .values_list("subject", "scheduled_for")
+        .distinct()
+    )
+    return [row for row in due if (row[2], row[3]) not in written]
+
+
 def _notices_insert(*, kind: str, due: list[tuple[int, int, str, datetime]], recipients_sql: str, now) -> int:
     """Write a notice of this kind for each recipient of each due item, in one statement.
 
     `due` rows are (key_a, key_b, subject, scheduled_for); `recipients_sql` selects
     (key_a, key_b, recipient_id) and may read the `due` table. Muted members are left out.
     """
+    due = _not_yet_written(kind=kind, due=due)
     if not due:
         return 0
     ops = connection.ops

@@ -48,11 +48,17 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--members", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=5, help="requests per page, after a warm-up")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the data a previous run left (one --members value), instead of making it again",
+    )
     return parser.parse_args()
 
 
-def bench_database_create(database_url: str) -> str:
-    """Drop and create `<name>_dashboard_bench` on the same server; return its URL."""
+def bench_database_create(database_url: str, *, reuse: bool = False) -> str:
+    """Drop and create `<name>_dashboard_bench` on the same server (kept, with `reuse`);
+    return its URL."""
     import psycopg
     from psycopg import sql
 
@@ -62,8 +68,10 @@ def bench_database_create(database_url: str) -> str:
     server = url._replace(scheme="postgresql", path="/postgres").geturl()
     with psycopg.connect(server, autocommit=True) as connection:
         name_sql = sql.Identifier(bench_name)
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name_sql))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(name_sql))
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [bench_name]).fetchone()
+        if not (reuse and exists):
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name_sql))
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(name_sql))
     return url._replace(path=f"/{bench_name}").geturl()
 
 
@@ -436,7 +444,7 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a PostgreSQL server (postgres://...).")
-    os.environ["DATABASE_URL"] = bench_database_create(database_url)
+    os.environ["DATABASE_URL"] = bench_database_create(database_url, reuse=args.reuse)
     os.environ["EMAIL_URL"] = "dummymail://"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -460,18 +468,23 @@ def main() -> None:
     results = []
     for members in args.members:
         started = time.perf_counter()
-        call_command("flush", "--noinput", verbosity=0)
-        call_command("migrate", verbosity=0)
-        call_command("load_seeds", verbosity=0)
-        north_east = Region.objects.get(ons_code="E12000001")
-        viewers = {}
-        for role in (Role.NATIONAL_STAFF, Role.REGIONAL_STAFF):
-            user = User.objects.create_user(email=f"{role}@bench.example", password=None)
-            user_assign_role(user=user, role=role)
-            consent_give(user=user, text=consent_text_current())
-            Profile.objects.create(user=user, region=north_east)
-            viewers[role] = user
-        made = movement_create(members=members)
+        if args.reuse and User.objects.filter(email__endswith="@bench.example").exists():
+            made = "the data of the last run"
+        else:
+            call_command("flush", "--noinput", verbosity=0)
+            call_command("migrate", verbosity=0)
+            call_command("load_seeds", verbosity=0)
+            north_east = Region.objects.get(ons_code="E12000001")
+            for role in (Role.NATIONAL_STAFF, Role.REGIONAL_STAFF):
+                user = User.objects.create_user(email=f"{role}@bench.example", password=None)
+                user_assign_role(user=user, role=role)
+                consent_give(user=user, text=consent_text_current())
+                Profile.objects.create(user=user, region=north_east)
+            made = movement_create(members=members)
+        viewers = {
+            role: User.objects.get(email=f"{role}@bench.example")
+            for role in (Role.NATIONAL_STAFF, Role.REGIONAL_STAFF)
+        }
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         print(f"{members:,} members: made {made} in {time.perf_counter() - started:.0f}s", flush=True)

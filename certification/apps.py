@@ -7,14 +7,30 @@ class CertificationConfig(AppConfig):
     verbose_name = "Certification"
 
     def ready(self) -> None:
-        from certification import checks  # noqa: F401  (registers the system checks)
-        from certification import notice_letters
+        from django.db.backends.signals import connection_created
+
+        from certification import (
+            checks,  # noqa: F401  (registers the system checks)
+            notice_letters,
+        )
+        from certification.dbfunctions import sqlite_functions_register
         from certification.receivers import standing_changed_receive
-        from members.permissions import Role, role_permissions_extend
+        from members.permissions import Role, role_home_set, role_permissions_extend
         from training.signals import standing_changed
 
         role_permissions_extend(
-            Role.NATIONAL_STAFF, ["certification.issue_certificates", "certification.view_certificate"]
+            Role.NATIONAL_STAFF,
+            [
+                "certification.issue_certificates",
+                "certification.view_certificate",
+                "certification.view_dashboard",
+                "certification.view_national_dashboard",
+                "certification.set_targets",
+            ],
         )
+        # Regional staff see the dashboard of their profile's region, and land on it.
+        role_permissions_extend(Role.REGIONAL_STAFF, ["certification.view_dashboard"])
+        role_home_set(Role.REGIONAL_STAFF, "certification:dashboard")
         notice_letters.register()
         standing_changed.connect(standing_changed_receive, dispatch_uid="certification.standing_changed")
+        connection_created.connect(sqlite_functions_register, dispatch_uid="certification.sqlite_functions")

@@ -14,24 +14,30 @@ chance of finishing (the variance of a sum of Bernoulli trials: n x p x (1 - p) 
 import math
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 # The stages, in order. "certified" is the last; its people are already counted.
 STAGES = ["applied", "enrolled", "attending", "submitted", "certified"]
 PIPELINE_STAGES = STAGES[:-1]
 STAGE_LABELS = {
-    "applied": "Applied",
-    "enrolled": "Enrolled",
-    "attending": "Attending",
-    "submitted": "All work submitted",
-    "certified": "Certified",
+    "applied": gettext_lazy("Applied"),
+    "enrolled": gettext_lazy("Enrolled"),
+    "attending": gettext_lazy("Attending"),
+    "submitted": gettext_lazy("All work submitted"),
+    "certified": gettext_lazy("Certified"),
 }
 
-# Verdicts, from the band: the low end reaches the target; the middle does; neither.
-ON_TRACK, AT_RISK, OFF_TRACK, MET = "on_track", "at_risk", "off_track", "met"
+# Verdicts, from the band: the low end reaches the target (on track); only the high end does
+# (at risk); not even the high end (off track). Met: reached already; missed: the deadline has
+# passed without reaching it.
+ON_TRACK, AT_RISK, OFF_TRACK, MET, MISSED = "on_track", "at_risk", "off_track", "met", "missed"
 VERDICT_LABELS = {
-    MET: "Met",
-    ON_TRACK: "On track",
-    AT_RISK: "At risk",
-    OFF_TRACK: "Off track",
+    MET: gettext_lazy("Met"),
+    ON_TRACK: gettext_lazy("On track"),
+    AT_RISK: gettext_lazy("At risk"),
+    OFF_TRACK: gettext_lazy("Off track"),
+    MISSED: gettext_lazy("Missed"),
 }
 
 
@@ -58,7 +64,7 @@ def rates_from_counts(
             stage: (certified_after.get(stage, 0) / reached[stage]) if reached.get(stage) else 0.0
             for stage in PIPELINE_STAGES
         },
-        place_fill=(filled / places) if places else 0.0,
+        place_fill=min(filled / places, 1.0) if places else 0.0,
         finished_enrolments=reached.get("applied", 0),
     )
 
@@ -100,11 +106,40 @@ def forecast(
     )
 
 
-def verdict(*, target: int, result: Forecast) -> str:
+def verdict(*, target: int, result: Forecast, deadline_passed: bool = False) -> str:
     if result.certified_now >= target:
         return MET
+    if deadline_passed:
+        return MISSED
     if result.low >= target:
         return ON_TRACK
     if result.high >= target:
         return AT_RISK
     return OFF_TRACK
+
+
+def verdict_sentence(*, verdict_key: str, target: int, result: Forecast) -> str:
+    """The verdict in plain words, with the numbers that decide it."""
+    numbers = {
+        "target": f"{target:,}",
+        "now": f"{result.certified_now:,}",
+        "low": f"{round(result.low):,}",
+        "expected": f"{round(result.expected):,}",
+        "high": f"{round(result.high):,}",
+        "short": f"{max(target - round(result.high), 0):,}",
+        "gap": f"{max(target - result.certified_now, 0):,}",
+    }
+    sentences = {
+        MET: _("Met: %(now)s leaders certified against a target of %(target)s."),
+        ON_TRACK: _("On track: even the low end of the forecast (%(low)s) reaches the target of %(target)s."),
+        AT_RISK: _(
+            "At risk: the forecast is %(expected)s (between %(low)s and %(high)s); the target of "
+            "%(target)s is reached only if things go better than the low end."
+        ),
+        OFF_TRACK: _(
+            "Off track: even the high end of the forecast (%(high)s) falls %(short)s short of the "
+            "target of %(target)s."
+        ),
+        MISSED: _("Missed: the deadline has passed with %(now)s of %(target)s certified, %(gap)s short."),
+    }
+    return sentences[verdict_key] % numbers

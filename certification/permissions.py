@@ -4,9 +4,16 @@ Protected objects are reached through `<entity>_get_...` functions that raise Ht
 what the user may not see, so a changed id in a URL reveals nothing.
 """
 
-from django.http import Http404
+from dataclasses import dataclass
 
-from certification.models import Certificate
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from certification.models import Certificate, Target, TargetScope
+from members.models import Constituency, Region
+from members.selectors import profile_get
 from training.models import Enrolment
 
 
@@ -57,3 +64,88 @@ def enrolment_get_for_certificate_staff(*, user, pk) -> Enrolment:
     if enrolment is None:
         raise Http404("Not found.")
     return enrolment
+
+
+# --- The dashboard -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardViewer:
+    """Whose dashboard: every region (national staff), or one (regional staff)."""
+
+    region: Region | None
+
+    @property
+    def region_id(self) -> int | None:
+        return self.region.pk if self.region else None
+
+    @property
+    def is_national(self) -> bool:
+        return self.region is None
+
+
+def dashboard_viewer_get(*, user) -> DashboardViewer:
+    """National staff see every region; regional staff their profile's region. Anyone else,
+    and regional staff without a region, are refused with a reason."""
+    if user.has_perm("certification.view_national_dashboard"):
+        return DashboardViewer(region=None)
+    if not user.has_perm("certification.view_dashboard"):
+        raise PermissionDenied(_("The dashboard is for national and regional staff."))
+    profile = profile_get(user=user)
+    if profile is None or profile.region_id is None:
+        raise PermissionDenied(
+            _(
+                "Your dashboard shows the region in your profile, and your profile has none. "
+                "Add your region to your profile, or ask national staff to check your account."
+            )
+        )
+    return DashboardViewer(region=profile.region)
+
+
+def dashboard_region_get(*, viewer: DashboardViewer, value: str | None) -> Region | None:
+    """The region a ?region= asks for: any for national staff, only their own for regional
+    staff (404 otherwise, as for a region that does not exist). None when not asked."""
+    if value in (None, ""):
+        return None
+    region = Region.objects.filter(pk=value).first() if str(value).isdigit() else None
+    if region is None or (viewer.region is not None and region.pk != viewer.region.pk):
+        raise Http404("Not found.")
+    return region
+
+
+def dashboard_constituency_get(*, viewer: DashboardViewer, pk: int, region: Region | None) -> Constituency:
+    """A constituency in the viewer's region (and in `region`, if given); 404 otherwise."""
+    constituencies = Constituency.objects.all()
+    for limit in (viewer.region, region):
+        if limit is not None:
+            constituencies = constituencies.filter(region=limit)
+    constituency = constituencies.filter(pk=pk).first()
+    if constituency is None:
+        raise Http404("Not found.")
+    return constituency
+
+
+def dashboard_target_get(*, viewer: DashboardViewer, pk: int) -> Target:
+    """A target the viewer may see (regional staff: their region's and its seats'); 404 otherwise."""
+    targets = Target.objects.select_related("region", "constituency", "programme")
+    if viewer.region is not None:
+        targets = targets.filter(
+            Q(scope=TargetScope.REGION, region=viewer.region)
+            | Q(scope=TargetScope.CONSTITUENCY, constituency__region=viewer.region)
+        )
+    target = targets.filter(pk=pk).first()
+    if target is None:
+        raise Http404("Not found.")
+    return target
+
+
+def target_get_for_setter(*, user, pk) -> Target:
+    """Any target, for those who set targets; 404 for everyone else."""
+    target = (
+        Target.objects.select_related("region", "constituency", "programme").filter(pk=pk).first()
+        if user.has_perm("certification.set_targets")
+        else None
+    )
+    if target is None:
+        raise Http404("Not found.")
+    return target

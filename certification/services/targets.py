@@ -26,6 +26,8 @@ def _check(*, scope: str, region, constituency, leaders: int, deadline: dt.date)
         errors["leaders"] = _("Give a number of leaders between 1 and %(max)s.") % {
             "max": f"{TARGET_LEADERS_MAX:,}"
         }
+    if deadline < timezone.localdate():
+        errors["deadline"] = _("Choose a deadline from today on.")
     if errors:
         raise ValidationError(errors)
 

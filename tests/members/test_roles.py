@@ -111,4 +111,5 @@ def test_home_pages_run_a_fixed_number_of_queries(client, seeded, name):
     small = count_queries()
     UserFactory.create_batch(30, role=role)
     assert count_queries() == small
-    assert small <= 8
+    # Regional staff land on their dashboard, whose budget is tests/certification/test_dashboard.py's.
+    assert small <= (30 if name == "certification:dashboard" else 8)

@@ -16,6 +16,7 @@ DEMO_LOGINS = {
     "trainee@demo.futureleaders.example": ROLE_HOME[Role.TRAINEE][1],
     "trainer@demo.futureleaders.example": ROLE_HOME[Role.TRAINER][1],
     "staff@demo.futureleaders.example": ROLE_HOME[Role.NATIONAL_STAFF][1],
+    "regional@demo.futureleaders.example": ROLE_HOME[Role.REGIONAL_STAFF][1],
 }
 
 

@@ -67,7 +67,6 @@ class Enrolment(models.Model):
     def __str__(self) -> str:
         return f"{self.member} in {self.cohort}"
 
-
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_ENROLMENT_STATUSES

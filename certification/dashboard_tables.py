@@ -1,0 +1,412 @@
+"""The dashboard's tables: one definition per table gives its HTML, its sorting and filters
+(allow-listed keys only) and its CSV, so that the page and the download always agree."""
+
+import csv
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.http import HttpResponse
+from django.urls import get_script_prefix, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from certification.forecast import STAGE_LABELS, STAGES, VERDICT_LABELS
+from certification.selectors.dashboard import NOWHERE, TargetProgress
+from certification.selectors.dashboard_cohorts import CohortRisk
+
+# A spreadsheet runs a cell starting with one of these as a formula.
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> object:
+    """A cell a spreadsheet shows as text, never runs: formula-like text gets a leading quote."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text, number, percent, date, list, verdict (its key in row["verdict_key"])
+    link: str | None = None  # the row key holding this cell's address
+    note: str | None = None  # the row key holding a smaller second line (HTML only)
+    sortable: bool = True
+    csv_only: bool = False
+    row_header: bool = False
+
+
+@dataclass
+class Table:
+    slug: str
+    caption: str
+    columns: list[Column]
+    rows: list[dict]
+    default_sort: str = ""
+    filters: dict[str, str] = field(default_factory=dict)  # applied filters, for the form
+    total: int | None = None  # all its rows, when only the first are shown
+
+    @property
+    def html_columns(self) -> list[Column]:
+        return [column for column in self.columns if not column.csv_only]
+
+    def sorted_by(self, sort: str | None) -> "Table":
+        """Rows sorted by an allow-listed column key ("-key" for descending); anything else
+        leaves the default order. Empty cells go last either way."""
+        sortable = {column.key for column in self.columns if column.sortable}
+        key = (sort or "").removeprefix("-")
+        if key not in sortable:
+            return self
+        descending = (sort or "").startswith("-")
+        present = [row for row in self.rows if row.get(key) is not None]
+        missing = [row for row in self.rows if row.get(key) is None]
+        present.sort(key=lambda row: _sort_value(row[key]), reverse=descending)
+        self.rows = present + missing
+        self.default_sort = sort
+        return self
+
+    def cells(self, row: dict) -> list[dict]:
+        return [
+            {
+                "column": column,
+                "value": row.get(column.key),
+                "text": _text(column, row.get(column.key)),
+                "href": row.get(column.link) if column.link else None,
+                "note": row.get(column.note) if column.note else None,
+                "verdict_key": row.get("verdict_key"),
+            }
+            for column in self.html_columns
+        ]
+
+    def csv_response(self, *, filename: str) -> HttpResponse:
+        response = HttpResponse(
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+        response.write("\ufeff")  # lets Excel read names as UTF-8
+        writer = csv.writer(response)
+        writer.writerow([csv_safe(str(column.label)) for column in self.columns])
+        for row in self.rows:
+            writer.writerow([csv_safe(_csv_text(column, row.get(column.key))) for column in self.columns])
+        return response
+
+
+def _sort_value(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def _text(column: Column, value) -> str:
+    if value is None:
+        return ""
+    if column.kind == "number":
+        return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+    if column.kind == "percent":
+        return f"{value:.0%}"
+    if column.kind == "date":
+        return date_format(value, "j M Y")
+    if column.kind == "list":
+        return "; ".join(str(item) for item in value)
+    return str(value)
+
+
+def _csv_text(column: Column, value):
+    if value is None:
+        return ""
+    if column.kind == "percent":
+        return round(100 * value, 1)
+    if column.kind == "date":
+        return value.isoformat()
+    if column.kind == "list":
+        return "; ".join(str(item) for item in value)
+    if isinstance(value, float):
+        return round(value, 1)
+    return value if isinstance(value, int) else str(value)
+
+
+def csv_filename(slug: str, *, suffix: str = "") -> str:
+    """A download name from allow-listed parts only."""
+    parts = [slug, suffix, f"{timezone.localdate():%Y-%m-%d}"]
+    return "-".join(part for part in parts if part) + ".csv"
+
+
+# --- Links to the lists behind the figures --------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def _path(name: str, script_prefix: str) -> str:
+    return reverse(name)
+
+
+def people_url(**params) -> str:
+    """The list of people behind a figure (reversed once per process: tables link every row)."""
+    return (
+        _path("certification:dashboard-people", get_script_prefix())
+        + "?"
+        + urlencode({key: value for key, value in params.items() if value not in (None, "", False)})
+    )
+
+
+def cohorts_url(**params) -> str:
+    return (
+        _path("certification:dashboard-cohorts", get_script_prefix())
+        + "?"
+        + urlencode({key: value for key, value in params.items() if value not in (None, "", False)})
+    )
+
+
+def _place_param(value: int | None) -> str | int | None:
+    return "none" if value == NOWHERE else value
+
+
+# --- The tables ----------------------------------------------------------------------------------
+
+
+def targets_table(progress: list[TargetProgress]) -> Table:
+    rows = []
+    for item in progress:
+        target = item.target
+        label = target.place_label + (f" ({target.programme})" if target.programme_id else "")
+        rows.append(
+            {
+                "id": target.pk,
+                "target_name": label,
+                "chart_href": reverse("certification:dashboard") + f"?target={target.pk}#chart",
+                "deadline": target.deadline,
+                "target": target.leaders,
+                "certified": item.certified,
+                "certified_href": people_url(figure="leaders", target=target.pk),
+                "share": item.share_done,
+                "days_left": item.days_left,
+                "pipeline": item.in_pipeline,
+                "pipeline_href": people_url(figure="training", target=target.pk),
+                "expected": round(item.forecast.expected),
+                "low": round(item.forecast.low),
+                "high": round(item.forecast.high),
+                "verdict": VERDICT_LABELS[item.verdict],
+                "verdict_key": item.verdict,
+            }
+        )
+    return Table(
+        slug="targets",
+        caption=_("Every target: leaders certified, the forecast at its deadline and the verdict"),
+        columns=[
+            Column("target_name", _("Target"), link="chart_href", row_header=True),
+            Column("deadline", _("Deadline"), kind="date"),
+            Column("target", _("Leaders wanted"), kind="number"),
+            Column("certified", _("Certified now"), kind="number", link="certified_href"),
+            Column("share", _("Share done"), kind="percent"),
+            Column("days_left", _("Days left"), kind="number"),
+            Column(
+                "pipeline", _("In training, finishing by the deadline"), kind="number", link="pipeline_href"
+            ),
+            Column("expected", _("Forecast"), kind="number"),
+            Column("low", _("Forecast, low"), kind="number"),
+            Column("high", _("Forecast, high"), kind="number"),
+            Column("verdict", _("Verdict"), kind="verdict"),
+        ],
+        rows=rows,
+        default_sort="deadline",
+    )
+
+
+def leaders_by_month_table(series: list[tuple[dt.date, int]], *, caption: str) -> Table:
+    return Table(
+        slug="leaders-by-month",
+        caption=caption,
+        columns=[
+            Column("month", _("Month"), row_header=True, sortable=False),
+            Column("month_start", _("Month starting"), kind="date", csv_only=True, sortable=False),
+            Column("leaders", _("Leaders certified by the end of the month"), kind="number", sortable=False),
+        ],
+        rows=[
+            {"month": date_format(month, "F Y"), "month_start": month, "leaders": leaders}
+            for month, leaders in series
+        ],
+    )
+
+
+def funnel_table(rows: list[dict], *, group_by: str, caption: str) -> Table:
+    """Stage counts with the share of the previous stage that went on (drop-off shown beside)."""
+    group_labels = {"programme": _("Programme"), "region": _("Region"), "constituency": _("Constituency")}
+    table_rows = []
+    for row in rows:
+        nameless = _("No constituency given") if group_by == "constituency" else _("Place not recorded")
+        out = {"group": row["label"] or str(nameless)}
+        group_param = {group_by: row["group"] if row["group"] is not None else "none"}
+        previous = None
+        for stage in STAGES:
+            count = row[stage]
+            out[stage] = count
+            out[f"{stage}_href"] = people_url(figure="reached", stage=stage, **group_param)
+            if previous is not None:
+                share = count / previous if previous else None
+                out[f"{stage}_share"] = share
+                out[f"{stage}_note"] = (
+                    _("%(share)s went on, %(lost)s dropped")
+                    % {"share": f"{share:.0%}", "lost": f"{previous - count:,}"}
+                    if share is not None
+                    else ""
+                )
+            previous = count
+        table_rows.append(out)
+    columns = [Column("group", group_labels[group_by], row_header=True)]
+    for index, stage in enumerate(STAGES):
+        columns.append(
+            Column(stage, STAGE_LABELS[stage], kind="number", link=f"{stage}_href", note=f"{stage}_note")
+        )
+        if index:
+            columns.append(
+                Column(
+                    f"{stage}_share",
+                    _("%(stage)s, share of the stage before") % {"stage": STAGE_LABELS[stage]},
+                    kind="percent",
+                    csv_only=True,
+                )
+            )
+    return Table(slug=f"funnel-{group_by}", caption=caption, columns=columns, rows=table_rows)
+
+
+def places_table(rows: list[dict], *, region=None, caption: str) -> Table:
+    table_rows = []
+    for row in rows:
+        if region is None:
+            scope = {"region": _place_param(row["id"])}
+            name = row["name"] or str(_("Place not recorded"))
+            name_href = (
+                reverse("certification:dashboard-table", args=["places"]) + f"?region={row['id']}"
+                if row["id"] != NOWHERE
+                else None
+            )
+        else:
+            scope = {"region": region.pk, "constituency": _place_param(row["id"])}
+            name = row["name"] or str(_("No constituency given"))
+            name_href = None
+        table_rows.append(
+            {
+                **row,
+                "name": name,
+                "name_href": name_href,
+                "seat_label": _("Target seat") if row["target_seat"] else "",
+                "leaders_href": people_url(figure="leaders", **scope),
+                "training_href": people_url(figure="training", **scope),
+            }
+        )
+    columns = [
+        Column(
+            "name", _("Region") if region is None else _("Constituency"), link="name_href", row_header=True
+        )
+    ]
+    if region is not None:
+        columns.append(Column("seat_label", _("Target seat")))
+    columns += [
+        Column("leaders", _("Leaders"), kind="number", link="leaders_href"),
+        Column("training", _("In training"), kind="number", link="training_href"),
+        Column("target", _("Target"), kind="number"),
+        Column("deadline", _("Target deadline"), kind="date"),
+        Column("gap", _("Gap to target"), kind="number"),
+    ]
+    return Table(
+        slug="places",
+        caption=caption,
+        columns=columns,
+        rows=table_rows,
+        default_sort="" if region is not None else "name",
+    )
+
+
+def places_filtered(table: Table, *, seats: bool, gap: bool) -> Table:
+    if seats:
+        table.rows = [row for row in table.rows if row.get("target_seat")]
+        table.filters["seats"] = "1"
+    if gap:
+        table.rows = [row for row in table.rows if row.get("gap")]
+        table.filters["gap"] = "1"
+    return table
+
+
+def risks_table(risks: list[CohortRisk], *, cohort_href: Callable[[int], str | None], caption: str) -> Table:
+    return Table(
+        slug="cohorts-at-risk",
+        caption=caption,
+        columns=[
+            Column("name", _("Cohort"), link="href", row_header=True),
+            Column("programme", _("Programme")),
+            Column("region", _("Region")),
+            Column("starts_on", _("Starts"), kind="date"),
+            Column("ends_on", _("Ends"), kind="date"),
+            Column("reasons", _("What is wrong"), kind="list", sortable=False),
+            Column("reason_keys", _("Risks"), kind="list", csv_only=True, sortable=False),
+        ],
+        rows=[
+            {
+                "id": risk.pk,
+                "name": risk.name,
+                "href": cohort_href(risk.pk),
+                "programme": risk.programme,
+                "region": risk.region,
+                "starts_on": risk.starts_on,
+                "ends_on": risk.ends_on,
+                "reasons": [f"{label}: {text}" for label, text in risk.reason_list],
+                "reason_keys": list(risk.reasons),
+            }
+            for risk in risks
+        ],
+        default_sort="ends_on",
+    )
+
+
+def trainers_table(rows: list[dict], *, caption: str) -> Table:
+    return Table(
+        slug="trainers",
+        caption=caption,
+        columns=[
+            Column("name", _("Trainer"), row_header=True),
+            Column("cohorts_run", _("Cohorts run"), kind="number", link="cohorts_href"),
+            Column("leaders", _("Leaders produced"), kind="number", link="leaders_href"),
+            Column("median_days", _("Median days to mark"), kind="number"),
+            Column("marked", _("Pieces of work marked"), kind="number"),
+            Column("generation", _("Generation"), kind="number"),
+            Column("depth", _("Generations trained below"), kind="number"),
+        ],
+        rows=[
+            {
+                **row,
+                "cohorts_href": cohorts_url(figure="trainer_cohorts", trainer=row["id"]),
+                "leaders_href": people_url(figure="trainer_leaders", trainer=row["id"]),
+            }
+            for row in rows
+        ],
+        default_sort="-leaders",
+    )
+
+
+def trainer_cohorts_table(cohorts, *, cohort_href: Callable[[int], str | None], caption: str) -> Table:
+    return Table(
+        slug="trainer-cohorts",
+        caption=caption,
+        columns=[
+            Column("name", _("Cohort"), link="href", row_header=True),
+            Column("programme", _("Programme")),
+            Column("region", _("Region")),
+            Column("starts_on", _("Starts"), kind="date"),
+            Column("ends_on", _("Ends"), kind="date"),
+            Column("status", _("Status")),
+        ],
+        rows=[
+            {
+                "name": cohort.name,
+                "href": cohort_href(cohort.pk),
+                "programme": cohort.version.programme.title,
+                "region": cohort.region.name,
+                "starts_on": cohort.starts_on,
+                "ends_on": cohort.ends_on,
+                "status": cohort.get_status_display(),
+            }
+            for cohort in cohorts
+        ],
+    )

@@ -1,0 +1,127 @@
+"""National staff open the dashboard: the headline and the chart, a region's constituencies,
+a cohort at risk, the CSV; a certificate issued meanwhile raises the count on reload."""
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from certification.models import TargetScope
+from certification.services.certificates import certificate_issue_manually
+from certification.services.targets import target_create
+from members.models import Region
+from members.permissions import Role
+from tests.e2e.conftest import PHONE, assert_accessible
+from tests.factories import CohortFactory, EnrolmentFactory, UserFactory
+from training.models import CohortStatus, EnrolmentStatus
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _stylesheets_served(settings):
+    """Serve the stylesheets: the live server finds static files by their plain names, and the
+    manifest storage would ask for hashed ones it cannot find. The chart's phone and desktop
+    versions, and axe's contrast checks, depend on the CSS."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def _member(region):
+    member = UserFactory(role=Role.TRAINEE)
+    member.profile.region = region
+    member.profile.save()
+    return member
+
+
+def _certify(member, cohort, staff):
+    enrolment = EnrolmentFactory(cohort=cohort, member=member, status=EnrolmentStatus.COMPLETED)
+    return certificate_issue_manually(enrolment=enrolment, actor=staff, reason="Paper register.")
+
+
+def test_staff_read_the_dashboard_and_follow_its_figures(sign_in, browser, live_server):
+    call_command("load_seeds", verbosity=0)
+    north_east = Region.objects.get(ons_code="E12000001")
+    staff = UserFactory(role=Role.NATIONAL_STAFF, first_name="Nadia", last_name="Osei")
+    today = timezone.localdate()
+    finished = CohortFactory(name="Durham, spring", status=CohortStatus.FINISHED, region=north_east)
+    _certify(_member(north_east), finished, staff)
+    at_risk = CohortFactory(
+        name="Sunderland, new year",
+        status=CohortStatus.OPEN,
+        region=north_east,
+        capacity=12,
+        starts_on=today + dt.timedelta(days=6),
+        ends_on=today + dt.timedelta(days=80),
+    )
+    EnrolmentFactory(cohort=at_risk, member=_member(north_east))
+    target_create(
+        scope=TargetScope.NATIONAL, leaders=50, deadline=today + dt.timedelta(days=400), actor=staff
+    )
+    target_create(
+        scope=TargetScope.REGION,
+        region=north_east,
+        leaders=10,
+        deadline=today + dt.timedelta(days=400),
+        actor=staff,
+    )
+
+    page = sign_in(staff)
+    expect(page.get_by_role("main").get_by_role("link", name="Open the dashboard")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(page.get_by_role("heading", name=re.compile(r"National target: 50 leaders by"))).to_be_visible()
+    certified = page.locator("#headline .headline-figure").first
+    expect(certified).to_have_text("1")
+    expect(page.get_by_role("img", name="Burn-up chart")).to_be_visible()
+    expect(page.get_by_role("region", name="The chart in numbers")).to_be_visible()
+    assert_accessible(page)
+
+    # The number links to the people it counts.
+    certified.get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Leaders")
+    expect(page.locator("#list-count")).to_have_text("1 person")
+    assert_accessible(page)
+    page.go_back()
+
+    # A region, then its constituencies.
+    page.locator("#table-places").get_by_role("link", name="North East").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("By place: North East")
+    expect(page.locator("#table-places tbody tr").first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Dashboard").first.click()
+
+    # A cohort at risk, on its own page.
+    risks = page.locator("#table-cohorts-at-risk")
+    expect(risks.get_by_text(re.compile(r"1 of 12 places taken, 6 days before the start"))).to_be_visible()
+    risks.get_by_role("link", name="Sunderland, new year").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sunderland, new year")
+    page.go_back()
+
+    # The places as CSV.
+    with page.expect_download() as download:
+        page.locator("#places").get_by_role("link", name="Download as CSV").click()
+    rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
+    assert rows[0][:3] == ["Region", "Leaders", "In training"]
+    assert next(row for row in rows if row[0] == "North East")[1:3] == ["1", "1"]
+
+    # Someone is certified elsewhere; a reload shows them.
+    _certify(_member(north_east), finished, staff)
+    page.reload()
+    expect(page.locator("#headline .headline-figure").first).to_have_text("2")
+
+    # On a phone: the narrow chart, and still accessible.
+    phone = browser.new_context(base_url=live_server.url, viewport=PHONE)
+    phone.add_cookies(page.context.cookies())
+    small = phone.new_page()
+    small.goto("/manage/dashboard/")
+    expect(small.get_by_role("img", name="Burn-up chart")).to_be_visible()
+    assert_accessible(small)
+    phone.close()

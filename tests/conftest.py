@@ -52,6 +52,12 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is slow on purpose (about half a second a user here); tests make many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Uploaded files go to a temporary folder, never the project's."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -257,6 +257,7 @@ def lineage_tree() -> dict:
     pairs = (
         Certificate.objects.filter(status=CertificateStatus.VALID)
         .exclude(enrolment__cohort__trainers=None)
+        .order_by()  # without the default ordering, DISTINCT really removes duplicate pairs
         .values_list("enrolment__cohort__trainers", "holder_id")
         .distinct()
     )

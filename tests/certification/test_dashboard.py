@@ -61,12 +61,6 @@ def table_url(slug):
     return reverse("certification:dashboard-table", args=[slug])
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """These tests make many members and sign none in by password: skip Argon2's deliberate cost."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # --- Building a small movement --------------------------------------------------------------
 
 

@@ -40,12 +40,6 @@ PREFERENCES = reverse("training:notice-preferences")
 NOTICE_LIST = reverse("training:notice-list")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Members are made by the dozen here; a slow password hash would only slow the tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def trainee(seeded):
     return UserFactory(role=Role.TRAINEE)

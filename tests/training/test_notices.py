@@ -88,12 +88,6 @@ FLAKY_BACKEND = "tests.training.test_notices.FlakyBackend"
 # --- Set-up -------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Dozens of members per test: a fast hasher keeps the factories quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def clock(time_machine):
     """Move the frozen clock: clock(when). It starts at MONDAY_NOON."""

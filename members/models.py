@@ -78,6 +78,10 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
+    # Set when the account is erased (UK GDPR article 17): the row stays, pseudonymised, so
+    # that certificates and enrolments still count; nothing else about the person is kept.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+
     objects = UserManager()
 
     class Meta:
@@ -89,6 +93,7 @@ class User(AbstractUser):
             ("access_trainer_area", "Can use the trainer pages"),
             ("access_staff_area", "Can use the national staff pages"),
             ("access_regional_area", "Can use the regional staff pages"),
+            ("erase_member", "Can erase a member's account at their request"),
         ]
 
     def __str__(self) -> str:
@@ -150,3 +155,43 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} agreed to {self.text.version}"
+
+
+class DataExportStatus(models.TextChoices):
+    PREPARING = "preparing", _("Being prepared")
+    READY = "ready", _("Ready to download")
+    FAILED = "failed", _("Could not be prepared")
+    EXPIRED = "expired", _("Expired")
+
+
+class DataExport(models.Model):
+    """A member's request for a copy of everything held about them (UK GDPR article 15).
+
+    The ZIP lives in private storage (MEDIA_ROOT, served only through a view) until
+    `expires_at`; then the expiry task deletes the file and marks the row expired.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(
+        _("status"), max_length=10, choices=DataExportStatus.choices, default=DataExportStatus.PREPARING
+    )
+    requested_at = models.DateTimeField(_("asked for at"))
+    ready_at = models.DateTimeField(_("ready at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    file = models.FileField(max_length=300, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            # Asking twice while one is being prepared must not start a second.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="preparing"),
+                name="members_one_export_preparing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Data export {self.pk} of {self.user_id} ({self.status})"

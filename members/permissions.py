@@ -37,6 +37,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "members.view_consenttext",
         "members.add_consenttext",
         "members.view_consentrecord",
+        "members.erase_member",
     ],
 }
 

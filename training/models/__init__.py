@@ -2,6 +2,7 @@
 
 from training.models.assessment import (
     AssignmentDueDate,
+    FileRemoval,
     Mark,
     MarkKind,
     MarkLevel,
@@ -58,6 +59,7 @@ __all__ = [
     "Apology",
     "Assignment",
     "AssignmentDueDate",
+    "FileRemoval",
     "Attendance",
     "AttendanceSource",
     "AttendanceStatus",

@@ -134,20 +134,37 @@ def _submission_file_path(instance, filename: str) -> str:
     return f"submissions/{secrets.token_hex(16)}/{filename}"
 
 
+class FileRemoval(models.TextChoices):
+    RETENTION = "retention", _("Removed after the retention period")
+    ERASURE = "erasure", _("Removed when the member's account was erased")
+
+
 class SubmissionFile(models.Model):
     """A file handed in with a submission, kept in private storage."""
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="files")
-    file = models.FileField(upload_to=_submission_file_path, max_length=300)
+    # Blank once the stored file is removed (by retention or erasure); the row stays as the
+    # record that a file was handed in.
+    file = models.FileField(upload_to=_submission_file_path, max_length=300, blank=True)
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=150)
     size = models.PositiveIntegerField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_reason = models.CharField(max_length=10, choices=FileRemoval.choices, blank=True)
 
     class Meta:
         ordering = ["submission", "pk"]
+        indexes = [
+            # Retention looks for files still held.
+            models.Index(fields=["removed_at"], name="training_subfile_removed"),
+        ]
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
 
 
 class MarkKind(models.TextChoices):

@@ -2,10 +2,12 @@
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
 
 from tests.conftest import IN_CI
 
@@ -22,6 +24,68 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
+
+
+def _static_root_stale() -> list[str]:
+    """Static files (ours and the apps') whose collected copy is missing or differs."""
+    from django.apps import apps
+    from django.contrib.staticfiles.finders import get_finders
+
+    ignored = apps.get_app_config("staticfiles").ignore_patterns  # as collectstatic skips them
+    root = Path(settings.STATIC_ROOT)
+    if not (root / "staticfiles.json").exists():
+        return ["staticfiles.json"]
+    stale = []
+    for finder in get_finders():
+        for path, storage in finder.list(ignored):
+            if not _same_bytes(Path(storage.path(path)), root / path):
+                stale.append(path)
+    return stale
+
+
+def _same_bytes(source: Path, copy: Path) -> bool:
+    return (
+        copy.exists()
+        and copy.stat().st_size == source.stat().st_size
+        and copy.read_bytes() == source.read_bytes()
+    )
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """The live server, with static files served as in production: by WhiteNoise's middleware
+    from STATIC_ROOT, under the manifest's hashed names.
+
+    pytest-django wraps the live server in staticfiles' StaticFilesHandler, which looks files
+    up in the source folders by their plain names; the manifest storage links hashed names
+    (site.ff2f6c1f040c.css), which are not found there, and the 404 page then fails outside
+    the middleware, so every stylesheet was a 500 and the journeys ran unstyled. `make test`
+    collects the static files before pytest; a run without them (or with edited sources not
+    collected again) stops here with the command to run rather than checking unstyled pages.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    stale = _static_root_stale()
+    if stale:
+        pytest.fail(
+            "Browser tests need the collected static files, and these are missing or out of date: "
+            + ", ".join(stale[:5])
+            + (" and more" if len(stale) > 5 else "")
+            + ". Run `.venv/bin/python manage.py collectstatic --noinput` (make test does)."
+        )
+    address = (
+        request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    )
+    server = LiveServer(address, start=False)
+    # No static handler in front: requests reach the whole middleware stack, WhiteNoise first.
+    server.thread.static_handler = _no_static_handler
+    server.start()
+    yield server
+    server.stop()
+
+
+def _no_static_handler(application):
+    return application
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +106,25 @@ def browser():
         chromium.close()
 
 
+def _watch_static(context, failures: list[str]) -> None:
+    """Record every static file the browser could not load (an unstyled page still passes
+    most checks, and axe would judge contrast without our colours)."""
+    static_url = settings.STATIC_URL
+    context.on(
+        "response",
+        lambda response: (
+            failures.append(f"{response.status} {response.url}")
+            if response.status >= 400 and static_url in response.url
+            else None
+        ),
+    )
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
+    static_failures: list[str] = []
+    _watch_static(context, static_failures)
     page = context.new_page()
     csp_errors: list[str] = []
     page.on(
@@ -57,18 +137,26 @@ def page(browser, live_server):
     yield page
     context.close()
     assert not csp_errors, f"The page broke its own Content Security Policy: {csp_errors}"
+    assert not static_failures, f"Static files failed to load: {static_failures}"
 
 
 @pytest.fixture
 def sign_in(browser, live_server):
-    """Open a fresh browser context for a person and sign them in through allauth."""
-    contexts = []
-    csp_errors: list[str] = []
+    """Open a fresh browser context for a person and sign them in through allauth.
 
-    from tests.factories import PASSWORD
+    Trainers and staff have an authenticator app (tests/factories.py): the helper answers
+    the second step with its current code, as the person would from their phone.
+    """
+    contexts = []
+    codes_used: set[tuple[int, str]] = set()
+    csp_errors: list[str] = []
+    static_failures: list[str] = []
+
+    from tests.factories import PASSWORD, totp_code
 
     def _sign_in(user):
         context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
+        _watch_static(context, static_failures)
         contexts.append(context)
         page = context.new_page()
         page.on(
@@ -83,17 +171,34 @@ def sign_in(browser, live_server):
         field(page, "Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign In").click()
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        if "/accounts/2fa/authenticate/" in page.url:
+            assert_accessible(page)
+            code = totp_code()
+            if (user.pk, code) in codes_used:  # a code works once: wait for the next one
+                time.sleep(30 - time.time() % 30 + 0.5)
+                code = totp_code()
+            codes_used.add((user.pk, code))
+            field(page, "Code").fill(code)
+            page.get_by_role("button", name="Sign In").click()
+            page.wait_for_url(lambda url: "/accounts/2fa/authenticate/" not in url)
         return page
 
     yield _sign_in
     for context in contexts:
         context.close()
     assert not csp_errors, f"A page broke its own Content Security Policy: {csp_errors}"
+    assert not static_failures, f"Static files failed to load: {static_failures}"
 
 
 def field(page, label: str):
     """The form control labelled `label`; a required field's label ends in an asterisk."""
     return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
+
+
+def assert_styled(page) -> None:
+    """Our stylesheets reached the page: the navigation bar has the brand colour of site.css."""
+    colour = page.locator("header .navbar").evaluate("element => getComputedStyle(element).backgroundColor")
+    assert colour == "rgb(107, 16, 48)", f"{page.url}: site.css did not load (navigation bar is {colour})"
 
 
 _axe = Axe()

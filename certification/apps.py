@@ -11,6 +11,7 @@ class CertificationConfig(AppConfig):
 
         from certification import (
             checks,  # noqa: F401  (registers the system checks)
+            data_rights,
             notice_letters,
         )
         from certification.dbfunctions import sqlite_functions_register
@@ -32,5 +33,6 @@ class CertificationConfig(AppConfig):
         role_permissions_extend(Role.REGIONAL_STAFF, ["certification.view_dashboard"])
         role_home_set(Role.REGIONAL_STAFF, "certification:dashboard")
         notice_letters.register()
+        data_rights.register()
         standing_changed.connect(standing_changed_receive, dispatch_uid="certification.standing_changed")
         connection_created.connect(sqlite_functions_register, dispatch_uid="certification.sqlite_functions")

@@ -76,6 +76,12 @@ class Certificate(models.Model):
         return self.status == CertificateStatus.REVOKED
 
     @property
+    def is_withdrawn(self) -> bool:
+        """The holder erased their account: the certificate still counts (anonymously) but no
+        longer vouches for anyone. Load `holder` with the certificate (select_related)."""
+        return self.holder.erased_at is not None
+
+    @property
     def holder_initials(self) -> str:
         """'A. K.' for 'Aisha Khan': what the verification page shows if the holder prefers."""
         return " ".join(f"{part[0]}." for part in self.holder_name.split() if part)

@@ -48,6 +48,8 @@ MEDIA_TYPE = "application/vc+jwt"
 DEV_KEY_FILE = "openbadges-ed25519.pem"
 # Clock difference tolerated between us and whoever made the token's `iat`/`nbf`.
 LEEWAY_SECONDS = 60
+# The public reason given for a certificate whose holder erased their account.
+WITHDRAWN_REASON = "Withdrawn: the holder's account was erased at their request."
 
 
 def _url(name: str, *args) -> str:
@@ -250,7 +252,11 @@ def revocation_list() -> dict:
         "id": _url("certification:revocations"),
         "issuer": issuer_id(),
         "revokedCredentials": [
-            {"id": credential_id(c), "revoked": True, "revocationReason": c.revoked_reason}
+            {
+                "id": credential_id(c),
+                "revoked": True,
+                "revocationReason": c.revoked_reason if c.is_revoked else WITHDRAWN_REASON,
+            }
             for c in certificate_list_revoked()
         ],
     }
@@ -330,6 +336,6 @@ def credential_verify(token: str, *, published_jwks: dict | None = None) -> Cred
     else:
         if valid_until is not None and valid_until < timezone.now():
             check.errors.append("validUntil: expired; the holder can download a renewed credential")
-    check.revoked = certificate.is_revoked
+    check.revoked = certificate.is_revoked or certificate.is_withdrawn
     check.valid = not check.errors and not check.revoked
     return check

@@ -31,7 +31,8 @@ def certificate_get_for_holder_or_staff(*, user, pk) -> Certificate:
     """The holder's own certificate, or any certificate for staff; 404 for everyone else."""
     if not user.is_authenticated:
         raise Http404("Not found.")
-    certificates = Certificate.objects.all()
+    # A withdrawn certificate (its holder erased their account) is no longer handed out.
+    certificates = Certificate.objects.filter(holder__erased_at__isnull=True)
     if not user_sees_all_certificates(user):
         certificates = certificates.filter(holder=user)
     certificate = certificates.filter(pk=pk).first()

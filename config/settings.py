@@ -150,7 +150,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 NOTICE_SWEEP_SECONDS = env.int("NOTICE_SWEEP_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE = {
     "notices-sweep": {"task": "training.notices_sweep", "schedule": float(NOTICE_SWEEP_SECONDS)},
+    # Members' data rights: expired export ZIPs deleted; files past retention removed.
+    "data-exports-sweep": {"task": "members.data_exports_sweep", "schedule": 15 * 60.0},
+    "retention-files": {"task": "training.retention_files", "schedule": 24 * 60 * 60.0},
 }
+# Members' data rights (UK GDPR). Owner: members. See docs/decisions/0012-data-rights.md.
+# How long the link to a member's data export works, and its ZIP is kept.
+DATA_EXPORT_LINK_DAYS = env.int("DATA_EXPORT_LINK_DAYS", default=7)
+# Files handed in with submissions are deleted this many days after their cohort ended.
+SUBMISSION_FILE_RETENTION_DAYS = env.int("SUBMISSION_FILE_RETENTION_DAYS", default=730)
 
 # --- Accounts ----------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"

@@ -17,3 +17,6 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_roles_sync_after_last_app, dispatch_uid="members_roles_sync")
+        from members import erasure
+
+        erasure.register()  # the account's own section of the data export and erasure

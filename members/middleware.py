@@ -11,6 +11,11 @@ ONBOARDING_EXEMPT_URL_NAMES = {
     "members:consent",
     "members:profile-edit",
     "healthz",
+    # A member who will not agree to a new consent text may still take their data and go.
+    "members:data-rights",
+    "members:data-export-download",
+    "members:account-erase",
+    "members:account-erased",
 }
 ONBOARDING_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/")
 

@@ -3,8 +3,9 @@
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Subquery
+from django.http import Http404
 
-from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
+from members.models import ConsentRecord, ConsentText, Constituency, DataExport, Profile, Region, User
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,29 @@ def constituency_list_by_region() -> list[tuple[str, list[tuple[int, str]]]]:
     ):
         groups.setdefault(region_name, []).append((pk, name))
     return list(groups.items())
+
+
+def data_export_latest(*, user: User) -> DataExport | None:
+    """The member's most recent request for a copy of their data."""
+    return DataExport.objects.filter(user=user).order_by("-requested_at", "-pk").first()
+
+
+def member_find_for_erasure(*, email: str) -> User | None:
+    """The member with exactly this address (any case), unless already erased or an operator."""
+    return (
+        User.objects.filter(email__iexact=email.strip(), erased_at__isnull=True, is_superuser=False)
+        .select_related("profile__region")
+        .first()
+    )
+
+
+def member_get_for_erasure(*, pk: int) -> User:
+    """A member staff may erase; 404 for unknown, erased and operator accounts."""
+    member = (
+        User.objects.filter(pk=pk, erased_at__isnull=True, is_superuser=False)
+        .select_related("profile__region")
+        .first()
+    )
+    if member is None:
+        raise Http404("Not found.")
+    return member

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members import views
+from members import rights_views, views
 
 app_name = "members"
 
@@ -11,4 +11,19 @@ urlpatterns = [
     path("staff/", views.StaffHomeView.as_view(), name="staff-home"),
     path("welcome/consent/", views.ConsentView.as_view(), name="consent"),
     path("profile/", views.ProfileEditView.as_view(), name="profile-edit"),
+    # Members' data rights (UK GDPR)
+    path("account/data/", rights_views.DataRightsView.as_view(), name="data-rights"),
+    path(
+        "account/data/exports/<str:token>/",
+        rights_views.DataExportDownloadView.as_view(),
+        name="data-export-download",
+    ),
+    path("account/erase/", rights_views.AccountEraseView.as_view(), name="account-erase"),
+    path("account/erased/", rights_views.AccountErasedView.as_view(), name="account-erased"),
+    path("manage/members/erase/", rights_views.StaffMemberFindView.as_view(), name="staff-member-find"),
+    path(
+        "manage/members/<int:pk>/erase/",
+        rights_views.StaffMemberEraseView.as_view(),
+        name="staff-member-erase",
+    ),
 ]

@@ -8,9 +8,10 @@ class TrainingConfig(AppConfig):
 
     def ready(self) -> None:
         from members.permissions import Role, role_home_set, role_permissions_extend
-        from training import notice_letters
+        from training import data_rights, notice_letters
 
         notice_letters.register()
+        data_rights.register()
 
         role_permissions_extend(Role.TRAINER, ["training.run_cohorts"])
         role_permissions_extend(

@@ -16,6 +16,7 @@ from training.services.notices import (
     notices_unmark_enqueued,
 )
 from training.services.reminders import sweep
+from training.services.retention import retention_files_remove
 
 logger = logging.getLogger(__name__)
 
@@ -62,3 +63,10 @@ def notices_sweep() -> dict:
     report = sweep()
     handed = notices_dispatch(report.waiting_ids)
     return {"written": report.written, "waiting": len(report.waiting_ids), "enqueued": handed}
+
+
+@shared_task(name="training.retention_files", acks_late=True, reject_on_worker_lost=True)
+def retention_files_task() -> dict:
+    """Daily: remove submission files past the retention period (batches; safe to run twice)."""
+    report = retention_files_remove()
+    return {"files": report.files, "bytes": report.bytes}

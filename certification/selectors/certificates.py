@@ -1,6 +1,6 @@
 """Reads of certificates for their pages."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from certification.models import CODE_ALPHABET, CODE_LENGTH, Certificate, CertificateStatus
 
@@ -20,7 +20,8 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
     time taken does not tell a malformed code from an unknown one.
     """
     normalised = code_normalise(code) or "0" * CODE_LENGTH  # "0" is not in CODE_ALPHABET
-    return Certificate.objects.filter(code=normalised).first()
+    # The holder comes along (same query) to tell whether the certificate was withdrawn.
+    return Certificate.objects.select_related("holder").filter(code=normalised).first()
 
 
 def certificate_list_for_holder(*, user) -> QuerySet[Certificate]:
@@ -28,5 +29,10 @@ def certificate_list_for_holder(*, user) -> QuerySet[Certificate]:
 
 
 def certificate_list_revoked() -> QuerySet[Certificate]:
-    """Every revoked certificate, oldest first: what the credentials' revocation list says."""
-    return Certificate.objects.filter(status=CertificateStatus.REVOKED).order_by("pk")
+    """Every revoked certificate, and every certificate withdrawn because its holder erased
+    their account, oldest first: what the credentials' revocation list says."""
+    return (
+        Certificate.objects.filter(Q(status=CertificateStatus.REVOKED) | Q(holder__erased_at__isnull=False))
+        .select_related("holder")
+        .order_by("pk")
+    )

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -128,6 +128,9 @@ class SubmissionFileDownloadView(LoginRequiredMixin, View):
 
     def get(self, request, pk):
         upload = permissions.submission_file_get(user=request.user, pk=pk)
+        if upload.is_removed:
+            # Deleted after the retention period or on erasure: gone for good, and said so.
+            return HttpResponse(_("This file was removed and is no longer kept."), status=410)
         try:
             handle = upload.file.open("rb")
         except FileNotFoundError as error:

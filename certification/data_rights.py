@@ -1,0 +1,114 @@
+"""What certification holds about a member, for their data export and for erasing their
+account (registered with members.data_rights from CertificationConfig.ready).
+
+Erasure keeps every certificate row, so the count of certified leaders does not change (an
+erased leader counts as an anonymous one with no place), but removes the name it carries;
+its verification page then says "withdrawn" (Certificate.is_withdrawn). The registry entry
+and the local actions recorded on it are deleted.
+"""
+
+from django.db.models import Count, Prefetch
+from django.urls import reverse
+
+from certification.models import (
+    Certificate,
+    CertificateEvent,
+    LocalAction,
+    RegistryEntry,
+    TrainerAccreditation,
+    VisibilityChange,
+)
+from members.data_rights import DataSection, ErasurePart, ExportPart, data_section_register, iso
+
+
+def certification_export(user) -> ExportPart:
+    certificates = (
+        Certificate.objects.filter(holder=user)
+        .annotate(times_checked=Count("verifications"))
+        .prefetch_related(Prefetch("events", queryset=CertificateEvent.objects.order_by("at", "pk")))
+        .order_by("issued_at", "pk")
+    )
+    entry = (
+        RegistryEntry.objects.filter(member=user)
+        .prefetch_related(
+            Prefetch("visibility_changes", queryset=VisibilityChange.objects.order_by("at", "pk")),
+            Prefetch("actions", queryset=LocalAction.objects.order_by("started_on", "pk")),
+        )
+        .first()
+    )
+    accreditation = TrainerAccreditation.objects.filter(member=user).first()
+    data = {
+        "certificates": [
+            {
+                "code": certificate.code,
+                "check_page": reverse("certification:verify", args=[certificate.code]),
+                "name_on_certificate": certificate.holder_name,
+                "programme": certificate.programme_title,
+                "version": certificate.version_number,
+                "cohort": certificate.cohort_name,
+                "issued_by": certificate.issuer_name,
+                "issued_at": iso(certificate.issued_at),
+                "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
+                "status": certificate.status,
+                "revoked_at": iso(certificate.revoked_at),
+                "revoked_reason": certificate.revoked_reason,
+                "check_page_shows_full_name": certificate.shows_full_name,
+                "times_checked": certificate.times_checked,
+                "history": [
+                    {"what": event.kind, "at": iso(event.at), "reason": event.reason}
+                    for event in certificate.events.all()
+                ],
+            }
+            for certificate in certificates
+        ],
+        "registry_entry": (
+            {
+                "joined_at": iso(entry.joined_at),
+                "visibility": entry.visibility,
+                "bio": entry.bio,
+                "visibility_history": [
+                    {"visibility": change.visibility, "at": iso(change.at)}
+                    for change in entry.visibility_changes.all()
+                ],
+            }
+            if entry
+            else None
+        ),
+        "local_actions": [
+            {
+                "issue": action.issue,
+                "organised_with": action.organised_with,
+                "what_happened": action.what_happened,
+                "outcome": action.outcome,
+                "started_on": action.started_on.isoformat(),
+                "ended_on": action.ended_on.isoformat() if action.ended_on else None,
+                "recorded_at": iso(action.created_at),
+            }
+            for action in (entry.actions.all() if entry else [])
+        ],
+        "trainer_accreditation": (
+            {"accredited_at": iso(accreditation.accredited_at), "note": accreditation.note}
+            if accreditation
+            else None
+        ),
+    }
+    return ExportPart(data=data)
+
+
+def certification_erase(user, now) -> ErasurePart:
+    part = ErasurePart()
+    part.counts["certificate_names"] = Certificate.objects.filter(holder=user).update(
+        holder_name="", shows_full_name=False, review_note=""
+    )
+    entries = RegistryEntry.objects.filter(member=user)
+    part.counts["local_actions"] = LocalAction.objects.filter(entry__in=entries).delete()[0]
+    part.counts["registry_entry"] = entries.delete()[1].get("certification.RegistryEntry", 0)
+    # Kept: who trained whom is part of the counts; only the free-text note goes.
+    TrainerAccreditation.objects.filter(member=user).update(note="")
+    return part
+
+
+def register() -> None:
+    data_section_register(
+        DataSection(name="certification", export=certification_export, erase=certification_erase)
+    )

@@ -1,0 +1,208 @@
+"""Erasing a member's account (UK GDPR article 17), at their request or by national staff on
+their request.
+
+The user row stays, pseudonymised, so that what national staff count (certificates,
+enrolments, marks given) still adds up: an erased certified leader counts as an anonymous
+leader with no place. Everything that says who they were is deleted or blanked by the
+sections registered in members.data_rights; uploaded files are deleted from storage once the
+transaction commits, so a failure part-way changes nothing.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.data_rights import (
+    DataSection,
+    ErasurePart,
+    ExportPart,
+    data_section_register,
+    data_sections,
+    iso,
+)
+from members.models import ConsentRecord, DataExport, Profile, User
+
+logger = logging.getLogger(__name__)
+
+ERASED_EMAIL_DOMAIN = "erased.invalid"  # .invalid never resolves (RFC 2606): nothing can be sent
+
+
+def erased_email(user_id: int) -> str:
+    return f"erased-{user_id}@{ERASED_EMAIL_DOMAIN}"
+
+
+@dataclass
+class ErasureReport:
+    user_id: int
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    files_deleted: int = 0
+
+
+def _storage_delete(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            # The row no longer points at it; an operator can sweep orphans. Never undo erasure.
+            logger.exception("Could not delete %s from storage after erasure", name)
+
+
+def account_erase(*, user: User, actor: User, reason: str = "", request=None) -> ErasureReport:
+    """Erase the account of `user`. `actor` is the member themselves or national staff (the
+    caller checks who may); staff give `reason`. Erasing an erased account is refused."""
+    if user.is_superuser:
+        raise PermissionDenied(_("Operators' accounts are removed by an operator, not here."))
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.erased_at is not None:
+            raise ValidationError(_("This account has already been erased."))
+        now = timezone.now()
+        report = ErasureReport(user_id=locked.pk)
+        storage_names: list[str] = []
+        for section in data_sections():
+            part = section.erase(locked, now)
+            report.counts[section.name] = part.counts
+            storage_names.extend(part.storage_names)
+
+        # Last, the account itself: no name, an address that cannot receive mail, no login.
+        locked.first_name = ""
+        locked.last_name = ""
+        locked.email = erased_email(locked.pk)
+        locked.set_unusable_password()  # also ends every session: their hash no longer matches
+        locked.is_active = False
+        locked.is_staff = False
+        locked.last_login = None
+        locked.erased_at = now
+        locked.save(
+            update_fields=[
+                "first_name",
+                "last_name",
+                "email",
+                "password",
+                "is_active",
+                "is_staff",
+                "last_login",
+                "erased_at",
+            ]
+        )
+        _audit_erasure(user=locked, actor=actor, reason=reason, report=report, request=request)
+        report.files_deleted = len(storage_names)
+        transaction.on_commit(lambda: _storage_delete(storage_names))
+    user.refresh_from_db()
+    return report
+
+
+def _audit_erasure(*, user: User, actor: User, reason: str, report: ErasureReport, request) -> None:
+    """Record the erasure and pseudonymise what the audit trail says about the member.
+
+    INTEGRATION POINT (audit app, built in parallel): until `audit` is installed this does
+    nothing; once it is, the erasure is recorded in the same transaction.
+    """
+    try:
+        from audit.services import audit_record, audit_subject_pseudonymise
+    except ImportError:
+        return
+    audit_subject_pseudonymise(user)
+    audit_record(
+        actor=actor,
+        action="account_erased",
+        subject=user,
+        changes={
+            "by": "member" if actor.pk == user.pk else "staff",
+            "reason": reason,
+            "counts": report.counts,
+        },
+        request=request,
+    )
+
+
+# --- The members app's own section --------------------------------------------------------
+
+
+def _members_export(user: User) -> ExportPart:
+    profile = Profile.objects.select_related("region", "constituency").filter(user=user).first()
+    consents = ConsentRecord.objects.filter(user=user).select_related("text").order_by("given_at")
+    data = {
+        "account": {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "joined_at": iso(user.date_joined),
+            "last_signed_in_at": iso(user.last_login),
+            "roles": sorted(user.groups.values_list("name", flat=True)),
+        },
+        "email_addresses": [
+            {"email": address.email, "verified": address.verified, "primary": address.primary}
+            for address in EmailAddress.objects.filter(user=user).order_by("pk")
+        ],
+        "profile": (
+            {
+                "region": profile.region.name,
+                "constituency": profile.constituency.name if profile.constituency else None,
+                "phone": str(profile.phone) if profile.phone else "",
+                "updated_at": iso(profile.updated_at),
+            }
+            if profile
+            else None
+        ),
+        "consent_records": [
+            {
+                "version": record.text.version,
+                "text": record.text.body,
+                "given_at": iso(record.given_at),
+                "withdrawn_at": iso(record.withdrawn_at),
+            }
+            for record in consents
+        ],
+        "data_export_requests": [
+            {"requested_at": iso(export.requested_at), "status": export.status}
+            for export in DataExport.objects.filter(user=user).order_by("requested_at")
+        ],
+        "audit_entries_about_you": _audit_entries(user),
+    }
+    return ExportPart(data=data)
+
+
+def _audit_entries(user: User) -> list[dict] | None:
+    """The audit entries about this member. INTEGRATION POINT: None until `audit` exists."""
+    try:
+        from audit.selectors import audit_entries_about, audit_entry_as_dict
+    except ImportError:
+        return None
+    return [audit_entry_as_dict(entry) for entry in audit_entries_about(user)]
+
+
+def _members_erase(user: User, now) -> ErasurePart:
+    part = ErasurePart()
+    part.counts["profile"] = Profile.objects.filter(user=user).delete()[0]
+    part.counts["consent_records"] = ConsentRecord.objects.filter(user=user).delete()[0]
+    part.counts["email_addresses"] = EmailAddress.objects.filter(user=user).delete()[0]
+    exports = DataExport.objects.filter(user=user)
+    part.storage_names.extend(name for name in exports.values_list("file", flat=True) if name)
+    part.counts["data_exports"] = exports.delete()[0]
+    part.counts["permissions"] = user.user_permissions.count()
+    user.user_permissions.clear()
+    # Sign-in factors and sessions, where those allauth apps are installed.
+    if apps.is_installed("allauth.mfa"):
+        from allauth.mfa.models import Authenticator
+
+        part.counts["authenticators"] = Authenticator.objects.filter(user=user).delete()[0]
+    if apps.is_installed("allauth.usersessions"):
+        from allauth.usersessions.models import UserSession
+
+        sessions = list(UserSession.objects.filter(user=user))
+        for session in sessions:
+            session.end()  # deletes the Django session too
+        part.counts["sessions"] = len(sessions)
+    return part
+
+
+def register() -> None:
+    data_section_register(DataSection(name="membership", export=_members_export, erase=_members_erase))

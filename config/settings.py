@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "crispy_forms",
     "crispy_bootstrap5",
     "phonenumber_field",
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "members.middleware.MfaRequiredMiddleware",
     "members.middleware.OnboardingRequiredMiddleware",
 ]
 
@@ -206,6 +210,23 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
 
+# The client's address for rate limits (allauth's and the certificate check's): behind N
+# proxies of ours, the Nth address from the right of X-Forwarded-For; or a header that the
+# proxy sets (e.g. X-Real-IP). Unset: REMOTE_ADDR, and X-Forwarded-For is ignored.
+# https://docs.allauth.org/en/latest/common/configuration.html
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default=None)
+
+# https://docs.allauth.org/en/latest/mfa/configuration.html
+# Open to everyone; required of trainers and staff (members/mfa.py). Security keys need a
+# secure context (HTTPS, or http://localhost in development).
+MFA_ADAPTER = "members.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# https://docs.allauth.org/en/latest/usersessions/configuration.html
+# Not tracking activity: it would cost a write on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
+
 # --- Email -------------------------------------------------------------------
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
 # Default: messages are printed to the console of `make run`.
@@ -269,7 +290,27 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# No script reads the CSRF cookie (forms carry the token), so script may not read it at all.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+
+# https://github.com/adamchainz/django-permissions-policy
+# Nothing here uses the camera, location and the like; security keys are used by this site only.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "browsing-topics": [],
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+}
 
 # https://django-csp.readthedocs.io/en/latest/configuration.html
 # Everything comes from this site: no inline script, no third-party origin.

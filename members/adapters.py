@@ -1,8 +1,13 @@
+import logging
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from members.permissions import Role, user_home_url_name
 from members.services import user_assign_role
+
+logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -17,3 +22,17 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request):
         url_name = user_home_url_name(request.user)
         return reverse(url_name) if url_name else super().get_login_redirect_url(request)
+
+    def get_client_ip(self, request) -> str:
+        """The address rate limits count (allauth's and the certificate check's).
+
+        allauth reads ALLAUTH_TRUSTED_PROXY_COUNT / ALLAUTH_TRUSTED_CLIENT_IP_HEADER. A
+        request with fewer X-Forwarded-For entries than trusted proxies did not come through
+        them all (a health check, say): allauth refuses it with ImproperlyConfigured, a 500;
+        here the connecting address counts instead, which is the true peer.
+        """
+        try:
+            return super().get_client_ip(request)
+        except ImproperlyConfigured:
+            logger.warning("X-Forwarded-For shorter than ALLAUTH_TRUSTED_PROXY_COUNT; using REMOTE_ADDR")
+            return request.META["REMOTE_ADDR"]

@@ -17,6 +17,15 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_roles_sync_after_last_app, dispatch_uid="members_roles_sync")
+
+        from allauth.mfa.signals import authenticator_added, authenticator_removed
+        from django.contrib.auth.signals import user_logged_in
+
+        from members import mfa
+
+        user_logged_in.connect(mfa.on_user_logged_in, dispatch_uid="members_mfa_logged_in")
+        authenticator_added.connect(mfa.on_authenticator_changed, dispatch_uid="members_mfa_added")
+        authenticator_removed.connect(mfa.on_authenticator_changed, dispatch_uid="members_mfa_removed")
         from members import erasure
 
         erasure.register()  # the account's own section of the data export and erasure

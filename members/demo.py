@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 
 from members.models import Constituency, Region, User
@@ -11,12 +12,17 @@ from members.permissions import Role
 from members.selectors import consent_text_current
 from members.services import consent_give, profile_save, user_assign_role
 
+# Roles that must use two-factor authentication (members/mfa.py).
+MFA_ROLES = {Role.TRAINER, Role.REGIONAL_STAFF, Role.NATIONAL_STAFF}
+
 
 @transaction.atomic
-def demo_people_load(*, path: Path, password: str) -> int:
+def demo_people_load(*, path: Path, password: str, totp_secret: str) -> int:
     """Create the demo people listed in `path` who do not exist yet; return how many.
 
-    People who exist are left exactly as they are, so running it again changes nothing.
+    Trainers and staff get an authenticator app with `totp_secret`, as the site requires
+    of them. People who exist are left exactly as they are, so running it again changes
+    nothing.
     """
     consent_text = consent_text_current()
     if consent_text is None:
@@ -32,8 +38,11 @@ def demo_people_load(*, path: Path, password: str) -> int:
             is_superuser=person.get("is_superuser", False),
         )
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-        for role in person["roles"]:
-            user_assign_role(user=user, role=Role(role))
+        roles = {Role(role) for role in person["roles"]}
+        for role in roles:
+            user_assign_role(user=user, role=role)
+        if roles & MFA_ROLES or user.is_superuser:
+            TOTP.activate(user, totp_secret)
         consent_give(user=user, text=consent_text)
         profile_save(
             user=user,

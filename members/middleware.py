@@ -1,9 +1,12 @@
-"""Keeps signed-in members on the onboarding pages until they have consented and
-filled in their profile: no one uses the platform past sign-up without consent."""
+"""Gates for signed-in members: onboarding (no one uses the platform past sign-up without
+consent and a profile) and, for trainers and staff, two-factor authentication."""
 
+from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
 
+from members.mfa import mfa_setup_needed
 from members.selectors import member_onboarding_state
 
 # Pages a member may reach before onboarding is complete.
@@ -48,3 +51,57 @@ class OnboardingRequiredMiddleware:
         if not state.has_profile:
             return "members:profile-edit"
         return None
+
+
+# Public pages (anyone may use them signed out, and they show a signed-in member nothing
+# more) need no second factor. Everything under /accounts/ (sign-out, the MFA set-up,
+# sessions, password) is open too: it is how a member gets through the gate.
+MFA_EXEMPT_URL_NAMES = {
+    "healthz",
+    "members:consent",
+    "members:profile-edit",
+    "certification:verify",
+    "certification:jwks",
+    "certification:issuer",
+    "certification:achievement",
+    "certification:revocations",
+    "certification:credential-verify",
+    "training:notice-unsubscribe",
+    "training:session-reply",
+}
+MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/")
+
+
+class MfaRequiredMiddleware:
+    """Sends trainers and staff who have no authenticator yet to the MFA set-up page.
+
+    Reads only the session (see members/mfa.py): no query per request. The registry is not
+    exempt although it is public: staff see entries there that the public does not.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._must_set_up_first(request):
+            messages.warning(
+                request,
+                _(
+                    "Trainers and staff see other members' personal data, so your account needs "
+                    "two-factor authentication. Set up an authenticator app to carry on."
+                ),
+                fail_silently=True,
+            )
+            return redirect("mfa_index")
+        return self.get_response(request)
+
+    def _must_set_up_first(self, request) -> bool:
+        if not request.user.is_authenticated or request.path.startswith(MFA_EXEMPT_PREFIXES):
+            return False
+        if not mfa_setup_needed(request):
+            return False
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return False  # the 404 page is shown to everyone
+        return match.view_name not in MFA_EXEMPT_URL_NAMES

@@ -1,9 +1,11 @@
 """factory-boy factories, one per model."""
 
 import datetime as dt
+import time
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.utils import timezone
 
 from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
@@ -31,6 +33,17 @@ from training.models import (
 from training.services.cohorts import checkin_code_new
 
 PASSWORD = "correct-horse-battery-staple"
+# Every trainer and staff member made here has an authenticator app with this secret
+# (base32), so that signing in through the form can answer the code (`totp_code`).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+MFA_ROLES = {Role.TRAINER, Role.REGIONAL_STAFF, Role.NATIONAL_STAFF}
+
+
+def totp_code(secret: str = TOTP_SECRET, *, at: float | None = None) -> str:
+    """The code an authenticator app with `secret` shows at time `at` (default now)."""
+    moment = time.time() if at is None else at
+    return format_hotp_value(hotp_value(secret, int(moment) // 30))
+
 
 # The smallest bytes that content sniffing takes for each kind of file.
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -69,7 +82,9 @@ class ConsentTextFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     """A member who has finished onboarding: verified email, consent, profile, a role.
 
-    `onboarding=False` leaves out the consent and the profile.
+    `onboarding=False` leaves out the consent and the profile. Trainers and staff (and
+    superusers) get an authenticator app, as the site requires of them; `mfa=False` leaves
+    it out, `mfa=True` gives one to anyone.
     """
 
     class Meta:
@@ -85,6 +100,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     def role(self, create, extracted, **kwargs):
         if create:
             user_assign_role(user=self, role=extracted or Role.TRAINEE)
+            self._factory_role = extracted or Role.TRAINEE
+
+    @factory.post_generation
+    def mfa(self, create, extracted, **kwargs):
+        if not create or extracted is False:
+            return
+        if extracted or self._factory_role in MFA_ROLES or self.is_superuser:
+            TOTP.activate(self, TOTP_SECRET)
 
     @factory.post_generation
     def onboarding(self, create, extracted, **kwargs):

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from members.permissions import ROLE_HOME, Role
-from tests.factories import UserFactory
+from tests.factories import MFA_ROLES, UserFactory, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -16,12 +16,17 @@ HOMES = {role: url_name for role, (_perm, url_name) in ROLE_HOME.items()}
 
 @pytest.mark.parametrize("role", list(HOMES))
 def test_each_role_lands_on_its_home_after_login(client, seeded, role):
-    """After signing in, each role is taken to its own home page."""
+    """After signing in (trainers and staff with their second factor too), each role is taken
+    to its own home page."""
     user = UserFactory(role=role)
     response = client.post(
         reverse("account_login"), {"login": user.email, "password": "correct-horse-battery-staple"}
     )
     assert response.status_code == 302
+    if role in MFA_ROLES:
+        assert response.url == reverse("mfa_authenticate")
+        response = client.post(response.url, {"code": totp_code()})
+        assert response.status_code == 302
     assert response.url == reverse(HOMES[role])
     assert client.get(response.url).status_code == 200
 

@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
 from members.permissions import ROLE_GROUP_NAMES, ROLE_HOME, Role
+from members.seeding import DEMO_TOTP_SECRET
+from tests.factories import totp_code
 from training.models import Assignment, Outcome, RubricCriterion, RubricLevel, VersionStatus
 from training.uploads import FILE_TYPE_KEYS
 
@@ -75,11 +77,16 @@ def test_every_seeded_assignment_has_a_rubric_that_can_be_passed(seeded):
 
 @pytest.mark.parametrize(("email", "home"), list(DEMO_LOGINS.items()))
 def test_each_demo_login_works(client, settings, email, home):
-    """Each demo login signs in with the README's password and lands on its home page."""
+    """Each demo login signs in with the README's password (trainers and staff then with the
+    README's authenticator secret) and lands on its home page."""
     settings.DEMO_MODE = True
     call_command("load_seeds", "--demo", verbosity=0)
     response = client.post(reverse("account_login"), {"login": email, "password": "future-leaders-demo"})
     assert response.status_code == 302
+    if home != ROLE_HOME[Role.TRAINEE][1]:
+        assert response.url == reverse("mfa_authenticate")
+        response = client.post(response.url, {"code": totp_code(DEMO_TOTP_SECRET)})
+        assert response.status_code == 302
     assert response.url == reverse(home)
     assert client.get(response.url).status_code == 200
 

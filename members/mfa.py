@@ -1,0 +1,125 @@
+"""Who must use a second factor, and what the session remembers about it.
+
+Trainers and staff reach marks and members' data (special category data), so they must
+have an authenticator (an app giving one-time codes, or a security key) before they reach
+anything but their account pages. The answer is worked out when someone signs in, and again
+when they add or remove an authenticator, and kept in their session: the gate
+(members.middleware.MfaRequiredMiddleware) reads only the session, so it costs no query per
+request. See docs/decisions/0010-mfa-and-sessions.md.
+"""
+
+import base64
+import hashlib
+
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
+from cryptography.fernet import Fernet, MultiFernet
+from django.conf import settings
+from django.utils.encoding import force_bytes
+from django.utils.translation import gettext_lazy as _
+
+# {"required": bool, "enrolled": bool}, written at sign-in and on authenticator changes.
+SESSION_KEY = "members_mfa"
+
+# Any one of these (a trainer, regional or national staff; a superuser has them all) means
+# the member reaches other people's data and must use a second factor.
+MFA_REQUIRED_PERMISSIONS = (
+    "members.access_trainer_area",
+    "members.access_regional_area",
+    "members.access_staff_area",
+)
+
+# Every Fernet token starts so (version byte 0x80, base64); a base32 TOTP secret never does.
+FERNET_PREFIX = "gAAAAA"
+
+# Recovery codes alone are a fallback, not a second factor someone has set up.
+ENROLLING_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+def user_must_use_mfa(user) -> bool:
+    return user.is_authenticated and any(user.has_perm(perm) for perm in MFA_REQUIRED_PERMISSIONS)
+
+
+def user_has_authenticator(user) -> bool:
+    return Authenticator.objects.filter(user_id=user.pk, type__in=ENROLLING_TYPES).exists()
+
+
+def mfa_session_state_save(*, request, user) -> dict:
+    """Work out and remember in the session whether `user` must, and does, use MFA."""
+    state = {"required": user_must_use_mfa(user), "enrolled": False}
+    if state["required"]:
+        state["enrolled"] = user_has_authenticator(user)
+    request.session[SESSION_KEY] = state
+    return state
+
+
+def mfa_setup_needed(request) -> bool:
+    """True while a signed-in member who must use MFA has no authenticator yet.
+
+    Reads the session only; a session from before this check existed is worked out once.
+    """
+    state = request.session.get(SESSION_KEY)
+    if state is None:
+        state = mfa_session_state_save(request=request, user=request.user)
+    return state["required"] and not state["enrolled"]
+
+
+# --- signal receivers (connected in MembersConfig.ready) -------------------------------
+
+
+def on_user_logged_in(sender, request, user, **kwargs) -> None:
+    # Django's signal: fired by allauth's sign-in (after the second factor) and by the test
+    # client's login() and force_login() alike.
+    if request is not None and hasattr(request, "session"):
+        mfa_session_state_save(request=request, user=user)
+
+
+def on_authenticator_changed(sender, request, user, **kwargs) -> None:
+    if request is not None and hasattr(request, "session") and request.user == user:
+        mfa_session_state_save(request=request, user=user)
+
+
+# --- allauth's MFA adapter ---------------------------------------------------------------
+
+
+def _fernet() -> MultiFernet:
+    """Keys derived from SECRET_KEY, then SECRET_KEY_FALLBACKS: a rotated key still decrypts."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet(
+        [
+            Fernet(base64.urlsafe_b64encode(hashlib.sha256(force_bytes("members.mfa:" + key)).digest()))
+            for key in keys
+        ]
+    )
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """TOTP secrets and recovery-code seeds encrypted at rest; the required keep their factor."""
+
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "cannot_delete_authenticator": _(
+            "Trainers and staff must keep two-factor authentication. Add another authenticator "
+            "before removing this one."
+        ),
+    }
+
+    def get_totp_issuer(self) -> str:
+        return "Future Leaders"
+
+    def encrypt(self, text: str) -> str:
+        return _fernet().encrypt(force_bytes(text)).decode("ascii")
+
+    def decrypt(self, encrypted_text: str) -> str:
+        if not encrypted_text.startswith(FERNET_PREFIX):
+            return encrypted_text  # stored in the clear, before encryption was switched on
+        # A key no longer in SECRET_KEY or SECRET_KEY_FALLBACKS raises InvalidToken: loud on
+        # purpose, as guessing would lock people out silently.
+        return _fernet().decrypt(force_bytes(encrypted_text)).decode()
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """Someone who must use MFA may remove a factor only while another one remains."""
+        if authenticator.type not in ENROLLING_TYPES or not user_must_use_mfa(authenticator.user):
+            return True
+        others = Authenticator.objects.filter(user_id=authenticator.user_id, type__in=ENROLLING_TYPES)
+        return others.exclude(pk=authenticator.pk).exists()

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
+from audit.services import audit_member_list_record
 from certification import dashboard_tables as tables
 from certification import permissions
 from certification.charts import burnup
@@ -60,6 +61,7 @@ from training.views.base import form_errors_add
 TEMPLATES = "certification/dashboard/"
 LIST_PAGE_SIZE = 50
 TABLE_PAGE_SIZE = 100
+PEOPLE_TABLE_SLUGS = {"trainers"}  # tables that name members: each view or export is audited
 DASHBOARD_ROWS = 10  # rows of the longer tables on the dashboard itself; the rest on their page
 TABLE_SLUGS = [
     "targets",
@@ -315,7 +317,10 @@ class DashboardTableView(DashboardRequiredMixin, View):
             region = region or self.viewer.region
         table, title, suffix = self._table(request, slug, region, data)
         table = table.sorted_by(data.get("sort"))
-        if request.GET.get("format") == "csv":
+        exported = request.GET.get("format") == "csv"
+        if slug in PEOPLE_TABLE_SLUGS:
+            audit_member_list_record(request=request, label=title, exported=exported)
+        if exported:
             return table.csv_response(filename=tables.csv_filename(slug, suffix=suffix))
         page = Paginator(table.rows, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
         return render(
@@ -480,7 +485,9 @@ class DashboardPeopleView(FigureListMixin, View):
             trainer_id=data.get("trainer"),
         )
         kind = PEOPLE_FIGURES[figure]
-        if request.GET.get("format") == "csv":
+        exported = request.GET.get("format") == "csv"
+        audit_member_list_record(request=request, label=str(FIGURE_TITLES[figure]), exported=exported)
+        if exported:
             return self._csv(people, kind=kind, figure=figure)
         page = Paginator(people, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
         return render(

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from audit.services import audit_member_list_record
 from certification import permissions
 from certification.forms import CertificateSearchForm, ManualIssueForm, ReviewCloseForm, RevokeForm
 from certification.models import Certificate
@@ -42,6 +43,7 @@ class CertificateOverviewView(ManagesCertificatesMixin, View):
 
     def get(self, request):
         search = CertificateSearchForm(request.GET)
+        audit_member_list_record(request=request, label=_("Certificates (staff overview)"))
         page = Paginator(certificate_list_for_staff(query=search.query()), PAGE_SIZE).get_page(
             request.GET.get("page")
         )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("training.urls")),
     path("", include("certification.urls")),
+    path("", include("audit.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
 
 
@@ -18,6 +20,37 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     readonly_fields = ["last_login", "date_joined"]
+
+    def save_related(self, request, form, formsets, change):
+        """Roles (groups) and the admin flags changed here go into the audit trail, as the
+        services' role changes do."""
+        before = {
+            "groups": sorted(group.name for group in form.initial.get("groups", [])),
+            "is_staff": form.initial.get("is_staff"),
+            "is_superuser": form.initial.get("is_superuser"),
+        }
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        after = {
+            "groups": sorted(group.name for group in form.cleaned_data.get("groups", [])),
+            "is_staff": user.is_staff,
+            "is_superuser": user.is_superuser,
+        }
+        changes = {
+            key: {"before": before[key], "after": after[key]}
+            for key in after
+            if (before[key] != after[key] if change else after[key])
+        }
+        if changes:
+            audit_record(
+                actor=request.user,
+                action=AuditAction.ROLE_CHANGED,
+                obj=user,
+                subject=user,
+                label=user.email,
+                changes=changes,
+                request=request,
+            )
 
 
 @admin.register(Profile)

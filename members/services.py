@@ -4,6 +4,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
 from members.permissions import ROLE_GROUP_NAMES, ROLE_PERMISSIONS, Role
 
@@ -20,11 +22,45 @@ def roles_sync() -> None:
         group.permissions.set(wanted)
 
 
-def user_assign_role(*, user: User, role: Role) -> None:
-    user.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[role]))
+def _perm_cache_drop(user: User) -> None:
     # Permissions are cached on the instance; drop the cache so has_perm sees the change.
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(cache, None)
+
+
+@transaction.atomic
+def user_assign_role(*, user: User, role: Role, actor: User | None = None) -> None:
+    """Give the user a role; `actor` is who did (None: the platform, e.g. at sign-up).
+    Recorded in the audit trail when it changes anything."""
+    group = Group.objects.get(name=ROLE_GROUP_NAMES[role])
+    if not user.groups.filter(pk=group.pk).exists():
+        user.groups.add(group)
+        audit_record(
+            actor=actor,
+            action=AuditAction.ROLE_CHANGED,
+            obj=user,
+            subject=user,
+            label=user.email,
+            changes={"role": {"before": None, "after": role.value}},
+        )
+    _perm_cache_drop(user)
+
+
+@transaction.atomic
+def user_remove_role(*, user: User, role: Role, actor: User | None = None) -> None:
+    """Take a role away from the user, recorded in the audit trail if they held it."""
+    group = Group.objects.get(name=ROLE_GROUP_NAMES[role])
+    if user.groups.filter(pk=group.pk).exists():
+        user.groups.remove(group)
+        audit_record(
+            actor=actor,
+            action=AuditAction.ROLE_CHANGED,
+            obj=user,
+            subject=user,
+            label=user.email,
+            changes={"role": {"before": role.value, "after": None}},
+        )
+    _perm_cache_drop(user)
 
 
 @transaction.atomic

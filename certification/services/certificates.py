@@ -7,6 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from certification.models import (
     Certificate,
     CertificateEvent,
@@ -31,6 +33,11 @@ def _registry_promote(*, member, now) -> RegistryEntry:
     """Certification makes a member a Future Leader: their entry starts visible to staff only."""
     entry, _created = RegistryEntry.objects.get_or_create(member=member, defaults={"joined_at": now})
     return entry
+
+
+def _certificate_label(certificate: Certificate) -> str:
+    # The code and programme, not the holder's name: the entry names its subject separately.
+    return f"{certificate.code} · {certificate.programme_title}"
 
 
 def _create(*, standing: Standing, actor, reason: str, manual: bool) -> Certificate:
@@ -58,6 +65,14 @@ def _create(*, standing: Standing, actor, reason: str, manual: bool) -> Certific
         kind=CertificateEventKind.ISSUED_MANUALLY if manual else CertificateEventKind.ISSUED,
         actor=actor,
         reason=reason,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CERTIFICATE_ISSUED,
+        obj=certificate,
+        subject=enrolment.member,
+        label=_certificate_label(certificate),
+        changes={"status": {"before": None, "after": certificate.status}, "manual": manual},
     )
     _registry_promote(member=enrolment.member, now=now)
     if version.programme.slug == settings.TRAINER_PROGRAMME_SLUG:
@@ -105,7 +120,9 @@ def certificate_issue_manually(*, enrolment: Enrolment, actor, reason: str) -> C
 @transaction.atomic
 def certificate_revoke(*, certificate: Certificate, actor, public_reason: str, note: str = "") -> Certificate:
     """Revoke at once: the verification page and the credential status say so from now on."""
-    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    certificate = (
+        Certificate.objects.select_for_update(of=("self",)).select_related("holder").get(pk=certificate.pk)
+    )
     public_reason = public_reason.strip()
     if certificate.is_revoked:
         raise ValidationError(_("This certificate is already revoked."))
@@ -128,6 +145,17 @@ def certificate_revoke(*, certificate: Certificate, actor, public_reason: str, n
         kind=CertificateEventKind.REVOKED,
         actor=actor,
         reason="\n\n".join(part for part in [public_reason, note.strip()] if part),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CERTIFICATE_REVOKED,
+        obj=certificate,
+        subject=certificate.holder,
+        label=_certificate_label(certificate),
+        changes={
+            "status": {"before": CertificateStatus.VALID, "after": certificate.status},
+            "public_reason": public_reason,
+        },
     )
     certificate_notify(certificate=certificate, kind=NoticeKind.CERTIFICATE_REVOKED)
     return certificate

@@ -221,7 +221,7 @@ def trainer_accredit(*, member, actor, note: str = "", via_certificate=None) -> 
     )
     if not created:
         raise ValidationError(_("This leader is already an accredited trainer."))
-    user_assign_role(user=member, role=Role.TRAINER)
+    user_assign_role(user=member, role=Role.TRAINER, actor=actor)
     return accreditation
 
 

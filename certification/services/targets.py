@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from certification.models import Target, TargetChange, TargetScope
 from members.models import Constituency, Region
 from training.models import Programme
@@ -62,13 +64,28 @@ def target_create(
         note=note.strip(),
         at=target.created_at,
     )
+    audit_record(
+        actor=actor,
+        action=AuditAction.TARGET_CREATED,
+        obj=target,
+        label=target.place_label,
+        changes={
+            "leaders": {"before": None, "after": leaders},
+            "deadline": {"before": None, "after": deadline.isoformat()},
+            "programme": programme.pk if programme else None,
+        },
+    )
     return target
 
 
 @transaction.atomic
 def target_change(*, target: Target, leaders: int, deadline: dt.date, actor, note: str) -> Target:
     """A new number or date, with the reason. The old ones stay in the history."""
-    target = Target.objects.select_for_update().get(pk=target.pk)
+    target = (
+        Target.objects.select_for_update(of=("self",))
+        .select_related("region", "constituency")
+        .get(pk=target.pk)
+    )
     _check(
         scope=target.scope,
         region=target.region,
@@ -80,8 +97,15 @@ def target_change(*, target: Target, leaders: int, deadline: dt.date, actor, not
         raise ValidationError({"note": _("Say why the target changes: the history keeps it.")})
     if (leaders, deadline) == (target.leaders, target.deadline):
         raise ValidationError(_("The number and the date are the same as before: nothing to change."))
+    changes = {
+        "leaders": {"before": target.leaders, "after": leaders},
+        "deadline": {"before": target.deadline.isoformat(), "after": deadline.isoformat()},
+    }
     target.leaders, target.deadline = leaders, deadline
     target.save(update_fields=["leaders", "deadline"])
+    audit_record(
+        actor=actor, action=AuditAction.TARGET_CHANGED, obj=target, label=target.place_label, changes=changes
+    )
     TargetChange.objects.create(
         target=target, leaders=leaders, deadline=deadline, actor=actor, note=note.strip(), at=timezone.now()
     )

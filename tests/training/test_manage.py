@@ -761,5 +761,5 @@ def test_register_runs_the_same_queries_for_5_and_50_trainees(client, trainer, c
     small = measure()
     EnrolmentFactory.create_batch(45, cohort=cohort)
     assert measure() == small
-    assert small[0] <= 10
+    assert small[0] <= 11  # 10, and the audit entry of the register's view
     assert Attendance.objects.filter(session=session, status=AttendanceStatus.PRESENT).count() == 50

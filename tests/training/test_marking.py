@@ -691,7 +691,7 @@ def test_gradebook_runs_the_same_queries_at_5x2_and_60x10(client, trainer, cohor
     page = html_of(client.get(urls[0]))
     assert page.count('<th scope="row">') == 60
     assert [count_queries(client, url) for url in urls] == small
-    assert max(small) <= 12
+    assert max(small) <= 13  # 12, and the audit entry of the view or export
 
 
 # --- Two markers at once ------------------------------------------------------------

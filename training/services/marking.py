@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from training.models import (
     Mark,
     MarkKind,
@@ -86,6 +88,26 @@ def _write(*, submission: Submission, marker, kind: str, levels, feedback: str, 
     return mark
 
 
+def _audit(*, submission: Submission, mark: Mark, marker, before: str | None) -> None:
+    """One audit entry per mark. A moderator's blind mark changes nothing the trainee sees,
+    so it records its outcome alone; the others record the submission's outcome before and
+    after. The reason and feedback stay on the mark itself, not in the trail."""
+    changed = mark.kind in (MarkKind.CORRECTION, MarkKind.FINAL)
+    outcome = mark.outcome if mark.kind == MarkKind.MODERATION else {"before": before, "after": mark.outcome}
+    audit_record(
+        actor=marker,
+        action=AuditAction.MARK_CHANGED if changed else AuditAction.MARK_ADDED,
+        obj=mark,
+        subject=submission.enrolment.member,
+        label=_("Mark (%(kind)s) on “%(assignment)s”")
+        % {
+            "kind": mark.get_kind_display(),
+            "assignment": submission.assignment.title,
+        },
+        changes={"submission": submission.pk, "kind": mark.kind, "outcome": outcome},
+    )
+
+
 def _make_current(*, submission: Submission, mark: Mark) -> None:
     """The mark becomes the one the trainee sees and completion counts."""
     submission.outcome = mark.outcome
@@ -98,7 +120,7 @@ def _make_current(*, submission: Submission, mark: Mark) -> None:
 def _lock(submission: Submission) -> Submission:
     return (
         Submission.objects.select_for_update(of=("self",))
-        .select_related("enrolment", "assignment")
+        .select_related("enrolment__member", "assignment")
         .get(pk=submission.pk)
     )
 
@@ -130,6 +152,7 @@ def mark_save(
             )
         )
     correcting = bool(submission.outcome)
+    before = submission.outcome or None
     feedback, reason = _text_check(feedback=feedback, reason=reason, reason_needed=correcting)
     chosen = _levels_check(submission=submission, chosen=levels)
     mark = _write(
@@ -141,6 +164,7 @@ def mark_save(
         reason=reason if correcting else "",
     )
     _make_current(submission=submission, mark=mark)
+    _audit(submission=submission, mark=mark, marker=marker, before=before)
     return mark
 
 
@@ -204,6 +228,7 @@ def moderation_mark(*, moderation: Moderation, marker, levels: dict[int, int], f
     )
     moderation.second_mark = mark
     moderation.save(update_fields=["second_mark"])
+    _audit(submission=submission, mark=mark, marker=marker, before=None)
     return mark
 
 
@@ -229,7 +254,9 @@ def moderation_settle(
         feedback=feedback,
         reason=reason,
     )
+    before = submission.outcome or None
     moderation.settled_mark = mark
     moderation.save(update_fields=["settled_mark"])
     _make_current(submission=submission, mark=mark)
+    _audit(submission=submission, mark=mark, marker=actor, before=before)
     return mark

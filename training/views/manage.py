@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 
+from audit.services import audit_member_list_record
 from members.selectors import profile_get
 from training import permissions
 from training.forms.manage import (
@@ -164,6 +165,7 @@ class CohortManageView(RunsCohortsRequiredMixin, View):
     def get(self, request, pk):
         cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
         enrolments = cohort_enrolments_grouped(cohort=cohort)
+        audit_member_list_record(request=request, obj=cohort, label=cohort.name)
         return _render(
             request,
             "cohort_manage.html",
@@ -283,6 +285,12 @@ class RegisterView(RunsCohortsRequiredMixin, View):
     def get(self, request, pk):
         session = permissions.session_get_manageable(user=request.user, pk=pk)
         form = None if session.is_cancelled else RegisterForm(rows=session_register_rows(session=session))
+        if form is not None:
+            label = _("Register: %(session)s, %(cohort)s") % {
+                "session": session.title,
+                "cohort": session.cohort.name,
+            }
+            audit_member_list_record(request=request, obj=session, label=label)
         return self._render(request, session, form)
 
     def post(self, request, pk):

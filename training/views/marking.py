@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views import View
 
+from audit.services import audit_member_list_record
 from training import permissions
 from training.forms.marking import MarkForm, MarkingQueueFilterForm
 from training.rubric import RULE_EXPLAINED
@@ -201,6 +202,9 @@ class CohortGradebookView(RunsCohortsRequiredMixin, View):
 
     def get(self, request, pk):
         cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
+        audit_member_list_record(
+            request=request, obj=cohort, label=_("Gradebook: %(cohort)s") % {"cohort": cohort.name}
+        )
         return render(
             request,
             "training/marking/cohort_gradebook.html",
@@ -247,6 +251,12 @@ class CohortGradebookCsvView(RunsCohortsRequiredMixin, View):
     def get(self, request, pk):
         cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
         gradebook = cohort_gradebook_get(cohort=cohort, user=request.user)
+        audit_member_list_record(
+            request=request,
+            obj=cohort,
+            label=_("Gradebook: %(cohort)s") % {"cohort": cohort.name},
+            exported=True,
+        )
         filename = f"gradebook-{slugify(cohort.name) or cohort.pk}-{timezone.localdate():%Y-%m-%d}.csv"
         response = HttpResponse(
             content_type="text/csv; charset=utf-8",

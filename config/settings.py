@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "members",
     "training",
     "certification",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.MfaRequiredMiddleware",
     "members.middleware.OnboardingRequiredMiddleware",
+    "audit.middleware.AuditRequestMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -88,6 +88,7 @@ def movement_create(*, members: int, seed: int = 7) -> dict:
     from django.utils import timezone
 
     from certification.models import Certificate, CertificateStatus, TargetScope
+    from certification.services.tally import enrolment_certified_rebuild, leader_tally_rebuild
     from certification.services.targets import target_create
     from members.models import Constituency, Profile, Region, User
     from members.permissions import Role
@@ -110,6 +111,7 @@ def movement_create(*, members: int, seed: int = 7) -> dict:
         Submission,
         SubmissionStatus,
     )
+    from training.services.milestones import enrolment_places_rebuild, milestones_rebuild
 
     rng = random.Random(seed)
     now = timezone.now()
@@ -366,6 +368,12 @@ def movement_create(*, members: int, seed: int = 7) -> dict:
                 )
             )
         Certificate.objects.bulk_create(certificates, batch_size=5000)
+        # Bulk inserts skip the services, so bring the kept summaries (milestones, places,
+        # certified dates, the leader tally) up to date as `dashboard_rebuild` would.
+        milestones_rebuild(fix=True)
+        enrolment_places_rebuild(fix=True)
+        enrolment_certified_rebuild(fix=True)
+        leader_tally_rebuild(fix=True)
 
         staff = User.objects.filter(groups__name="National staff").first() or trainers[0]
         deadline = today.replace(year=today.year + 1)

@@ -1,10 +1,22 @@
 """certification listens to training (training never imports certification) and to sign-in."""
 
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from certification.models import Certificate
 from certification.navigation import registry_nav_flag_remember
 from certification.services.certificates import standing_changed_handle
+from certification.services.tally import (
+    enrolment_certified_set,
+    leader_tally_place_set,
+    leader_tally_refresh,
+)
+from members.models import Profile
+
+# What a leader tally row is made of: saving a certificate with only other fields changed
+# (its review flag, how the name shows) leaves the tally alone.
+TALLY_CERTIFICATE_FIELDS = {"status", "issued_at", "expires_on", "holder", "holder_id"}
 
 
 def standing_changed_receive(sender, *, enrolment_ids, cause, **kwargs) -> None:
@@ -17,3 +29,36 @@ def standing_changed_receive(sender, *, enrolment_ids, cause, **kwargs) -> None:
 def registry_nav_flag_on_login(sender, request, user, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         registry_nav_flag_remember(session=request.session, user=user)
+
+
+# The leader tally and enrolments' certified_at follow every certificate and profile
+# change, whichever service made it.
+@receiver(post_save, sender=Certificate, dispatch_uid="certification.tally_certificate_saved")
+def tally_on_certificate_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    if update_fields is None or TALLY_CERTIFICATE_FIELDS & set(update_fields):
+        enrolment_certified_set(
+            enrolment_id=instance.enrolment_id,
+            certified_at=None if instance.is_revoked else instance.issued_at,
+        )
+        leader_tally_refresh(user_ids=[instance.holder_id])
+
+
+@receiver(post_delete, sender=Certificate, dispatch_uid="certification.tally_certificate_deleted")
+def tally_on_certificate_deleted(sender, instance, **kwargs) -> None:
+    enrolment_certified_set(enrolment_id=instance.enrolment_id, certified_at=None)
+    leader_tally_refresh(user_ids=[instance.holder_id])
+
+
+@receiver(post_save, sender=Profile, dispatch_uid="certification.tally_profile_saved")
+def tally_on_profile_saved(sender, instance, **kwargs) -> None:
+    leader_tally_place_set(
+        user_id=instance.user_id,
+        region_id=instance.region_id,
+        constituency_id=instance.constituency_id,
+        has_profile=True,
+    )
+
+
+@receiver(post_delete, sender=Profile, dispatch_uid="certification.tally_profile_deleted")
+def tally_on_profile_deleted(sender, instance, **kwargs) -> None:
+    leader_tally_place_set(user_id=instance.user_id, region_id=None, constituency_id=None, has_profile=False)

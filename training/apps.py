@@ -8,7 +8,7 @@ class TrainingConfig(AppConfig):
 
     def ready(self) -> None:
         from members.permissions import Role, role_home_set, role_permissions_extend
-        from training import data_rights, notice_letters
+        from training import data_rights, notice_letters, receivers  # noqa: F401 (receivers connect on import)
 
         notice_letters.register()
         data_rights.register()

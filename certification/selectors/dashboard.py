@@ -15,7 +15,11 @@ in `dashboard_lists.py` and share the filters below):
 - **In training**: enrolments seeking or holding a place (applied, waiting, offered, enrolled)
   in cohorts open or running, not yet certified. A person in two such cohorts counts twice.
 The enrolment milestones are kept on the enrolment by training's services
-(`first_enrolled_at`, `first_attended_at`, `work_submitted_at`), so funnels read one table.
+(`first_enrolled_at`, `first_attended_at`, `work_submitted_at`), with copies of its
+certificate's issue time (`certified_at`) and of its member's place (`member_region`,
+`member_constituency`), so funnels and the pipeline read one table; leaders are counted from
+the leader tally (one row per leader). `manage.py dashboard_rebuild --check` proves all of
+them against the source rows, and the lists behind the figures read the source rows.
 
 Every selector takes `region_id`, the viewer's region (regional staff), or None for all.
 """
@@ -38,8 +42,8 @@ from certification.forecast import (
     rates_from_counts,
     verdict,
 )
-from certification.models import Certificate, CertificateStatus, Target, TargetScope
-from members.models import Constituency, Profile, Region, User
+from certification.models import Certificate, CertificateStatus, LeaderTally, Target, TargetScope
+from members.models import Constituency, Region, User
 from training.models import (
     ACTIVE_ENROLMENT_STATUSES,
     PLACE_HOLDING_STATUSES,
@@ -102,6 +106,39 @@ class Scope:
             q &= Q(**{f"{prefix}profile__region_id": region_id})
         return q
 
+    def enrolment_q(self) -> Q:
+        """The same filter as place_q("member"), on enrolments' copy of their member's place
+        (no region: no profile)."""
+        q = Q()
+        if self.region_id == NOWHERE:
+            q &= Q(member_region__isnull=True)
+        elif self.region_id is not None:
+            q &= Q(member_region_id=self.region_id)
+        if self.constituency_id == NOWHERE:
+            q &= Q(member_region__isnull=False, member_constituency__isnull=True)
+        elif self.constituency_id is not None:
+            q &= Q(member_constituency_id=self.constituency_id)
+        if self.target_seats:
+            q &= Q(member_constituency__is_target_seat=True)
+        return q
+
+    def tally_q(self, *, region_id: int | None = None) -> Q:
+        """The same filter as place_q, on the leader tally."""
+        q = Q()
+        if self.region_id == NOWHERE:
+            q &= Q(has_profile=False)
+        elif self.region_id is not None:
+            q &= Q(region_id=self.region_id)
+        if self.constituency_id == NOWHERE:
+            q &= Q(has_profile=True, constituency__isnull=True)
+        elif self.constituency_id is not None:
+            q &= Q(constituency_id=self.constituency_id)
+        if self.target_seats:
+            q &= Q(constituency__is_target_seat=True)
+        if region_id is not None:
+            q &= Q(region_id=region_id)
+        return q
+
     def contains(self, place: Place) -> bool:
         if self.region_id is not None and (place.region_id or NOWHERE) != self.region_id:
             return False
@@ -131,7 +168,7 @@ def in_flight_enrolments():
     not yet certified."""
     return Enrolment.objects.filter(
         cohort__status__in=IN_FLIGHT_COHORTS, status__in=ACTIVE_ENROLMENT_STATUSES
-    ).exclude(certificate__status=CertificateStatus.VALID)
+    ).filter(certified_at__isnull=True)
 
 
 # --- Leaders ------------------------------------------------------------------------------
@@ -140,47 +177,35 @@ def in_flight_enrolments():
 def leaders_by_place(
     *, region_id: int | None = None, programme_ids: list[int] | None = None
 ) -> dict[tuple[int | None, Place], int]:
-    """{(programme id or None for any, place): leaders}. Two queries.
+    """{(programme id or None for any, place): leaders}. One query, on the leader tally.
 
-    Counted from profiles (a member has one, so nothing is counted distinct and a sum over
-    places is exact), plus the leaders with no profile, who have no place. `programme_ids`:
-    the programmes to count apart as well (those with targets), each leader once.
+    A leader has one tally row, so nothing is counted distinct and a sum over places is
+    exact; leaders with no profile have no place. `programme_ids`: the programmes to count
+    apart as well (those with targets), each leader once.
     """
     programme_ids = sorted(set(programme_ids or []))
     valid = valid_certificates().filter(holder_id=OuterRef("user_id"))
-    profiles = Profile.objects.filter(Exists(valid)).annotate(
+    tallies = LeaderTally.objects.annotate(
         **{f"holds_{pk}": Exists(valid.filter(version__programme_id=pk)) for pk in programme_ids}
     )
     if region_id is not None:
-        profiles = profiles.filter(region_id=region_id)
-    rows = list(
-        profiles.values("region_id", "constituency_id", seat=F("constituency__is_target_seat"))
+        tallies = tallies.filter(region_id=region_id)
+    rows = (
+        tallies.values("region_id", "constituency_id", seat=F("constituency__is_target_seat"))
         .annotate(
             n=Count("pk"),
             **{f"n_{pk}": Count("pk", filter=Q(**{f"holds_{pk}": True})) for pk in programme_ids},
         )
         .order_by()
     )
-    if region_id is None:
-        placeless = valid_certificates().exclude(
-            Exists(Profile.objects.filter(user_id=OuterRef("holder_id")))
-        )
-        row = placeless.aggregate(
-            n=Count("holder", distinct=True),
-            **{
-                f"n_{pk}": Count("holder", distinct=True, filter=Q(version__programme_id=pk))
-                for pk in programme_ids
-            },
-        )
-        rows.append({"region_id": None, "constituency_id": None, "seat": False, **row})
     counts: dict[tuple[int | None, Place], int] = {}
     for row in rows:
         place = Place(row["region_id"], row["constituency_id"], bool(row["seat"]))
         if row["n"]:
-            counts[(None, place)] = row["n"]
+            counts[(None, place)] = counts.get((None, place), 0) + row["n"]
         for pk in programme_ids:
             if row[f"n_{pk}"]:
-                counts[(pk, place)] = row[f"n_{pk}"]
+                counts[(pk, place)] = counts.get((pk, place), 0) + row[f"n_{pk}"]
     return counts
 
 
@@ -211,8 +236,11 @@ def lapsed_leader_list(*, region_id: int | None = None, today: dt.date | None = 
 
 
 def lapsed_leaders_count(*, region_id: int | None = None, today: dt.date | None = None) -> int:
-    """One query."""
-    return lapsed_leader_list(region_id=region_id, today=today).count()
+    """The length of lapsed_leader_list, from the leader tally. One query."""
+    tallies = LeaderTally.objects.filter(in_date_until__lt=today or timezone.localdate())
+    if region_id is not None:
+        tallies = tallies.filter(region_id=region_id)
+    return tallies.count()
 
 
 # --- The pipeline ---------------------------------------------------------------------------
@@ -222,7 +250,7 @@ def stage_reached_q() -> dict[str, Q]:
     """Filters on enrolments for each stage reached. Cumulative: reaching a stage means having
     passed the ones before, so a certificate issued by staff on evidence from outside the
     platform (no work handed in here) still counts at every stage, and the funnel never widens."""
-    certified = Q(certificate__status=CertificateStatus.VALID)
+    certified = Q(certified_at__isnull=False)
     submitted = Q(work_submitted_at__isnull=False) | certified
     attending = Q(first_attended_at__isnull=False) | submitted
     return {
@@ -255,12 +283,12 @@ def pipeline_by_target(*, targets: list[Target], region_id: int | None = None) -
         return {}
     enrolments = in_flight_enrolments()
     if region_id is not None:
-        enrolments = enrolments.filter(member__profile__region_id=region_id)
+        enrolments = enrolments.filter(member_region_id=region_id)
     stages = stage_now_q()
     counts = {}
     for target in targets:
         scope = Scope.of_target(target)
-        in_target = scope.place_q("member") & Q(cohort__ends_on__lte=target.deadline)
+        in_target = scope.enrolment_q() & Q(cohort__ends_on__lte=target.deadline)
         if scope.programme_id:
             in_target &= Q(programme_id=scope.programme_id)
         for stage in PIPELINE_STAGES:
@@ -275,9 +303,9 @@ def training_by_place(*, region_id: int | None = None) -> dict[tuple[int | None,
     """{(region id, constituency id): people in training}, None for none recorded. One query."""
     enrolments = in_flight_enrolments()
     if region_id is not None:
-        enrolments = enrolments.filter(member__profile__region_id=region_id)
+        enrolments = enrolments.filter(member_region_id=region_id)
     rows = (
-        enrolments.values_list("member__profile__region_id", "member__profile__constituency_id")
+        enrolments.values_list("member_region_id", "member_constituency_id")
         .annotate(n=Count("pk"))
         .order_by()
     )
@@ -480,21 +508,23 @@ def target_main(targets: list[Target], *, today: dt.date) -> Target | None:
 
 def leaders_by_month(*, scope: Scope, region_id: int | None = None) -> list[tuple[dt.date, int]]:
     """Cumulative leaders in a scope at the end of each month, from each leader's first valid
-    certificate (of the scope's programme, if it has one). One query, a row per month."""
-    certificates = valid_certificates()
+    certificate (of the scope's programme, if it has one). One query, a row per month: on the
+    leader tally, or for a programme on its certificates."""
     if scope.programme_id:
-        certificates = certificates.filter(version__programme_id=scope.programme_id)
-    earlier = certificates.filter(holder=OuterRef("holder")).filter(
-        Q(issued_at__lt=OuterRef("issued_at")) | Q(issued_at=OuterRef("issued_at"), pk__lt=OuterRef("pk"))
-    )
-    rows = (
-        certificates.filter(scope.place_q("holder", region_id=region_id))
-        .filter(~Exists(earlier))
-        .annotate(month=TruncMonth("issued_at"))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .order_by("month")
-    )
+        certificates = valid_certificates().filter(version__programme_id=scope.programme_id)
+        earlier = certificates.filter(holder=OuterRef("holder")).filter(
+            Q(issued_at__lt=OuterRef("issued_at")) | Q(issued_at=OuterRef("issued_at"), pk__lt=OuterRef("pk"))
+        )
+        firsts = (
+            certificates.filter(scope.place_q("holder", region_id=region_id))
+            .filter(~Exists(earlier))
+            .annotate(month=TruncMonth("issued_at"))
+        )
+    else:
+        firsts = LeaderTally.objects.filter(scope.tally_q(region_id=region_id)).annotate(
+            month=F("first_certified_month")
+        )
+    rows = firsts.values("month").annotate(n=Count("pk")).order_by("month")
     running = 0
     series = []
     for row in rows:
@@ -510,8 +540,8 @@ def leaders_by_month(*, scope: Scope, region_id: int | None = None) -> list[tupl
 
 FUNNEL_GROUPS = {
     "programme": ("programme_id", "programme__title"),
-    "region": ("member__profile__region_id", "member__profile__region__name"),
-    "constituency": ("member__profile__constituency_id", "member__profile__constituency__name"),
+    "region": ("member_region_id", "member_region__name"),
+    "constituency": ("member_constituency_id", "member_constituency__name"),
 }
 
 
@@ -529,7 +559,7 @@ def funnels(*, group_bys: list[str], region_id: int | None = None) -> dict[str, 
     stages = stage_reached_q()
     enrolments = Enrolment.objects.all()
     if region_id is not None:
-        enrolments = enrolments.filter(member__profile__region_id=region_id)
+        enrolments = enrolments.filter(member_region_id=region_id)
     fields = {}
     for group_by in group_bys:
         id_field, label_field = FUNNEL_GROUPS[group_by]

@@ -201,13 +201,14 @@ def trainer_rows(*, region_id: int | None = None) -> list[dict]:
         .values("pk", "first_name", "last_name", "email", "cohorts_run")
         .order_by()
     )
-    certificates = valid_certificates().filter(enrolment__cohort__trainers__isnull=False)
+    # Enrolments carry their valid certificate's date (certified_at): no join to certificates.
+    certified = Enrolment.objects.filter(certified_at__isnull=False, cohort__trainers__isnull=False)
     if region_id is not None:
-        certificates = certificates.filter(enrolment__cohort__region_id=region_id)
+        certified = certified.filter(cohort__region_id=region_id)
     produced = dict(
-        certificates.values("enrolment__cohort__trainers")
-        .annotate(n=Count("holder", distinct=True))
-        .values_list("enrolment__cohort__trainers", "n")
+        certified.values("cohort__trainers")
+        .annotate(n=Count("member", distinct=True))
+        .values_list("cohort__trainers", "n")
         .order_by()
     )
     turnaround = marking_turnaround(region_id=region_id)

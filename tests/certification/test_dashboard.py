@@ -148,7 +148,8 @@ def world(places, staff):
     revoked = certify(member_in(london, first_name="Dee", last_name="Revoked"), version=version, actor=staff)
     certificate_revoke(certificate=revoked, actor=staff, public_reason="Issued in error.")
     lapsed = certify(member_in(london, first_name="Eve", last_name="Lapsed"), version=version, actor=staff)
-    Certificate.objects.filter(pk=lapsed.pk).update(expires_on=timezone.localdate() - dt.timedelta(days=1))
+    lapsed.expires_on = timezone.localdate() - dt.timedelta(days=1)
+    lapsed.save(update_fields=["expires_on"])
     # In training: a running cohort in the North East ending soon, and an open one in Wales.
     running = CohortFactory(
         status=CohortStatus.RUNNING,
@@ -470,9 +471,10 @@ def test_trainers_median_marking_days_cohorts_and_lineage(places, staff):
 def test_leaders_by_month_counts_each_leader_at_their_first_certificate(world):
     """Cai's two certificates count once, in the month of the first."""
     now = timezone.now()
-    Certificate.objects.filter(holder__last_name="Twice").update(issued_at=now - dt.timedelta(days=100))
-    first = Certificate.objects.filter(holder__last_name="Twice").order_by("pk").first()
-    Certificate.objects.filter(pk=first.pk).update(issued_at=now - dt.timedelta(days=400))
+    first, second = Certificate.objects.filter(holder__last_name="Twice").order_by("pk")
+    for certificate, days_ago in ((first, 400), (second, 100)):
+        certificate.issued_at = now - dt.timedelta(days=days_ago)
+        certificate.save(update_fields=["issued_at"])
     series = leaders_by_month(scope=Scope())
     assert series[-1][1] == 4
     assert [n for _month, n in series] == sorted(n for _month, n in series)

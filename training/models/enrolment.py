@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from members.models import Constituency, Profile, Region
 from training.models.cohorts import Cohort, Session
 from training.models.curriculum import Programme
 
@@ -48,10 +49,23 @@ class Enrolment(models.Model):
     motivation = models.TextField(_("why you want to take part"), blank=True)
     decision_message = models.TextField(_("message from the trainer"), blank=True)
     # Milestones, kept by the services so that funnels and forecasts read one table (see
-    # `manage.py pipeline_rebuild`, which recomputes them from the source rows and compares).
+    # `manage.py pipeline_rebuild` and `dashboard_rebuild`, which recompute them from the source
+    # rows and compare).
     first_enrolled_at = models.DateTimeField(null=True, blank=True)
     first_attended_at = models.DateTimeField(null=True, blank=True)
     work_submitted_at = models.DateTimeField(null=True, blank=True)
+    # When the certificate of this enrolment was issued, while it is valid: kept by
+    # certification, so funnels need not join the certificates.
+    certified_at = models.DateTimeField(null=True, blank=True)
+    # The member's place now (their profile's region and constituency), copied here when the
+    # enrolment is made and whenever the profile changes, so counts by place read one table.
+    # No region means no profile.
+    member_region = models.ForeignKey(
+        Region, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    member_constituency = models.ForeignKey(
+        Constituency, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["applied_at", "pk"]
@@ -66,6 +80,18 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} in {self.cohort}"
+
+    def save(self, *args, **kwargs):
+        # A new enrolment starts in its member's place, whoever creates it; later moves are
+        # copied by training.receivers.
+        if self._state.adding and self.member_region_id is None:
+            place = (
+                Profile.objects.filter(user_id=self.member_id).values("region_id", "constituency_id").first()
+            )
+            if place:
+                self.member_region_id = place["region_id"]
+                self.member_constituency_id = place["constituency_id"]
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

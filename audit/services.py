@@ -94,16 +94,26 @@ def audit_subject_pseudonymise(user) -> int:
     pseudonym, the same on each of their entries so the trail still reads as one person.
     Ids stay: once the account is gone they point at nothing. Returns the entries changed.
 
+    Call it before the account is deleted (deleting it empties actor and subject, and then
+    nothing here can find its entries).
+
     The only change the trail allows: on PostgreSQL the trigger lets these label and address
-    columns change only while `audit.pseudonymise` is set, which this transaction does
-    (SET LOCAL: it ends with the transaction)."""
+    columns change only while `audit.pseudonymise` is 'on'. It is set LOCAL (never beyond
+    the transaction) and set back at the end, because a caller's outer transaction (the
+    erasure's) would otherwise keep it on for whatever it does next; if anything here fails,
+    rolling back the savepoint undoes the setting too."""
     pseudonym = f"erased member {secrets.token_hex(4)}"
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('audit.pseudonymise', 'on', true)")
+    _pseudonymising(on=True)
     entries = AuditEntry.objects.all()
     user_type = ContentType.objects.get_for_model(user, for_concrete_model=True)
     changed = entries.filter(actor_id=user.pk).update(actor_label=pseudonym, client_address=None)
     changed += entries.filter(subject_id=user.pk).update(subject_label=pseudonym)
     changed += entries.filter(object_type=user_type, object_id=user.pk).update(object_label=pseudonym)
+    _pseudonymising(on=False)
     return changed
+
+
+def _pseudonymising(*, on: bool) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('audit.pseudonymise', %s, true)", ["on" if on else "off"])

@@ -18,7 +18,7 @@ CREATE = """
 CREATE OR REPLACE FUNCTION audit_auditentry_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'audit entries are append-only: % refused', TG_OP;
+        RAISE EXCEPTION 'audit entries are append-only: DELETE refused';
     END IF;
     IF NEW.id IS DISTINCT FROM OLD.id
        OR NEW.at IS DISTINCT FROM OLD.at

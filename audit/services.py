@@ -54,14 +54,22 @@ def audit_record(
     if action not in AuditAction.values:
         raise ValueError(f"Unknown audit action: {action!r}")
     actor = actor if actor is not None and actor.is_authenticated else None
+    address = _client_address(request if request is not None else current_request())
+    actor_label = _user_label(actor)
+    if actor is not None and subject is not None and actor.pk == subject.pk:
+        # One account, one label: the subject's, the instance the caller has just changed
+        # (a member erasing themselves is request.user, still holding the old email).
+        actor_label = _user_label(subject)
+        if getattr(subject, "erased_at", None) is not None:
+            address = None  # nor is an erased member's own address kept
     entry = AuditEntry(
         actor=actor,
-        actor_label=_user_label(actor),
+        actor_label=actor_label,
         action=action,
         subject=subject,
         subject_label=_user_label(subject),
         changes=changes or {},
-        client_address=_client_address(request if request is not None else current_request()),
+        client_address=address,
     )
     if obj is not None:
         entry.object_type = ContentType.objects.get_for_model(obj, for_concrete_model=True)

@@ -549,3 +549,22 @@ def test_page_and_csv_run_a_fixed_number_of_queries(client, staff, trainer):
     assert small[0] <= 8
     response = client.get(url, {"page": 2})
     assert "Page 2 of 3" in response.content.decode()
+
+
+def test_a_member_erasing_themselves_leaves_no_email_or_address_in_the_trail(client, seeded, staff):
+    """The data-rights erasure pseudonymises the trail, and its own entry names no one."""
+    from members.erasure import account_erase
+
+    member = UserFactory(email="ada@example.org")
+    audit_record(actor=staff, action=AuditAction.ROLE_CHANGED, obj=member, subject=member, label=member.email)
+    certificate_issue_manually(enrolment=EnrolmentFactory(member=member), actor=staff, reason="Paper.")
+    request = client.get("/").wsgi_request
+    request.user = member  # as the view passes request.user, which still holds the old email
+    request.META["REMOTE_ADDR"] = "203.0.113.7"
+    account_erase(user=member, actor=member, request=request)
+    erased = only(AuditAction.ACCOUNT_ERASED)
+    assert (erased.actor_id, erased.subject_id) == (member.pk, member.pk)
+    assert erased.client_address is None
+    for entry in AuditEntry.objects.all():
+        assert "ada@example.org" not in (entry.actor_label, entry.subject_label, entry.object_label), entry
+    assert AuditEntry.objects.filter(subject=member).count() >= 3

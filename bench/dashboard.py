@@ -461,6 +461,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+    from allauth.mfa.totp.internal.auth import generate_totp_secret as totp_secret_new
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -493,6 +496,10 @@ def main() -> None:
             role: User.objects.get(email=f"{role}@bench.example")
             for role in (Role.NATIONAL_STAFF, Role.REGIONAL_STAFF)
         }
+        # Staff must have a second factor before the dashboard opens (members.mfa).
+        for user in viewers.values():
+            if not Authenticator.objects.filter(user=user).exists():
+                TOTP.activate(user, totp_secret_new())
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         print(f"{members:,} members: made {made} in {time.perf_counter() - started:.0f}s", flush=True)

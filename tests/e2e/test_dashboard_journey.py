@@ -1,5 +1,5 @@
 """National staff open the dashboard: the headline and the chart, a region's constituencies,
-a cohort at risk, the CSV; a certificate issued meanwhile raises the count on reload."""
+a cohort at risk, the CSV; a certificate issued in another tab raises the count on reload."""
 
 import csv
 import datetime as dt
@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -105,8 +106,14 @@ def test_staff_read_the_dashboard_and_follow_its_figures(sign_in, browser, live_
     assert rows[0][:3] == ["Region", "Leaders", "In training"]
     assert next(row for row in rows if row[0] == "North East")[1:3] == ["1", "1"]
 
-    # Someone is certified elsewhere; a reload shows them.
-    _certify(_member(north_east), finished, staff)
+    # A colleague's tab: a certificate issued on paper evidence; a reload here shows it.
+    newcomer = EnrolmentFactory(cohort=finished, member=_member(north_east), status=EnrolmentStatus.COMPLETED)
+    other_tab = page.context.new_page()
+    other_tab.goto(reverse("certification:staff-manual-issue", args=[newcomer.pk]))
+    other_tab.get_by_label("Evidence that the rule is met").fill("Signed paper register, all sessions.")
+    other_tab.get_by_role("button", name=re.compile("Issue")).click()
+    expect(other_tab.get_by_role("heading", level=1)).to_be_visible()
+    other_tab.close()
     page.reload()
     expect(page.locator("#headline .headline-figure").first).to_have_text("2")
 

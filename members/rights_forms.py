@@ -6,6 +6,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 
+def _danger_button(label) -> Submit:
+    """A red button: crispy's Submit is always btn-primary, which here is the brand colour."""
+    button = Submit("submit", label)
+    button.field_classes = "btn btn-danger"
+    return button
+
+
 class AccountEraseForm(forms.Form):
     """The member confirms with their password, so a session left open cannot erase them."""
 
@@ -24,7 +31,7 @@ class AccountEraseForm(forms.Form):
         self.user = user
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
-        self.helper.add_input(Submit("submit", _("Erase my account"), css_class="btn-danger"))
+        self.helper.add_input(_danger_button(_("Erase my account")))
 
     def clean_password(self):
         password = self.cleaned_data["password"]
@@ -44,7 +51,7 @@ class MemberFindForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.attrs = {"novalidate": ""}
-        self.helper.add_input(Submit("submit", _("Find"), css_class="btn-secondary"))
+        self.helper.add_input(Submit("submit", _("Find")))
 
 
 class StaffEraseForm(forms.Form):
@@ -65,4 +72,4 @@ class StaffEraseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
-        self.helper.add_input(Submit("submit", _("Erase this account"), css_class="btn-danger"))
+        self.helper.add_input(_danger_button(_("Erase this account")))

@@ -1,10 +1,12 @@
 """The dashboard's tables: one definition per table gives its HTML, its sorting and filters
-(allow-listed keys only) and its CSV, so that the page and the download always agree."""
+(allow-listed keys only) and its downloads, so that the page and the downloads always agree.
+CSV and XLSX are written from the same exported rows (Table.export_rows)."""
 
 import csv
 import datetime as dt
 import functools
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -13,6 +15,9 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 from certification.forecast import STAGE_LABELS, STAGES, VERDICT_LABELS
 from certification.selectors.dashboard import NOWHERE, TargetProgress
@@ -24,9 +29,21 @@ CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_safe(value) -> object:
     """A cell a spreadsheet shows as text, never runs: formula-like text gets a leading quote."""
-    if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
+    if _formula_like(value):
         return "'" + value
     return value
+
+
+def _formula_like(value) -> bool:
+    return isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS)
+
+
+# The downloads every table offers: ?format= value, content type, file extension.
+EXPORT_FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+XLSX_DATE_FORMAT = "yyyy-mm-dd"
 
 
 @dataclass
@@ -83,17 +100,57 @@ class Table:
             for column in self.html_columns
         ]
 
-    def csv_response(self, *, filename: str) -> HttpResponse:
+    def export_rows(self) -> Iterator[list]:
+        """The header, then each row, as both downloads hold them: every column (those shown
+        only in downloads too), numbers as numbers, dates as dates, lists joined."""
+        yield [str(column.label) for column in self.columns]
+        for row in self.rows:
+            yield [_export_value(column, row.get(column.key)) for column in self.columns]
+
+    def export_response(self, *, export_format: str, slug: str, suffix: str = "") -> HttpResponse:
+        """The table as a download in `export_format` (a key of EXPORT_FORMATS)."""
+        filename = export_filename(slug, suffix=suffix, extension=export_format)
         response = HttpResponse(
-            content_type="text/csv; charset=utf-8",
+            content_type=EXPORT_FORMATS[export_format],
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
+        if export_format == "xlsx":
+            response.write(self._xlsx_bytes())
+        else:
+            self._csv_write(response)
+        return response
+
+    def _csv_write(self, response: HttpResponse) -> None:
         response.write("\ufeff")  # lets Excel read names as UTF-8
         writer = csv.writer(response)
-        writer.writerow([csv_safe(str(column.label)) for column in self.columns])
-        for row in self.rows:
-            writer.writerow([csv_safe(_csv_text(column, row.get(column.key))) for column in self.columns])
-        return response
+        for values in self.export_rows():
+            writer.writerow(
+                [csv_safe(value.isoformat() if isinstance(value, dt.date) else value) for value in values]
+            )
+
+    def _xlsx_bytes(self) -> bytes:
+        """One sheet; formula-like text is stored as text and marked as typed with a leading
+        apostrophe, so the spreadsheet shows it and never runs it, even when the cell is edited."""
+        workbook = Workbook(write_only=True)  # streams rows: a list of every member stays small
+        sheet = workbook.create_sheet(title=self.slug[:31])
+        header = True
+        for values in self.export_rows():
+            cells = []
+            for value in values:
+                cell = WriteOnlyCell(sheet, value=value)
+                if _formula_like(value):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+                elif isinstance(value, dt.date):
+                    cell.number_format = XLSX_DATE_FORMAT
+                if header:
+                    cell.font = Font(bold=True)
+                cells.append(cell)
+            sheet.append(cells)
+            header = False
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
 
 
 def _sort_value(value):
@@ -114,13 +171,14 @@ def _text(column: Column, value) -> str:
     return str(value)
 
 
-def _csv_text(column: Column, value):
+def _export_value(column: Column, value):
+    """A cell as both downloads hold it (a date stays a date: CSV writes it as YYYY-MM-DD)."""
     if value is None:
         return ""
     if column.kind == "percent":
         return round(100 * value, 1)
     if column.kind == "date":
-        return value.isoformat()
+        return value
     if column.kind == "list":
         return "; ".join(str(item) for item in value)
     if isinstance(value, float):
@@ -128,10 +186,10 @@ def _csv_text(column: Column, value):
     return value if isinstance(value, int) else str(value)
 
 
-def csv_filename(slug: str, *, suffix: str = "") -> str:
+def export_filename(slug: str, *, suffix: str = "", extension: str = "csv") -> str:
     """A download name from allow-listed parts only."""
     parts = [slug, suffix, f"{timezone.localdate():%Y-%m-%d}"]
-    return "-".join(part for part in parts if part) + ".csv"
+    return "-".join(part for part in parts if part) + "." + extension
 
 
 # --- Links to the lists behind the figures --------------------------------------------------------

@@ -56,6 +56,7 @@ from certification.selectors.dashboard_lists import (
 )
 from certification.services.targets import target_change, target_create
 from training.models import Programme
+from training.permissions import user_manages_all_cohorts, user_reads_region_cohorts
 from training.views.base import form_errors_add
 
 TEMPLATES = "certification/dashboard/"
@@ -106,8 +107,9 @@ class SetsTargetsRequiredMixin(PermissionRequiredMixin):
 
 
 def _cohort_href(user):
-    """Cohorts link to their page for those who manage cohorts; regional staff see the name."""
-    if user.has_perm("training.manage_cohorts"):
+    """Cohorts link to their page: national staff manage every cohort, and regional staff read
+    their region's, the only cohorts their dashboard lists (training.permissions decides)."""
+    if user_manages_all_cohorts(user) or user_reads_region_cohorts(user):
         return lambda pk: reverse("training:cohort-manage", args=[pk])
     return lambda pk: None
 
@@ -124,6 +126,21 @@ def _with_params(request, **changes) -> str:
         else:
             params[key] = value
     return "?" + params.urlencode()
+
+
+def _export_format(request) -> str | None:
+    """The download asked for by ?format= (csv or xlsx); None for the page itself."""
+    value = request.GET.get("format")
+    return value if value in tables.EXPORT_FORMATS else None
+
+
+def _downloads(request) -> list[tuple[str, str]]:
+    """The page's rows as each download: (link text, address), every row, not just the page."""
+    labels = {"csv": _("Download as CSV"), "xlsx": _("Download as XLSX (Excel)")}
+    return [
+        (labels[export_format], _with_params(request, format=export_format, page=None))
+        for export_format in tables.EXPORT_FORMATS
+    ]
 
 
 def _bad_request(request, message: str = ""):
@@ -242,8 +259,6 @@ class DashboardView(DashboardRequiredMixin, View):
                 "main_links": {
                     "certified": tables.people_url(figure="leaders", target=main.target.pk),
                     "pipeline": tables.people_url(figure="training", target=main.target.pk),
-                    "series_csv": reverse("certification:dashboard-table", args=["leaders-by-month"])
-                    + f"?target={main.target.pk}&format=csv",
                 },
                 "forecast_rows": _forecast_rows(main, base.rates),
             }
@@ -300,7 +315,8 @@ def _forecast_rows(main, rates) -> list[dict]:
 
 class DashboardTableView(DashboardRequiredMixin, View):
     """One of the dashboard's tables in full: sorted by ?sort= (allow-listed keys), filtered
-    (places: ?region=, ?seats=1, ?gap=1; cohorts at risk: ?reason=), as CSV with ?format=csv."""
+    (places: ?region=, ?seats=1, ?gap=1; cohorts at risk: ?reason=), as CSV or XLSX with
+    ?format=csv or ?format=xlsx."""
 
     def get(self, request, slug):
         if slug not in TABLE_SLUGS:
@@ -317,11 +333,12 @@ class DashboardTableView(DashboardRequiredMixin, View):
             region = region or self.viewer.region
         table, title, suffix = self._table(request, slug, region, data)
         table = table.sorted_by(data.get("sort"))
-        exported = request.GET.get("format") == "csv"
+        export_format = _export_format(request)
+        exported = export_format is not None
         if slug in PEOPLE_TABLE_SLUGS:
             audit_member_list_record(request=request, label=title, exported=exported)
         if exported:
-            return table.csv_response(filename=tables.csv_filename(slug, suffix=suffix))
+            return table.export_response(export_format=export_format, slug=slug, suffix=suffix)
         page = Paginator(table.rows, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
         return render(
             request,
@@ -334,7 +351,7 @@ class DashboardTableView(DashboardRequiredMixin, View):
                 "slug": slug,
                 "region": region,
                 "sort": table.default_sort,
-                "csv_url": _with_params(request, format="csv", page=None),
+                "downloads": _downloads(request),
                 "risk_reasons": RISK_REASONS,
                 "reason": data.get("reason") or "",
                 "seats": bool(data.get("seats")),
@@ -485,10 +502,11 @@ class DashboardPeopleView(FigureListMixin, View):
             trainer_id=data.get("trainer"),
         )
         kind = PEOPLE_FIGURES[figure]
-        exported = request.GET.get("format") == "csv"
+        export_format = _export_format(request)
+        exported = export_format is not None
         audit_member_list_record(request=request, label=str(FIGURE_TITLES[figure]), exported=exported)
         if exported:
-            return self._csv(people, kind=kind, figure=figure)
+            return self._export(people, kind=kind, figure=figure, export_format=export_format)
         page = Paginator(people, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
         return render(
             request,
@@ -499,11 +517,20 @@ class DashboardPeopleView(FigureListMixin, View):
                 "described": described,
                 "kind": kind,
                 "page_obj": page,
-                "rows": [self._row(item, kind=kind) for item in page.object_list],
-                "cohort_href": _cohort_href(request.user),
-                "csv_url": _with_params(request, format="csv", page=None),
+                "rows": self._rows_with_links(request, page.object_list, kind=kind),
+                "downloads": _downloads(request),
             },
         )
+
+    def _rows_with_links(self, request, items, *, kind: str) -> list[dict]:
+        rows = [self._row(item, kind=kind) for item in items]
+        if kind == "enrolments":
+            href = _cohort_href(request.user)
+            for row, item in zip(rows, items, strict=True):
+                # Regional staff read their region's cohorts only; their members may train elsewhere.
+                readable = self.viewer.is_national or item.cohort.region_id == self.viewer.region_id
+                row["cohort_href"] = href(item.cohort_id) if readable else None
+        return rows
 
     @staticmethod
     def _row(item, *, kind: str) -> dict:
@@ -524,7 +551,7 @@ class DashboardPeopleView(FigureListMixin, View):
             }
         return row
 
-    def _csv(self, people, *, kind: str, figure: str):
+    def _export(self, people, *, kind: str, figure: str, export_format: str):
         columns = [
             tables.Column("name", _("Name")),
             tables.Column("region", _("Region")),
@@ -546,7 +573,9 @@ class DashboardPeopleView(FigureListMixin, View):
                 for item in people.iterator(chunk_size=2000)
             ],
         )
-        return table.csv_response(filename=tables.csv_filename("people", suffix=figure.replace("_", "-")))
+        return table.export_response(
+            export_format=export_format, slug="people", suffix=figure.replace("_", "-")
+        )
 
 
 class DashboardCohortsView(FigureListMixin, View):
@@ -571,9 +600,10 @@ class DashboardCohortsView(FigureListMixin, View):
             table = tables.trainer_cohorts_table(
                 cohorts, cohort_href=href, caption=str(FIGURE_TITLES[figure])
             )
-        if request.GET.get("format") == "csv":
-            return table.csv_response(
-                filename=tables.csv_filename("cohorts", suffix=figure.replace("_", "-"))
+        export_format = _export_format(request)
+        if export_format is not None:
+            return table.export_response(
+                export_format=export_format, slug="cohorts", suffix=figure.replace("_", "-")
             )
         page = Paginator(table.rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
         return render(
@@ -585,7 +615,7 @@ class DashboardCohortsView(FigureListMixin, View):
                 "described": described,
                 "table": table,
                 "page_obj": page,
-                "csv_url": _with_params(request, format="csv", page=None),
+                "downloads": _downloads(request),
             },
         )
 

@@ -6,9 +6,10 @@ listed through a `<entity>_list_...` queryset for list pages. Views never call
 `Model.objects.get(pk=...)` on these models.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
+from members.models import Profile
 from training.models import (
     PLACE_HOLDING_STATUSES,
     Assignment,
@@ -104,6 +105,38 @@ def cohort_get_visible(*, user, pk) -> Cohort:
         cohort_list_visible_to(user=user).select_related("version__programme", "region", "constituency"),
         pk,
     )
+
+
+def user_reads_region_cohorts(user) -> bool:
+    """Regional staff read (never change) the pages of their own region's cohorts."""
+    return user.has_perm("members.access_regional_area")
+
+
+def user_reads_cohort_pages(user) -> bool:
+    """Whoever may open some cohort's page: those who run cohorts, and regional staff."""
+    return user.has_perm("training.run_cohorts") or user_reads_region_cohorts(user)
+
+
+def cohort_list_readable_by(*, user) -> QuerySet[Cohort]:
+    """Cohorts whose page a user may read: those they run (see cohort_list_manageable_by) and,
+    for regional staff, every cohort meeting in the region of their profile."""
+    manageable = cohort_list_manageable_by(user=user)
+    if user_manages_all_cohorts(user) or not user_reads_region_cohorts(user):
+        return manageable
+    # A subquery, not a second query (regional staff without a profile read none).
+    own_region = Profile.objects.filter(user=user).values("region_id")
+    return Cohort.objects.filter(Q(pk__in=manageable.values("pk")) | Q(region_id__in=own_region))
+
+
+def cohort_get_readable(*, user, pk) -> Cohort:
+    """A cohort the user may read, with `may_change` set: whether they also run it (the page
+    offers its actions only then; the actions' views check again)."""
+    if user_manages_all_cohorts(user):
+        may_change = Value(True, output_field=BooleanField())
+    else:
+        may_change = Exists(cohort_list_manageable_by(user=user).filter(pk=OuterRef("pk")))
+    cohorts = cohort_list_readable_by(user=user).annotate(may_change=may_change)
+    return _get_or_404(cohorts.select_related("version__programme", "region", "constituency"), pk)
 
 
 def user_may_manage_cohort(*, user, cohort: Cohort) -> bool:

@@ -4,8 +4,10 @@ targets keep their history, and every page runs a fixed number of queries."""
 
 import csv
 import datetime as dt
+import html
 import io
 
+import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -13,6 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from certification.dashboard_tables import csv_safe
+from certification.dashboard_views import TABLE_SLUGS
 from certification.forecast import forecast, rates_from_counts
 from certification.models import Certificate, Target, TargetChange, TargetScope
 from certification.permissions import DashboardViewer, dashboard_viewer_get
@@ -437,6 +441,35 @@ def test_each_kind_of_risk_is_found_and_links_to_the_cohort(client, staff, place
     assert [row["name"] for row in filtered] == ["Marking late"]
 
 
+def test_regional_staff_follow_a_cohort_at_risk_to_its_page(client, regional, places):
+    """The at-risk rows link to the cohort page, which regional staff may read for their region;
+    a member of theirs training in another region's cohort is listed without a link."""
+    today = timezone.localdate()
+    at_risk = CohortFactory(
+        name="Hexham, spring",
+        status=CohortStatus.OPEN,
+        region=places["north_east"],
+        capacity=10,
+        starts_on=today + dt.timedelta(days=5),
+        ends_on=today + dt.timedelta(days=60),
+    )
+    EnrolmentFactory(cohort=at_risk, member=member_in(places["north_east"]))
+    elsewhere = CohortFactory(name="Cardiff, spring", region=places["wales"])
+    EnrolmentFactory(cohort=elsewhere, member=member_in(places["north_east"]))
+    href = f'href="{reverse("training:cohort-manage", args=[at_risk.pk])}"'
+    client.force_login(regional)
+    for url in (reverse(DASHBOARD), table_url("cohorts-at-risk"), reverse(COHORTS) + "?figure=at_risk"):
+        assert href in client.get(url).content.decode(), url
+    assert client.get(reverse("training:cohort-manage", args=[at_risk.pk])).status_code == 200
+    people = client.get(reverse(PEOPLE), {"figure": "training"})
+    rows = {row["cohort"]: row["cohort_href"] for row in people.context["rows"]}
+    assert rows == {
+        "Hexham, spring": reverse("training:cohort-manage", args=[at_risk.pk]),
+        "Cardiff, spring": None,
+    }
+    assert client.get(reverse("training:cohort-manage", args=[elsewhere.pk])).status_code == 404
+
+
 def test_trainers_median_marking_days_cohorts_and_lineage(places, staff):
     """Three first marks after 1, 2 and 10 days: the median is 2 days (on SQLite and PostgreSQL)."""
     founder = member_in(places["wales"], role=Role.TRAINER, first_name="Fay", last_name="Founder")
@@ -713,6 +746,111 @@ def test_csv_cells_never_run_as_formulas(client, staff, places):
             assert not cell.startswith(("=", "+", "-", "@")), cell
 
 
+def _xlsx_sheet(response):
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"].startswith("attachment; filename=")
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert len(workbook.worksheets) == 1
+    return workbook.worksheets[0]
+
+
+def _same_cell(xlsx_cell, csv_text: str) -> bool:
+    """A cell of the XLSX holds what the CSV's cell says: the same text (the CSV quotes
+    formula-like text), the same number, or the same date (the CSV writes YYYY-MM-DD)."""
+    value = xlsx_cell.value
+    if value is None:
+        return csv_text == ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() == csv_text
+    if isinstance(value, int | float):
+        return float(csv_text) == float(value)
+    return csv_safe(value) == csv_text
+
+
+def _assert_xlsx_matches_csv(client, url, params):
+    csv_rows = _csv_rows(client.get(url, {**params, "format": "csv"}))
+    sheet = _xlsx_sheet(client.get(url, {**params, "format": "xlsx"}))
+    xlsx_rows = list(sheet.iter_rows())
+    assert len(xlsx_rows) == len(csv_rows), url
+    for xlsx_row, csv_row in zip(xlsx_rows, csv_rows, strict=True):
+        assert len(xlsx_row) == len(csv_row), (url, csv_row)
+        for xlsx_cell, csv_text in zip(xlsx_row, csv_row, strict=True):
+            assert _same_cell(xlsx_cell, csv_text), (url, xlsx_cell.value, csv_text)
+    return sheet
+
+
+def test_every_download_has_an_xlsx_with_the_csvs_rows(client, staff, world):
+    """Every table and list that downloads as CSV downloads as XLSX too, cell for cell."""
+    client.force_login(staff)
+    downloads = [(table_url(slug), {}) for slug in TABLE_SLUGS] + [
+        (table_url("places"), {"region": world["north_east"].pk}),
+        (reverse(PEOPLE), {"figure": "leaders"}),
+        (reverse(PEOPLE), {"figure": "training"}),
+        (reverse(COHORTS), {"figure": "at_risk"}),
+    ]
+    for url, params in downloads:
+        _assert_xlsx_matches_csv(client, url, params)
+    places = _assert_xlsx_matches_csv(client, table_url("places"), {})
+    north_east = next(row for row in places.iter_rows(values_only=True) if row[0] == "North East")
+    assert north_east[1:4] == (2, 5, 20)  # numbers, not text, in the spreadsheet
+    targets = _assert_xlsx_matches_csv(client, table_url("targets"), {})
+    deadline = targets.cell(row=2, column=2)
+    assert deadline.is_date
+    assert deadline.value.date() == world["targets"]["national"].deadline
+
+
+def test_xlsx_cells_never_run_as_formulas(client, staff, places):
+    """Formula-like text is stored as text, typed with a leading apostrophe: never a formula."""
+    ne = places["north_east"]
+    today = timezone.localdate()
+    CohortFactory(
+        name='=HYPERLINK("http://evil.example")',
+        status=CohortStatus.OPEN,
+        region=ne,
+        capacity=10,
+        starts_on=today + dt.timedelta(days=3),
+        ends_on=today + dt.timedelta(days=60),
+    )
+    certify(member_in(ne, first_name="+Bob", last_name="@Cell"), actor=staff)
+    client.force_login(staff)
+    risks = _assert_xlsx_matches_csv(client, table_url("cohorts-at-risk"), {})
+    cell = risks.cell(row=2, column=1)
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ('=HYPERLINK("http://evil.example")', "s", True)
+    people = _assert_xlsx_matches_csv(client, reverse(PEOPLE), {"figure": "leaders"})
+    cell = people.cell(row=2, column=1)
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ("+Bob @Cell", "s", True)
+    for sheet in (risks, people):
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", cell.value
+
+
+def test_pages_offer_both_downloads(client, staff, world):
+    client.force_login(staff)
+    dashboard = client.get(reverse(DASHBOARD)).content.decode()
+    for slug in TABLE_SLUGS:
+        for export_format in ("csv", "xlsx"):
+            assert f"{table_url(slug)}?format={export_format}" in dashboard or (
+                f"{table_url(slug)}?target=" in dashboard and f"format={export_format}" in dashboard
+            ), (slug, export_format)
+    pages = [
+        (table_url("places"), {"region": world["north_east"].pk}),
+        (reverse(PEOPLE), {"figure": "leaders"}),
+        (reverse(COHORTS), {"figure": "at_risk"}),
+    ]
+    for url, params in pages:
+        response = client.get(url, {**params, "page": 1})
+        links = dict((str(label), href) for label, href in response.context["downloads"])
+        assert set(links) == {"Download as CSV", "Download as XLSX (Excel)"}
+        page = response.content.decode()
+        for href in links.values():
+            assert "page=" not in href  # every row, not just this page
+            assert f'href="{html.escape(href)}"' in page
+        assert "format=xlsx" in links["Download as XLSX (Excel)"]
+
+
 def test_a_lists_csv_has_every_row_not_just_the_page(client, staff, places):
     for index in range(55):
         certify(member_in(places["wales"], last_name=f"Leader {index:02d}"), actor=staff)
@@ -886,11 +1024,13 @@ def _pages(places, world_targets):
         table_url("targets"),
         table_url("funnel-region"),
         table_url("cohorts-at-risk") + "?format=csv",
+        table_url("places") + "?format=xlsx",
         table_url("trainers"),
         reverse(PEOPLE) + "?figure=leaders",
         reverse(PEOPLE) + f"?figure=training&target={world_targets['national'].pk}",
         reverse(PEOPLE) + f"?figure=reached&stage=attending&region={ne}",
         reverse(PEOPLE) + "?figure=lapsed&format=csv",
+        reverse(PEOPLE) + "?figure=leaders&format=xlsx",
         reverse(COHORTS) + "?figure=at_risk",
         reverse("certification:target-list"),
     ]

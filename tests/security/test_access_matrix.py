@@ -124,7 +124,8 @@ TABLE: dict[str, Row] = {
     "training:cohort-create": Row(
         "login 403 403 403 403 403 403 200", post="login 403 403 403 403 403 403 400"
     ),
-    "training:cohort-manage": Row("login 403 403 200 404 403 403 200", kwargs=pk("cohort")),
+    # Regional staff read (never change) their own region's cohorts: the other region's is 404.
+    "training:cohort-manage": Row("login 403 403 200 404 200 404 200", kwargs=pk("cohort")),
     "training:cohort-edit": Row(
         "login 403 403 403 403 403 403 200", post="login 403 403 403 403 403 403 400", kwargs=pk("cohort")
     ),

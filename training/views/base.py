@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.utils.text import slugify
 
+from training import permissions
+
 PAGE_SIZE = 20
 
 
@@ -18,6 +20,18 @@ class RunsCohortsRequiredMixin(PermissionRequiredMixin):
     """Trainers and staff; which cohorts each may touch is decided in training.permissions."""
 
     permission_required = "training.run_cohorts"
+
+
+class ReadsCohortsRequiredMixin(PermissionRequiredMixin):
+    """Trainers and staff, and regional staff, who read the pages of their region's cohorts;
+    which cohorts each may read is decided in training.permissions. Only those who run
+    cohorts may send more than a read (regional staff get a 403)."""
+
+    def has_permission(self):
+        user = self.request.user
+        if self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return permissions.user_reads_cohort_pages(user)
+        return user.has_perm("training.run_cohorts")
 
 
 class ManagesCohortsRequiredMixin(PermissionRequiredMixin):

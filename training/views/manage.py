@@ -48,6 +48,7 @@ from training.services.cohorts import (
 from training.services.enrolment import enrolment_decide
 from training.views.base import (
     ManagesCohortsRequiredMixin,
+    ReadsCohortsRequiredMixin,
     RunsCohortsRequiredMixin,
     form_errors_add,
     paginate,
@@ -68,12 +69,17 @@ COHORT_FIELDS = [
 ]
 
 
+def _cohorts_title(user) -> str | None:
+    """The name of the cohort list the breadcrumbs start from; None for regional staff, who
+    reach cohorts from their dashboard, not a list."""
+    if permissions.user_manages_all_cohorts(user):
+        return _("Cohorts")
+    return _("Your cohorts") if user.has_perm("training.run_cohorts") else None
+
+
 def _render(request, template: str, context: dict, *, status: int = 200):
     """Render a manage page, with the name of the list its breadcrumbs start from."""
-    context.setdefault(
-        "cohorts_title",
-        _("Cohorts") if permissions.user_manages_all_cohorts(request.user) else _("Your cohorts"),
-    )
+    context.setdefault("cohorts_title", _cohorts_title(request.user))
     return render(request, f"training/manage/{template}", context, status=status)
 
 
@@ -159,11 +165,12 @@ class CohortEditView(ManagesCohortsRequiredMixin, View):
         return _render(request, self.template, {"form": form, "cohort": cohort}, status=400)
 
 
-class CohortManageView(RunsCohortsRequiredMixin, View):
-    """The cohort's trainers and staff: its facts, sessions and people."""
+class CohortManageView(ReadsCohortsRequiredMixin, View):
+    """The cohort's trainers and staff: its facts, sessions and people, with their actions.
+    Regional staff read it for their region's cohorts, without the actions."""
 
     def get(self, request, pk):
-        cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
+        cohort = permissions.cohort_get_readable(user=request.user, pk=pk)
         enrolments = cohort_enrolments_grouped(cohort=cohort)
         audit_member_list_record(request=request, obj=cohort, label=cohort.name)
         return _render(
@@ -174,6 +181,7 @@ class CohortManageView(RunsCohortsRequiredMixin, View):
                 "sessions": cohort_session_list(cohort=cohort),
                 "enrolments": enrolments,
                 "trainers": cohort_trainer_list(cohort=cohort),
+                "may_change": cohort.may_change,
                 "may_edit_cohort": permissions.user_manages_all_cohorts(request.user),
             },
         )

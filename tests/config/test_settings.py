@@ -109,3 +109,88 @@ def test_the_cache_takes_the_next_redis_database():
         _redis_database_next("redis://:secret@cache.example:6380") == "redis://:secret@cache.example:6380/1"
     )
     assert _redis_database_next("redis://127.0.0.1:6379/15") == "redis://127.0.0.1:6379/0"
+
+
+# --- security headers and cookies on real responses -----------------------------------------
+
+
+def _directives(policy: str) -> dict[str, str]:
+    return dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+
+
+def _assert_security_headers(response) -> None:
+    csp = _directives(response.headers["Content-Security-Policy"])
+    assert csp["script-src"] == "'self'"  # no 'unsafe-inline', no nonce, no other origin
+    assert "unsafe" not in response.headers["Content-Security-Policy"]
+    assert csp["frame-ancestors"] == "'none'"
+    assert csp["object-src"] == "'none'"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    permissions = dict(
+        part.strip().split("=", 1) for part in response.headers["Permissions-Policy"].split(",")
+    )
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert permissions[feature] == "()", feature
+    assert permissions["publickey-credentials-get"] == "(self)"  # security keys, this site only
+
+
+@pytest.mark.django_db
+def test_security_headers_on_a_public_page_a_signed_in_page_and_an_error_page(client, seeded):
+    """The landing page, a member's page, a 404, a 403 and the sign-in page all carry the headers."""
+    from django.urls import reverse
+
+    from members.permissions import Role
+    from tests.factories import UserFactory
+
+    responses = [client.get(reverse("members:home")), client.get(reverse("account_login"))]
+    client.force_login(UserFactory(role=Role.TRAINEE))
+    responses += [
+        client.get(reverse("training:my-training")),
+        client.get("/no-such-page/"),
+        client.get(reverse("members:staff-home")),
+    ]
+    assert [r.status_code for r in responses] == [200, 200, 200, 404, 403]
+    for response in responses:
+        _assert_security_headers(response)
+
+
+@pytest.mark.django_db
+def test_session_and_csrf_cookies_are_secure_httponly_and_samesite(client, seeded, settings):
+    """Signing in sets both cookies Secure (as in production), HttpOnly and SameSite=Lax."""
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD, UserFactory
+
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True  # as HTTPS=true sets them
+    user = UserFactory()
+    client.get(reverse("account_login"))
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME):
+        cookie = client.cookies[name]
+        assert cookie["secure"] is True, name
+        assert cookie["httponly"] is True, name
+        assert cookie["samesite"] == "Lax", name
+
+
+def test_production_turns_on_secure_cookies_and_https():
+    """With DEBUG off (HTTPS defaults on), the cookies are Secure and HTTP is redirected."""
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.CSRF_COOKIE_HTTPONLY, "
+        "s.SESSION_COOKIE_HTTPONLY, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)"
+    )
+    dropped = {"HTTPS", "DEBUG"}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="false")
+    result = subprocess.run(  # noqa: S603 - our own settings, fixed arguments
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["True"] * 6

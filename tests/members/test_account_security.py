@@ -1,7 +1,10 @@
 """allauth's protections as configured here: rate limits, password reset without enumeration."""
 
+import re
+
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from members.models import Constituency
@@ -71,3 +74,173 @@ def test_trainers_cannot_flag_target_seats(client, seeded):
     )
     assert response.status_code == 403
     assert not Constituency.objects.filter(is_target_seat=True).exists()
+
+
+# --- the client's address behind proxies ------------------------------------------------
+
+
+def _failed_login(client, n: int, **headers):
+    """A wrong password for a new address each time, so that only the per-address limit counts."""
+    return client.post(
+        reverse("account_login"), {"login": f"guess{n}@example.org", "password": "wrong-guess-1"}, **headers
+    )
+
+
+@pytest.fixture
+def three_logins_a_minute(settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "3/m/ip"}
+
+
+def test_behind_one_proxy_a_forged_forwarded_for_does_not_reset_the_count(
+    client, seeded, settings, three_logins_a_minute
+):
+    """The client writes anything into X-Forwarded-For; the proxy appends the real address,
+    and only that one counts: forging the rest buys no more attempts."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for n in range(3):
+        forged = f"192.0.2.{n}, 198.51.100.{n}"
+        response = _failed_login(client, n, HTTP_X_FORWARDED_FOR=f"{forged}, 203.0.113.7", **proxy)
+        assert response.status_code == 200
+    response = _failed_login(client, 9, HTTP_X_FORWARDED_FOR="192.0.2.99, 203.0.113.7", **proxy)
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    # Another client behind the same proxy is not held back.
+    assert _failed_login(client, 10, HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy).status_code == 200
+
+
+def test_behind_two_proxies_the_address_before_them_counts(client, seeded, settings, three_logins_a_minute):
+    """With two proxies of ours, the second address from the right is the client."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for n in range(3):
+        chain = f"192.0.2.{n}, 203.0.113.7, 10.0.0.1"
+        assert _failed_login(client, n, HTTP_X_FORWARDED_FOR=chain, **proxy).status_code == 200
+    chain = "192.0.2.50, 203.0.113.7, 10.0.0.1"
+    assert _failed_login(client, 9, HTTP_X_FORWARDED_FOR=chain, **proxy).status_code == 429
+
+
+def test_without_trusted_proxies_forwarded_for_is_ignored(client, seeded, settings, three_logins_a_minute):
+    """By default the connecting address counts and X-Forwarded-For is not read at all."""
+    assert settings.ALLAUTH_TRUSTED_PROXY_COUNT == 0
+    for n in range(3):
+        assert _failed_login(client, n, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").status_code == 200
+    assert _failed_login(client, 9, HTTP_X_FORWARDED_FOR="192.0.2.77").status_code == 429
+
+
+def test_a_request_that_skipped_the_proxy_counts_its_own_address(client, seeded, settings):
+    """Fewer forwarded addresses than trusted proxies (a request straight to the app): the
+    connecting address counts, rather than allauth's ImproperlyConfigured (a 500)."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+    response = _failed_login(client, 1, HTTP_X_FORWARDED_FOR="192.0.2.1", REMOTE_ADDR="10.0.0.9")
+    assert response.status_code == 200
+    response = client.get(reverse("certification:verify", args=["AAAAAAAAAAAAAAAA"]), REMOTE_ADDR="10.0.0.9")
+    assert response.status_code == 404
+
+
+def test_a_header_set_by_the_proxy_can_name_the_client(client, seeded, settings, three_logins_a_minute):
+    """With TRUSTED_CLIENT_IP_HEADER (e.g. X-Real-IP), that header alone names the client."""
+    settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER = "X-Real-IP"
+    for n in range(3):
+        headers = {"HTTP_X_REAL_IP": "203.0.113.7", "HTTP_X_FORWARDED_FOR": f"192.0.2.{n}"}
+        assert _failed_login(client, n, **headers).status_code == 200
+    assert _failed_login(client, 9, HTTP_X_REAL_IP="203.0.113.7").status_code == 429
+    assert _failed_login(client, 10, HTTP_X_REAL_IP="203.0.113.8").status_code == 200
+
+
+def test_the_certificate_check_counts_the_same_address_as_sign_in(client, seeded, settings):
+    """VERIFY_RATE_LIMIT uses allauth's client address: a forged X-Forwarded-For does not help."""
+    settings.VERIFY_RATE_LIMIT = 2
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    url = reverse("certification:verify", args=["AAAAAAAAAAAAAAAA"])
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for n in range(2):
+        assert client.get(url, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.7", **proxy).status_code == 404
+    assert client.get(url, HTTP_X_FORWARDED_FOR="192.0.2.9, 203.0.113.7", **proxy).status_code == 429
+
+
+def test_the_settings_come_from_the_environment():
+    """TRUSTED_PROXY_COUNT and TRUSTED_CLIENT_IP_HEADER in the environment reach allauth."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    code = (
+        "import django; django.setup(); from allauth import app_settings as a; "
+        "print(a.TRUSTED_PROXY_COUNT, a.TRUSTED_CLIENT_IP_HEADER)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.update(TRUSTED_PROXY_COUNT="2", TRUSTED_CLIENT_IP_HEADER="X-Real-IP")
+    result = subprocess.run(  # noqa: S603 - our own settings, fixed arguments
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["2", "X-Real-IP"]
+
+
+# --- the admin signs in through allauth ---------------------------------------------------
+
+
+def test_the_admin_has_no_login_form_of_its_own(client, seeded):
+    """/admin/login/ sends everyone to allauth's sign-in: no way around its limits or MFA."""
+    staff = UserFactory(role=Role.NATIONAL_STAFF, is_staff=True)
+    response = client.post(reverse("admin:login"), {"username": staff.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_admin_sign_in_is_rate_limited(client, seeded, settings, three_logins_a_minute):
+    """Arriving from the admin, sign-in attempts count against the same per-address limit."""
+    login_url = client.get(reverse("admin:index"), follow=True).redirect_chain[-1][0]
+    assert login_url.startswith(reverse("account_login"))
+    for n in range(3):
+        response = client.post(login_url, {"login": f"guess{n}@example.org", "password": "wrong-guess-1"})
+        assert response.status_code == 200
+    response = client.post(login_url, {"login": "guess9@example.org", "password": "wrong-guess-1"})
+    assert response.status_code == 429
+
+
+# --- nothing tells whether an address has an account --------------------------------------
+
+
+def _page_text(response) -> str:
+    """The page without its CSRF tokens, which differ on every response."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+def test_sign_up_reads_the_same_for_known_and_unknown_addresses(client, seeded):
+    """Signing up with a taken address and with a new one: the same redirect, the same page."""
+    UserFactory(email="taken@example.org")
+    answers = []
+    for email in ("taken@example.org", "brand.new@example.org"):
+        other = Client()
+        response = other.post(
+            reverse("account_signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+        )
+        assert response.status_code == 302
+        # The page repeats the address typed in; apart from that, nothing may differ.
+        page = _page_text(other.get(response.url)).replace(email, "ADDRESS")
+        assert "Confirmation email sent to ADDRESS" in page
+        answers.append((response.url, page))
+    assert answers[0] == answers[1]
+
+
+def test_password_reset_pages_read_the_same_for_known_and_unknown_addresses(client, seeded):
+    """The page after asking for a reset says the same whether or not the account exists."""
+    user = UserFactory()
+    pages = []
+    for email in (user.email, "nobody@example.org"):
+        other = Client()
+        response = other.post(reverse("account_reset_password"), {"email": email}, follow=True)
+        assert response.status_code == 200
+        pages.append(_page_text(response))
+    assert pages[0] == pages[1]
+    # The unknown address is told, by email only, that it has no account here.
+    assert {tuple(m.to) for m in mail.outbox} == {(user.email,), ("nobody@example.org",)}

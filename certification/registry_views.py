@@ -95,8 +95,12 @@ class TrainerAccreditView(PermissionRequiredMixin, View):
 
     def post(self, request, pk):
         entry = registry_entry_get(user=request.user, pk=pk)
+        note = request.POST.get("note", "")
+        if "\x00" in note:  # no browser sends it, and PostgreSQL cannot store it
+            messages.error(request, _("The note has a character that cannot be saved. Type it again."))
+            return redirect("certification:registry-entry", pk=entry.pk)
         try:
-            trainer_accredit(member=entry.member, actor=request.user, note=request.POST.get("note", ""))
+            trainer_accredit(member=entry.member, actor=request.user, note=note)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

@@ -1,6 +1,10 @@
+import re
+import unicodedata
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
@@ -24,9 +28,23 @@ class ConsentForm(forms.Form):
         self.helper.add_input(Submit("submit", _("I agree and continue")))
 
 
+# Bidi embeddings, overrides and isolates: in a name they would make it read as something
+# else on every page, list and certificate that shows it.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def name_visible_check(value: str) -> None:
+    """A name people can read: letters (or digits, marks, signs), no hidden reordering."""
+    if BIDI_CONTROLS.search(value):
+        raise ValidationError(_("Remove the hidden text-direction characters from the name."))
+    # Categories C (control, format: zero-width spaces and the like) and Z (spaces) show nothing.
+    if not any(unicodedata.category(char)[0] not in "CZ" for char in value):
+        raise ValidationError(_("Enter a name with letters in it."))
+
+
 class ProfileForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = forms.CharField(label=_("First name"), max_length=150, validators=[name_visible_check])
+    last_name = forms.CharField(label=_("Last name"), max_length=150, validators=[name_visible_check])
     region = forms.ModelChoiceField(
         label=_("Region or nation"),
         queryset=Region.objects.order_by("name"),

@@ -101,6 +101,8 @@ def scenario_build() -> Scenario:
     rubric_add(assignment, criteria=2)
     second_assignment = AssignmentFactory(module=module)
     rubric_add(second_assignment, criteria=2)
+    # Nothing handed in yet: the trainee may write and upload a draft.
+    open_assignment = AssignmentFactory(module=module, accepted_file_types="pdf,png")
     cohort = CohortFactory(
         version=version, region=region_a, trainers=[users["trainer"]], status=CohortStatus.RUNNING
     )
@@ -191,6 +193,7 @@ def scenario_build() -> Scenario:
         version=version,
         module=module,
         assignment=assignment,
+        open_assignment=open_assignment,
         cohort=cohort,
         cohort_other=cohort_other,
         enrolment=enrolment,

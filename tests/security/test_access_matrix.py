@@ -18,9 +18,6 @@ import os
 import re
 
 import pytest
-from allauth.account.forms import default_token_generator
-from allauth.account.models import EmailConfirmationHMAC
-from allauth.account.utils import user_pk_to_url_str
 from django.test import Client
 
 from tests.security.matrix import (
@@ -36,7 +33,7 @@ from tests.security.matrix import (
     url_patterns,
     view_class,
 )
-from tests.security.scenario import ROLES, scenario_build
+from tests.security.scenario import ROLES
 
 # A security key cannot be made without a real authenticator device: these pages are asked
 # about a key that does not exist (allauth asks to sign in again before looking it up).
@@ -393,33 +390,6 @@ TABLE: dict[str, Row] = {
         "login login login login login login login login", kwargs=lambda s: {"id": s.users["trainee"].pk}
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def scenario(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Built once for the module (inside a transaction rolled back at the end)."""
-    from django.db import transaction
-    from django.test import override_settings
-
-    media = tmp_path_factory.mktemp("media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
-        built = scenario_build()
-        trainee = built.users["trainee"]
-        address = trainee.emailaddress_set.get()
-        built.objects.update(
-            media_root=media,
-            email_confirmation_key=EmailConfirmationHMAC(address).key,
-            reset_uidb36=user_pk_to_url_str(trainee),
-            reset_key=default_token_generator.make_token(trainee),
-        )
-        yield built
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def world(scenario, settings):
-    settings.MEDIA_ROOT = scenario.media_root
-    return scenario
 
 
 def test_every_named_url_is_in_the_table():

@@ -6,6 +6,8 @@ proof, and it only ever acts for the member or the notice it was made for. Their
 never indexed, and a GET never changes anything, because mail scanners open links.
 """
 
+import re
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
@@ -39,6 +41,9 @@ from training.services.notices import (
     unsubscribe_token_read,
 )
 from training.views.base import paginate
+
+# A notice id as staff's retry form sends it: a few ASCII digits (a bigint at most).
+NOTICE_ID = re.compile(r"[0-9]{1,18}")
 
 # What each kind that can be turned off is, in the member's words.
 NOTICE_KIND_HELP = {
@@ -307,7 +312,8 @@ class NoticeListView(PermissionRequiredMixin, View):
         if request.POST.get("scope") == "all":
             ids = notice_failed_ids()
         else:
-            ids = [int(value) for value in request.POST.getlist("notice") if value.isdigit()]
+            # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+            ids = [int(value) for value in request.POST.getlist("notice") if NOTICE_ID.fullmatch(value)]
         retried = notices_retry(notice_ids=ids) if ids else []
         if retried:
             messages.success(

@@ -28,11 +28,11 @@ class AuditFilterForm(forms.Form):
         self.helper.form_class = "row g-2 align-items-end mb-3"
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
-            Div(Field("action"), css_class="col-md-4 col-lg-2"),
-            Div(Field("actor"), css_class="col-md-4 col-lg-3"),
+            Div(Field("action"), css_class="col-md-4 col-lg-3"),
+            Div(Field("actor"), css_class="col-md-4 col-lg-2"),
             Div(Field("subject"), css_class="col-md-4 col-lg-3"),
-            Div(Field("since"), css_class="col-6 col-md-4 col-lg"),
-            Div(Field("until"), css_class="col-6 col-md-4 col-lg"),
+            Div(Field("since"), css_class="col-6 col-md-4 col-lg-2"),
+            Div(Field("until"), css_class="col-6 col-md-4 col-lg-2"),
             Div(Submit("filter", _("Filter"), css_class="w-100 mb-3"), css_class="col-md-4 col-lg-1"),
         )
 

@@ -568,3 +568,19 @@ def test_a_member_erasing_themselves_leaves_no_email_or_address_in_the_trail(cli
     for entry in AuditEntry.objects.all():
         assert "ada@example.org" not in (entry.actor_label, entry.subject_label, entry.object_label), entry
     assert AuditEntry.objects.filter(subject=member).count() >= 3
+
+
+def test_the_admin_shows_entries_and_changes_nothing(client, seeded, staff):
+    admin = UserFactory(role=Role.NATIONAL_STAFF, is_staff=True, is_superuser=True)
+    entry = audit_record(actor=staff, action=AuditAction.TARGET_CHANGED, label="North East")
+    client.force_login(admin)
+    assert "North East" in client.get(reverse("admin:audit_auditentry_changelist")).content.decode()
+    page = client.get(reverse("admin:audit_auditentry_change", args=[entry.pk]))
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert client.get(reverse("admin:audit_auditentry_add")).status_code == 403
+    assert (
+        client.post(reverse("admin:audit_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()

@@ -19,6 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAction
+from audit.selectors import audit_entries_about, audit_entry_as_dict
+from audit.services import audit_record, audit_subject_pseudonymise
 from members.data_rights import (
     DataSection,
     ErasurePart,
@@ -100,19 +103,11 @@ def account_erase(*, user: User, actor: User, reason: str = "", request=None) ->
 
 
 def _audit_erasure(*, user: User, actor: User, reason: str, report: ErasureReport, request) -> None:
-    """Record the erasure and pseudonymise what the audit trail says about the member.
-
-    INTEGRATION POINT (audit app, built in parallel): until `audit` is installed this does
-    nothing; once it is, the erasure is recorded in the same transaction.
-    """
-    try:
-        from audit.services import audit_record, audit_subject_pseudonymise
-    except ImportError:
-        return
+    """Record the erasure, after replacing what the trail said about the member."""
     audit_subject_pseudonymise(user)
     audit_record(
         actor=actor,
-        action="account_erased",
+        action=AuditAction.ACCOUNT_ERASED,
         subject=user,
         changes={
             "by": "member" if actor.pk == user.pk else "staff",
@@ -120,6 +115,7 @@ def _audit_erasure(*, user: User, actor: User, reason: str, report: ErasureRepor
             "counts": report.counts,
         },
         request=request,
+        label=f"Account {user.pk}",
     )
 
 
@@ -170,12 +166,7 @@ def _members_export(user: User) -> ExportPart:
     return ExportPart(data=data)
 
 
-def _audit_entries(user: User) -> list[dict] | None:
-    """The audit entries about this member. INTEGRATION POINT: None until `audit` exists."""
-    try:
-        from audit.selectors import audit_entries_about, audit_entry_as_dict
-    except ImportError:
-        return None
+def _audit_entries(user: User) -> list[dict]:
     return [audit_entry_as_dict(entry) for entry in audit_entries_about(user)]
 
 

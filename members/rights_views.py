@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from members.erasure import account_erase
 from members.export import (
     ExportLinkExpired,
@@ -100,14 +102,9 @@ class DataExportDownloadView(LoginRequiredMixin, View):
 
 
 def _audit_download(*, request, export) -> None:
-    """INTEGRATION POINT (audit app): a download of a member's data is recorded."""
-    try:
-        from audit.services import audit_record
-    except ImportError:
-        return
     audit_record(
         actor=request.user,
-        action="data_exported",
+        action=AuditAction.DATA_EXPORTED,
         obj=export,
         subject=request.user,
         label=f"Data export {export.pk}",

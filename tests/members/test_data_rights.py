@@ -686,3 +686,37 @@ def test_staff_pages_run_a_fixed_number_of_queries(client, staff, ada, ben, djan
             assert client.get(find, {"email": member.email}).status_code == 200
         with django_assert_num_queries(STAFF_ERASE_QUERIES):
             assert client.get(reverse("members:staff-member-erase", args=[member.pk])).status_code == 200
+
+
+# --- The audit trail ---------------------------------------------------------------------------
+
+
+def test_the_export_lists_the_audit_entries_about_the_member_and_the_download_is_recorded(client, ada):
+    from audit.models import AuditAction, AuditEntry
+
+    _export, url = _ask_and_download(client, ada["member"])
+    data = json.loads(_zip_of(client.get(url)).read("data.json"))
+    actions = [entry["action"] for entry in data["membership"]["audit_entries_about_you"]]
+    assert AuditAction.CERTIFICATE_ISSUED in actions
+    downloaded = AuditEntry.objects.filter(action=AuditAction.DATA_EXPORTED, subject_id=ada["member"].pk)
+    assert downloaded.count() == 1
+
+
+def test_erasure_is_audited_with_the_reason_and_the_trail_no_longer_names_the_member(client, ada, staff):
+    from audit.models import AuditAction, AuditEntry
+
+    member = ada["member"]
+    email = member.email
+    assert AuditEntry.objects.filter(subject_id=member.pk, subject_label=email).exists()
+    client.force_login(staff)
+    client.post(
+        reverse("members:staff-member-erase", args=[member.pk]),
+        {"reason": "Asked by letter, ref DSR-9", "requested_by_member": "on"},
+    )
+    entry = AuditEntry.objects.get(action=AuditAction.ACCOUNT_ERASED)
+    assert (entry.actor_id, entry.subject_id) == (staff.pk, member.pk)
+    assert entry.changes["by"] == "staff"
+    assert entry.changes["reason"] == "Asked by letter, ref DSR-9"
+    assert entry.changes["counts"]["certification"]["registry_entry"] == 1
+    assert not AuditEntry.objects.filter(subject_label=email).exists()
+    assert not AuditEntry.objects.filter(actor_label=email).exists()

@@ -68,6 +68,21 @@ TABLE: dict[str, Row] = {
     "members:profile-edit": Row(
         "login 200 200 200 200 200 200 200", post="login 400 400 400 400 400 400 400"
     ),
+    # Members' data rights: each member their own; erasing another member is national staff's.
+    "members:data-rights": Row("login 200 200 200 200 200 200 200", post="login 302 302 302 302 302 302 302"),
+    "members:data-export-download": Row(
+        "login 404 404 404 404 404 404 404", kwargs=lambda s: {"token": "not-a-link-of-ours"}
+    ),
+    "members:account-erase": Row(
+        "login 200 200 200 200 200 200 200", post="login 400 400 400 400 400 400 400"
+    ),
+    "members:account-erased": Row("200 200 200 200 200 200 200 200"),
+    "members:staff-member-find": Row("login 403 403 403 403 403 403 200"),
+    "members:staff-member-erase": Row(
+        "login 403 403 403 403 403 403 200",
+        post="login 403 403 403 403 403 403 400",
+        kwargs=lambda s: {"pk": s.enrolment.member_id},
+    ),
     "training:my-training": Row("login 200 200 403 403 403 403 403"),
     "training:cohort-list": Row("login 200 200 403 403 403 403 403"),
     "training:cohort-detail": Row("login 200 404 403 403 403 403 403", kwargs=pk("cohort")),

@@ -32,7 +32,7 @@ def _mark(page, cohort_name: str, choices: dict[str, str], feedback: str) -> Non
     page.goto("/manage/marking/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Marking")
     assert_accessible(page)
-    page.get_by_role("link", name=re.compile(r"^Mark:")).first.click()
+    page.get_by_role("link", name=re.compile(r"^Mark\s*:")).first.click()
     expect(page.get_by_text(cohort_name).first).to_be_visible()
     assert_accessible(page)
     for criterion, level in choices.items():

@@ -97,6 +97,8 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
+        if self.erased_at is not None:
+            return str(_("Erased member"))
         return self.get_full_name() or self.email
 
 

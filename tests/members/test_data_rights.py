@@ -720,3 +720,10 @@ def test_erasure_is_audited_with_the_reason_and_the_trail_no_longer_names_the_me
     assert entry.changes["counts"]["certification"]["registry_entry"] == 1
     assert not AuditEntry.objects.filter(subject_label=email).exists()
     assert not AuditEntry.objects.filter(actor_label=email).exists()
+
+
+def test_an_erased_member_is_named_as_such_wherever_they_are_listed(ada):
+    member = ada["member"]
+    account_erase(user=member, actor=member)
+    assert str(member) == "Erased member"
+    assert str(ada["trainer"]) != "Erased member"

@@ -15,6 +15,8 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.utils.encoding import force_bytes
 from django.utils.translation import gettext_lazy as _
 
@@ -37,7 +39,18 @@ ENROLLING_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 
 def user_must_use_mfa(user) -> bool:
-    return user.is_authenticated and any(user.has_perm(perm) for perm in MFA_REQUIRED_PERMISSIONS)
+    """One query, and the user's permission cache left alone (has_perm would fill it, and a
+    role given later in the same request or test would then go unseen)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    codenames = [perm.split(".", 1)[1] for perm in MFA_REQUIRED_PERMISSIONS]
+    return (
+        Permission.objects.filter(content_type__app_label="members", codename__in=codenames)
+        .filter(Q(user=user) | Q(group__user=user))
+        .exists()
+    )
 
 
 def user_has_authenticator(user) -> bool:

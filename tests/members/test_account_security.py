@@ -244,3 +244,17 @@ def test_password_reset_pages_read_the_same_for_known_and_unknown_addresses(clie
     assert pages[0] == pages[1]
     # The unknown address is told, by email only, that it has no account here.
     assert {tuple(m.to) for m in mail.outbox} == {(user.email,), ("nobody@example.org",)}
+
+
+def test_sign_in_counts_live_in_the_shared_cache(client, seeded, settings, redis_url):
+    """With Redis configured, the counters are in Redis (every web process sees them), under
+    the client's address as the trusted proxy gave it."""
+    from django.conf import settings as live_settings
+    from redis import Redis
+
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    _failed_login(client, 1, HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.7", REMOTE_ADDR="10.0.0.1")
+    redis = Redis.from_url(live_settings.CACHES["default"]["LOCATION"])
+    keys = [key.decode() for key in redis.scan_iter(match="fl:*allauth:rl:*")]
+    assert any(key.endswith(":ip:203.0.113.7") for key in keys), keys
+    assert not any("192.0.2.1" in key or "10.0.0.1" in key for key in keys), keys

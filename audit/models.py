@@ -30,6 +30,7 @@ class AuditAction(models.TextChoices):
     AUDIT_EXPORTED = "audit_exported", _("Audit trail exported")
     DATA_EXPORTED = "data_exported", _("Member's data exported")
     ACCOUNT_ERASED = "account_erased", _("Account erased")
+    API_CALL = "api_call", _("API call")
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -117,6 +117,7 @@ class CertificateEvent(models.Model):
 class VerificationChannel(models.TextChoices):
     PAGE = "page", _("Verification page")
     CREDENTIAL = "credential", _("Credential status check")
+    API = "api", _("API check")
 
 
 class Verification(models.Model):

@@ -7,7 +7,7 @@ what the user may not see, so a changed id in a URL reveals nothing.
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -27,15 +27,20 @@ def user_sees_all_certificates(user) -> bool:
     return user_manages_certificates(user) or user.has_perm("certification.view_certificate")
 
 
-def certificate_get_for_holder_or_staff(*, user, pk) -> Certificate:
-    """The holder's own certificate, or any certificate for staff; 404 for everyone else."""
+def certificate_list_for_holder_or_staff(*, user) -> QuerySet[Certificate]:
+    """The holder's own certificates, or every certificate for staff; none for anyone else."""
     if not user.is_authenticated:
-        raise Http404("Not found.")
+        return Certificate.objects.none()
     # A withdrawn certificate (its holder erased their account) is no longer handed out.
     certificates = Certificate.objects.filter(holder__erased_at__isnull=True)
     if not user_sees_all_certificates(user):
         certificates = certificates.filter(holder=user)
-    certificate = certificates.filter(pk=pk).first()
+    return certificates
+
+
+def certificate_get_for_holder_or_staff(*, user, pk) -> Certificate:
+    """The holder's own certificate, or any certificate for staff; 404 for everyone else."""
+    certificate = certificate_list_for_holder_or_staff(user=user).filter(pk=pk).first()
     if certificate is None:
         raise Http404("Not found.")
     return certificate

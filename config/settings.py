@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "training",
     "certification",
     "audit",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +256,50 @@ OPENBADGES_SIGNING_KEY = env.str("OPENBADGES_SIGNING_KEY", default="", multiline
 TRAINER_PROGRAMME_SLUG = env("TRAINER_PROGRAMME_SLUG", default="training-the-trainers")
 # Checks of the public certificate page allowed per client address per minute.
 VERIFY_RATE_LIMIT = env.int("VERIFY_RATE_LIMIT", default=30)
+
+# --- REST API ----------------------------------------------------------------
+# https://www.django-rest-framework.org/api-guide/settings/ . Owner: api. See
+# docs/decisions/0013-rest-api.md. Rates are per token (token calls), per member (session
+# calls) and per client address (anonymous calls), counted in the shared cache.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # enforces CSRF on writes
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env("API_RATE_TOKEN", default="600/min"),
+        "user": env("API_RATE_USER", default="300/min"),
+        "anon": env("API_RATE_ANON", default="60/min"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+# Swagger UI's files come from drf-spectacular-sidecar, served by this site (the CSP allows
+# no other origin).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Future Leaders API",
+    "DESCRIPTION": (
+        "Programmes, cohorts, sessions, certificates, the registry, targets and dashboard "
+        "figures. Authenticate with a personal token (Authorization: Bearer fl_…) made by "
+        "national staff at /manage/api-tokens/, or with a browser session (CSRF on writes)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
 
 # --- Language, time ----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("training.urls")),
     path("", include("certification.urls")),
     path("", include("audit.urls")),
+    path("", include("api.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -1,0 +1,20 @@
+"""Every list is paged. Cursor pagination (stable under inserts, no COUNT, no deep OFFSET)
+for the lists that grow; a page number for the short computed lists (targets)."""
+
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+PAGE_SIZE = 50
+PAGE_SIZE_MAX = 200
+
+
+class ApiCursorPagination(CursorPagination):
+    page_size = PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = PAGE_SIZE_MAX
+    ordering = "-pk"
+
+
+class ApiPageNumberPagination(PageNumberPagination):
+    page_size = PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = PAGE_SIZE_MAX

@@ -1,0 +1,251 @@
+"""What the API shows and accepts. Serializers only shape data: who may see an object is
+decided before one is built (views.py), and writes go through the apps' services."""
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from certification.models import Certificate, RegistryEntry, Target
+from members.models import Constituency, Region
+from training.models import Cohort, Programme, ProgrammeVersion, Session, VersionStatus
+
+User = get_user_model()
+
+
+class StrictFieldsMixin:
+    """A write naming a field the serializer does not take is refused (400, naming it),
+    rather than silently ignored: a typo must not look like success."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field: this resource does not take it."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class PlaceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+# --- Programmes ---------------------------------------------------------------------------
+
+
+class ProgrammeVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProgrammeVersion
+        fields = ["id", "number", "status", "summary", "min_attendance_percent", "published_at"]
+
+
+class ProgrammeSerializer(serializers.ModelSerializer):
+    versions = ProgrammeVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Programme
+        fields = ["id", "slug", "title", "description", "versions"]
+
+
+# --- Cohorts and sessions -----------------------------------------------------------------
+
+
+class CohortSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """Read: a cohort as its pages show it. Write (national staff): the fields of the cohort
+    form; the version is fixed once the cohort exists (training.services.cohort_update)."""
+
+    programme = serializers.SerializerMethodField()
+    version = serializers.PrimaryKeyRelatedField(
+        queryset=ProgrammeVersion.objects.filter(status=VersionStatus.PUBLISHED)
+    )
+    version_number = serializers.IntegerField(source="version.number", read_only=True)
+    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
+    constituency = serializers.PrimaryKeyRelatedField(
+        queryset=Constituency.objects.all(), allow_null=True, required=False
+    )
+    trainers = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = Cohort
+        fields = [
+            "id",
+            "name",
+            "programme",
+            "version",
+            "version_number",
+            "region",
+            "constituency",
+            "trainers",
+            "capacity",
+            "enrolment_opens_on",
+            "enrolment_closes_on",
+            "starts_on",
+            "ends_on",
+            "status",
+            "reviews_applications",
+        ]
+
+    @extend_schema_field(PlaceSerializer)
+    def get_programme(self, cohort) -> dict:
+        programme = cohort.version.programme
+        return {"id": programme.pk, "title": programme.title}
+
+    def validate(self, attrs):
+        if self.instance is not None and "version" in attrs and attrs["version"] != self.instance.version:
+            raise serializers.ValidationError({"version": ["A cohort's programme version never changes."]})
+        return attrs
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    """A session, without its check-in code (trainers show that in the room)."""
+
+    class Meta:
+        model = Session
+        fields = [
+            "id",
+            "cohort",
+            "title",
+            "starts_at",
+            "ends_at",
+            "mode",
+            "venue",
+            "address",
+            "online_link",
+            "preparation",
+            "status",
+        ]
+
+
+# --- Certificates -------------------------------------------------------------------------
+
+
+class CertificateSerializer(serializers.ModelSerializer):
+    verify_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Certificate
+        fields = [
+            "id",
+            "code",
+            "holder",
+            "holder_name",
+            "programme_title",
+            "version_number",
+            "cohort_name",
+            "issuer_name",
+            "issued_at",
+            "expires_on",
+            "status",
+            "revoked_at",
+            "revoked_reason",
+            "shows_full_name",
+            "verify_url",
+        ]
+
+    def get_verify_url(self, certificate) -> str:
+        return reverse("api:certificate-verify", kwargs={"code": certificate.code})
+
+
+class VerificationSerializer(serializers.Serializer):
+    """The public check: exactly what the verification page shows, nothing more."""
+
+    code = serializers.CharField()
+    status = serializers.ChoiceField(choices=["valid", "revoked", "withdrawn"])
+    awarded_to = serializers.CharField(allow_null=True, help_text="Null once withdrawn.")
+    programme = serializers.CharField()
+    awarded_on = serializers.DateField()
+    issued_by = serializers.CharField()
+    revoked_on = serializers.DateField(allow_null=True)
+    revoked_reason = serializers.CharField(allow_blank=True)
+
+    @staticmethod
+    def facts(certificate: Certificate) -> dict:
+        if certificate.is_withdrawn:
+            state, name = "withdrawn", None
+        else:
+            state = "revoked" if certificate.is_revoked else "valid"
+            name = certificate.holder_name if certificate.shows_full_name else certificate.holder_initials
+        revoked = certificate.is_revoked and not certificate.is_withdrawn
+        return {
+            "code": certificate.code,
+            "status": state,
+            "awarded_to": name,
+            "programme": certificate.programme_title,
+            "awarded_on": timezone.localdate(certificate.issued_at),
+            "issued_by": certificate.issuer_name,
+            "revoked_on": timezone.localdate(certificate.revoked_at) if revoked else None,
+            "revoked_reason": certificate.revoked_reason if revoked else "",
+        }
+
+
+# --- Registry -----------------------------------------------------------------------------
+
+
+class RegistryEntrySerializer(serializers.ModelSerializer):
+    """An entry as the registry list shows it (the selector has annotated place and activity)."""
+
+    name = serializers.SerializerMethodField()
+    region = serializers.CharField(source="region_name", allow_null=True, read_only=True)
+    constituency = serializers.CharField(source="constituency_name", allow_null=True, read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = RegistryEntry
+        fields = ["id", "name", "region", "constituency", "is_active", "joined_at", "visibility", "bio"]
+
+    def get_name(self, entry) -> str:
+        return entry.member.get_full_name() or ""
+
+
+class RegistryFilterSerializer(serializers.Serializer):
+    """The registry's filters (the page's, by the same names); nothing else is read."""
+
+    name = serializers.CharField(required=False, max_length=100, allow_blank=True)
+    region = serializers.IntegerField(required=False, min_value=1)
+    constituency = serializers.IntegerField(required=False, min_value=1)
+    target_seats = serializers.BooleanField(required=False, default=False)
+    programme = serializers.IntegerField(required=False, min_value=1)
+
+    def filters(self) -> dict:
+        data = self.validated_data
+        return {
+            "name": data.get("name", ""),
+            "region_id": data.get("region"),
+            "constituency_id": data.get("constituency"),
+            "target_seats": data.get("target_seats", False),
+            "programme_id": data.get("programme"),
+        }
+
+
+# --- Targets and the dashboard ---------------------------------------------------------------
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Target
+        fields = ["id", "scope", "region", "constituency", "programme", "leaders", "deadline"]
+
+
+class TargetProgressSerializer(serializers.Serializer):
+    target = TargetSerializer()
+    certified = serializers.IntegerField()
+    gap = serializers.IntegerField()
+    days_left = serializers.IntegerField()
+    in_pipeline = serializers.IntegerField()
+    open_places = serializers.IntegerField()
+    verdict = serializers.CharField()
+    forecast_expected = serializers.FloatField(source="forecast.expected")
+    forecast_low = serializers.FloatField(source="forecast.low")
+    forecast_high = serializers.FloatField(source="forecast.high")
+
+
+class DashboardSerializer(serializers.Serializer):
+    region = serializers.IntegerField(allow_null=True, help_text="Null: every region (national staff).")
+    leaders_total = serializers.IntegerField()
+    training_total = serializers.IntegerField()
+    lapsed = serializers.IntegerField()
+    main_target = TargetProgressSerializer(allow_null=True)

@@ -625,3 +625,28 @@ def test_the_session_form_and_view_never_fail_on_any_input(world, title, venue, 
         reverse("training:session-edit", args=[world.session.pk]), data
     )
     assert response.status_code in (302, 400)
+
+
+def test_another_cohorts_id_in_the_marking_queue_filter_shows_none_of_its_work(world):
+    page = signed_in(world.users["trainer"]).get(
+        reverse("training:marking-queue"), {"cohort": world.cohort_other.pk}
+    )
+    assert page.status_code in (200, 400)
+    assert "Ben Other" not in page.content.decode()  # the other cohort's trainee
+    page = signed_in(world.users["national"]).get(reverse("training:marking-queue"))
+    assert "Ben Other" in page.content.decode()  # their work is waiting: the name would show
+
+
+def test_another_regions_trainer_in_the_dashboard_shows_none_of_their_cohorts(world):
+    page = signed_in(world.users["regional"]).get(
+        reverse("certification:dashboard-cohorts"),
+        {"figure": "trainer_cohorts", "trainer": world.users["trainer_other"].pk},
+    )
+    assert page.status_code in (200, 404)
+    assert world.cohort_other.name not in page.content.decode()
+    # The same question about their own region's trainer does list the cohort.
+    page = signed_in(world.users["regional"]).get(
+        reverse("certification:dashboard-cohorts"),
+        {"figure": "trainer_cohorts", "trainer": world.users["trainer"].pk},
+    )
+    assert world.cohort.name in page.content.decode()

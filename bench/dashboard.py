@@ -4,11 +4,12 @@
     .venv/bin/python bench/dashboard.py --members 10000 100000
 
 For each N it fills a database of its own (`<name>_dashboard_bench`, dropped and migrated
-afresh: the database in DATABASE_URL is not touched) with two years of a movement: cohorts of
-twenty across the regions (finished, running and open), their enrolments, eight weekly
-sessions each with the register taken, the required work handed in and marked, certificates
-for those who completed (some revoked, some lapsed), trainers who were once trainees, and
-targets. About 10 attendance and submission rows per member: a million at 100,000 members.
+afresh: the database in DATABASE_URL is not touched) with the movement `manage.py
+generate_scale` makes (scale/generator.py): three years of cohorts over three programme
+versions (finished, running and open), their enrolments, ten weekly sessions each with the
+register taken, the work handed in and marked, certificates where the completion rule is met
+(some revoked, some lapsed), trainers who were once trainees, reminders sent, and targets.
+At 100,000 members: 5,000 cohorts, about 900,000 attendance rows and 20,000 certificates.
 
 Then, signed in as national staff and as regional staff, it requests each page through
 Django's test client (the whole request: middleware, views, templates) and reports the
@@ -16,17 +17,14 @@ median of `--runs` requests after one warm-up, and the SQL queries of each. The 
 rates are cached for ten minutes; the warm-up fills that cache, as the first visitor of the
 morning does.
 
-`movement_create` is also used to look at the dashboard with realistic data:
+To look at the dashboard with realistic data, use the command itself:
 
     DATABASE_URL=sqlite:////tmp/movement.sqlite3 .venv/bin/python manage.py migrate
-    ... manage.py load_seeds --demo, then in `manage.py shell`:
-    from bench.dashboard import movement_create; movement_create(members=3000)
+    DEMO_MODE=true ... manage.py generate_scale --members 3000 --flush   # demo logins too
 """
 
 import argparse
-import datetime as dt
 import os
-import random
 import statistics
 import sys
 import time
@@ -35,11 +33,6 @@ from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-
-COHORT_CAPACITY = 20
-WEEKS = 8
-PAST_DAYS = 730  # cohorts started over the last two years ...
-FUTURE_DAYS = 90  # ... and start over the next three months
 
 
 def parse_args() -> argparse.Namespace:
@@ -79,331 +72,15 @@ def bench_database_create(database_url: str, *, reuse: bool = False) -> str:
 
 
 def movement_create(*, members: int, seed: int = 7) -> dict:
-    """Two years of cohorts for about `members` members (reference data must be loaded:
-    `load_seeds`). Returns counts of what was made. Bulk inserts: the services are not run,
-    so the enrolment milestones are written here as the services would keep them."""
-    from django.contrib.auth.hashers import make_password
-    from django.db import transaction
-    from django.db.models import OuterRef, Subquery
-    from django.utils import timezone
+    """The movement `manage.py generate_scale` makes (scale.generator), for `members` members in
+    the issue's shape; reference data must be loaded (`load_seeds`). Written with COPY, and
+    with the dashboard's kept summaries filled as the services keep them. Returns rows made
+    per model."""
+    from scale.generator import Sizes, scale_generate
 
-    from certification.models import Certificate, CertificateStatus, TargetScope
-    from certification.services.tally import enrolment_certified_rebuild, leader_tally_rebuild
-    from certification.services.targets import target_create
-    from members.models import Constituency, Profile, Region, User
-    from members.permissions import Role
-    from members.services import user_assign_role
-    from training.models import (
-        Assignment,
-        Attendance,
-        AttendanceSource,
-        AttendanceStatus,
-        Cohort,
-        CohortStatus,
-        Enrolment,
-        EnrolmentStatus,
-        Mark,
-        MarkKind,
-        Outcome,
-        Programme,
-        Session,
-        SessionMode,
-        Submission,
-        SubmissionStatus,
+    return scale_generate(
+        sizes=Sizes(members=members), seed=seed, log=lambda line: print(f"    {line}", flush=True)
     )
-    from training.services.milestones import enrolment_places_rebuild, milestones_rebuild
-
-    rng = random.Random(seed)
-    now = timezone.now()
-    today = timezone.localdate()
-    programme = Programme.objects.order_by("pk").first()
-    version = programme.versions.filter(status="published").first()
-    assignments = list(Assignment.objects.filter(module__version=version).order_by("module__position", "pk"))
-    required = [assignment for assignment in assignments if assignment.required_for_completion]
-    optional = [assignment for assignment in assignments if not assignment.required_for_completion]
-    constituencies = list(Constituency.objects.select_related("region"))
-    # About one seat in seven is a target seat.
-    Constituency.objects.filter(pk__in=[c.pk for c in constituencies[::7]]).update(is_target_seat=True)
-    regions = list(Region.objects.all())
-    no_password = make_password(None)
-
-    def person(index: int, kind: str) -> User:
-        return User(
-            email=f"{kind}{index}@bench.example",
-            password=no_password,
-            first_name=rng.choice(["Aisha", "Ben", "Cai", "Dee", "Eve", "Femi", "Gus", "Hana", "Ife", "Jo"]),
-            last_name=f"{kind.title()} {index}",
-        )
-
-    with transaction.atomic():
-        cohorts_count = max(4, members // 16)
-        trainers_count = max(3, cohorts_count // 4)
-        trainers = User.objects.bulk_create([person(i, "trainer") for i in range(trainers_count)])
-        people = User.objects.bulk_create((person(i, "member") for i in range(members)), batch_size=5000)
-        everyone = trainers + people
-        places = {}
-        profiles = []
-        for user in everyone:
-            seat = rng.choice(constituencies)
-            places[user.pk] = seat
-            profiles.append(
-                Profile(user=user, region=seat.region, constituency=seat if rng.random() < 0.9 else None)
-            )
-        Profile.objects.bulk_create(profiles, batch_size=5000)
-        for trainer in trainers:
-            user_assign_role(user=trainer, role=Role.TRAINER)
-
-        # Cohorts: spread over two years, founders' cohorts first.
-        founders = trainers[: max(1, trainers_count // 5)]
-        cohorts = []
-        for index in range(cohorts_count):
-            starts_on = (
-                today
-                - dt.timedelta(days=PAST_DAYS)
-                + dt.timedelta(days=int((PAST_DAYS + FUTURE_DAYS) * index / cohorts_count))
-            )
-            ends_on = starts_on + dt.timedelta(weeks=WEEKS - 1)
-            if ends_on < today:
-                status = CohortStatus.CANCELLED if rng.random() < 0.03 else CohortStatus.FINISHED
-            elif starts_on <= today:
-                status = CohortStatus.RUNNING
-            else:
-                status = CohortStatus.OPEN
-            seat = rng.choice(constituencies)
-            cohorts.append(
-                Cohort(
-                    version=version,
-                    name=f"{seat.name}, {starts_on:%B %Y}",
-                    region=seat.region,
-                    constituency=seat if rng.random() < 0.7 else None,
-                    capacity=COHORT_CAPACITY,
-                    enrolment_opens_on=starts_on - dt.timedelta(days=45),
-                    enrolment_closes_on=starts_on - dt.timedelta(days=3),
-                    starts_on=starts_on,
-                    ends_on=ends_on,
-                    status=status,
-                )
-            )
-        cohorts = Cohort.objects.bulk_create(cohorts, batch_size=2000)
-        # The first fifth are trained by the founders; later ones by anyone, so leaders who
-        # became trainers carry the lineage on.
-        trainer_links = []
-        trainer_of = {}
-        for index, cohort in enumerate(cohorts):
-            pool = founders if index < cohorts_count // 5 else trainers
-            trainer = rng.choice(pool)
-            trainer_of[cohort.pk] = trainer
-            trainer_links.append(Cohort.trainers.through(cohort=cohort, user=trainer))
-        Cohort.trainers.through.objects.bulk_create(trainer_links, batch_size=5000)
-
-        sessions = []
-        for index, cohort in enumerate(cohorts):
-            for week in range(WEEKS):
-                starts_at = timezone.make_aware(
-                    dt.datetime.combine(cohort.starts_on + dt.timedelta(weeks=week), dt.time(18, 30))
-                )
-                sessions.append(
-                    Session(
-                        cohort=cohort,
-                        title=f"Session {week + 1}",
-                        starts_at=starts_at,
-                        ends_at=starts_at + dt.timedelta(hours=2),
-                        mode=SessionMode.IN_PERSON,
-                        venue="Community Centre",
-                        address="1 High Street",
-                        checkin_code=f"D{index:06d}{week}",
-                    )
-                )
-        sessions = Session.objects.bulk_create(sessions, batch_size=5000)
-        sessions_of: dict[int, list[Session]] = {}
-        for session in sessions:
-            sessions_of.setdefault(session.cohort_id, []).append(session)
-
-        # Enrolments: members in turn; non-founding trainers first join an early cohort.
-        queue = [t for t in trainers if t not in founders] + people
-        enrolments = []
-        outcome_of = {}
-        position = 0
-        for cohort in cohorts:
-            if cohort.status == CohortStatus.CANCELLED:
-                continue
-            fill = rng.uniform(0.2, 0.9) if cohort.status == CohortStatus.OPEN else rng.uniform(0.55, 1.0)
-            for _ in range(int(cohort.capacity * fill)):
-                if position >= len(queue):
-                    break
-                member = queue[position]
-                position += 1
-                draw = rng.random()
-                if cohort.status == CohortStatus.FINISHED:
-                    fate = (
-                        "complete"
-                        if draw < 0.7 or member in trainers
-                        else "withdraw"
-                        if draw < 0.85
-                        else "fail"
-                    )
-                elif cohort.status == CohortStatus.RUNNING:
-                    fate = "withdraw" if draw < 0.1 else "running"
-                else:
-                    fate = "applied" if draw < 0.4 else "waiting"
-                status = {
-                    "complete": EnrolmentStatus.COMPLETED,
-                    "withdraw": EnrolmentStatus.WITHDRAWN,
-                    "fail": EnrolmentStatus.ENROLLED,
-                    "running": EnrolmentStatus.ENROLLED,
-                    "applied": EnrolmentStatus.APPLIED,
-                    "waiting": EnrolmentStatus.ENROLLED,
-                }[fate]
-                applied_at = timezone.make_aware(
-                    dt.datetime.combine(cohort.enrolment_opens_on, dt.time(12))
-                ) + dt.timedelta(days=rng.randint(0, 30))
-                enrolment = Enrolment(
-                    cohort=cohort,
-                    member=member,
-                    programme=programme,
-                    status=status,
-                    applied_at=applied_at,
-                    status_changed_at=applied_at,
-                    first_enrolled_at=applied_at if fate != "applied" else None,
-                )
-                outcome_of[id(enrolment)] = fate
-                enrolments.append(enrolment)
-
-        # Registers, work and marks, as the services would leave them (the milestones too,
-        # set before the enrolments are written).
-        attendance, submissions = [], []
-        for enrolment in enrolments:
-            fate = outcome_of[id(enrolment)]
-            if fate in ("applied", "waiting"):
-                continue
-            held = [s for s in sessions_of[enrolment.cohort_id] if s.ends_at < now]
-            chance = {"complete": 0.92, "running": 0.7, "withdraw": 0.4, "fail": 0.5}[fate]
-            for session in held[: 3 if fate == "withdraw" else len(held)]:
-                present = rng.random() < chance
-                attendance.append(
-                    Attendance(
-                        session=session,
-                        enrolment=enrolment,
-                        status=AttendanceStatus.PRESENT if present else AttendanceStatus.ABSENT,
-                        source=AttendanceSource.REGISTER,
-                        recorded_at=session.ends_at,
-                    )
-                )
-                if present and enrolment.first_attended_at is None:
-                    enrolment.first_attended_at = session.starts_at
-            starts = timezone.make_aware(dt.datetime.combine(enrolment.cohort.starts_on, dt.time(20)))
-            handed = {"complete": len(required), "fail": 2, "withdraw": 1}.get(fate)
-            if fate == "running":
-                handed = min(len(required), max(0, len(held) // 2 - rng.randint(0, 2)))
-            work = required[:handed] + (optional[:2] if fate == "complete" else [])
-            for number, assignment in enumerate(work):
-                submitted_at = starts + dt.timedelta(days=14 * (number % len(required)) + rng.randint(0, 9))
-                if submitted_at > now:
-                    break
-                marked = fate != "running" or rng.random() < 0.7
-                submissions.append(
-                    Submission(
-                        enrolment=enrolment,
-                        assignment=assignment,
-                        attempt=1,
-                        status=SubmissionStatus.SUBMITTED,
-                        text="Bench work.",
-                        submitted_at=submitted_at,
-                        outcome=(
-                            Outcome.PASS if fate == "complete" or rng.random() < 0.6 else Outcome.RESUBMIT
-                        )
-                        if marked
-                        else "",
-                        marked_at=submitted_at + dt.timedelta(days=rng.choice([1, 2, 3, 5, 8, 13]))
-                        if marked
-                        else None,
-                    )
-                )
-                if number == len(required) - 1:
-                    enrolment.work_submitted_at = submitted_at
-        enrolments = Enrolment.objects.bulk_create(enrolments, batch_size=5000)
-        Attendance.objects.bulk_create(attendance, batch_size=10000)
-        Submission.objects.bulk_create(submissions, batch_size=10000)
-        marks = [
-            Mark(
-                submission=submission,
-                marker=trainer_of[submission.enrolment.cohort_id],
-                kind=MarkKind.FIRST,
-                outcome=submission.outcome,
-                feedback="Bench feedback.",
-            )
-            for submission in submissions
-            if submission.outcome
-        ]
-        marks = Mark.objects.bulk_create(marks, batch_size=10000)
-        # Marked when the submission says, not now (created_at is set on insert).
-        Mark.objects.update(
-            created_at=Subquery(
-                Submission.objects.filter(pk=OuterRef("submission_id")).values("marked_at")[:1]
-            )
-        )
-
-        certificates = []
-        for enrolment in enrolments:
-            if outcome_of[id(enrolment)] != "complete":
-                continue
-            issued_at = timezone.make_aware(
-                dt.datetime.combine(enrolment.cohort.ends_on, dt.time(21))
-            ) + dt.timedelta(days=rng.randint(0, 14))
-            revoked = rng.random() < 0.01
-            certificates.append(
-                Certificate(
-                    enrolment=enrolment,
-                    holder=enrolment.member,
-                    version=version,
-                    holder_name=f"{enrolment.member.first_name} {enrolment.member.last_name}",
-                    programme_title=programme.title,
-                    version_number=version.number,
-                    cohort_name=enrolment.cohort.name,
-                    issuer_name="Movement for Change",
-                    issued_at=min(issued_at, now),
-                    expires_on=(issued_at + dt.timedelta(days=365)).date() if rng.random() < 0.1 else None,
-                    status=CertificateStatus.REVOKED if revoked else CertificateStatus.VALID,
-                    revoked_at=now if revoked else None,
-                )
-            )
-        Certificate.objects.bulk_create(certificates, batch_size=5000)
-        # Bulk inserts skip the services, so bring the kept summaries (milestones, places,
-        # certified dates, the leader tally) up to date as `dashboard_rebuild` would.
-        milestones_rebuild(fix=True)
-        enrolment_places_rebuild(fix=True)
-        enrolment_certified_rebuild(fix=True)
-        leader_tally_rebuild(fix=True)
-
-        staff = User.objects.filter(groups__name="National staff").first() or trainers[0]
-        deadline = today.replace(year=today.year + 1)
-        national = max(1000, int(len(certificates) * 1.4))
-        target_create(scope=TargetScope.NATIONAL, leaders=national, deadline=deadline, actor=staff)
-        weights = {}
-        for seat in constituencies:
-            weights[seat.region_id] = weights.get(seat.region_id, 0) + 1
-        total = sum(weights.values())
-        for region in regions:
-            if weights.get(region.pk):
-                target_create(
-                    scope=TargetScope.REGION,
-                    region=region,
-                    leaders=max(1, national * weights[region.pk] // total),
-                    deadline=deadline,
-                    actor=staff,
-                )
-        target_create(
-            scope=TargetScope.TARGET_SEATS, leaders=max(1, national // 6), deadline=deadline, actor=staff
-        )
-    return {
-        "members": len(everyone),
-        "cohorts": len(cohorts),
-        "enrolments": len(enrolments),
-        "attendance": len(attendance),
-        "submissions": len(submissions),
-        "marks": len(marks),
-        "certificates": len(certificates),
-    }
 
 
 # --- Measuring -------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "training",
     "certification",
     "audit",
+    "scale",  # generate_scale: data in bulk for benchmarks; no models
     "rest_framework",
     "django_filters",
     "drf_spectacular",

@@ -39,7 +39,8 @@ def _certify(member, cohort, staff):
 def test_staff_read_the_dashboard_and_follow_its_figures(sign_in, browser, live_server):
     call_command("load_seeds", verbosity=0)
     north_east = Region.objects.get(ons_code="E12000001")
-    staff = UserFactory(role=Role.NATIONAL_STAFF, first_name="Nadia", last_name="Osei")
+    # With the admin too, as the demo's national staff: the longest menu there is.
+    staff = UserFactory(role=Role.NATIONAL_STAFF, first_name="Nadia", last_name="Osei", is_staff=True)
     today = timezone.localdate()
     finished = CohortFactory(name="Durham, spring", status=CohortStatus.FINISHED, region=north_east)
     _certify(_member(north_east), finished, staff)
@@ -73,6 +74,16 @@ def test_staff_read_the_dashboard_and_follow_its_figures(sign_in, browser, live_
     # The real stylesheets loaded (axe checks contrast with our colours): site.css colours the
     # navigation bar, dashboard.css sizes the headline figures.
     assert_styled(page)
+    # The menu fits on one row at 1280 px; the pages used less often are in the Staff menu.
+    menu = page.get_by_role("navigation", name="Main")
+    tops = menu.locator(".navbar-nav > li").evaluate_all(
+        "items => items.map(item => Math.round(item.getBoundingClientRect().top))"
+    )
+    assert len(set(tops)) == 1, f"The menu wraps at 1280 px: its items start at {tops}"
+    menu.get_by_role("button", name="Staff").click()
+    expect(menu.get_by_role("link", name="Audit trail")).to_be_visible()
+    expect(menu.get_by_role("link", name="Admin")).to_be_visible()
+    page.keyboard.press("Escape")
     expect(certified).to_have_css("font-size", "32px")
     expect(page.get_by_role("img", name="Burn-up chart")).to_be_visible()
     expect(page.get_by_role("region", name="The chart in numbers")).to_be_visible()
@@ -123,5 +134,15 @@ def test_staff_read_the_dashboard_and_follow_its_figures(sign_in, browser, live_
     small = phone.new_page()
     small.goto("/manage/dashboard/")
     expect(small.get_by_role("img", name="Burn-up chart")).to_be_visible()
+    # The menu folds behind its button, and opens as a list.
+    menu = small.get_by_role("navigation", name="Main")
+    expect(menu.get_by_role("link", name="Dashboard")).to_be_hidden()
+    menu.get_by_role("button", name="Show the menu").click()
+    expect(menu.get_by_role("link", name="Dashboard")).to_be_visible()
+    menu.get_by_role("button", name="Staff").click()
+    expect(menu.get_by_role("link", name="Emails sent")).to_be_visible()
+    assert_accessible(small)
+    menu.get_by_role("button", name="Show the menu").click()
+    expect(menu.get_by_role("link", name="Dashboard")).to_be_hidden()
     assert_accessible(small)
     phone.close()

@@ -51,7 +51,10 @@ def test_staff_read_filter_and_download_the_trail(sign_in, live_server):
     assert AuditEntry.objects.filter(action=AuditAction.MEMBER_LIST_VIEWED, actor=trainer).count() == 1
 
     page = sign_in(staff)
-    page.get_by_role("link", name="Audit trail").click()
+    # The trail is in the Staff menu of the navigation bar.
+    menu = page.get_by_role("navigation", name="Main")
+    menu.get_by_role("button", name="Staff").click()
+    menu.get_by_role("link", name="Audit trail").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Audit trail")
     rows = page.get_by_role("table").get_by_role("row")
     expect(rows.filter(has_text="Member list viewed")).to_contain_text("tess@example.org")

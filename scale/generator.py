@@ -23,14 +23,12 @@ import heapq
 import itertools
 import math
 import random
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.utils import timezone
@@ -56,6 +54,7 @@ from certification.services.targets import target_create
 from members.models import ConsentRecord, Constituency, Profile, Region, User
 from members.permissions import ROLE_GROUP_NAMES, Role
 from members.selectors import consent_text_current
+from scale.tables import movement_write
 from training.models import (
     Assignment,
     Attendance,
@@ -79,14 +78,11 @@ from training.models import (
     RubricCriterion,
     RubricLevel,
     Session,
-    SessionMode,
-    SessionStatus,
     Submission,
     SubmissionStatus,
     VersionStatus,
 )
 from training.rubric import outcome_from_levels
-from training.services.cohorts import CHECKIN_ALPHABET, CHECKIN_CODE_LENGTH
 from training.services.programmes import version_draft_create, version_publish, version_update
 
 HISTORY_DAYS = 1095  # cohorts started over the last three years ...
@@ -1119,359 +1115,6 @@ class MovementGenerator:
                 )
         self.writer.next_id[Notice] = next_id
 
-    # --- Writing ----------------------------------------------------------------------------
-
-    def _write(self) -> None:
-        w, people = self.writer, self.people
-        no_password = make_password(None)
-        trainee_group, trainer_group = self.trainee_group, self.trainer_group
-        domain = "scale.example"
-        if User.objects.filter(email__endswith="@scale.example").exists():
-            domain = f"{secrets.token_hex(3)}.scale.example"  # a second run beside the first
-        emails = {p.id: f"{p.first}.{p.last}.{p.id}@{domain}".lower() for p in people}
-        self._table(
-            User,
-            [
-                "id",
-                "password",
-                "last_login",
-                "is_superuser",
-                "first_name",
-                "last_name",
-                "is_staff",
-                "is_active",
-                "date_joined",
-                "email",
-                "erased_at",
-            ],
-            (
-                (p.id, no_password, None, False, p.first, p.last, False, True, p.joined, emails[p.id], None)
-                for p in people
-            ),
-        )
-        group_rows = [(p.id, trainee_group) for p in people if not p.founder]
-        group_rows += [(p.id, trainer_group) for p in people if p.trainer]
-        Through = User.groups.through
-        group_ids = iter(w.ids(Through, len(group_rows)))
-        self._table(Through, ["id", "user_id", "group_id"], ((next(group_ids), *row) for row in group_rows))
-        from allauth.account.models import EmailAddress
-
-        address_ids = iter(w.ids(EmailAddress, len(people)))
-        self._table(
-            EmailAddress,
-            ["id", "user_id", "email", "verified", "primary"],
-            ((next(address_ids), p.id, emails[p.id], True, True) for p in people),
-        )
-        consent_ids = iter(w.ids(ConsentRecord, len(people)))
-        text_id = self.consent_text.pk
-        self._table(
-            ConsentRecord,
-            ["id", "user_id", "text_id", "given_at", "withdrawn_at"],
-            ((next(consent_ids), p.id, text_id, p.joined, None) for p in people),
-        )
-        profile_ids = iter(w.ids(Profile, len(people)))
-        self._table(
-            Profile,
-            ["id", "user_id", "region_id", "constituency_id", "phone", "updated_at"],
-            ((next(profile_ids), p.id, p.region_id, p.constituency_id, "", p.joined) for p in people),
-        )
-        self._table(
-            Cohort,
-            [
-                "id",
-                "version_id",
-                "name",
-                "region_id",
-                "constituency_id",
-                "capacity",
-                "enrolment_opens_on",
-                "enrolment_closes_on",
-                "starts_on",
-                "ends_on",
-                "status",
-                "reviews_applications",
-                "created_at",
-            ],
-            (
-                (
-                    c.id,
-                    c.version.id,
-                    c.name,
-                    c.region_id,
-                    c.constituency_id,
-                    c.capacity,
-                    c.opens_on,
-                    c.closes_on,
-                    c.starts_on,
-                    c.ends_on,
-                    c.status,
-                    c.reviews,
-                    self._local(c.opens_on, dt.time(9)) - dt.timedelta(days=14),
-                )
-                for c in self.cohorts
-            ),
-        )
-        CohortTrainers = Cohort.trainers.through
-        links = [(c.id, trainer) for c in self.cohorts for trainer in c.trainer_ids]
-        link_ids = iter(w.ids(CohortTrainers, len(links)))
-        self._table(
-            CohortTrainers, ["id", "cohort_id", "user_id"], ((next(link_ids), *link) for link in links)
-        )
-        codes = set(Session.objects.values_list("checkin_code", flat=True))
-        rng = self.rng
-
-        def code() -> str:
-            while True:
-                value = "".join(rng.choice(CHECKIN_ALPHABET) for _ in range(CHECKIN_CODE_LENGTH))
-                if value not in codes:
-                    codes.add(value)
-                    return value
-
-        def session_rows():
-            for c in self.cohorts:
-                for number, s in enumerate(c.sessions, start=1):
-                    title = next(
-                        (t for pk, t in c.version.modules if pk == s.module_id), "Review and reflection"
-                    )
-                    yield (
-                        s.id,
-                        c.id,
-                        f"Session {number}: {title}",
-                        s.starts_at,
-                        s.ends_at,
-                        SessionMode.ONLINE if c.online else SessionMode.IN_PERSON,
-                        "" if c.online else "Community Centre",
-                        "" if c.online else "1 High Street",
-                        f"https://meet.example.org/cohort-{c.id}" if c.online else "",
-                        "",
-                        SessionStatus.CANCELLED if s.cancelled else SessionStatus.SCHEDULED,
-                        code(),
-                        0,
-                        s.starts_at - dt.timedelta(days=60),
-                    )
-
-        self._table(
-            Session,
-            [
-                "id",
-                "cohort_id",
-                "title",
-                "starts_at",
-                "ends_at",
-                "mode",
-                "venue",
-                "address",
-                "online_link",
-                "preparation",
-                "status",
-                "checkin_code",
-                "sequence",
-                "updated_at",
-            ],
-            session_rows(),
-        )
-        SessionModules = Session.modules.through
-        module_links = [(s.id, s.module_id) for c in self.cohorts for s in c.sessions if s.module_id]
-        module_link_ids = iter(w.ids(SessionModules, len(module_links)))
-        self._table(
-            SessionModules,
-            ["id", "session_id", "module_id"],
-            ((next(module_link_ids), *link) for link in module_links),
-        )
-        programme_id = self.programme.pk
-
-        def enrolment_rows():
-            for e in self.enrolments:
-                enrolled = next((at for _f, to, _a, at in e.events if to == EnrolmentStatus.ENROLLED), None)
-                first_attended = min((starts for starts, _r in e.present_times), default=None)
-                required = e.cohort.version.required_ids
-                work = (
-                    max(e.handed_in[pk] for pk in required)
-                    if required and required <= set(e.handed_in)
-                    else None
-                )
-                certified = e.certified_at if e.status == EnrolmentStatus.COMPLETED else None
-                yield (
-                    e.id,
-                    e.cohort.id,
-                    e.person.id,
-                    programme_id,
-                    e.status,
-                    e.applied_at,
-                    e.waitlisted_at,
-                    e.status_changed_at,
-                    "",
-                    "",
-                    enrolled,
-                    first_attended,
-                    work,
-                    certified,
-                    e.person.region_id,
-                    e.person.constituency_id,
-                )
-
-        self._table(
-            Enrolment,
-            [
-                "id",
-                "cohort_id",
-                "member_id",
-                "programme_id",
-                "status",
-                "applied_at",
-                "waitlisted_at",
-                "status_changed_at",
-                "motivation",
-                "decision_message",
-                "first_enrolled_at",
-                "first_attended_at",
-                "work_submitted_at",
-                "certified_at",
-                "member_region_id",
-                "member_constituency_id",
-            ],
-            enrolment_rows(),
-        )
-        events = [(e.id, *event) for e in self.enrolments for event in e.events]
-        event_ids = iter(w.ids(EnrolmentEvent, len(events)))
-        self._table(
-            EnrolmentEvent,
-            ["id", "enrolment_id", "from_status", "to_status", "actor_id", "note", "at"],
-            (
-                (next(event_ids), enrolment_id, before, after, actor, "", at)
-                for enrolment_id, before, after, actor, at in events
-            ),
-        )
-        self._table(
-            Attendance,
-            ["id", "session_id", "enrolment_id", "status", "source", "recorded_by_id", "recorded_at"],
-            self.rows.pop(Attendance),
-        )
-        self._table(
-            Submission,
-            [
-                "id",
-                "enrolment_id",
-                "assignment_id",
-                "attempt",
-                "status",
-                "text",
-                "created_at",
-                "submitted_at",
-                "is_late",
-                "withdrawn_at",
-                "outcome",
-                "marked_at",
-                "mark_version",
-            ],
-            self.rows.pop(Submission),
-        )
-        self._table(
-            Mark,
-            ["id", "submission_id", "marker_id", "kind", "outcome", "feedback", "reason", "created_at"],
-            self.rows.pop(Mark),
-        )
-        self._table(MarkLevel, ["id", "mark_id", "criterion_id", "level_id"], self.rows.pop(MarkLevel))
-        self._table(
-            Certificate,
-            [
-                "id",
-                "enrolment_id",
-                "holder_id",
-                "version_id",
-                "code",
-                "holder_name",
-                "programme_title",
-                "version_number",
-                "cohort_name",
-                "issuer_name",
-                "issued_at",
-                "issued_manually",
-                "expires_on",
-                "status",
-                "revoked_at",
-                "revoked_reason",
-                "shows_full_name",
-                "needs_review",
-                "review_note",
-            ],
-            self.rows[Certificate],
-        )
-        self._table(
-            CertificateEvent,
-            ["id", "certificate_id", "kind", "actor_id", "reason", "at"],
-            self.rows[CertificateEvent],
-        )
-        self._table(Verification, ["id", "certificate_id", "channel", "at"], self.rows[Verification])
-        self._table(
-            RegistryEntry, ["id", "member_id", "joined_at", "visibility", "bio"], self.rows[RegistryEntry]
-        )
-        self._table(
-            VisibilityChange, ["id", "entry_id", "visibility", "actor_id", "at"], self.rows[VisibilityChange]
-        )
-        self._table(
-            LocalAction,
-            [
-                "id",
-                "entry_id",
-                "issue",
-                "organised_with",
-                "what_happened",
-                "outcome",
-                "started_on",
-                "ended_on",
-                "created_at",
-            ],
-            self.rows[LocalAction],
-        )
-        accreditations = self.rows[TrainerAccreditation]
-        accreditation_ids = iter(w.ids(TrainerAccreditation, len(accreditations)))
-        self._table(
-            TrainerAccreditation,
-            ["id", "member_id", "accredited_at", "accredited_by_id", "via_certificate_id", "note"],
-            ((next(accreditation_ids), *row) for row in accreditations),
-        )
-        self._table(
-            LeaderTally,
-            [
-                "user_id",
-                "has_profile",
-                "region_id",
-                "constituency_id",
-                "first_certified_at",
-                "first_certified_month",
-                "in_date_until",
-            ],
-            self.rows[LeaderTally],
-        )
-        self._table(
-            Notice,
-            [
-                "id",
-                "recipient_id",
-                "kind",
-                "subject",
-                "scheduled_for",
-                "status",
-                "attempts",
-                "next_attempt_at",
-                "enqueued_at",
-                "claimed_by",
-                "claimed_at",
-                "sent_at",
-                "outcome",
-                "replied_at",
-                "created_at",
-            ],
-            self.rows.pop(Notice),
-        )
-
-    def _table(self, model, fields, rows) -> None:
-        started = time.perf_counter()
-        count = self.writer.write(model, fields, rows)
-        self.counts[model._meta.label] = count
-        self.say(f"{model._meta.label}: {count:,} rows in {time.perf_counter() - started:.1f}s")
-
     def _targets_set(self) -> None:
         """Targets through the service (a handful of rows, with their history)."""
         leaders = len(self.rows[LeaderTally])
@@ -1545,7 +1188,7 @@ class MovementGenerator:
             self._certificates_plan()
             self._notices_plan()
             self.say("Planned the registers, work, marks, certificates and notices; writing.")
-            self._write()
+            movement_write(self)
             self.writer.finish()
             self._targets_set()
             self._versions_backdate()

@@ -2,9 +2,11 @@
 services keep (checked with the application's own code), the dashboard's summaries exact, every
 staff page opening on the data, and the refusals."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 
 from certification.dashboard_views import TABLE_SLUGS
@@ -52,8 +54,6 @@ PLACE_TAKEN = [
 
 
 def generate(*extra: str) -> str:
-    from io import StringIO
-
     out = StringIO()
     call_command(
         "generate_scale",
@@ -94,7 +94,7 @@ def test_it_makes_what_was_asked_and_says_so(movement):
 def test_no_cohort_has_more_people_than_places(movement):
     over = (
         Cohort.objects.annotate(taken=Count("enrolments", filter=Q(enrolments__status__in=PLACE_TAKEN)))
-        .filter(taken__gt=models_f("capacity"))
+        .filter(taken__gt=F("capacity"))
         .values_list("pk", "capacity", "taken")
     )
     assert list(over) == []
@@ -102,12 +102,6 @@ def test_no_cohort_has_more_people_than_places(movement):
     assert not Enrolment.objects.filter(
         status=EnrolmentStatus.WAITLISTED, cohort__status__in=[CohortStatus.FINISHED, CohortStatus.RUNNING]
     ).exists()
-
-
-def models_f(name):
-    from django.db.models import F
-
-    return F(name)
 
 
 def test_a_member_has_one_active_enrolment_per_programme(movement):
@@ -132,8 +126,8 @@ def test_certificates_exactly_where_the_completion_rule_is_met(movement):
     assert standings
     assert {pk for pk, standing in standings.items() if standing.meets_rule} == certified
     # Each certificate is of its cohort's version and for its enrolment's member.
-    assert not Certificate.objects.exclude(version=models_f("enrolment__cohort__version")).exists()
-    assert not Certificate.objects.exclude(holder=models_f("enrolment__member")).exists()
+    assert not Certificate.objects.exclude(version=F("enrolment__cohort__version")).exists()
+    assert not Certificate.objects.exclude(holder=F("enrolment__member")).exists()
     # Some fall short on the register, some on the work: both kinds of shortfall are there.
     short = [standing for pk, standing in standings.items() if pk not in certified]
     assert any(standing.sessions_needed for standing in short)
@@ -159,14 +153,12 @@ def test_trainers_are_founders_or_accredited_leaders(movement):
     leaders = set(LeaderTally.objects.values_list("user_id", flat=True))
     assert accredited <= leaders
     # No trainer marks the cohort they are a trainee in.
-    assert not Enrolment.objects.filter(cohort__trainers=models_f("member")).exists()
+    assert not Enrolment.objects.filter(cohort__trainers=F("member")).exists()
     assert trainers.filter(groups__name="Trainer").count() == trainers.count()
 
 
 def test_the_dashboard_summaries_match_their_source_rows(movement):
     """dashboard_rebuild --check recomputes milestones, places, certified dates and the tally."""
-    from io import StringIO
-
     out = StringIO()
     call_command("dashboard_rebuild", "--check", stdout=out)
     assert " 0 differed" in out.getvalue()

@@ -29,9 +29,9 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)
 
 
-class PlaceSerializer(serializers.Serializer):
+class ProgrammeRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    title = serializers.CharField()
 
 
 # --- Programmes ---------------------------------------------------------------------------
@@ -89,7 +89,7 @@ class CohortSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "reviews_applications",
         ]
 
-    @extend_schema_field(PlaceSerializer)
+    @extend_schema_field(ProgrammeRefSerializer)
     def get_programme(self, cohort) -> dict:
         programme = cohort.version.programme
         return {"id": programme.pk, "title": programme.title}

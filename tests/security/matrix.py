@@ -107,8 +107,8 @@ def ask(client: Client, user, method: str, url: str) -> str:
     with transaction.atomic():
         response = client.post(url)
         transaction.set_rollback(True)
-    if user is not None:
-        client.force_login(user)  # a POST may have signed the user out (logout) or rotated the session
+    if user is not None and "_auth_user_id" not in client.session:
+        client.force_login(user)  # the POST signed the user out (logout)
     return answer(response)
 
 

@@ -4,7 +4,9 @@ is served from the site itself."""
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
@@ -33,7 +35,15 @@ def _app_with_client_address():
 
 @pytest.fixture
 def api_schema(world):
-    return schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", _app_with_client_address())
+    """As Django's test client does, requests leave the database connection open: closing it
+    (request_finished) would end the test's transaction on PostgreSQL."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", _app_with_client_address())
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -66,6 +66,7 @@ MFA_EXEMPT_URL_NAMES = {
     "certification:achievement",
     "certification:revocations",
     "certification:credential-verify",
+    "api:certificate-verify",
     "training:notice-unsubscribe",
     "training:session-reply",
 }

@@ -69,6 +69,7 @@ def test_the_way_through_the_gate_stays_open(client, seeded):
         assert client.get(reverse(name)).status_code == 200, name
     # The public check answers as it does for anyone: here, an unknown code.
     assert client.get(reverse("certification:verify", args=["AAAAAAAAAAAAAAAA"])).status_code == 404
+    assert client.get(reverse("api:certificate-verify", args=["AAAAAAAAAAAAAAAA"])).status_code == 404
     assert client.get("/no-such-page/").status_code == 404
     response = client.post(reverse("account_logout"))
     assert response.status_code == 302

@@ -21,7 +21,7 @@ from audit.selectors import audit_entry_as_dict, audit_entry_list
 from audit.services import audit_record
 
 # One function decides what a spreadsheet would run as a formula; the dashboard's CSVs use it too.
-from certification.dashboard_tables import csv_safe
+from config.spreadsheets import csv_safe
 
 PER_PAGE = 50
 CSV_COLUMNS = [

@@ -22,21 +22,7 @@ from openpyxl.styles import Font
 from certification.forecast import STAGE_LABELS, STAGES, VERDICT_LABELS
 from certification.selectors.dashboard import NOWHERE, TargetProgress
 from certification.selectors.dashboard_cohorts import CohortRisk
-
-# A spreadsheet runs a cell starting with one of these as a formula.
-CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value) -> object:
-    """A cell a spreadsheet shows as text, never runs: formula-like text gets a leading quote."""
-    if _formula_like(value):
-        return "'" + value
-    return value
-
-
-def _formula_like(value) -> bool:
-    return isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS)
-
+from config.spreadsheets import csv_safe, formula_like
 
 # The downloads every table offers: ?format= value, content type, file extension.
 EXPORT_FORMATS = {
@@ -138,7 +124,7 @@ class Table:
             cells = []
             for value in values:
                 cell = WriteOnlyCell(sheet, value=value)
-                if _formula_like(value):
+                if formula_like(value):
                     cell.data_type = "s"
                     cell.quotePrefix = True
                 elif isinstance(value, dt.date):

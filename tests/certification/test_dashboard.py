@@ -15,7 +15,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from certification.dashboard_tables import csv_safe
 from certification.dashboard_views import TABLE_SLUGS
 from certification.forecast import forecast, rates_from_counts
 from certification.models import Certificate, Target, TargetChange, TargetScope
@@ -31,6 +30,7 @@ from certification.selectors.dashboard import (
 from certification.selectors.dashboard_cohorts import cohorts_at_risk, trainer_rows
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from certification.services.targets import target_change, target_create
+from config.spreadsheets import csv_safe
 from members.models import Constituency, Region
 from members.permissions import Role
 from tests.factories import (

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from config.spreadsheets import csv_safe
 from members.permissions import Role
 from members.services import user_assign_role
 from tests.factories import (
@@ -47,7 +48,6 @@ from training.services.marking import (
     moderation_mark,
     moderation_request,
 )
-from training.views.marking import csv_safe
 
 pytestmark = pytest.mark.django_db
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from audit.services import audit_member_list_record
+from config.spreadsheets import csv_safe
 from training import permissions
 from training.forms.marking import MarkForm, MarkingQueueFilterForm
 from training.rubric import RULE_EXPLAINED
@@ -34,9 +35,6 @@ from training.selectors.marking import (
 )
 from training.services.marking import MarkConflict, mark_save
 from training.views.base import RunsCohortsRequiredMixin, form_errors_add, paginate
-
-# What a spreadsheet would run as a formula if a cell began with it (OWASP's list).
-CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cohorts_title(user) -> str:
@@ -214,13 +212,6 @@ class CohortGradebookView(RunsCohortsRequiredMixin, View):
                 "cohorts_title": _cohorts_title(request.user),
             },
         )
-
-
-def csv_safe(value) -> object:
-    """A cell a spreadsheet shows as text, never runs: formula-like text gets a leading quote."""
-    if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def gradebook_csv_rows(gradebook: Gradebook) -> list[list]:

@@ -349,7 +349,8 @@ def test_cohort_page_shows_sessions_trainers_modules_and_apply(signed_in, seeded
 def test_online_link_shown_to_enrolled_members_and_trainers(client, seeded):
     """Enrolled members and the cohort's trainers see the online link."""
     trainer = UserFactory(role=Role.TRAINER)
-    trainer_and_trainee = UserFactory(role=Role.TRAINEE)
+    # A trainer too, so (like any trainer) they have a second factor set up.
+    trainer_and_trainee = UserFactory(role=Role.TRAINEE, mfa=True)
     trainer_and_trainee.groups.add(*trainer.groups.all())
     cohort = CohortFactory(trainers=[trainer_and_trainee])
     SessionFactory(

@@ -1,0 +1,1 @@
+"""Benchmarks, run on demand (bench/README.md); never collected by pytest."""

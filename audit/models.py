@@ -31,6 +31,7 @@ class AuditAction(models.TextChoices):
     DATA_EXPORTED = "data_exported", _("Member's data exported")
     ACCOUNT_ERASED = "account_erased", _("Account erased")
     API_CALL = "api_call", _("API call")
+    MEMBERS_IMPORTED = "members_imported", _("Members imported")
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -111,7 +111,19 @@ class Profile(models.Model):
         Constituency, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     phone = PhoneNumberField(_("phone"), blank=True)
+    # The member's number in the organisation's own membership system, when staff imported
+    # them from it (imports app): a second key, besides the email, to match a re-import by.
+    membership_number = models.CharField(_("membership number"), max_length=40, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Lower("membership_number"),
+                condition=~models.Q(membership_number=""),
+                name="members_profile_membership_number_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

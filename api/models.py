@@ -24,6 +24,8 @@ class ApiResource(models.TextChoices):
 
     PROGRAMMES = "programmes", _("Programmes")
     COHORTS = "cohorts", _("Cohorts and sessions")
+    ENROLMENTS = "enrolments", _("Enrolments")
+    ATTENDANCE = "attendance", _("Attendance registers")
     CERTIFICATES = "certificates", _("Certificates")
     REGISTRY = "registry", _("Registry")
     DASHBOARD = "dashboard", _("Targets and dashboard figures")

@@ -84,8 +84,9 @@ def cohort_accepts_applications(cohort: Cohort, *, today=None) -> bool:
 
 
 @transaction.atomic
-def enrolment_apply(*, cohort: Cohort, member, motivation: str = "") -> Enrolment:
-    """Apply for a place: enrolled at once, waitlisted when full, or left for review."""
+def enrolment_apply(*, cohort: Cohort, member, motivation: str = "", actor=None) -> Enrolment:
+    """Apply for a place: enrolled at once, waitlisted when full, or left for review. `actor`:
+    who made the application, when not the member (staff, through the API)."""
     cohort = _cohort_lock(cohort.pk)
     if not cohort_accepts_applications(cohort):
         raise ValidationError(_("This cohort is not taking applications."), code="closed")
@@ -122,7 +123,9 @@ def enrolment_apply(*, cohort: Cohort, member, motivation: str = "") -> Enrolmen
         raise ValidationError(
             _("You already have a place or an application in this programme."), code="duplicate"
         ) from error
-    EnrolmentEvent.objects.create(enrolment=enrolment, from_status="", to_status=status, actor=member, at=now)
+    EnrolmentEvent.objects.create(
+        enrolment=enrolment, from_status="", to_status=status, actor=actor or member, at=now
+    )
     return enrolment
 
 

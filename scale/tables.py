@@ -95,8 +95,8 @@ def movement_write(gen: "MovementGenerator") -> None:
     _table(
         gen,
         Profile,
-        ["id", "user_id", "region_id", "constituency_id", "phone", "updated_at"],
-        ((next(profile_ids), p.id, p.region_id, p.constituency_id, "", p.joined) for p in people),
+        ["id", "user_id", "region_id", "constituency_id", "phone", "membership_number", "updated_at"],
+        ((next(profile_ids), p.id, p.region_id, p.constituency_id, "", "", p.joined) for p in people),
     )
     _table(
         gen,

@@ -32,6 +32,9 @@ class AuditAction(models.TextChoices):
     ACCOUNT_ERASED = "account_erased", _("Account erased")
     API_CALL = "api_call", _("API call")
     MEMBERS_IMPORTED = "members_imported", _("Members imported")
+    WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint_created", _("Webhook endpoint created")
+    WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint_deleted", _("Webhook endpoint deleted")
+    WEBHOOK_SECRET_ROTATED = "webhook_secret_rotated", _("Webhook secret rotated")
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -4,7 +4,8 @@ account (registered with members.data_rights from CertificationConfig.ready).
 Erasure keeps every certificate row, so the count of certified leaders does not change (an
 erased leader counts as an anonymous one with no place), but removes the name it carries;
 its verification page then says "withdrawn" (Certificate.is_withdrawn). The registry entry
-and the local actions recorded on it are deleted.
+and the local actions recorded on it are deleted, and so are the stored PDFs of the
+certificates (deleted from storage once the erasure commits).
 """
 
 from django.db.models import Count, Prefetch
@@ -18,6 +19,7 @@ from certification.models import (
     TrainerAccreditation,
     VisibilityChange,
 )
+from certification.services.pdfs import certificate_pdf_stored_names
 from members.data_rights import DataSection, ErasurePart, ExportPart, data_section_register, iso
 
 
@@ -97,6 +99,10 @@ def certification_export(user) -> ExportPart:
 
 def certification_erase(user, now) -> ErasurePart:
     part = ErasurePart()
+    certificate_ids = list(Certificate.objects.filter(holder=user).values_list("pk", flat=True))
+    for certificate_id in certificate_ids:
+        part.storage_names.extend(certificate_pdf_stored_names(certificate_id=certificate_id))
+    part.counts["certificate_pdfs"] = len(part.storage_names)
     part.counts["certificate_names"] = Certificate.objects.filter(holder=user).update(
         holder_name="", shows_full_name=False, review_note=""
     )

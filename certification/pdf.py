@@ -5,6 +5,7 @@ Nothing is fetched from outside: the QR code is inline SVG, fonts are the machin
 and files inside the app's own static folders.
 """
 
+import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -19,6 +20,8 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from certification.models import Certificate
+
+logger = logging.getLogger(__name__)
 
 
 class FetchRefused(ValueError):
@@ -77,11 +80,15 @@ def certificate_pdf_filename(certificate: Certificate) -> str:
 
 
 def certificate_pdf(certificate: Certificate, *, url_fetcher: URLFetcher | None = None) -> bytes:
-    """One landscape A4 page. url_fetcher is for tests that record what was asked for."""
+    """One landscape A4 page. url_fetcher is for tests that record what was asked for.
+
+    Each render is logged (DEBUG), so that tests and benchmarks can count them."""
     base_url = (settings.BASE_DIR / "static").resolve().as_uri() + "/"
     html = HTML(
         string=certificate_html(certificate),
         base_url=base_url,
         url_fetcher=url_fetcher or SafeURLFetcher(),
     )
-    return html.write_pdf()
+    pdf = html.write_pdf()
+    logger.debug("Rendered the PDF of certificate %s", certificate.pk)
+    return pdf

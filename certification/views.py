@@ -6,16 +6,18 @@ Who may use each view is stated by its mixin (or, for verification, that it is p
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views import View
 
 from certification import permissions
-from certification.pdf import certificate_pdf, certificate_pdf_filename
+from certification.pdf import certificate_pdf_filename
 from certification.selectors.certificates import certificate_for_verification, certificate_list_for_holder
 from certification.services.certificates import certificate_name_display_set
+from certification.services.pdfs import certificate_pdf_store
 from certification.services.registry import certificate_renew
 from certification.services.verification import (
     RATE_WINDOW_SECONDS,
@@ -51,16 +53,18 @@ class MyCertificatesView(LoginRequiredMixin, View):
 
 
 class CertificatePdfView(LoginRequiredMixin, View):
-    """The holder (their own) and national staff: the certificate as a PDF."""
+    """The holder (their own) and national staff: the certificate as a PDF, from storage
+    (rendered on the first download, and again only when what it shows has changed)."""
 
     def get(self, request, pk):
         certificate = permissions.certificate_get_for_holder_or_staff(user=request.user, pk=pk)
-        filename = certificate_pdf_filename(certificate)
-        return HttpResponse(
-            certificate_pdf(certificate),
+        stored = certificate_pdf_store(certificate=certificate)
+        return FileResponse(
+            default_storage.open(stored.name, "rb"),
+            as_attachment=True,
+            filename=certificate_pdf_filename(certificate),
             content_type="application/pdf",
             headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
                 "Cache-Control": "private, no-store",
                 "X-Content-Type-Options": "nosniff",
             },

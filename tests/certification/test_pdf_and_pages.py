@@ -171,7 +171,7 @@ def test_a_revoked_certificate_still_downloads_stamped_revoked(client, staff, ce
         client.force_login(user)
         response = client.get(url)
         assert response.status_code == 200
-        assert response.content.startswith(b"%PDF")
+        assert b"".join(response.streaming_content).startswith(b"%PDF")
     page = client.get(reverse("certification:verify", args=[certificate.code])).content.decode()
     assert "Issued in error." in page
 

@@ -1,0 +1,20 @@
+"""Celery tasks of certification: thin, they take ids and call services."""
+
+from celery import shared_task
+
+from certification.services.pdfs import certificate_pdfs_render
+
+
+# A large cohort at about 40 ms a page stays well inside these; a run cut short is finished
+# by the next (what is stored already is skipped).
+@shared_task(
+    name="certification.certificate_pdfs_render",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def certificate_pdfs_render_task(cohort_id: int) -> dict:
+    """Store the PDFs of a cohort's certificates (before a ceremony, say). Safe to run twice."""
+    report = certificate_pdfs_render(cohort_id=cohort_id)
+    return {"certificates": report.certificates, "rendered": report.rendered}

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,8 @@ CELERY_BEAT_SCHEDULE = {
     # Members' data rights: expired export ZIPs deleted; files past retention removed.
     "data-exports-sweep": {"task": "members.data_exports_sweep", "schedule": 15 * 60.0},
     "retention-files": {"task": "training.retention_files", "schedule": 24 * 60 * 60.0},
+    # Webhooks: first tries the broker missed, and retries now due (docs/decisions/0015).
+    "webhooks-sweep": {"task": "webhooks.deliveries_sweep", "schedule": 60.0},
 }
 # Members' data rights (UK GDPR). Owner: members. See docs/decisions/0012-data-rights.md.
 # How long the link to a member's data export works, and its ZIP is kept.
@@ -300,7 +303,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One name for the attendance choices a register shows and takes (both fields are "status").
+    "ENUM_NAME_OVERRIDES": {"AttendanceStatusEnum": "training.models.AttendanceStatus"},
 }
+
+# --- Webhooks ------------------------------------------------------------------
+# Outbound deliveries to endpoints staff register. Owner: webhooks. See
+# docs/decisions/0015-webhooks.md. Timeouts in seconds; the backoff is the wait after each
+# failed try (then the delivery is given up); an endpoint failing this many times in a row
+# is paused. WEBHOOKS_ALLOW_LOCAL_HTTP lets http:// and loopback addresses through: for
+# tests and local development only, never in production.
+WEBHOOKS_TIMEOUT_CONNECT = env.float("WEBHOOKS_TIMEOUT_CONNECT", default=3.0)
+WEBHOOKS_TIMEOUT_READ = env.float("WEBHOOKS_TIMEOUT_READ", default=5.0)
+WEBHOOKS_BACKOFF_SECONDS = [60, 5 * 60, 30 * 60, 2 * 60 * 60, 12 * 60 * 60]
+WEBHOOKS_PAUSE_AFTER_FAILURES = env.int("WEBHOOKS_PAUSE_AFTER_FAILURES", default=10)
+WEBHOOKS_DELIVERY_RETENTION_DAYS = env.int("WEBHOOKS_DELIVERY_RETENTION_DAYS", default=30)
+WEBHOOKS_ALLOW_LOCAL_HTTP = env.bool("WEBHOOKS_ALLOW_LOCAL_HTTP", default=False)
 
 # --- Language, time ----------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -10,7 +10,7 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/future_leaders
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 endif
 
-.PHONY: run setup test lint format
+.PHONY: run setup test lint format bench
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ run: setup
 test: $(INSTALLED)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) -m pytest
+
+# The benchmarks (bench/run.py; never part of `make test`), against this machine's PostgreSQL
+# and Redis; results go on top of bench/RESULTS.md. BENCH_ARGS='--only pages --args pages=--reuse'
+bench: $(INSTALLED)
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

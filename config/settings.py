@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "imports",  # staff import members from CSV/XLSX (django-import-export's Resource, own pages)
     "webhooks",
 ]
 

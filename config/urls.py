@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("certification.urls")),
     path("", include("audit.urls")),
     path("", include("api.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("imports.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

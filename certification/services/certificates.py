@@ -20,6 +20,9 @@ from certification.notice_letters import certificate_notify
 from certification.services.registry import trainer_accredit_by_certificate
 from training.models import Enrolment, NoticeKind
 from training.selectors.standing import Standing, enrolment_standing_list
+from webhooks.events import certificate_data, leader_data
+from webhooks.models import EventType
+from webhooks.services import webhook_event_record
 
 REASON_MAX = 1000
 PUBLIC_REASON_MAX = 200
@@ -31,7 +34,9 @@ def _holder_name(member) -> str:
 
 def _registry_promote(*, member, now) -> RegistryEntry:
     """Certification makes a member a Future Leader: their entry starts visible to staff only."""
-    entry, _created = RegistryEntry.objects.get_or_create(member=member, defaults={"joined_at": now})
+    entry, created = RegistryEntry.objects.get_or_create(member=member, defaults={"joined_at": now})
+    if created:
+        webhook_event_record(event_type=EventType.LEADER_REGISTERED, payload=leader_data(entry))
     return entry
 
 
@@ -74,6 +79,7 @@ def _create(*, standing: Standing, actor, reason: str, manual: bool) -> Certific
         label=_certificate_label(certificate),
         changes={"status": {"before": None, "after": certificate.status}, "manual": manual},
     )
+    webhook_event_record(event_type=EventType.CERTIFICATE_ISSUED, payload=certificate_data(certificate))
     _registry_promote(member=enrolment.member, now=now)
     if version.programme.slug == settings.TRAINER_PROGRAMME_SLUG:
         # "Training the trainers" accredits by itself: the movement trains itself.
@@ -157,6 +163,7 @@ def certificate_revoke(*, certificate: Certificate, actor, public_reason: str, n
             "public_reason": public_reason,
         },
     )
+    webhook_event_record(event_type=EventType.CERTIFICATE_REVOKED, payload=certificate_data(certificate))
     certificate_notify(certificate=certificate, kind=NoticeKind.CERTIFICATE_REVOKED)
     return certificate
 

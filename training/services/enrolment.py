@@ -21,6 +21,9 @@ from training.models import (
     VersionStatus,
 )
 from training.services.reminders import enrolment_decision_notify
+from webhooks.events import enrolment_data
+from webhooks.models import EventType
+from webhooks.services import webhook_event_record
 
 CLOSED_COHORT_STATUSES = [CohortStatus.FINISHED, CohortStatus.CANCELLED]
 DECISION_STATUSES = [
@@ -55,6 +58,9 @@ def _status_set(enrolment: Enrolment, status: str, *, actor, note: str = "") -> 
     enrolment.save(update_fields=fields)
     EnrolmentEvent.objects.create(
         enrolment=enrolment, from_status=previous, to_status=status, actor=actor, note=note, at=now
+    )
+    webhook_event_record(
+        event_type=EventType.ENROLMENT_CHANGED, payload=enrolment_data(enrolment, previous_status=previous)
     )
     # A decision someone else made (or the waiting list moving) is news to the member.
     if status in DECISION_STATUSES and (actor is None or actor.pk != enrolment.member_id):
@@ -125,6 +131,9 @@ def enrolment_apply(*, cohort: Cohort, member, motivation: str = "", actor=None)
         ) from error
     EnrolmentEvent.objects.create(
         enrolment=enrolment, from_status="", to_status=status, actor=actor or member, at=now
+    )
+    webhook_event_record(
+        event_type=EventType.ENROLMENT_CHANGED, payload=enrolment_data(enrolment, previous_status="")
     )
     return enrolment
 

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "webhooks"
+    verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from members.permissions import Role, role_permissions_extend
+
+        # National staff register and manage endpoints (the pages ask for this one permission).
+        role_permissions_extend(Role.NATIONAL_STAFF, ["webhooks.add_endpoint"])

@@ -1,0 +1,54 @@
+"""Celery tasks of webhooks: thin, they take ids and call the services.
+
+Retries are not Celery retries parked in the broker with an ETA: a failed delivery gets its
+next time in the outbox row, and the sweep (beat, every minute) hands out what is due.
+"""
+
+import logging
+
+from celery import shared_task
+
+from webhooks.services import deliveries_due_ids, deliveries_purge, delivery_send
+
+logger = logging.getLogger(__name__)
+
+
+# ignore_result: the outbox row is the record; and delay() must not wait on a result store.
+@shared_task(
+    name="webhooks.delivery_send",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=45,
+    time_limit=60,
+)
+def delivery_send_task(delivery_id: int) -> str:
+    """Send one delivery. Running it twice sends once."""
+    return delivery_send(delivery_id=delivery_id).result
+
+
+def deliveries_enqueue(delivery_ids: list[int]) -> int:
+    """Ask workers to send; returns how many were handed to the broker. If the broker cannot
+    be reached the rows wait and the next sweep sends them: nothing is lost, nothing fails."""
+    handed = 0
+    for delivery_id in delivery_ids:
+        try:
+            delivery_send_task.delay(delivery_id)
+        except Exception as error:  # noqa: BLE001 - whatever the broker raised, the outbox keeps them
+            logger.warning(
+                "Broker unreachable; %s webhook deliveries wait for the sweep: %s",
+                len(delivery_ids) - handed,
+                error,
+            )
+            return handed
+        handed += 1
+    return handed
+
+
+@shared_task(name="webhooks.deliveries_sweep", acks_late=True, reject_on_worker_lost=True)
+def deliveries_sweep() -> dict:
+    """Hand out every delivery now due (first tries the broker missed, and retries), and
+    drop finished ones past their retention."""
+    ids = deliveries_due_ids()
+    handed = deliveries_enqueue(ids)
+    return {"due": len(ids), "enqueued": handed, "purged": deliveries_purge()}

@@ -381,6 +381,15 @@ TABLE: dict[str, Row] = {
     ),
     "healthz": Row("200 200 200 200 200 200 200 200"),
     "audit:entry-list": Row("login 403 403 403 403 403 403 200"),
+    # Member import: national staff only (regional staff read, never write; decision 0014).
+    # The world holds no import, so national staff get a 404 on one (tests/imports cover 200).
+    "imports:import-create": Row(
+        "login 403 403 403 403 403 403 200", post="login 403 403 403 403 403 403 400"
+    ),
+    "imports:import-detail": Row("login 403 403 403 403 403 403 404", kwargs=NO_SUCH_KEY),
+    "imports:import-confirm": Row(
+        "login 403 403 403 403 403 403 405", post="login 403 403 403 403 403 403 404", kwargs=NO_SUCH_KEY
+    ),
     "mfa_index": Row("login 200 200 200 200 200 200 200"),
     "mfa_authenticate": Row("login 302 302 302 302 302 302 302", post="login 302 302 302 302 302 302 302"),
     "mfa_reauthenticate": Row("login 302 302 200 200 200 200 200", post="login 302 302 200 200 200 200 200"),

@@ -1,0 +1,22 @@
+"""An imported member becomes active (and takes up the place held for them) the moment both
+halves are done: a password of their own, and their own consent. Either may come first."""
+
+from django.db import transaction
+
+from imports.services import imported_member_activate, imported_member_email_verified
+
+
+def on_consent_saved(sender, instance, **kwargs) -> None:
+    if instance.withdrawn_at is None:
+        user = instance.user
+        # After the consent commits: a cohort that refuses the place must not undo the consent.
+        transaction.on_commit(lambda: imported_member_activate(user=user), robust=True)
+
+
+def on_password_reset(sender, request, user, **kwargs) -> None:
+    imported_member_email_verified(user=user)
+    transaction.on_commit(lambda: imported_member_activate(user=user), robust=True)
+
+
+def on_password_set(sender, request, user, **kwargs) -> None:
+    transaction.on_commit(lambda: imported_member_activate(user=user), robust=True)

@@ -1,0 +1,391 @@
+"""Writes of the imports app: checking a file (which writes only the import's own row),
+confirming it (all rows in one transaction, or none), inviting the members it created, and
+activating them once they have set a password and consented."""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.models import AuditAction
+from audit.services import audit_record
+from imports.models import ImportedMember, MemberImport, MemberImportStatus
+from imports.parsing import ParsedFile, import_file_read
+from imports.resources import COLUMN_LABELS, MemberResource, RowPlan
+from members.models import Profile, User
+from members.permissions import Role
+from members.selectors import member_onboarding_state
+from members.services import user_assign_role
+from training.models import Cohort
+
+logger = logging.getLogger(__name__)
+
+# How long a checked file waits for confirmation; then its rows are deleted.
+IMPORT_EXPIRES_AFTER = timedelta(hours=24)
+# A claim on an invitation older than this belongs to a worker that died: send again.
+INVITATION_CLAIM_LEASE = timedelta(minutes=10)
+
+OUTCOME_NEW, OUTCOME_UPDATED, OUTCOME_UNCHANGED, OUTCOME_INVALID = "new", "updated", "unchanged", "invalid"
+
+
+class ImportRefused(Exception):
+    """Confirming found rows that no longer pass, or differ from what the check showed."""
+
+
+@dataclass
+class Checked:
+    preview: list[dict]
+    counts: dict[str, int]
+    invited_ids: list[int]
+
+
+def _checked(resource: MemberResource, dataset, result) -> Checked:
+    preview: list[dict] = []
+    counts = dict.fromkeys((OUTCOME_NEW, OUTCOME_UPDATED, OUTCOME_UNCHANGED, OUTCOME_INVALID), 0)
+    for number, (row, row_result) in enumerate(zip(dataset.dict, result.rows, strict=True), 1):
+        errors: list[list[str]] = []
+        if row_result.validation_error is not None:
+            for column, messages in row_result.validation_error.message_dict.items():
+                label = str(COLUMN_LABELS.get(column, column))
+                errors += [[label, message] for message in messages]
+        for error in row_result.errors:
+            logger.warning("Member import row %s failed: %r", number, error.error)
+            errors.append(
+                ["", _("This row could not be saved: %(error)s") % {"error": type(error.error).__name__}]
+            )
+        if errors:
+            outcome = OUTCOME_INVALID
+        elif row_result.import_type == row_result.IMPORT_TYPE_NEW:
+            outcome = OUTCOME_NEW
+        elif row_result.import_type == row_result.IMPORT_TYPE_UPDATE:
+            outcome = OUTCOME_UPDATED
+        else:
+            outcome = OUTCOME_UNCHANGED
+        counts[outcome] += 1
+        plan: RowPlan | None = resource.plans.get(number)
+        preview.append(
+            {
+                "n": number,
+                "email": str(row.get("email") or "")[:254],
+                "name": f"{row.get('first_name') or ''} {row.get('last_name') or ''}".strip()[:300],
+                "outcome": outcome,
+                "errors": errors,
+                "changes": [str(COLUMN_LABELS.get(c, c)) for c in plan.changes]
+                if plan and not errors
+                else [],
+                "notes": [str(note) for note in plan.notes] if plan and not errors else [],
+            }
+        )
+    return Checked(preview=preview, counts=counts, invited_ids=resource.invited_ids)
+
+
+def _cell(value) -> str:
+    """A cell as text (XLSX gives dates and numbers), so the rows can be kept as JSON."""
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def member_imports_expire(*, now=None) -> int:
+    """Delete the rows of checked files never confirmed in time: only the counts stay."""
+    now = now or timezone.now()
+    return MemberImport.objects.filter(status=MemberImportStatus.PREVIEWED, expires_at__lte=now).update(
+        status=MemberImportStatus.EXPIRED, rows=[], preview=[]
+    )
+
+
+def member_import_check(*, actor: User, name: str, data: bytes, cohort: Cohort | None) -> MemberImport:
+    """Read and check a file without changing any member: the result is kept privately on an
+    import row for the preview. Raises ImportFileError when the file cannot be read at all."""
+    member_imports_expire()
+    parsed: ParsedFile = import_file_read(name=name, data=data)
+    dataset = parsed.dataset
+    for index in range(len(dataset)):
+        dataset[index] = tuple(_cell(value) for value in dataset[index])
+    resource = MemberResource(cohort=cohort)
+    result = resource.import_data(dataset, dry_run=True)
+    if result.base_errors:
+        logger.error("Member import check failed: %r", result.base_errors[0].error)
+        raise ValidationError(_("The file could not be checked."))
+    checked = _checked(resource, dataset, result)
+    now = timezone.now()
+    return MemberImport.objects.create(
+        created_by=actor,
+        created_at=now,
+        expires_at=now + IMPORT_EXPIRES_AFTER,
+        file_name=name[:200],
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        file_format=parsed.read_as,
+        cohort=cohort,
+        rows=[dict(zip(dataset.headers, row, strict=True)) for row in dataset],
+        preview=checked.preview,
+        rows_total=len(dataset),
+        rows_new=checked.counts[OUTCOME_NEW],
+        rows_updated=checked.counts[OUTCOME_UPDATED],
+        rows_unchanged=checked.counts[OUTCOME_UNCHANGED],
+        rows_invalid=checked.counts[OUTCOME_INVALID],
+    )
+
+
+def _dataset_from_rows(rows: list[dict]):
+    import tablib
+
+    headers = list(rows[0].keys())
+    dataset = tablib.Dataset(headers=headers)
+    for row in rows:
+        dataset.append([row.get(h, "") for h in headers])
+    return dataset
+
+
+def member_import_confirm(*, member_import: MemberImport, actor: User) -> MemberImport:
+    """Write every row of a checked file in one transaction, or none of them.
+
+    The rows are checked again against the database as it is now; if any fails, or the counts
+    differ from what the preview showed (someone signed up meanwhile, say), nothing is written
+    and the import is marked refused with the new findings."""
+    try:
+        with transaction.atomic():
+            locked = (
+                MemberImport.objects.select_for_update()
+                .select_related("cohort__version")
+                .get(pk=member_import.pk)
+            )
+            if locked.status != MemberImportStatus.PREVIEWED or locked.expires_at <= timezone.now():
+                raise ValidationError(_("This import can no longer be confirmed. Upload the file again."))
+            if not locked.can_confirm:
+                raise ValidationError(_("Correct the rows with errors and upload the file again."))
+            dataset = _dataset_from_rows(locked.rows)
+            resource = MemberResource(actor=actor, member_import=locked, cohort=locked.cohort)
+            result = resource.import_data(dataset, dry_run=False, use_transactions=True)
+            if result.base_errors:
+                raise result.base_errors[0].error
+            checked = _checked(resource, dataset, result)
+            expected = {
+                OUTCOME_NEW: locked.rows_new,
+                OUTCOME_UPDATED: locked.rows_updated,
+                OUTCOME_UNCHANGED: locked.rows_unchanged,
+                OUTCOME_INVALID: 0,
+            }
+            if result.has_errors() or checked.counts != expected:
+                raise ImportRefused(checked)
+            locked.status = MemberImportStatus.CONFIRMED
+            locked.confirmed_at = timezone.now()
+            locked.rows = []
+            locked.preview = []
+            locked.save(update_fields=["status", "confirmed_at", "rows", "preview"])
+            audit_record(
+                actor=actor,
+                action=AuditAction.MEMBERS_IMPORTED,
+                obj=locked,
+                label=f"Member import {locked.pk}",
+                # Counts only: the members' own data stays out of the trail.
+                changes={
+                    "rows": locked.rows_total,
+                    "new": locked.rows_new,
+                    "updated": locked.rows_updated,
+                    "unchanged": locked.rows_unchanged,
+                    "cohort": locked.cohort_id,
+                    "file_sha256": locked.file_sha256,
+                },
+            )
+            if checked.invited_ids:
+                from imports.tasks import member_invitations_send_task
+
+                import_id = locked.pk
+                transaction.on_commit(lambda: member_invitations_send_task.delay(import_id), robust=True)
+            return locked
+    except ImportRefused as refused:
+        checked = refused.args[0]
+        MemberImport.objects.filter(pk=member_import.pk, status=MemberImportStatus.PREVIEWED).update(
+            status=MemberImportStatus.REFUSED,
+            rows=[],
+            preview=checked.preview,
+            rows_new=checked.counts[OUTCOME_NEW],
+            rows_updated=checked.counts[OUTCOME_UPDATED],
+            rows_unchanged=checked.counts[OUTCOME_UNCHANGED],
+            rows_invalid=checked.counts[OUTCOME_INVALID],
+        )
+        member_import.refresh_from_db()
+        return member_import
+
+
+def member_import_row_write(
+    *, user: User, plan: RowPlan, member_import: MemberImport, cohort: Cohort | None, actor: User
+) -> int | None:
+    """Write one checked row (inside the confirm's transaction). Returns the id of a member
+    to invite, when the row created one."""
+    if plan.is_new:
+        user.set_unusable_password()  # they choose their own, from the invitation
+        user.full_clean(exclude=["password"], validate_unique=False)
+        user.save(force_insert=True)
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+        user_assign_role(user=user, role=Role.TRAINEE, actor=actor)
+        _profile_write(user=user, plan=plan, profile=None)
+        ImportedMember.objects.create(
+            user=user,
+            member_import=member_import,
+            consent_evidence_date=plan.consent_date,
+            consent_evidence_source=plan.consent_source,
+            cohort=cohort if "hold" in plan.changes else None,
+        )
+        return user.pk
+    filled = [name for name in ("first_name", "last_name") if name in plan.changes]
+    if filled:
+        user.save(update_fields=filled)
+    if {"profile", "constituency", "membership_number"} & set(plan.changes):
+        _profile_write(user=user, plan=plan, profile=getattr(user, "profile", None))
+    if "hold" in plan.changes:
+        ImportedMember.objects.filter(user=user, activated_at__isnull=True, cohort__isnull=True).update(
+            cohort=cohort
+        )
+    if "enrol" in plan.changes:
+        from training.services.enrolment import enrolment_apply
+
+        enrolment_apply(cohort=cohort, member=user)
+    return None
+
+
+def _profile_write(*, user: User, plan: RowPlan, profile: Profile | None) -> None:
+    fields = []
+    if profile is None:
+        profile = Profile(user=user, region=plan.constituency.region, constituency=plan.constituency)
+        profile.membership_number = plan.membership_number
+    else:
+        if "constituency" in plan.changes:
+            profile.constituency = plan.constituency
+            fields.append("constituency")
+        if "membership_number" in plan.changes:
+            profile.membership_number = plan.membership_number
+            fields.append("membership_number")
+    profile.full_clean(validate_constraints=False)
+    if fields:
+        profile.save(update_fields=[*fields, "updated_at"])
+    else:
+        profile.save()
+
+
+# --- Invitations ------------------------------------------------------------------------
+
+
+def invitation_link(*, user: User) -> str:
+    """allauth's password-reset link: signed, it expires after PASSWORD_RESET_TIMEOUT and
+    stops working once a password is set (the token hashes the password)."""
+    key = default_token_generator.make_token(user)
+    path = reverse("account_reset_password_from_key", kwargs={"uidb36": user_pk_to_url_str(user), "key": key})
+    return settings.SITE_URL + path
+
+
+def _invitation_message(imported: ImportedMember, *, connection) -> EmailMultiAlternatives:
+    user = imported.user
+    context = {
+        "recipient": user,
+        "set_password_url": invitation_link(user=user),
+        "consent_url": settings.SITE_URL + reverse("members:consent"),
+        "reset_url": settings.SITE_URL + reverse("account_reset_password"),
+        "link_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        "cohort": imported.cohort,
+        "site_url": settings.SITE_URL,
+        "preferences_url": settings.SITE_URL + reverse("training:notice-preferences"),
+        "unsubscribe_url": "",
+    }
+    subject = " ".join(render_to_string("imports/email/invitation_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+        body=render_to_string("imports/email/invitation_body.txt", context),
+        to=[user.email],
+        headers={"Message-ID": f"<invitation-{imported.pk}@{settings.NOTICE_MESSAGE_ID_DOMAIN}>"},
+        connection=connection,
+    )
+    message.attach_alternative(render_to_string("imports/email/invitation_body.html", context), "text/html")
+    return message
+
+
+def member_invitations_send(*, member_import_id: int) -> int:
+    """Invite the members an import created. Safe to run twice or in two workers: each
+    invitation is claimed in one UPDATE before it is sent, and marked sent after."""
+    now = timezone.now()
+    claimable = Q(invited_at__isnull=True) & (
+        Q(invitation_claimed_at__isnull=True) | Q(invitation_claimed_at__lt=now - INVITATION_CLAIM_LEASE)
+    )
+    ids = list(
+        ImportedMember.objects.filter(claimable, member_import_id=member_import_id).values_list(
+            "pk", flat=True
+        )
+    )
+    claimed = []
+    for pk in ids:  # one UPDATE each: a row another worker took in between is left to it
+        if ImportedMember.objects.filter(claimable, pk=pk).update(invitation_claimed_at=now):
+            claimed.append(pk)
+    sent = 0
+    connection = get_connection()
+    with connection:
+        for imported in ImportedMember.objects.filter(pk__in=claimed).select_related("user", "cohort"):
+            if not imported.user.is_active or imported.user.has_usable_password():
+                # Closed, or already in (a password set some other way): nothing to invite to.
+                ImportedMember.objects.filter(pk=imported.pk).update(invited_at=timezone.now())
+                continue
+            _invitation_message(imported, connection=connection).send()
+            ImportedMember.objects.filter(pk=imported.pk).update(invited_at=timezone.now())
+            sent += 1
+    return sent
+
+
+# --- Activation ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def imported_member_activate(*, user: User) -> ImportedMember | None:
+    """Once an imported member has set a password and agreed to the consent text themselves,
+    they are active: the cohort place the import held for them is applied for now (enrolled,
+    waitlisted or left for review by the cohort's own rules). Safe to call any number of times."""
+    imported = ImportedMember.objects.select_for_update().filter(user=user, activated_at__isnull=True).first()
+    if imported is None:
+        return None
+    user = User.objects.get(pk=user.pk)
+    if not user.has_usable_password() or not member_onboarding_state(user=user).has_current_consent:
+        return None
+    imported.activated_at = timezone.now()
+    fields = ["activated_at"]
+    if imported.cohort_id:
+        from training.services.enrolment import enrolment_apply
+
+        cohort = Cohort.objects.get(pk=imported.cohort_id)
+        try:
+            with transaction.atomic():
+                enrolment = enrolment_apply(cohort=cohort, member=user)
+        except ValidationError as error:
+            # The cohort closed or the member applied elsewhere: their consent still stands.
+            imported.placement_outcome = "; ".join(error.messages)[:200]
+        else:
+            imported.placement_outcome = enrolment.get_status_display()[:200]
+        fields.append("placement_outcome")
+    imported.save(update_fields=fields)
+    return imported
+
+
+def imported_member_email_verified(*, user: User) -> None:
+    """The invitation reached the member's address and they used its link: the address is
+    proven, as allauth's own confirmation would prove it."""
+    if ImportedMember.objects.filter(user=user).exists():
+        EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)

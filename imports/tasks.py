@@ -1,0 +1,27 @@
+"""Celery tasks of imports: thin, they take ids and call the services."""
+
+from celery import shared_task
+
+from imports.services import member_imports_expire, member_invitations_send
+
+
+@shared_task(
+    name="imports.member_invitations_send",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    max_retries=5,
+    soft_time_limit=600,
+    time_limit=660,
+    ignore_result=True,
+)
+def member_invitations_send_task(member_import_id: int) -> int:
+    """Invite the members an import created; running it twice sends each invitation once."""
+    return member_invitations_send(member_import_id=member_import_id)
+
+
+@shared_task(name="imports.member_imports_expire", ignore_result=True)
+def member_imports_expire_task() -> int:
+    """Delete the rows of checked files that were never confirmed."""
+    return member_imports_expire()

@@ -168,6 +168,8 @@ CELERY_BEAT_SCHEDULE = {
     # Members' data rights: expired export ZIPs deleted; files past retention removed.
     "data-exports-sweep": {"task": "members.data_exports_sweep", "schedule": 15 * 60.0},
     "retention-files": {"task": "training.retention_files", "schedule": 24 * 60 * 60.0},
+    # Member imports checked but never confirmed: their rows (members' data) deleted.
+    "member-imports-expire": {"task": "imports.member_imports_expire", "schedule": 60 * 60.0},
     # Webhooks: first tries the broker missed, and retries now due (docs/decisions/0015).
     "webhooks-sweep": {"task": "webhooks.deliveries_sweep", "schedule": 60.0},
 }

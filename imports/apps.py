@@ -22,3 +22,6 @@ class ImportsConfig(AppConfig):
         password_reset.connect(receivers.on_password_reset, dispatch_uid="imports_password_reset")
         password_set.connect(receivers.on_password_set, dispatch_uid="imports_password_set")
         password_changed.connect(receivers.on_password_set, dispatch_uid="imports_password_changed")
+        from imports import data_rights
+
+        data_rights.register()  # the import record in a member's data export and erasure

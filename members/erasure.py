@@ -143,6 +143,7 @@ def _members_export(user: User) -> ExportPart:
                 "region": profile.region.name,
                 "constituency": profile.constituency.name if profile.constituency else None,
                 "phone": str(profile.phone) if profile.phone else "",
+                "membership_number": profile.membership_number,
                 "updated_at": iso(profile.updated_at),
             }
             if profile

@@ -755,9 +755,9 @@ def markdown_section(argv: list[str]) -> str:
     import django
 
     django.setup()
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()  # the test client's response.context etc.; settings stay as they are
+    # No setup_test_environment(): it instruments every template render so that the test
+    # client can keep each context, a copy per template (a field is a template), which would
+    # charge a form-heavy page for the test rather than for itself.
     for size in sizes:
         size.wrapper = database_wrapper(size.url)
         size.use()

@@ -10,6 +10,7 @@ from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from training.forms.widgets import QuickSelect
 from training.models import Assignment, RubricCriterion
 from training.services.marking import FEEDBACK_MAX, REASON_MAX
 
@@ -25,10 +26,18 @@ class MarkingQueueFilterForm(forms.Form):
     the user's own cohorts (and their assignments) can be chosen."""
 
     cohort = forms.ModelChoiceField(
-        label=_("Cohort"), queryset=None, empty_label=_("All your cohorts"), required=False
+        label=_("Cohort"),
+        queryset=None,
+        empty_label=_("All your cohorts"),
+        required=False,
+        widget=QuickSelect,
     )
     assignment = AssignmentChoiceField(
-        label=_("Assignment"), queryset=None, empty_label=_("Any assignment"), required=False
+        label=_("Assignment"),
+        queryset=None,
+        empty_label=_("Any assignment"),
+        required=False,
+        widget=QuickSelect,
     )
 
     def __init__(self, *args, cohorts, assignments, **kwargs):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Constituency, Region
 from members.selectors import constituency_list_by_region
+from training.forms.widgets import QuickSelect
 from training.models import SessionMode
 
 # A browser's date picker sends and shows ISO dates, whatever the language.
@@ -37,11 +38,13 @@ class CohortFindForm(forms.Form):
         queryset=Region.objects.order_by("name"),
         empty_label=_("Any region"),
         required=False,
+        widget=QuickSelect,
     )
     constituency = forms.ModelChoiceField(
         label=_("Constituency"),
         queryset=Constituency.objects.all(),
         required=False,
+        widget=QuickSelect,
         help_text=_("Also shows cohorts open to the whole of its region."),
     )
     starts_from = forms.DateField(label=_("Starting from"), required=False, widget=DATE_PICKER)

@@ -9,7 +9,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,9 +80,21 @@ def marking_queue_next(*, queue: QuerySet[Submission], after: Submission) -> Sub
     return queue.exclude(pk=after.pk).first()
 
 
-def marking_queue_cohort_choices(*, user) -> QuerySet[Cohort]:
-    """The cohorts the queue may be filtered by: those the user runs."""
-    return permissions.cohort_list_manageable_by(user=user).order_by("name", "pk")
+def marking_queue_cohort_choices(*, user, keep: str | None = None) -> QuerySet[Cohort]:
+    """The cohorts the queue may be filtered by: those the user runs with work waiting for a
+    first mark, and `keep` (the cohort chosen, a pk as the query string gives it) while the
+    user runs it, so that a filtered queue stays filtered once its last work is marked.
+
+    Not every cohort the user runs: for staff that is every cohort there has ever been, and a
+    list of thousands of options costs the page more than the queue itself.
+    """
+    waiting = Submission.objects.filter(status=SubmissionStatus.SUBMITTED, outcome="").values(
+        "enrolment__cohort_id"
+    )
+    shown = Q(pk__in=waiting)
+    if keep and keep.isdigit():
+        shown |= Q(pk=int(keep))
+    return permissions.cohort_list_manageable_by(user=user).filter(shown).order_by("name", "pk")
 
 
 def marking_queue_assignment_choices(*, user) -> QuerySet[Assignment]:

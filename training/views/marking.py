@@ -44,7 +44,7 @@ def _cohorts_title(user) -> str:
 def _filter_form(request) -> MarkingQueueFilterForm:
     return MarkingQueueFilterForm(
         request.GET,
-        cohorts=marking_queue_cohort_choices(user=request.user),
+        cohorts=marking_queue_cohort_choices(user=request.user, keep=request.GET.get("cohort")),
         assignments=marking_queue_assignment_choices(user=request.user),
     )
 

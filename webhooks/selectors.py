@@ -9,12 +9,16 @@ from webhooks.models import Delivery, DeliveryStatus, Endpoint
 
 def endpoint_list():
     """Every endpoint not deleted, with its deliveries counted by outcome (one query)."""
-    return Endpoint.objects.filter(deleted_at__isnull=True).annotate(
-        waiting_count=Count(
-            "deliveries", filter=Q(deliveries__status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED])
-        ),
-        gave_up_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.GAVE_UP)),
-    )
+    return (
+        Endpoint.objects.filter(deleted_at__isnull=True)
+        .annotate(
+            waiting_count=Count(
+                "deliveries", filter=Q(deliveries__status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED])
+            ),
+            gave_up_count=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.GAVE_UP)),
+        )
+        .order_by("-created_at", "-pk")
+    )  # Meta.ordering does not apply to a grouped query
 
 
 def endpoint_list_paused_automatically():

@@ -4,6 +4,9 @@
     REDIS_URL=redis://127.0.0.1:6379/5 \\
     .venv/bin/python bench/notices_sweep.py --recipients 10000 100000
 
+It prints a Markdown section (the table and the goals) on standard output, and progress and a
+plain table on standard error; `markdown_section(argv)` returns the same section.
+
 For each N it fills a database of its own (`<name>_bench`, dropped and migrated afresh: the
 database in DATABASE_URL is not touched) with cohorts of one trainer and `--cohort-size`
 trainees, each with a session starting in an hour, so that N people have a reminder due.
@@ -38,7 +41,7 @@ sys.path.insert(0, str(BASE_DIR))
 WAIT = 60  # seconds for the worker to start or answer
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -51,7 +54,7 @@ def parse_args() -> argparse.Namespace:
         default=10_000,
         help="send about this many through the worker (its rate does not depend on N)",
     )
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 # --- The bench database ------------------------------------------------------------------------
@@ -317,17 +320,29 @@ def measure(recipients: int, args, log_path: Path) -> dict:
     row["queries per reminder"] = batch.queries / len(first)
 
     # Through Redis and a worker. The queue is filled before the worker starts, so that both
-    # rates are the worker's own (not the speed of this process sending), by its clock.
-    first_ping, last_ping = pings_queue(args.pings)
+    # rates are the worker's own (not the speed of this process sending), by its clock: no-op
+    # tasks, the first --deliver-max reminders, no-op tasks again (the machine's load may
+    # change while the reminders go: the no-op rate is the mean of before and after), then
+    # the rest of the reminders, which are purged unsent.
+    pings_before = pings_queue(args.pings)
+    delivered_now, later = rest[: args.deliver_max], rest[args.deliver_max :]
+    with cost() as enqueue_first:
+        assert notices_dispatch(delivered_now) == len(delivered_now)
+    pings_after = pings_queue(args.pings)
     with cost() as row["enqueue"]:
-        assert notices_dispatch(rest) == len(rest)
+        assert notices_dispatch(later) == len(later)
+    row["enqueue"].seconds += enqueue_first.seconds
+    row["enqueue"].queries += enqueue_first.queries
     with Worker(log_path):
-        last_ping.get(timeout=WAIT + args.pings)
-        wait_until_handled(len(first) + min(len(rest), args.deliver_max), log_path=log_path)
+        wait_until_handled(len(first) + len(delivered_now), log_path=log_path)
+        pings_after[1].get(timeout=WAIT + args.pings)
     app.control.purge()  # the batches beyond --deliver-max
     row["delivered"] = Notice.objects.filter(status=NoticeStatus.SENT).count() - len(first)
     assert not Notice.objects.filter(status__in=[NoticeStatus.SKIPPED, NoticeStatus.FAILED]).exists()
-    row["pings/s"] = (args.pings - 1) / seconds_between(first_ping, last_ping)
+    row["pings/s before"], row["pings/s after"] = (
+        (args.pings - 1) / seconds_between(*pings) for pings in (pings_before, pings_after)
+    )
+    row["pings/s"] = (row["pings/s before"] + row["pings/s after"]) / 2
     row["reminders/s"] = reminders_per_second(exclude=first)
     row["batches/s"] = row["reminders/s"] / NOTICE_BATCH_SIZE
     return row
@@ -366,8 +381,83 @@ def table(rows: list[dict]) -> str:
     )
 
 
-def main() -> None:
-    args = parse_args()
+QUERIES_PER_REMINDER_GOAL = 0.2
+DELIVERY_RATIO_GOAL = 1.0
+
+
+def markdown(rows: list[dict]) -> str:
+    """The section for bench/RESULTS.md: the table (one column per size) and the goals."""
+    from bench.section import goal_line, markdown_table
+
+    def timed(row, name):
+        return f"{row[name].seconds:.3f} s, {row[name].queries} queries"
+
+    lines = [
+        ("reminders written by the sweep", lambda row: f"{row['recipients']:,}"),
+        ("sweep (write and list)", lambda row: timed(row, "sweep")),
+        ("listing what waits", lambda row: timed(row, "listing")),
+        ("second sweep (writes nothing)", lambda row: timed(row, "sweep again")),
+        ("enqueue all (notices_dispatch)", lambda row: timed(row, "enqueue")),
+        ("SQL queries per reminder sent", lambda row: f"{row['queries per reminder']:.2f}"),
+        ("sent through the worker", lambda row: f"{row['delivered']:,}"),
+        ("reminders sent per second", lambda row: f"{row['reminders/s']:.0f}"),
+        (
+            "bare no-op tasks per second (before, after: mean)",
+            lambda row: f"{row['pings/s before']:.0f}, {row['pings/s after']:.0f}: {row['pings/s']:.0f}",
+        ),
+        ("reminders/s ÷ no-op tasks/s", lambda row: f"{row['reminders/s'] / row['pings/s']:.2f}"),
+    ]
+    headers = ["", *(f"{row['recipients']:,} due" for row in rows)]
+    body = [[label, *(value(row) for row in rows)] for label, value in lines]
+    ratios = [row["reminders/s"] / row["pings/s"] for row in rows]
+    per_reminder = [row["queries per reminder"] for row in rows]
+    goals = [
+        goal_line(
+            f"reminders delivered per second at least {DELIVERY_RATIO_GOAL:.1f}x bare no-op tasks",
+            met=min(ratios) >= DELIVERY_RATIO_GOAL,
+            figure=", ".join(f"{ratio:.2f}x" for ratio in ratios),
+        ),
+        goal_line(
+            f"at most {QUERIES_PER_REMINDER_GOAL} SQL queries per reminder",
+            met=max(per_reminder) <= QUERIES_PER_REMINDER_GOAL,
+            figure=", ".join(f"{value:.2f}" for value in per_reminder),
+        ),
+        goal_line(
+            "the sweep's queries do not grow with the number due",
+            met=len({row["sweep"].queries for row in rows}) == 1
+            and len({row["listing"].queries for row in rows}) == 1,
+            figure="sweep "
+            + " / ".join(str(row["sweep"].queries) for row in rows)
+            + ", listing "
+            + " / ".join(str(row["listing"].queries) for row in rows)
+            + " queries",
+        ),
+    ]
+    return "\n".join(
+        [
+            "### Reminder sweep and delivery",
+            "",
+            "Through one Celery worker (`--pool=solo`) on Redis, dummy mail backend; "
+            "the no-op tasks (`config.ping`) go through the same Redis and worker in the same "
+            "run, just before and just after the reminders.",
+            "",
+            markdown_table(headers, body),
+            "",
+            *goals,
+            "",
+        ]
+    )
+
+
+def markdown_section(argv: list[str]) -> str:
+    """The benchmark, run in a process of its own (it configures Django for its database)."""
+    from bench.section import section_in_subprocess
+
+    return section_in_subprocess(Path(__file__), argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a PostgreSQL server (postgres://...).")
@@ -389,14 +479,16 @@ def main() -> None:
 
     log_path = Path(tempfile.gettempdir()) / "notices_sweep_bench_worker.log"
     log_path.unlink(missing_ok=True)
-    print(f"Database {os.environ['DATABASE_URL']}, Redis {redis_url}, worker log {log_path}", flush=True)
+    progress = sys.stderr
+    print(f"Database {os.environ['DATABASE_URL']}, Redis {redis_url}, worker log {log_path}", file=progress)
     rows = []
     for recipients in args.recipients:
         started = time.perf_counter()
         rows.append(measure(recipients, args, log_path))
-        print(f"{recipients:,} recipients measured in {time.perf_counter() - started:.0f}s", flush=True)
-    print()
-    print(table(rows))
+        print(f"{recipients:,} recipients measured in {time.perf_counter() - started:.0f}s", file=progress)
+    print(table(rows), file=progress)
+    # The section for the results: the only thing on standard output.
+    print(markdown(rows))
 
 
 if __name__ == "__main__":

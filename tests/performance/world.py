@@ -2,22 +2,24 @@
 
 `world_build()` makes the people who look at the pages and one "unit" of everything;
 `world_grow(world, units)` adds more units. A unit adds rows to every table a key page reads,
-in the viewers' own cohorts and outside them (other cohorts, programmes and regions):
+in the viewers' own cohorts and outside them (other cohorts, programmes, places and regions):
 
-- cohort A (region A, run by trainer Tia, the trainee Ada enrolled): 3 more trainees, 2 more
-  sessions with the register taken, 1 more assignment with a rubric, every trainee's work on
-  every assignment (half of it marked), reminders about the new session;
-- in region A: 2 open cohorts with a session and applicants, and a finished cohort of the
-  same programme with 3 certified leaders (one certificate revoked), public in the registry;
+- cohort A (region A, run by trainer Tia, the trainee Ada enrolled): 3 more trainees, a
+  co-trainer, 2 more sessions with the register taken, a module with an assignment and its
+  rubric, every trainee's work on every assignment (half of it marked), an apology and a
+  confirmation, reminders about the new session;
+- in region A: 2 open cohorts with a session and an applicant, and a finished cohort of the
+  same programme with 3 certified leaders (one certificate revoked), public in the registry,
+  their certificates checked; targets for the region, a target seat and the programme;
 - for Ada: a running cohort of another programme (Tia runs it too), an application to an
   open one, and a certificate from a finished one;
 - in region B: a running cohort with its trainer, trainees, a session, register and work,
-  and a finished cohort with a leader;
-- and a co-trainer for cohort A.
+  and a finished cohort with a leader.
 
-Members are named "<first> PersonNNN" and cohorts "Group NNN", so that a page's HTML shows
-how many it lists. The dashboard's kept summaries are rebuilt after each step, as the bench
-does after its bulk inserts.
+New members live in the unit's own constituency, so places grow too. Members are named
+"<first> PersonNNN" and cohorts "Group NNN", so that a page's HTML shows how many it lists.
+The dashboard's kept summaries are rebuilt after each step, as the bench does after its bulk
+inserts.
 """
 
 import datetime as dt
@@ -27,9 +29,18 @@ from dataclasses import dataclass, field
 from django.core.management import call_command
 from django.utils import timezone
 
-from certification.models import Certificate, RegistryEntry, Verification, VerificationChannel, Visibility
+from certification.models import (
+    Certificate,
+    CertificateStatus,
+    RegistryEntry,
+    TargetScope,
+    Verification,
+    VerificationChannel,
+    Visibility,
+)
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
-from members.models import ConsentRecord, Profile, Region
+from certification.services.targets import target_create
+from members.models import ConsentRecord, Constituency, Profile, Region
 from members.permissions import Role
 from members.selectors import consent_text_current
 from tests.factories import (
@@ -45,6 +56,7 @@ from tests.factories import (
     rubric_add,
 )
 from training.models import (
+    Apology,
     Assignment,
     AttendanceStatus,
     CohortStatus,
@@ -52,6 +64,7 @@ from training.models import (
     EnrolmentStatus,
     NoticeKind,
     Outcome,
+    SessionConfirmation,
     Submission,
 )
 from training.services.attendance import register_save
@@ -80,13 +93,19 @@ def _today() -> dt.date:
 
 
 def member(world: World, region: Region, *, role=Role.TRAINEE, first_name="Sam"):
-    """An onboarded member living in `region` (the factory's profile would make a new region)."""
+    """An onboarded member living in `region`, in one of the unit's constituencies there (the
+    factory's own profile would make a new region)."""
     user = UserFactory(
         role=role, first_name=first_name, last_name=f"Person{world.number():03d}", onboarding=False
     )
     ConsentRecord.objects.create(user=user, text=consent_text_current(), given_at=timezone.now())
-    Profile.objects.create(user=user, region=region)
+    Profile.objects.create(user=user, region=region, constituency=_seat(region, world.units))
     return user
+
+
+def _seat(region: Region, index: int) -> Constituency:
+    """The region's index-th constituency: each unit brings people from one more place."""
+    return Constituency.objects.filter(region=region).order_by("pk")[index]
 
 
 def _cohort(world: World, *, region, status=CohortStatus.OPEN, trainers=(), **kwargs):
@@ -166,12 +185,12 @@ def world_build() -> World:
         world, region=region_a, status=CohortStatus.RUNNING, trainers=[people["trainer"]], version=version
     )
     EnrolmentFactory(cohort=cohort, member=people["trainee"])
-    world.objects.update(version=version, module=ModuleFactory(version=version), cohort=cohort)
+    world.objects.update(version=version, cohort=cohort)
     world_grow(world, 1)
     world.objects["session"] = cohort.sessions.order_by("starts_at", "pk").first()
     # Checked against: Ada's first certificate (valid), and a revoked one.
     world.objects["certificate"] = Certificate.objects.filter(holder=people["trainee"]).earliest("pk")
-    world.objects["revoked"] = Certificate.objects.filter(status="revoked").earliest("pk")
+    world.objects["revoked"] = Certificate.objects.filter(status=CertificateStatus.REVOKED).earliest("pk")
     return world
 
 
@@ -198,9 +217,16 @@ def _unit_add(world: World) -> None:
     trainer, national, ada = people["trainer"], people["national"], people["trainee"]
     cohort, version = objects["cohort"], objects["version"]
 
-    # Cohort A: trainees, a co-trainer, sessions with registers, an assignment, work and marks.
-    for _ in range(TRAINEES_PER_UNIT):
-        EnrolmentFactory(cohort=cohort, member=member(world, region_a))
+    # Cohort A: trainees, a co-trainer, sessions with registers, a module with an assignment,
+    # work and marks; an apology and a confirmation for the register's first session.
+    new_trainees = [
+        EnrolmentFactory(cohort=cohort, member=member(world, region_a)) for _ in range(TRAINEES_PER_UNIT)
+    ]
+    first_session = cohort.sessions.order_by("starts_at", "pk").first()
+    if first_session is not None:
+        now = timezone.now()
+        Apology.objects.create(session=first_session, enrolment=new_trainees[0], note="Ill.", created_at=now)
+        SessionConfirmation.objects.create(session=first_session, enrolment=new_trainees[1], created_at=now)
     cohort.trainers.add(member(world, region_a, role=Role.TRAINER, first_name="Cody"))
     sessions = [
         _past_session(cohort, days_ago=20 - world.units * SESSIONS_PER_UNIT - i)
@@ -208,7 +234,8 @@ def _unit_add(world: World) -> None:
     ]
     for session in cohort.sessions.all():
         _register_all(session, actor=trainer)
-    assignment = AssignmentFactory(module=objects["module"], title=f"Assignment {world.number():03d}")
+    module = ModuleFactory(version=version, title=f"Module {world.number():03d}")
+    assignment = AssignmentFactory(module=module, title=f"Assignment {world.number():03d}")
     rubric_add(assignment, criteria=2)
     _hand_in_everything(cohort, marker=trainer)
     trainees = Enrolment.objects.filter(cohort=cohort, status=EnrolmentStatus.ENROLLED).values_list(
@@ -252,6 +279,22 @@ def _unit_add(world: World) -> None:
     own = _certify(_cohort(world, region=region_a, status=CohortStatus.FINISHED), ada, actor=national)
     Verification.objects.bulk_create(
         Verification(certificate=own, channel=VerificationChannel.PAGE) for _ in range(2)
+    )
+
+    # Targets: for region A, for one of its seats (a target seat), and for the programme.
+    seat = _seat(region_a, world.units)
+    Constituency.objects.filter(pk=seat.pk).update(is_target_seat=True)
+    deadline = _today() + dt.timedelta(days=200 + 30 * world.units)
+    target_create(scope=TargetScope.REGION, region=region_a, leaders=20, deadline=deadline, actor=national)
+    target_create(
+        scope=TargetScope.CONSTITUENCY, constituency=seat, leaders=5, deadline=deadline, actor=national
+    )
+    target_create(
+        scope=TargetScope.NATIONAL,
+        programme=version.programme,
+        leaders=100,
+        deadline=deadline,
+        actor=national,
     )
 
     # Region B: another trainer's running cohort with its own work, and a leader.

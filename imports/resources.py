@@ -196,63 +196,60 @@ class MemberResource(resources.ModelResource):
         for column, message in self.duplicate_rows.get(number, []):
             errors.setdefault(column, []).append(message)
         cells = self._cells(row, errors)
+        refused = set(errors) - {column for column, _m in self.duplicate_rows.get(number, [])}
+
+        def add(column: str, message: str) -> None:
+            if column not in refused:  # a refused formula says enough about its cell
+                errors.setdefault(column, []).append(message)
+
         is_new = instance.pk is None
         plan = RowPlan(is_new=is_new)
         self.plans[number] = plan
 
         email = cells["email"]
         if not email:
-            errors.setdefault("email", []).append(_("Required."))
+            add("email", _("Required."))
         else:
             try:
                 validate_email(email)
             except ValidationError:
-                errors.setdefault("email", []).append(_("Not a valid email address."))
+                add("email", _("Not a valid email address."))
         for column in ("first_name", "last_name"):
             if not cells[column]:
-                errors.setdefault(column, []).append(_("Required."))
+                add(column, _("Required."))
             elif len(cells[column]) > NAME_MAX:
-                errors.setdefault(column, []).append(_("Longer than %(max)s characters.") % {"max": NAME_MAX})
+                add(column, _("Longer than %(max)s characters.") % {"max": NAME_MAX})
 
         seat_text = cells["constituency"]
         if not seat_text:
-            errors.setdefault("constituency", []).append(
-                _("Required: an ONS code or the constituency's name.")
-            )
+            add("constituency", _("Required: an ONS code or the constituency's name."))
         elif seat_text.lower() not in self.places:
-            errors.setdefault("constituency", []).append(
-                _("No constituency has this ONS code or name (July 2024 boundaries).")
-            )
+            add("constituency", _("No constituency has this ONS code or name (July 2024 boundaries)."))
         elif self.places[seat_text.lower()] is None:
-            errors.setdefault("constituency", []).append(
-                _("Two constituencies have this name: give the ONS code.")
-            )
+            add("constituency", _("Two constituencies have this name: give the ONS code."))
         else:
             plan.constituency = self.places[seat_text.lower()]
 
         if not cells["consent_date"]:
-            errors.setdefault("consent_date", []).append(
-                _("Required: when the member agreed to be contacted.")
-            )
+            add("consent_date", _("Required: when the member agreed to be contacted."))
         else:
             try:
                 plan.consent_date = _consent_date_parse(cells["consent_date"].split(" ")[0].split("T")[0])
             except ValueError:
-                errors.setdefault("consent_date", []).append(
-                    _("Not a date: write it as 2025-03-31 or 31/03/2025.")
-                )
+                add("consent_date", _("Not a date: write it as 2025-03-31 or 31/03/2025."))
             else:
                 if plan.consent_date > self.today:
-                    errors.setdefault("consent_date", []).append(_("In the future."))
+                    add("consent_date", _("In the future."))
         if not cells["consent_source"]:
-            errors.setdefault("consent_source", []).append(
-                _("Required: where the consent is recorded (a form, an event, the membership database).")
+            add(
+                "consent_source",
+                _("Required: where the consent is recorded (a form, an event, the membership database)."),
             )
         elif len(cells["consent_source"]) > 200:
-            errors.setdefault("consent_source", []).append(_("Longer than 200 characters."))
+            add("consent_source", _("Longer than 200 characters."))
         plan.consent_source = cells["consent_source"][:200]
         if len(cells["membership_number"]) > 40:
-            errors.setdefault("membership_number", []).append(_("Longer than 40 characters."))
+            add("membership_number", _("Longer than 40 characters."))
         plan.membership_number = cells["membership_number"][:40]
 
         if errors:

@@ -166,8 +166,9 @@ def member_import_confirm(*, member_import: MemberImport, actor: User) -> Member
     and the import is marked refused with the new findings."""
     try:
         with transaction.atomic():
+            # Only the import's row: PostgreSQL refuses FOR UPDATE across the outer join to the cohort.
             locked = (
-                MemberImport.objects.select_for_update()
+                MemberImport.objects.select_for_update(of=("self",))
                 .select_related("cohort__version")
                 .get(pk=member_import.pk)
             )

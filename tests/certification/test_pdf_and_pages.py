@@ -288,6 +288,26 @@ def test_checks_from_one_ipv6_network_share_a_limit(client, seeded, settings):
     assert client.get(url, REMOTE_ADDR="2001:db8:1:2::1").status_code == 404
 
 
+def test_on_redis_the_window_starts_at_the_first_check_and_ends_a_minute_later(
+    client, seeded, settings, redis_url
+):
+    """On Redis the count is one round trip (INCR, EXPIRE NX): later checks in the window do
+    not push its end back, and the count is the one the cache API reads."""
+    from django.core.cache import cache, caches
+
+    settings.VERIFY_RATE_LIMIT = 5
+    url = "/c/AAAAAAAAAAAAAAAA/"
+    assert client.get(url, REMOTE_ADDR="203.0.113.9").status_code == 404
+    backend = caches["default"]
+    full_key = backend.make_and_validate_key("verify-rate:203.0.113.9")
+    redis = backend._cache.get_client(full_key, write=True)
+    assert 0 < redis.ttl(full_key) <= 60
+    redis.expire(full_key, 30)
+    assert client.get(url, REMOTE_ADDR="203.0.113.9").status_code == 404
+    assert 0 < redis.ttl(full_key) <= 30
+    assert cache.get("verify-rate:203.0.113.9") == 2
+
+
 def test_behind_a_trusted_proxy_the_limit_is_per_client(client, seeded, settings):
     """With allauth's proxy setting, the forwarded client address counts, not the proxy's."""
     settings.VERIFY_RATE_LIMIT = 1

@@ -9,9 +9,9 @@ the permission functions and services the API shares with the pages) come out th
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 
@@ -42,5 +42,9 @@ def api_exception_handler(exc, context):
     return response
 
 
-def api_404(request, exception=None):
-    return Response({"detail": "Not found.", "errors": {}}, status=404)
+def not_found(request, exception=None):
+    """The site's 404 (config.urls.handler404): JSON in the API's shape under /api/ (an id the
+    URL patterns do not take, such as -1, never reaches a view), the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "errors": {}}, status=404)
+    return page_not_found(request, exception)

@@ -7,8 +7,14 @@ PAGE_SIZE = 50
 PAGE_SIZE_MAX = 200
 
 
+# A page size beyond the maximum is clamped to it (and a nonsense one gives the default), as
+# DRF's pagination does: a client asking for too much gets the most there is, never an error.
+PAGE_SIZE_DESCRIPTION = f"Rows per page: {PAGE_SIZE} unless given; at most {PAGE_SIZE_MAX} (more is clamped)."
+
+
 class ApiCursorPagination(CursorPagination):
     page_size = PAGE_SIZE
+    page_size_query_description = PAGE_SIZE_DESCRIPTION
     page_size_query_param = "page_size"
     max_page_size = PAGE_SIZE_MAX
     ordering = "-pk"
@@ -16,5 +22,6 @@ class ApiCursorPagination(CursorPagination):
 
 class ApiPageNumberPagination(PageNumberPagination):
     page_size = PAGE_SIZE
+    page_size_query_description = PAGE_SIZE_DESCRIPTION
     page_size_query_param = "page_size"
     max_page_size = PAGE_SIZE_MAX

@@ -9,7 +9,16 @@ from rest_framework import serializers
 
 from certification.models import Certificate, RegistryEntry, Target
 from members.models import Constituency, Region
-from training.models import Cohort, Programme, ProgrammeVersion, Session, VersionStatus
+from training.models import (
+    AttendanceStatus,
+    Cohort,
+    Enrolment,
+    Module,
+    Programme,
+    ProgrammeVersion,
+    Session,
+    VersionStatus,
+)
 
 User = get_user_model()
 
@@ -100,8 +109,20 @@ class CohortSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return attrs
 
 
-class SessionSerializer(serializers.ModelSerializer):
-    """A session, without its check-in code (trainers show that in the room)."""
+class SessionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A session, without its check-in code (trainers show that in the room).
+
+    Write (national staff): the fields of the session form, checked by the training services
+    (session_create, session_update). The cohort is chosen once; cancelling is its own call.
+    The view narrows `cohort` to the cohorts the caller manages (training.permissions)."""
+
+    cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.none())
+    modules = serializers.PrimaryKeyRelatedField(
+        queryset=Module.objects.all(),
+        many=True,
+        required=False,
+        help_text="Modules of the cohort's programme version that the session covers.",
+    )
 
     class Meta:
         model = Session
@@ -116,8 +137,168 @@ class SessionSerializer(serializers.ModelSerializer):
             "address",
             "online_link",
             "preparation",
+            "modules",
             "status",
         ]
+        read_only_fields = ["status"]
+
+    def validate(self, attrs):
+        if self.instance is not None and "cohort" in attrs and attrs["cohort"] != self.instance.cohort:
+            raise serializers.ValidationError({"cohort": ["A session's cohort never changes."]})
+        return attrs
+
+
+class NoBodySerializer(StrictFieldsMixin, serializers.Serializer):
+    """An action that takes nothing (cancelling a session): any field sent is refused by name."""
+
+
+# --- Enrolments ---------------------------------------------------------------------------
+
+
+class EnrolmentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """Read (staff): a place or an application as the cohort's page lists it. Write (national
+    staff): enrol a trainee in a cohort, by the same service as the apply page (open
+    cohort, one active place per programme, the waiting list when full, review when the
+    cohort reviews applications). The view narrows `cohort` to the cohorts the caller manages."""
+
+    cohort = serializers.PrimaryKeyRelatedField(queryset=Cohort.objects.none())
+    member = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True, erased_at__isnull=True)
+    )
+    member_name = serializers.CharField(source="member.__str__", read_only=True)
+    motivation = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=4000, default=""
+    )
+
+    class Meta:
+        model = Enrolment
+        fields = [
+            "id",
+            "cohort",
+            "member",
+            "member_name",
+            "status",
+            "applied_at",
+            "status_changed_at",
+            "waitlisted_at",
+            "motivation",
+        ]
+        read_only_fields = ["status", "applied_at", "status_changed_at", "waitlisted_at"]
+
+    def validate_member(self, member):
+        # The apply page's own gate (TraineeRequiredMixin): only trainees take places.
+        if not member.has_perm("members.access_trainee_area"):
+            raise serializers.ValidationError("This member is not a trainee: only trainees take places.")
+        return member
+
+
+class EnrolmentDecisionSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Accept or decline an application (the decision page's form)."""
+
+    accept = serializers.BooleanField()
+    message = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=4000, help_text="Needed to decline."
+    )
+
+
+class EnrolmentWithdrawSerializer(StrictFieldsMixin, serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+# --- Attendance ---------------------------------------------------------------------------
+
+
+class RegisterRowSerializer(serializers.Serializer):
+    """One enrolled trainee on a session's register, as the register page lists them."""
+
+    enrolment = serializers.IntegerField(source="enrolment.pk")
+    member = serializers.IntegerField(source="enrolment.member_id")
+    name = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=AttendanceStatus.choices,
+        source="attendance.status",
+        allow_null=True,
+        help_text="What is recorded; null when nothing is.",
+    )
+    source = serializers.CharField(source="attendance.source", allow_null=True)
+    recorded_at = serializers.DateTimeField(source="attendance.recorded_at", allow_null=True)
+    apology = serializers.SerializerMethodField()
+    confirmed = serializers.SerializerMethodField()
+
+    def get_apology(self, row) -> bool:
+        return row.apology is not None
+
+    def get_confirmed(self, row) -> bool:
+        return row.confirmation is not None
+
+
+class RegisterSerializer(serializers.Serializer):
+    session = serializers.IntegerField(source="session.pk")
+    cancelled = serializers.BooleanField(source="session.is_cancelled")
+    rows = RegisterRowSerializer(many=True, help_text="Empty for a cancelled session, as on the page.")
+    changed = serializers.IntegerField(
+        required=False, help_text="After recording: how many records were made or changed."
+    )
+
+
+class AttendanceMarkSerializer(StrictFieldsMixin, serializers.Serializer):
+    """One line of a register: a trainee (by enrolment or by member) and what they were."""
+
+    enrolment = serializers.IntegerField(required=False, min_value=1)
+    member = serializers.IntegerField(required=False, min_value=1)
+    status = serializers.ChoiceField(choices=AttendanceStatus.choices)
+
+    def validate(self, attrs):
+        if ("enrolment" in attrs) == ("member" in attrs):
+            raise serializers.ValidationError(
+                {"enrolment": ["Name the trainee by enrolment or by member (one of them)."]}
+            )
+        # The register's own rows (session_register_rows, as the page): nobody else is marked.
+        if "enrolment" in attrs:
+            field, enrolment_id = "enrolment", attrs["enrolment"]
+            found = enrolment_id in self.context["register_enrolments"]
+        else:
+            field, enrolment_id = "member", self.context["register_members"].get(attrs["member"])
+            found = enrolment_id is not None
+        if not found:
+            raise serializers.ValidationError(
+                {field: ["Not on this session's register: only trainees enrolled in the cohort are."]}
+            )
+        return {"enrolment": enrolment_id, "status": attrs["status"]}
+
+
+class AttendanceRecordSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A register taken in one call: every line is checked first, then all are saved or none.
+    Errors name the line: `errors.marks` holds one object per line (empty when it was right)."""
+
+    marks = AttendanceMarkSerializer(many=True, allow_empty=False)
+
+    def validate_marks(self, marks):
+        seen, errors = set(), []
+        for mark in marks:
+            twice = mark["enrolment"] in seen
+            seen.add(mark["enrolment"])
+            errors.append({"enrolment": ["This trainee is already on an earlier line."]} if twice else {})
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return {mark["enrolment"]: mark["status"] for mark in marks}
+
+
+# --- Errors -------------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error's shape (api.exceptions)."""
+
+    detail = serializers.CharField(help_text="What went wrong, in words.")
+    errors = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text=(
+            "Each field that was wrong, with its messages (a list of strings); for a list of "
+            "items, one object per item, empty where the item was right. `non_field_errors` "
+            "for what belongs to no field. Empty when no field is to blame."
+        ),
+    )
 
 
 # --- Certificates -------------------------------------------------------------------------

@@ -22,6 +22,16 @@ urlpatterns = [
     path(f"{V1}cohorts/<int:pk>/", views.CohortDetailView.as_view(), name="cohort-detail"),
     path(f"{V1}sessions/", views.SessionListView.as_view(), name="session-list"),
     path(f"{V1}sessions/<int:pk>/", views.SessionDetailView.as_view(), name="session-detail"),
+    path(f"{V1}sessions/<int:pk>/cancel/", views.SessionCancelView.as_view(), name="session-cancel"),
+    path(
+        f"{V1}sessions/<int:pk>/attendance/", views.SessionAttendanceView.as_view(), name="session-attendance"
+    ),
+    path(f"{V1}enrolments/", views.EnrolmentListView.as_view(), name="enrolment-list"),
+    path(f"{V1}enrolments/<int:pk>/", views.EnrolmentDetailView.as_view(), name="enrolment-detail"),
+    path(f"{V1}enrolments/<int:pk>/decide/", views.EnrolmentDecideView.as_view(), name="enrolment-decide"),
+    path(
+        f"{V1}enrolments/<int:pk>/withdraw/", views.EnrolmentWithdrawView.as_view(), name="enrolment-withdraw"
+    ),
     path(f"{V1}certificates/", views.CertificateListView.as_view(), name="certificate-list"),
     path(f"{V1}certificates/<int:pk>/", views.CertificateDetailView.as_view(), name="certificate-detail"),
     # Public: anyone may check a code, without a token.

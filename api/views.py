@@ -4,19 +4,22 @@ same permission functions and selectors as the pages, and writes through the ser
 Every authenticated call is recorded in the audit trail (ApiView.finalize_response).
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import Throttled
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.serializers import ListSerializer
 from rest_framework.views import APIView
 
 from api import serializers
 from api.models import ApiResource
 from api.pagination import ApiPageNumberPagination
 from api.permissions import TokenScope
+from api.schema import ApiAutoSchema
 from api.services import api_call_record
 from certification import permissions as certificate_permissions
 from certification.models import Target, VerificationChannel
@@ -37,8 +40,17 @@ from certification.services.verification import (
     verification_record,
 )
 from training import permissions as training_permissions
-from training.models import Cohort, Session
-from training.services.cohorts import cohort_create, cohort_update
+from training.models import Cohort, Enrolment, Session
+from training.selectors.manage import session_register_rows
+from training.services.attendance import register_save
+from training.services.cohorts import (
+    cohort_create,
+    cohort_update,
+    session_cancel,
+    session_create,
+    session_update,
+)
+from training.services.enrolment import enrolment_apply, enrolment_decide, enrolment_withdraw
 
 
 class ApiView(APIView):
@@ -46,6 +58,7 @@ class ApiView(APIView):
     audit entry per authenticated call."""
 
     api_resource: str | None = None
+    schema = ApiAutoSchema()  # documents the error responses of every operation
 
     def get_permissions(self):
         return [TokenScope(), *super().get_permissions()]
@@ -202,7 +215,9 @@ class CohortDetailView(CohortBase, generics.RetrieveUpdateAPIView):
 
 
 class SessionBase(ApiView):
-    """Sessions of the cohorts the user attends (trainees), runs or reads (trainers, staff)."""
+    """Sessions of the cohorts the user attends (trainees), runs or reads (trainers, staff).
+    Writes: national staff, on the cohorts they manage (training.permissions), by the
+    training services, as the session pages."""
 
     api_resource = ApiResource.COHORTS
     permission_classes = [IsAuthenticated, ReadsCohorts]
@@ -217,18 +232,225 @@ class SessionBase(ApiView):
             wheres |= Q(pk__in=training_permissions.session_list_for_member(user=user).values("pk"))
         if training_permissions.user_reads_cohort_pages(user):
             wheres |= Q(cohort__in=training_permissions.cohort_list_readable_by(user=user).values("pk"))
-        return Session.objects.filter(wheres)
+        return Session.objects.filter(wheres).prefetch_related("modules")
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        if not isinstance(serializer, ListSerializer):
+            # A session is scheduled only in a cohort the caller manages (as the pages).
+            serializer.fields["cohort"].queryset = training_permissions.cohort_list_manageable_by(
+                user=self.request.user
+            )
+        return serializer
 
 
-class SessionListView(SessionBase, generics.ListAPIView):
-    pass
+class SessionListView(SessionBase, generics.ListCreateAPIView):
+    """GET: the sessions the user may see. POST: national staff schedule a session."""
+
+    http_method_names = ["get", "post", "head", "options"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        cohort = data.pop("cohort")
+        serializer.instance = session_create(cohort=cohort, modules=data.pop("modules", None), **data)
 
 
-class SessionDetailView(SessionBase, generics.RetrieveAPIView):
+class SessionDetailView(SessionBase, generics.RetrieveUpdateAPIView):
+    """GET: a session the user may see. PATCH: national staff reschedule or change it
+    (a cancelled session no longer changes; the people coming are told, by the service)."""
+
+    http_method_names = ["get", "patch", "head", "options"]
+
     def get_object(self):
-        session = _get_or_404(self.get_queryset(), self.kwargs["pk"])
+        user, pk = self.request.user, self.kwargs["pk"]
+        if self.request.method == "PATCH":
+            session = training_permissions.session_get_manageable(user=user, pk=pk)
+        else:
+            session = _get_or_404(self.get_queryset(), pk)
         self.check_object_permissions(self.request, session)
         return session
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("cohort", None)
+        serializer.instance = session_update(
+            session=serializer.instance, modules=data.pop("modules", None), **data
+        )
+
+
+class SessionCancelView(SessionBase, generics.GenericAPIView):
+    """National staff: cancel a session (cancelling twice changes nothing). Takes no body."""
+
+    http_method_names = ["post", "options"]
+
+    @extend_schema(request=serializers.NoBodySerializer, responses={200: serializers.SessionSerializer})
+    def post(self, request, pk):
+        session = training_permissions.session_get_manageable(user=request.user, pk=pk)
+        serializers.NoBodySerializer(data=request.data).is_valid(raise_exception=True)
+        cancelled = session_cancel(session=session)
+        return Response(serializers.SessionSerializer(cancelled).data)
+
+
+# --- Enrolments ---------------------------------------------------------------------------
+
+
+class StaffEnrolments(BasePermission):
+    """Enrolments are staff's (issue 10): national staff read every cohort's and write;
+    regional staff read their region's cohorts' (as the cohort page lists them to them).
+    Trainers decide their cohorts' applications on the pages, not through the API."""
+
+    message = "Enrolments are for national and regional staff."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if training_permissions.user_manages_all_cohorts(user):
+            return True
+        return request.method in SAFE_METHODS and training_permissions.user_reads_region_cohorts(user)
+
+
+def _service_error_on_field(error: DjangoValidationError, fields: dict[str, str]) -> DjangoValidationError:
+    """Put a service's error beside the field it is about, by its code (the words are the service's)."""
+    if not hasattr(error, "error_dict") and getattr(error, "code", None) in fields:
+        return DjangoValidationError({fields[error.code]: error.messages})
+    return error
+
+
+class EnrolmentBase(ApiView):
+    api_resource = ApiResource.ENROLMENTS
+    permission_classes = [IsAuthenticated, StaffEnrolments]
+    serializer_class = serializers.EnrolmentSerializer
+    filterset_fields = ["cohort", "status"]
+
+    def get_queryset(self):
+        # The enrolments of the cohorts whose page the user reads (training.permissions).
+        readable = training_permissions.cohort_list_readable_by(user=self.request.user)
+        return Enrolment.objects.filter(cohort__in=readable.values("pk")).select_related("member")
+
+
+class EnrolmentListView(EnrolmentBase, generics.ListCreateAPIView):
+    """GET: staff list enrolments (by cohort, by status). POST: national staff enrol a trainee
+    by the apply page's service: the cohort must take applications, one active place per
+    programme, the waiting list when it is full, an application when it reviews them."""
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        if not isinstance(serializer, ListSerializer):
+            serializer.fields["cohort"].queryset = training_permissions.cohort_list_manageable_by(
+                user=self.request.user
+            )
+        return serializer
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        try:
+            serializer.instance = enrolment_apply(
+                cohort=data["cohort"],
+                member=data["member"],
+                motivation=data.get("motivation", "").strip(),
+                actor=self.request.user,
+            )
+        except DjangoValidationError as error:
+            raise _service_error_on_field(error, {"closed": "cohort", "duplicate": "member"}) from error
+
+
+class EnrolmentDetailView(EnrolmentBase, generics.RetrieveAPIView):
+    def get_object(self):
+        enrolment = _get_or_404(self.get_queryset(), self.kwargs["pk"])
+        self.check_object_permissions(self.request, enrolment)
+        return enrolment
+
+
+class EnrolmentDecideView(EnrolmentBase, generics.GenericAPIView):
+    """National staff: accept or decline an application (enrolment_decide, as the decision
+    page): accepted into a free place, or onto the waiting list when the cohort is full."""
+
+    http_method_names = ["post", "options"]
+
+    @extend_schema(
+        request=serializers.EnrolmentDecisionSerializer, responses={200: serializers.EnrolmentSerializer}
+    )
+    def post(self, request, pk):
+        enrolment = training_permissions.enrolment_get_manageable(user=request.user, pk=pk)
+        body = serializers.EnrolmentDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        decided = enrolment_decide(
+            enrolment=enrolment,
+            accept=body.validated_data["accept"],
+            message=body.validated_data["message"],
+            actor=request.user,
+        )
+        return Response(serializers.EnrolmentSerializer(decided).data)
+
+
+class EnrolmentWithdrawView(EnrolmentBase, generics.GenericAPIView):
+    """National staff: withdraw a member from a cohort or its waiting list (enrolment_withdraw:
+    the member is told, and a freed place goes to the next in line)."""
+
+    http_method_names = ["post", "options"]
+
+    @extend_schema(
+        request=serializers.EnrolmentWithdrawSerializer, responses={200: serializers.EnrolmentSerializer}
+    )
+    def post(self, request, pk):
+        enrolment = training_permissions.enrolment_get_manageable(user=request.user, pk=pk)
+        body = serializers.EnrolmentWithdrawSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        withdrawn = enrolment_withdraw(
+            enrolment=enrolment, actor=request.user, note=body.validated_data["note"].strip()
+        )
+        return Response(serializers.EnrolmentSerializer(withdrawn).data)
+
+
+# --- Attendance ---------------------------------------------------------------------------
+
+
+class TakesRegisters(BasePermission):
+    """As the register page: those who run cohorts; which sessions, training.permissions."""
+
+    message = "Registers are taken by the cohort's trainers and national staff."
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perm("training.run_cohorts")
+
+
+class SessionAttendanceView(ApiView, generics.GenericAPIView):
+    """The cohort's trainers and national staff (session_get_manageable, as the register page).
+
+    GET: the register (every enrolled trainee, with what is recorded, any apology and any
+    confirmation). POST: record a register in one call (register_save): every line is checked
+    first, and all are saved or none."""
+
+    api_resource = ApiResource.ATTENDANCE
+    permission_classes = [IsAuthenticated, TakesRegisters]
+    serializer_class = serializers.RegisterSerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    def _session(self):
+        return training_permissions.session_get_manageable(user=self.request.user, pk=self.kwargs["pk"])
+
+    @staticmethod
+    def _register(session, **extra):
+        rows = [] if session.is_cancelled else session_register_rows(session=session)
+        return serializers.RegisterSerializer({"session": session, "rows": rows, **extra}).data
+
+    def get(self, request, pk):
+        return Response(self._register(self._session()))
+
+    @extend_schema(
+        request=serializers.AttendanceRecordSerializer, responses={200: serializers.RegisterSerializer}
+    )
+    def post(self, request, pk):
+        session = self._session()
+        enrolments = {
+            row.enrolment.member_id: row.enrolment.pk for row in session_register_rows(session=session)
+        }
+        body = serializers.AttendanceRecordSerializer(
+            data=request.data,
+            context={"register_members": enrolments, "register_enrolments": set(enrolments.values())},
+        )
+        body.is_valid(raise_exception=True)
+        changed = register_save(session=session, marks=body.validated_data["marks"], actor=request.user)
+        return Response(self._register(session, changed=changed))
 
 
 # --- Certificates -------------------------------------------------------------------------
@@ -270,7 +492,7 @@ class CertificateVerifyView(ApiView):
     @extend_schema(
         responses={
             200: serializers.VerificationSerializer,
-            404: OpenApiResponse(description="No such code."),
+            404: OpenApiResponse(serializers.ErrorSerializer, description="No certificate has this code."),
         },
         auth=[],
     )

@@ -21,3 +21,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+# JSON under /api/, the site's page elsewhere.
+handler404 = "api.exceptions.not_found"

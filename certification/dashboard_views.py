@@ -12,9 +12,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
@@ -23,6 +25,7 @@ from audit.services import audit_member_list_record
 from certification import dashboard_tables as tables
 from certification import permissions
 from certification.charts import burnup
+from certification.dashboard_cache import dashboard_figures_get
 from certification.dashboard_forms import FigureForm, TableQueryForm, TargetChangeForm, TargetForm
 from certification.forecast import PIPELINE_STAGES, STAGE_LABELS, VERDICT_LABELS, verdict_sentence
 from certification.models import Target, TargetScope
@@ -106,10 +109,14 @@ class SetsTargetsRequiredMixin(PermissionRequiredMixin):
     permission_required = "certification.set_targets"
 
 
-def _cohort_href(user):
+def _cohort_links(user) -> bool:
     """Cohorts link to their page: national staff manage every cohort, and regional staff read
     their region's, the only cohorts their dashboard lists (training.permissions decides)."""
-    if user_manages_all_cohorts(user) or user_reads_region_cohorts(user):
+    return user_manages_all_cohorts(user) or user_reads_region_cohorts(user)
+
+
+def _cohort_href(user, *, links: bool | None = None):
+    if _cohort_links(user) if links is None else links:
         return lambda pk: reverse("training:cohort-manage", args=[pk])
     return lambda pk: None
 
@@ -165,21 +172,59 @@ def _shorten(table: tables.Table, *, rows: int | None, total: int | None = None)
 
 
 class DashboardView(DashboardRequiredMixin, View):
-    """Targets and forecasts, the burn-up chart, funnels, places, cohorts at risk, trainers."""
+    """Targets and forecasts, the burn-up chart, funnels, places, cohorts at risk, trainers.
+
+    The figures are rendered once per generation of the data and kept (dashboard_cache): a
+    page load after a change counts afresh, the others read one cache entry."""
 
     def get(self, request):
         query = TableQueryForm(request.GET)
         if not query.is_valid():
             return _bad_request(request)
         viewer = self.viewer
+        asked = None
+        if query.cleaned_data.get("target"):
+            asked = permissions.dashboard_target_get(viewer=viewer, pk=query.cleaned_data["target"])
+        # Everything the rendering depends on, beyond the data: whose figures, which target,
+        # which links the viewer may follow, and the language.
+        can_set_targets = request.user.has_perm("certification.set_targets")
+        cohort_links = _cohort_links(request.user)
+        key = ":".join(
+            [
+                f"region-{viewer.region_id}" if viewer.region_id else "national",
+                f"target-{asked.pk}" if asked else "main",
+                f"links-{int(can_set_targets)}{int(cohort_links)}",
+                get_language(),
+            ]
+        )
+        figures = dashboard_figures_get(
+            key=key,
+            build=lambda: render_to_string(
+                TEMPLATES + "_figures.html",
+                self._figures_context(
+                    asked=asked, can_set_targets=can_set_targets, cohort_links=cohort_links
+                ),
+            ),
+        )
+        return render(
+            request,
+            TEMPLATES + "dashboard.html",
+            {
+                "viewer": viewer,
+                "scope_label": _scope_label(viewer),
+                "counted_at": figures.counted_at,
+                "figures": figures.html,  # a SafeString: rendered from the project's template
+            },
+        )
+
+    def _figures_context(self, *, asked: Target | None, can_set_targets: bool, cohort_links: bool) -> dict:
+        """The figures, counted in the database: about twenty queries, whatever the data."""
+        viewer = self.viewer
         region_id = viewer.region_id
         targets = target_list(region_id=region_id)
         base = base_get(region_id=region_id, targets=targets)
         progress = targets_progress(targets=targets, base=base)
-        if query.cleaned_data.get("target"):
-            main_target = permissions.dashboard_target_get(viewer=viewer, pk=query.cleaned_data["target"])
-        else:
-            main_target = target_main(targets, today=base.today)
+        main_target = asked or target_main(targets, today=base.today)
         main = next((item for item in progress if main_target and item.target.pk == main_target.pk), None)
         series = leaders_by_month(scope=main.scope if main else Scope(), region_id=region_id)
         regions, constituencies = place_names(region_id=region_id)
@@ -187,10 +232,10 @@ class DashboardView(DashboardRequiredMixin, View):
         trainers = trainer_rows(region_id=region_id)  # most leaders produced first
         place_group = "region" if viewer.is_national else "constituency"
         funnel_rows = funnels(group_bys=["programme", place_group], region_id=region_id)
+        cohort_href = _cohort_href(None, links=cohort_links)
         context = {
             "viewer": viewer,
-            "scope_label": _scope_label(viewer),
-            "now": timezone.localtime(),
+            "can_set_targets": can_set_targets,
             "main": main,
             "leaders_total": leaders_count(base.leaders, scope=Scope()),
             "training_total": base.training_total,
@@ -234,7 +279,7 @@ class DashboardView(DashboardRequiredMixin, View):
             "risks_table": _shorten(
                 tables.risks_table(
                     risks[:DASHBOARD_ROWS],
-                    cohort_href=_cohort_href(request.user),
+                    cohort_href=cohort_href,
                     caption=_("Cohorts at risk, soonest ending first"),
                 ),
                 rows=DASHBOARD_ROWS,
@@ -274,7 +319,7 @@ class DashboardView(DashboardRequiredMixin, View):
             )
             for size in ("wide", "narrow")
         }
-        return render(request, TEMPLATES + "dashboard.html", context)
+        return context
 
 
 def _chart_caption(main, viewer) -> str:

@@ -1,10 +1,11 @@
 """certification listens to training (training never imports certification) and to sign-in."""
 
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from certification.models import Certificate
+from certification.dashboard_cache import dashboard_figures_changed
+from certification.models import Certificate, Target
 from certification.navigation import registry_nav_flag_remember
 from certification.services.certificates import standing_changed_handle
 from certification.services.tally import (
@@ -12,7 +13,18 @@ from certification.services.tally import (
     leader_tally_place_set,
     leader_tally_refresh,
 )
-from members.models import Profile
+from members.models import Constituency, Profile, Region, User
+from training.models import (
+    Attendance,
+    Cohort,
+    Enrolment,
+    Mark,
+    Programme,
+    ProgrammeVersion,
+    Session,
+    Submission,
+)
+from training.signals import standing_changed
 
 # What a leader tally row is made of: saving a certificate with only other fields changed
 # (its review flag, how the name shows) leaves the tally alone.
@@ -62,3 +74,47 @@ def tally_on_profile_saved(sender, instance, **kwargs) -> None:
 @receiver(post_delete, sender=Profile, dispatch_uid="certification.tally_profile_deleted")
 def tally_on_profile_deleted(sender, instance, **kwargs) -> None:
     leader_tally_place_set(user_id=instance.user_id, region_id=None, constituency_id=None, has_profile=False)
+
+
+# --- The dashboard's kept figures (certification/dashboard_cache.py) ------------------------------
+# Any saved or deleted row the figures count from makes the kept figures out of date, whichever
+# service changed it; registers saved in bulk announce standing_changed instead.
+DASHBOARD_SOURCES = [
+    Certificate,
+    Profile,
+    Target,
+    Enrolment,
+    Attendance,
+    Submission,
+    Mark,
+    Session,
+    Cohort,
+    Programme,
+    ProgrammeVersion,
+    Region,
+    Constituency,
+]
+
+
+def dashboard_figures_stale(sender, **kwargs) -> None:
+    dashboard_figures_changed()
+
+
+def dashboard_figures_stale_on_user_saved(sender, update_fields=None, **kwargs) -> None:
+    """A trainer's name is on the dashboard; a sign-in (last_login alone) changes nothing there."""
+    if update_fields is None or set(update_fields) - {"last_login"}:
+        dashboard_figures_changed()
+
+
+for source in DASHBOARD_SOURCES:
+    post_save.connect(
+        dashboard_figures_stale, sender=source, dispatch_uid=f"dashboard.saved.{source.__name__}"
+    )
+    post_delete.connect(
+        dashboard_figures_stale, sender=source, dispatch_uid=f"dashboard.deleted.{source.__name__}"
+    )
+m2m_changed.connect(
+    dashboard_figures_stale, sender=Cohort.trainers.through, dispatch_uid="dashboard.trainers"
+)
+post_save.connect(dashboard_figures_stale_on_user_saved, sender=User, dispatch_uid="dashboard.user_saved")
+standing_changed.connect(dashboard_figures_stale, dispatch_uid="dashboard.standing_changed")

@@ -10,11 +10,14 @@ import io
 import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from certification.dashboard_cache import dashboard_figures_changed, dashboard_figures_get
 from certification.dashboard_views import TABLE_SLUGS
 from certification.forecast import forecast, rates_from_counts
 from certification.models import Certificate, Target, TargetChange, TargetScope
@@ -53,6 +56,8 @@ from training.models import (
     Outcome,
     Submission,
 )
+from training.services.attendance import register_save
+from training.services.enrolment import enrolment_apply
 
 pytestmark = pytest.mark.django_db
 
@@ -1036,9 +1041,15 @@ def _pages(places, world_targets):
     ]
 
 
-def _counts(client, urls) -> list[int]:
+def _counts(client, urls, *, kept: bool = False) -> list[int]:
+    """Queries per page: the dashboard's figures counted afresh (the first load after a
+    change), or with `kept`, the figures kept from a load just before."""
     counts = []
     for url in urls:
+        if kept:
+            assert client.get(url).status_code == 200, url
+        else:
+            dashboard_figures_changed()
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200, url
         counts.append(len(queries))
@@ -1046,15 +1057,21 @@ def _counts(client, urls) -> list[int]:
 
 
 def test_pages_run_a_fixed_number_of_queries_whatever_the_data(client, staff, world):
-    """National staff: the same queries for 1 and for 12 more of everything."""
+    """National staff: the same queries for 1 and for 12 more of everything, whether the
+    dashboard counts its figures or reads them from the cache."""
     client.force_login(staff)
     urls = _pages(world, world["targets"])
     grow(world, staff, 1)
     _counts(client, urls)  # warm the caches kept per process (content types, conversion rates)
     small = _counts(client, urls)
+    small_kept = _counts(client, urls[:2], kept=True)
     grow(world, staff, 12)
     assert _counts(client, urls) == small
+    assert _counts(client, urls[:2], kept=True) == small_kept
     assert dict(zip(urls, small, strict=True))[reverse(DASHBOARD)] <= 30
+    # Kept: the session, the viewer and their permissions; the target asked for, if any.
+    assert small_kept[0] <= 6
+    assert small_kept[1] == small_kept[0] + 1
 
 
 def test_regional_pages_run_a_fixed_number_of_queries(client, regional, staff, world):
@@ -1070,8 +1087,11 @@ def test_regional_pages_run_a_fixed_number_of_queries(client, regional, staff, w
     grow(world, staff, 1)
     _counts(client, urls)
     small = _counts(client, urls)
+    small_kept = _counts(client, urls[:1], kept=True)
     grow(world, staff, 9)
     assert _counts(client, urls) == small
+    assert _counts(client, urls[:1], kept=True) == small_kept
+    assert small_kept[0] <= 7  # and the viewer's region
 
 
 def test_the_burn_up_chart_is_drawn_to_scale():
@@ -1101,3 +1121,150 @@ def test_the_burn_up_chart_is_drawn_to_scale():
     assert late.band_points == ""
     narrow = burnup(series=[], today=today, size="narrow", target=20, deadline=dt.date(2028, 1, 1))
     assert len(narrow.x_ticks) <= 4
+
+
+# --- Kept figures: a change shows on the next load (certification/dashboard_cache.py) ----------------
+
+
+def figures_counted(client) -> dict | None:
+    """The dashboard's figures when this load counted them afresh; None when it showed the
+    figures kept from an earlier load (the page is the same either way)."""
+    response = client.get(reverse(DASHBOARD))
+    assert response.status_code == 200
+    if "leaders_total" not in response.context:
+        return None
+    context = response.context
+    return {
+        "leaders": context["leaders_total"],
+        "training": context["training_total"],
+        "attending": sum(row["attending"] for row in context["funnel_programme"].rows),
+    }
+
+
+@pytest.fixture
+def viewers(staff, regional, world):
+    """Clients for national staff, North East staff and Wales staff, each with the figures
+    counted once and kept."""
+    clients = {}
+    for name, user in [
+        ("national", staff),
+        ("north_east", regional),
+        ("wales", member_in(world["wales"], role=Role.REGIONAL_STAFF)),
+    ]:
+        clients[name] = Client()
+        clients[name].force_login(user)
+        assert figures_counted(clients[name]) is not None
+    return clients
+
+
+def kept_then_counted(viewers, change) -> dict[str, dict]:
+    """Each viewer's figures before and after `change`: kept before it, counted after it."""
+    before = {name: figures_counted_now(viewer) for name, viewer in viewers.items()}
+    for viewer in viewers.values():
+        figures_counted(viewer)  # kept under the current generation
+    assert [figures_counted(viewer) for viewer in viewers.values()] == [None] * len(viewers)
+    change()
+    after = {}
+    for name, viewer in viewers.items():
+        counted = figures_counted(viewer)
+        assert counted is not None, f"{name}: the change did not reach the kept figures"
+        after[name] = counted
+    return {name: {"before": before[name], "after": after[name]} for name in viewers}
+
+
+def figures_counted_now(viewer) -> dict:
+    """Count afresh, without anything changing, to compare with after the change."""
+    dashboard_figures_changed()
+    counted = figures_counted(viewer)
+    assert counted is not None
+    return counted
+
+
+def test_the_figures_are_kept_between_loads_and_the_page_is_the_same(client, staff, world):
+    client.force_login(staff)
+    first = client.get(reverse(DASHBOARD))
+    assert "leaders_total" in first.context  # counted
+    kept = client.get(reverse(DASHBOARD))
+    assert "leaders_total" not in kept.context  # read from the cache
+
+    def figures(response) -> str:  # the page around them has its own nonce each time
+        page = response.content.decode()
+        return page[page.index('<section id="headline"') : page.index('<section id="counting"')]
+
+    assert figures(kept) == figures(first)  # found: the kept HTML is not escaped
+
+
+def test_an_issued_certificate_shows_on_the_next_load(viewers, staff, world):
+    """A leader in the North East: national and North East counts go up at once; Wales' is
+    counted again (one generation for every scope) and stays the same."""
+    enrolment = EnrolmentFactory(
+        cohort=world["finished"], member=member_in(world["north_east"]), status=EnrolmentStatus.COMPLETED
+    )
+    figures = kept_then_counted(
+        viewers,
+        lambda: certificate_issue_manually(enrolment=enrolment, actor=staff, reason="Evidence on paper."),
+    )
+    assert figures["national"]["after"]["leaders"] == figures["national"]["before"]["leaders"] + 1
+    assert figures["north_east"]["after"]["leaders"] == figures["north_east"]["before"]["leaders"] + 1
+    assert figures["wales"]["after"]["leaders"] == figures["wales"]["before"]["leaders"]
+
+
+def test_a_revoked_certificate_shows_on_the_next_load(viewers, staff, world):
+    certificate = Certificate.objects.get(holder__last_name="North")
+    figures = kept_then_counted(
+        viewers,
+        lambda: certificate_revoke(certificate=certificate, actor=staff, public_reason="Issued in error."),
+    )
+    assert figures["national"]["after"]["leaders"] == figures["national"]["before"]["leaders"] - 1
+    assert figures["north_east"]["after"]["leaders"] == figures["north_east"]["before"]["leaders"] - 1
+
+
+def test_an_application_shows_on_the_next_load(viewers, world):
+    """An application to the open cohort in Wales: one more in training, nationally and in Wales."""
+    applicant = member_in(world["wales"])
+    figures = kept_then_counted(viewers, lambda: enrolment_apply(cohort=world["open"], member=applicant))
+    assert figures["national"]["after"]["training"] == figures["national"]["before"]["training"] + 1
+    assert figures["wales"]["after"]["training"] == figures["wales"]["before"]["training"] + 1
+    assert figures["north_east"]["after"]["training"] == figures["north_east"]["before"]["training"]
+
+
+def test_a_register_saved_in_bulk_shows_on_the_next_load(viewers, world, django_capture_on_commit_callbacks):
+    """The register is written in bulk (no row signals): training's standing_changed, sent on
+    commit, makes the figures out of date. The trainee who had not attended now has."""
+    running = world["running"]
+    AssignmentFactory(module__version=running.version)  # work still due: no certificate follows
+    session = SessionFactory(cohort=running, starts_at=timezone.now() - dt.timedelta(days=1))
+    not_yet = running.enrolments.get(first_attended_at__isnull=True, status=EnrolmentStatus.ENROLLED)
+
+    def take_register():
+        with django_capture_on_commit_callbacks(execute=True):
+            register_save(
+                session=session, marks={not_yet.pk: AttendanceStatus.PRESENT}, actor=world["trainer"]
+            )
+
+    figures = kept_then_counted(viewers, take_register)
+    assert figures["national"]["after"]["attending"] == figures["national"]["before"]["attending"] + 1
+    assert figures["north_east"]["after"]["attending"] == figures["north_east"]["before"]["attending"] + 1
+
+
+def test_dashboard_rebuild_clears_the_kept_figures(viewers):
+    """A correction by the rebuild (a bulk update no receiver sees) shows on the next load."""
+    kept_then_counted(viewers, lambda: call_command("dashboard_rebuild", stdout=io.StringIO()))
+
+
+def test_the_commit_marks_the_figures_out_of_date_again(django_capture_on_commit_callbacks):
+    """A reader between a change and its commit counted the rows as they were before it, and
+    keeps that under the token the change set: the commit replaces the token again (once per
+    transaction, however many rows changed), so the next load counts the committed rows."""
+    with django_capture_on_commit_callbacks() as callbacks:
+        dashboard_figures_changed()
+        reader = dashboard_figures_get(key="test", build=lambda: "counted before the commit")
+        assert reader.fresh
+        dashboard_figures_changed()  # a second row in the same transaction
+        assert dashboard_figures_get(key="test", build=lambda: "again").html == "again"
+    assert len(callbacks) == 1
+    assert dashboard_figures_get(key="test", build=lambda: "unused").html == "again"  # kept
+    callbacks[0]()  # the commit
+    after = dashboard_figures_get(key="test", build=lambda: "counted after the commit")
+    assert after.fresh
+    assert after.html == "counted after the commit"

@@ -45,6 +45,8 @@ from training.models import (
 from training.services.calendar import calendar_feed_rotate
 from training.services.marking import mark_save, moderation_request
 from training.services.notices import notices_create, reply_token, unsubscribe_token
+from webhooks.crypto import secret_encrypt, secret_new
+from webhooks.models import Delivery, DeliveryStatus, Endpoint, EventType
 
 # The roles every URL is tried as, in the order the table's columns use.
 ROLES = (
@@ -217,4 +219,18 @@ def scenario_build() -> Scenario:
         unsubscribe_token=unsubscribe_token(member_id=users["trainee"].pk, kind=NoticeKind.SESSION_REMINDER),
         feed_token=feed.token,
     )
+    # A webhook endpoint taking no events (so nothing the tests do writes deliveries to it),
+    # with one given-up test delivery that staff may send again.
+    webhook_endpoint = Endpoint.objects.create(
+        url="https://hooks.example.org/fl", events=[], secret_encrypted=secret_encrypt(secret_new())
+    )
+    webhook_delivery = Delivery.objects.create(
+        endpoint=webhook_endpoint,
+        event_type=EventType.PING,
+        payload={},
+        status=DeliveryStatus.GAVE_UP,
+        attempts=6,
+        next_attempt_at=timezone.now(),
+    )
+    s.objects.update(webhook_endpoint=webhook_endpoint, webhook_delivery=webhook_delivery)
     return s

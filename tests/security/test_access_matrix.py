@@ -381,6 +381,42 @@ TABLE: dict[str, Row] = {
     ),
     "healthz": Row("200 200 200 200 200 200 200 200"),
     "audit:entry-list": Row("login 403 403 403 403 403 403 200"),
+    # Webhooks: national staff only (webhooks.add_endpoint). An empty form is a 400; the
+    # actions take POST only.
+    "webhooks:endpoint-list": Row(
+        "login 403 403 403 403 403 403 200", post="login 403 403 403 403 403 403 400"
+    ),
+    "webhooks:endpoint-pause": Row(
+        "login 403 403 403 403 403 403 405",
+        post="login 403 403 403 403 403 403 302",
+        kwargs=pk("webhook_endpoint"),
+    ),
+    "webhooks:endpoint-resume": Row(
+        "login 403 403 403 403 403 403 405",
+        post="login 403 403 403 403 403 403 302",
+        kwargs=pk("webhook_endpoint"),
+    ),
+    "webhooks:endpoint-rotate": Row(
+        "login 403 403 403 403 403 403 405",
+        post="login 403 403 403 403 403 403 200",
+        kwargs=pk("webhook_endpoint"),
+    ),
+    "webhooks:endpoint-test": Row(
+        "login 403 403 403 403 403 403 405",
+        post="login 403 403 403 403 403 403 302",
+        kwargs=pk("webhook_endpoint"),
+    ),
+    "webhooks:endpoint-delete": Row(
+        "login 403 403 403 403 403 403 200",
+        post="login 403 403 403 403 403 403 302",
+        kwargs=pk("webhook_endpoint"),
+    ),
+    "webhooks:delivery-list": Row("login 403 403 403 403 403 403 200", kwargs=pk("webhook_endpoint")),
+    "webhooks:delivery-send-again": Row(
+        "login 403 403 403 403 403 403 405",
+        post="login 403 403 403 403 403 403 302",
+        kwargs=lambda s: {"pk": s.webhook_endpoint.pk, "delivery_pk": s.webhook_delivery.pk},
+    ),
     # Member import: national staff only (regional staff read, never write; decision 0014).
     # The world holds no import, so national staff get a 404 on one (tests/imports cover 200).
     "imports:import-create": Row(

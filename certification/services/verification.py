@@ -7,6 +7,8 @@ from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.db import DatabaseError, connection
+from django.utils import timezone
 
 from certification.models import Certificate, Verification
 
@@ -14,7 +16,42 @@ RATE_WINDOW_SECONDS = 60
 
 
 def verification_record(*, certificate: Certificate, channel: str) -> None:
-    Verification.objects.create(certificate=certificate, channel=channel)
+    """Count a check (that, and how; never who).
+
+    On PostgreSQL, outside any other transaction, the row is committed without waiting for
+    the disk (synchronous_commit off, for this one transaction), in one round trip: waiting
+    for the flush was most of the public page's time (4-6 ms, against 0.15 ms). A crash of
+    the database server can lose the last moment's counts, never a certificate. Inside
+    another transaction (and elsewhere) it is a plain insert: the other writes keep their
+    durability.
+    """
+    if not _may_write_without_flush():
+        Verification.objects.create(certificate=certificate, channel=channel)
+        return
+    meta = Verification._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("certificate", "channel", "at"))
+    # Several statements in one message: Django's client-side binding cursor (the default for
+    # psycopg 3) sends them as one simple query, which PostgreSQL runs in order.
+    # The names are the model's own, quoted; the values go as parameters.
+    insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s)"  # noqa: S608
+    sql = f"BEGIN; SET LOCAL synchronous_commit TO OFF; {insert}; COMMIT"
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(sql, [certificate.pk, channel, timezone.now()])
+        except DatabaseError:
+            # The BEGIN above left a failed transaction open that Django does not know of.
+            cursor.execute("ROLLBACK")
+            raise
+
+
+def _may_write_without_flush() -> bool:
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not options.get("server_side_binding")
+    )
 
 
 def _client_bucket(request) -> str:

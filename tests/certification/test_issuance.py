@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -15,6 +15,7 @@ from certification.services.certificates import (
     certificate_issue_manually,
     certificate_revoke,
 )
+from certification.services.verification import verification_record
 from members.permissions import Role
 from tests.factories import (
     AssignmentFactory,
@@ -173,6 +174,28 @@ def test_verification_runs_a_fixed_number_of_queries(client, course):
     for _ in range(5):
         certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="Evidence.")
     assert count() == few
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_outside_a_transaction_is_counted_in_one_round_trip(seeded):
+    """On PostgreSQL, outside a transaction, the count is one statement that commits without
+    waiting for the disk; a failed count raises and leaves the connection usable."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-round-trip count is PostgreSQL's (make test uses it under CI=true)")
+    certificate = certificate_issue_manually(
+        enrolment=EnrolmentFactory(), actor=UserFactory(role=Role.NATIONAL_STAFF), reason="Evidence."
+    )
+    with CaptureQueriesContext(connection) as queries:
+        verification_record(certificate=certificate, channel="page")
+    assert len(queries) == 1
+    assert "synchronous_commit" in queries[0]["sql"]
+    assert Verification.objects.filter(certificate=certificate, channel="page").count() == 1
+    assert connection.get_autocommit()
+
+    gone = Certificate(pk=certificate.pk + 1000, code="X" * 16)
+    with pytest.raises(IntegrityError):
+        verification_record(certificate=gone, channel="page")
+    assert Verification.objects.filter(certificate=certificate).count() == 1  # still usable
 
 
 @pytest.mark.django_db(transaction=True)

@@ -66,6 +66,7 @@ from training.models import (
     Outcome,
     SessionConfirmation,
     Submission,
+    SubmissionStatus,
 )
 from training.services.attendance import register_save
 from training.services.marking import mark_save
@@ -145,7 +146,9 @@ def _register_all(session, *, actor) -> None:
 
 
 def _hand_in_everything(cohort, *, marker) -> None:
-    """Every enrolled trainee's work on every assignment of the cohort; every other piece marked."""
+    """Every enrolled trainee's work on every assignment of the cohort, in every state a
+    gradebook cell can show: marked (pass, or resubmit and handed in again late, or resubmit
+    with a draft since), waiting, and withdrawn then handed in again."""
     enrolments = list(Enrolment.objects.filter(cohort=cohort, status=EnrolmentStatus.ENROLLED).order_by("pk"))
     assignments = list(Assignment.objects.filter(module__version_id=cohort.version_id).order_by("pk"))
     done = set(
@@ -155,12 +158,33 @@ def _hand_in_everything(cohort, *, marker) -> None:
         if (enrolment.pk, assignment.pk) in done:
             continue
         submission = SubmissionFactory(enrolment=enrolment, assignment=assignment)
-        if index % 2 == 0 and assignment.criteria.exists():
+        again = {"enrolment": enrolment, "assignment": assignment, "attempt": 2}
+        if index % 2 == 0:
             outcome = Outcome.PASS if index % 4 == 0 else Outcome.RESUBMIT
             levels = levels_chosen(assignment, [Outcome.PASS, outcome])
             mark_save(
                 submission=submission, marker=marker, levels=levels, feedback="Good work.", seen_version=0
             )
+            if index % 8 == 2:
+                SubmissionFactory(**again, is_late=True)
+            elif index % 8 == 6:
+                SubmissionFactory(**again, status=SubmissionStatus.DRAFT, submitted_at=None)
+        elif index % 6 == 1:
+            Submission.objects.filter(pk=submission.pk).update(
+                status=SubmissionStatus.WITHDRAWN, withdrawn_at=timezone.now()
+            )
+            SubmissionFactory(**again)
+
+
+def _apply(cohort, member_, status: str):
+    """An application that has reached `status` without a place taken up (offered at most)."""
+    return EnrolmentFactory(
+        cohort=cohort,
+        member=member_,
+        status=status,
+        first_enrolled_at=None,
+        waitlisted_at=timezone.now() if status == EnrolmentStatus.WAITLISTED else None,
+    )
 
 
 def _certify(cohort, member_, *, actor) -> Certificate:
@@ -222,6 +246,14 @@ def _unit_add(world: World) -> None:
     new_trainees = [
         EnrolmentFactory(cohort=cohort, member=member(world, region_a)) for _ in range(TRAINEES_PER_UNIT)
     ]
+    for status in (
+        EnrolmentStatus.APPLIED,
+        EnrolmentStatus.WAITLISTED,
+        EnrolmentStatus.OFFERED,
+        EnrolmentStatus.WITHDRAWN,
+        EnrolmentStatus.DECLINED,
+    ):
+        _apply(cohort, member(world, region_a), status)
     first_session = cohort.sessions.order_by("starts_at", "pk").first()
     if first_session is not None:
         now = timezone.now()
@@ -249,12 +281,7 @@ def _unit_add(world: World) -> None:
     for _ in range(2):
         open_cohort = _cohort(world, region=region_a)
         SessionFactory(cohort=open_cohort)
-        EnrolmentFactory(
-            cohort=open_cohort,
-            member=member(world, region_a),
-            status=EnrolmentStatus.APPLIED,
-            first_enrolled_at=None,
-        )
+        _apply(open_cohort, member(world, region_a), EnrolmentStatus.APPLIED)
     finished = _cohort(
         world, region=region_a, status=CohortStatus.FINISHED, version=version, trainers=[trainer]
     )
@@ -266,16 +293,18 @@ def _unit_add(world: World) -> None:
         for _ in range(3)
     )
 
-    # Ada: enrolled in another running cohort, applying to an open one, certified by a finished one.
+    # Ada: enrolled in another running cohort; applied, waitlisted, offered a place and declined
+    # in open ones; certified by a finished one. Each of another programme.
     running = _cohort(world, region=region_a, status=CohortStatus.RUNNING, trainers=[trainer])
     EnrolmentFactory(cohort=running, member=ada)
     _register_all(_past_session(running, days_ago=3), actor=trainer)
-    EnrolmentFactory(
-        cohort=_cohort(world, region=region_a),
-        member=ada,
-        status=EnrolmentStatus.APPLIED,
-        first_enrolled_at=None,
-    )
+    for status in (
+        EnrolmentStatus.APPLIED,
+        EnrolmentStatus.WAITLISTED,
+        EnrolmentStatus.OFFERED,
+        EnrolmentStatus.DECLINED,
+    ):
+        _apply(_cohort(world, region=region_a), ada, status)
     own = _certify(_cohort(world, region=region_a, status=CohortStatus.FINISHED), ada, actor=national)
     Verification.objects.bulk_create(
         Verification(certificate=own, channel=VerificationChannel.PAGE) for _ in range(2)

@@ -95,7 +95,8 @@ WELCOME = _showing("Welcome, Ada")
 TABLE_ROWS = _counted(r"<tr")
 
 # The key pages of issue 9 and their queries (with the cache empty, on the next request), the
-# same on SQLite and PostgreSQL. The dashboards' second number is one cache read of the figures.
+# same on SQLite and PostgreSQL. A dashboard's first number counts its figures; the second reads
+# them from the cache (certification/dashboard_cache.py).
 # fmt: off
 PAGES = [
     Page("trainee home", "trainee", plain("members:trainee-home"), WELCOME, (6, 6), grows=False),

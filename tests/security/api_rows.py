@@ -19,8 +19,27 @@ API_ROWS: dict[str, Row] = {
     # (training:cohort-manage); opening one is national staff's (training:cohort-create).
     "api:cohort-list": Row("401 200 200 200 200 200 200 200", post="401 403 403 403 403 403 403 415"),
     "api:cohort-detail": Row("401 200 404 200 404 200 404 200", kwargs=pk("cohort")),
-    "api:session-list": Row("401 200 200 200 200 200 200 200"),
+    # Scheduling is national staff's (the body is parsed last: an empty form body is a 415).
+    "api:session-list": Row("401 200 200 200 200 200 200 200", post="401 403 403 403 403 403 403 415"),
     "api:session-detail": Row("401 200 404 200 404 200 404 200", kwargs=pk("session")),
+    # POST only: GET is a 405 for whoever passes the read check.
+    "api:session-cancel": Row(
+        "401 405 405 405 405 405 405 405", post="401 403 403 403 403 403 403 415", kwargs=pk("session")
+    ),
+    # As training:session-register: the cohort's trainers and national staff.
+    "api:session-attendance": Row(
+        "401 403 403 200 404 403 403 200", post="401 403 403 415 404 403 403 415", kwargs=pk("session")
+    ),
+    # Staff's: national staff read and write, regional staff read their region's cohorts'
+    # (as training:cohort-manage lists them); trainers decide on the pages only.
+    "api:enrolment-list": Row("401 403 403 403 403 200 200 200", post="401 403 403 403 403 403 403 415"),
+    "api:enrolment-detail": Row("401 403 403 403 403 200 404 200", kwargs=pk("applicant")),
+    "api:enrolment-decide": Row(
+        "401 403 403 403 403 405 405 405", post="401 403 403 403 403 403 403 415", kwargs=pk("applicant")
+    ),
+    "api:enrolment-withdraw": Row(
+        "401 403 403 403 403 405 405 405", post="401 403 403 403 403 403 403 415", kwargs=pk("enrolment")
+    ),
     # As certification:certificate-pdf: the holder and national staff.
     "api:certificate-list": Row("401 200 200 200 200 200 200 200"),
     "api:certificate-detail": Row("401 200 404 404 404 404 404 200", kwargs=pk("certificate")),

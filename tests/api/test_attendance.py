@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from api.models import ApiResource, TokenAccess
+from api.models import ApiResource, ApiToken, TokenAccess
 from audit.models import AuditAction, AuditEntry
 from members.permissions import Role
 from tests.factories import EnrolmentFactory, SessionFactory, UserFactory
@@ -209,3 +209,16 @@ def test_the_register_answers_as_its_page(world, role):
     assert client.post(url, marks, content_type="application/json").status_code == page
     recorded = Attendance.objects.filter(session=world.session, enrolment=world.enrolment).first()
     assert (recorded is not None and recorded.status == "absent") == (page == 200)
+
+
+def test_the_token_page_offers_enrolments_and_attendance(session_client):
+    """A token made on the page reaches the register: the form offers the new resources."""
+    national = UserFactory(role=Role.NATIONAL_STAFF)
+    client = session_client(national)
+    page = client.get("/manage/api-tokens/").content.decode()
+    assert 'value="enrolments"' in page
+    assert 'value="attendance"' in page
+    data = {"name": "Registers", "access": "read", "resources": ["enrolments", "attendance"]}
+    response = client.post("/manage/api-tokens/", {**data, "expires_in_days": "7"})
+    assert response.status_code == 200
+    assert ApiToken.objects.get(user=national).resources == ["attendance", "enrolments"]

@@ -10,6 +10,7 @@ from certification.models import Visibility
 from certification.services.certificates import PUBLIC_REASON_MAX, REASON_MAX
 from members.models import Constituency, Region
 from members.selectors import constituency_list_by_region, region_list
+from training.forms.widgets import QuickSelect
 from training.models import Programme
 
 
@@ -112,6 +113,16 @@ class RegistryFilterForm(forms.Form):
     @cached_property
     def programme_choices(self) -> list[tuple[int, str]]:
         return list(self.fields["programme"].queryset.values_list("pk", "title"))
+
+    def constituency_select(self) -> str:
+        """The constituency <select>, its 650 options written in Python (QuickSelect): a
+        template loop over them cost the page more than its search."""
+        widget = QuickSelect(choices=[("", _("Any")), *self.constituency_groups])
+        return widget.render(
+            "constituency",
+            self["constituency"].value(),
+            attrs={"class": "form-select", "id": "id_constituency"},
+        )
 
     def filters(self) -> dict:
         self.is_valid()

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 class MemberImportStatus(models.TextChoices):
     PREVIEWED = "previewed", _("Checked, waiting for confirmation")
+    CONFIRMING = "confirming", _("Confirmed, being written")
     CONFIRMED = "confirmed", _("Imported")
     REFUSED = "refused", _("Not imported: rows changed since the check")
     EXPIRED = "expired", _("Expired before confirmation")
@@ -39,6 +40,9 @@ class MemberImport(models.Model):
     rows_updated = models.PositiveIntegerField(default=0)
     rows_unchanged = models.PositiveIntegerField(default=0)
     rows_invalid = models.PositiveIntegerField(default=0)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -24,7 +24,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from imports.models import ImportedMember, MemberImport, MemberImportStatus
 from imports.parsing import ParsedFile, import_file_read
-from imports.resources import COLUMN_LABELS, MemberResource, RowPlan
+from imports.resources import COLUMN_LABELS, MemberPreviewResource, MemberResource, RowPlan
 from members.models import Profile, User
 from members.permissions import Role
 from members.selectors import member_onboarding_state
@@ -123,7 +123,7 @@ def member_import_check(*, actor: User, name: str, data: bytes, cohort: Cohort |
     dataset = parsed.dataset
     for index in range(len(dataset)):
         dataset[index] = tuple(_cell(value) for value in dataset[index])
-    resource = MemberResource(cohort=cohort)
+    resource = MemberPreviewResource(cohort=cohort)
     result = resource.import_data(dataset, dry_run=True)
     if result.base_errors:
         logger.error("Member import check failed: %r", result.base_errors[0].error)
@@ -158,8 +158,28 @@ def _dataset_from_rows(rows: list[dict]):
     return dataset
 
 
+@transaction.atomic
 def member_import_confirm(*, member_import: MemberImport, actor: User) -> MemberImport:
-    """Write every row of a checked file in one transaction, or none of them.
+    """Staff confirm a checked file: the import is marked as being written, and a worker
+    writes it (member_import_write) once this commits. A large file takes minutes to write,
+    more than a web request should wait."""
+    locked = MemberImport.objects.select_for_update(of=("self",)).get(pk=member_import.pk)
+    if locked.status != MemberImportStatus.PREVIEWED or locked.expires_at <= timezone.now():
+        raise ValidationError(_("This import can no longer be confirmed. Upload the file again."))
+    if not locked.can_confirm:
+        raise ValidationError(_("Correct the rows with errors and upload the file again."))
+    locked.status = MemberImportStatus.CONFIRMING
+    locked.confirmed_by = actor
+    locked.save(update_fields=["status", "confirmed_by"])
+    from imports.tasks import member_import_write_task
+
+    transaction.on_commit(lambda: member_import_write_task.delay(locked.pk), robust=True)
+    return locked
+
+
+def member_import_write(*, member_import_id: int) -> MemberImport | None:
+    """Write every row of a confirmed file in one transaction, or none of them. Safe to run
+    twice: only an import still marked as being written is written.
 
     The rows are checked again against the database as it is now; if any fails, or the counts
     differ from what the preview showed (someone signed up meanwhile, say), nothing is written
@@ -169,13 +189,13 @@ def member_import_confirm(*, member_import: MemberImport, actor: User) -> Member
             # Only the import's row: PostgreSQL refuses FOR UPDATE across the outer join to the cohort.
             locked = (
                 MemberImport.objects.select_for_update(of=("self",))
-                .select_related("cohort__version")
-                .get(pk=member_import.pk)
+                .select_related("cohort__version", "confirmed_by")
+                .filter(pk=member_import_id, status=MemberImportStatus.CONFIRMING)
+                .first()
             )
-            if locked.status != MemberImportStatus.PREVIEWED or locked.expires_at <= timezone.now():
-                raise ValidationError(_("This import can no longer be confirmed. Upload the file again."))
-            if not locked.can_confirm:
-                raise ValidationError(_("Correct the rows with errors and upload the file again."))
+            if locked is None:
+                return None
+            actor = locked.confirmed_by
             dataset = _dataset_from_rows(locked.rows)
             resource = MemberResource(actor=actor, member_import=locked, cohort=locked.cohort)
             result = resource.import_data(dataset, dry_run=False, use_transactions=True)
@@ -218,7 +238,7 @@ def member_import_confirm(*, member_import: MemberImport, actor: User) -> Member
             return locked
     except ImportRefused as refused:
         checked = refused.args[0]
-        MemberImport.objects.filter(pk=member_import.pk, status=MemberImportStatus.PREVIEWED).update(
+        MemberImport.objects.filter(pk=member_import_id, status=MemberImportStatus.CONFIRMING).update(
             status=MemberImportStatus.REFUSED,
             rows=[],
             preview=checked.preview,
@@ -227,8 +247,14 @@ def member_import_confirm(*, member_import: MemberImport, actor: User) -> Member
             rows_unchanged=checked.counts[OUTCOME_UNCHANGED],
             rows_invalid=checked.counts[OUTCOME_INVALID],
         )
-        member_import.refresh_from_db()
-        return member_import
+        return MemberImport.objects.get(pk=member_import_id)
+    except Exception:
+        # Nothing was written (the transaction rolled back): staff may confirm again.
+        logger.exception("Member import %s could not be written", member_import_id)
+        MemberImport.objects.filter(pk=member_import_id, status=MemberImportStatus.CONFIRMING).update(
+            status=MemberImportStatus.PREVIEWED
+        )
+        raise
 
 
 def member_import_row_write(

@@ -2,7 +2,21 @@
 
 from celery import shared_task
 
-from imports.services import member_imports_expire, member_invitations_send
+from imports.services import member_import_write, member_imports_expire, member_invitations_send
+
+
+@shared_task(
+    name="imports.member_import_write",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=1800,
+    time_limit=1860,
+    ignore_result=True,
+)
+def member_import_write_task(member_import_id: int) -> str:
+    """Write a confirmed import, all rows or none; running it twice writes once."""
+    written = member_import_write(member_import_id=member_import_id)
+    return written.status if written else "nothing to do"
 
 
 @shared_task(

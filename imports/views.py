@@ -94,18 +94,23 @@ class MemberImportConfirmView(MemberImportPermissionMixin, View):
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return redirect("imports:import-detail", pk=pk)
+        member_import.refresh_from_db()  # without a broker the write has run already
         if member_import.status == MemberImportStatus.CONFIRMED:
             messages.success(
                 request,
                 _("Imported: %(new)s new members (invitations on their way), %(updated)s updated.")
                 % {"new": member_import.rows_new, "updated": member_import.rows_updated},
             )
-        else:
+        elif member_import.status == MemberImportStatus.REFUSED:
             messages.error(
                 request,
                 _(
                     "Nothing was imported: some rows no longer pass the check. "
                     "See them below, then upload the file again."
                 ),
+            )
+        else:
+            messages.info(
+                request, _("Confirmed. The members are being written; this page shows when it is done.")
             )
         return redirect("imports:import-detail", pk=pk)

@@ -374,3 +374,32 @@ def test_email_addresses_of_new_members_wait_for_proof(staff_client, django_capt
     address = EmailAddress.objects.get(email="imported1@example.org")
     assert address.primary
     assert not address.verified
+
+
+def test_the_write_runs_once_when_its_task_is_delivered_twice(
+    staff_client, django_capture_on_commit_callbacks
+):
+    """Confirming marks the import as being written; a second delivery of the task finds it
+    written and does nothing."""
+    from imports.services import member_import_write
+
+    member_import = confirm(
+        staff_client, checked(staff_client, csv_bytes([member_row(1)])), django_capture_on_commit_callbacks
+    )
+    assert member_import.status == MemberImportStatus.CONFIRMED
+    assert member_import.confirmed_by is not None
+    assert member_import_write(member_import_id=member_import.pk) is None
+    assert User.objects.filter(email="imported1@example.org").count() == 1
+    assert AuditEntry.objects.filter(action=AuditAction.MEMBERS_IMPORTED).count() == 1
+
+
+def test_a_confirmed_import_waiting_for_its_worker_says_so(staff_client):
+    """Without the commit's callbacks (the worker has not run yet) the page says it is being written."""
+    member_import = checked(staff_client, csv_bytes([member_row(1)]))
+    staff_client.post(reverse("imports:import-confirm", args=[member_import.pk]))
+    member_import.refresh_from_db()
+    assert member_import.status == MemberImportStatus.CONFIRMING
+    page = staff_client.get(reverse("imports:import-detail", args=[member_import.pk])).content.decode()
+    assert "being written" in page
+    assert 'http-equiv="refresh"' in page
+    assert not User.objects.filter(email="imported1@example.org").exists()

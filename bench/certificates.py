@@ -1,17 +1,18 @@
 """Benchmark: certificate PDFs in bulk, against bare WeasyPrint, and the second download.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/future_leaders \\
-    .venv/bin/python bench/certificates.py --cohorts 20 80
+    .venv/bin/python bench/certificates.py --cohorts 15 60 --rounds 3
 
 In a database of its own (`<name>_certificates`, dropped and made afresh) it makes one cohort
 per size, every trainee certified (certificate_issue_manually, as staff do), and measures:
 
-- the bulk run: the task `certification.certificate_pdfs_render` for the cohort, run in this
-  process (its body, without a broker) into empty storage: PDFs per second, SQL queries per
-  certificate, renders counted from certification.pdf's log record of each;
-- bare WeasyPrint: the same template's HTML for the same certificates, made beforehand (the
-  data inlined), each written to PDF by WeasyPrint and nothing else, just before and just
-  after the bulk run (the machine's load may change: the rate is the mean of the two);
+- in each of --rounds rounds, bare WeasyPrint: the same template's HTML for the same
+  certificates, made beforehand (the data inlined), each written to PDF by WeasyPrint and
+  nothing else; then the bulk run: the task `certification.certificate_pdfs_render` for the
+  cohort, run in this process (its body, without a broker) into empty storage. PDFs per
+  second of each by the wall clock (each round's ratio; the median is the figure) and by
+  this process's CPU time (which the load of other processes hardly changes); SQL queries
+  per certificate; renders counted from certification.pdf's log record of each;
 - the second download of one certificate by its holder, through the view (Django's test
   client, bench.settings): time, and renders (must be 0), against the first download.
 
@@ -37,7 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--cohorts", type=int, nargs="+", default=[20, 80], help="certificates per cohort")
+    parser.add_argument("--cohorts", type=int, nargs="+", default=[15, 60], help="certificates per cohort")
+    parser.add_argument("--rounds", type=int, default=3, help="bare and bulk runs per cohort")
     parser.add_argument("--downloads", type=int, default=20, help="second downloads timed (median shown)")
     return parser.parse_args(argv)
 
@@ -67,19 +69,33 @@ def cohort_certified(size: int):
     return cohort
 
 
-def bare_rate(pages: list[str]) -> float:
-    """PDFs per second of WeasyPrint alone, on ready-made HTML."""
+def bare_renders(pages: list[str]) -> tuple[float, float]:
+    """WeasyPrint alone, on ready-made HTML: (wall seconds, CPU seconds of this process)."""
     from django.conf import settings
     from weasyprint import HTML
 
     base_url = (settings.BASE_DIR / "static").resolve().as_uri() + "/"
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for page in pages:
         HTML(string=page, base_url=base_url).write_pdf()
-    return len(pages) / (time.perf_counter() - started)
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def measure_bulk(size: int, renders: RenderCount) -> dict:
+def storage_empty(certificate_ids: list[int]) -> None:
+    from django.core.files.storage import default_storage
+
+    from certification.services.pdfs import certificate_pdf_stored_names
+
+    for certificate_id in certificate_ids:
+        for name in certificate_pdf_stored_names(certificate_id=certificate_id):
+            default_storage.delete(name)
+
+
+def measure_bulk(size: int, rounds: int, renders: RenderCount) -> dict:
+    """`rounds` times: bare WeasyPrint on the cohort's pages, then the bulk task into empty
+    storage. Each round's wall-clock ratio is kept (the median is shown: the load moves
+    between rounds), and the CPU time of this process over all rounds, which other
+    processes' load hardly changes."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -88,27 +104,42 @@ def measure_bulk(size: int, renders: RenderCount) -> dict:
     from certification.tasks import certificate_pdfs_render_task
 
     cohort = cohort_certified(size)
-    pages = [certificate_html(c) for c in Certificate.objects.filter(enrolment__cohort=cohort)]
-    bare_before = bare_rate(pages)
-    renders.count = 0
-    with CaptureQueriesContext(connection) as captured:
-        started = time.perf_counter()
-        result = certificate_pdfs_render_task.apply(args=[cohort.pk]).get()
-        seconds = time.perf_counter() - started
-    bare_after = bare_rate(pages)
-    assert result == {"certificates": size, "rendered": size}, result
-    assert renders.count == size, renders.count
+    certificates = list(Certificate.objects.filter(enrolment__cohort=cohort))
+    pages = [certificate_html(certificate) for certificate in certificates]
+    wall_ratios, bulk_walls, bare_walls = [], [], []
+    bulk_cpu = bare_cpu = 0.0
+    queries = set()
+    for _ in range(rounds):
+        bare_wall, cpu = bare_renders(pages)
+        bare_walls.append(bare_wall)
+        bare_cpu += cpu
+        storage_empty([certificate.pk for certificate in certificates])
+        renders.count = 0
+        with CaptureQueriesContext(connection) as captured:
+            wall, cpu_started = time.perf_counter(), time.process_time()
+            result = certificate_pdfs_render_task.apply(args=[cohort.pk]).get()
+            bulk_wall, cpu = time.perf_counter() - wall, time.process_time() - cpu_started
+        assert result == {"certificates": size, "rendered": size}, result
+        assert renders.count == size, renders.count
+        bulk_walls.append(bulk_wall)
+        bulk_cpu += cpu
+        wall_ratios.append(bare_wall / bulk_wall)  # (PDFs/s bulk) / (PDFs/s bare)
+        queries.add(len(captured))
     again = certificate_pdfs_render_task.apply(args=[cohort.pk]).get()
     assert again["rendered"] == 0, again
     return {
         "size": size,
-        "seconds": seconds,
-        "pdfs/s": size / seconds,
-        "bare before": bare_before,
-        "bare after": bare_after,
-        "bare": (bare_before + bare_after) / 2,
-        "queries": len(captured),
-        "queries per certificate": len(captured) / size,
+        "rounds": rounds,
+        "pdfs/s": size / statistics.median(bulk_walls),
+        "bare": size / statistics.median(bare_walls),
+        "wall ratio": statistics.median(wall_ratios),
+        "wall ratios": wall_ratios,
+        "cpu pdfs/s": size * rounds / bulk_cpu,
+        "cpu bare": size * rounds / bare_cpu,
+        "cpu ratio": bare_cpu / bulk_cpu,
+        "queries": max(queries),
+        "all queries": queries,
+        "queries per certificate": max(queries) / size,
     }
 
 
@@ -153,18 +184,21 @@ def markdown(bulk: list[dict], download: dict) -> str:
 
     headers = ["", *(f"cohort of {row['size']}" for row in bulk)]
     lines = [
-        ("bulk run (certification.certificate_pdfs_render)", lambda r: f"{r['seconds']:.2f} s"),
-        ("PDFs per second, bulk run", lambda r: f"{r['pdfs/s']:.1f}"),
+        ("PDFs per second, bulk run (wall clock, median round)", lambda r: f"{r['pdfs/s']:.1f}"),
+        ("PDFs per second, bare WeasyPrint (wall clock, median round)", lambda r: f"{r['bare']:.1f}"),
         (
-            "PDFs per second, bare WeasyPrint (before, after: mean)",
-            lambda r: f"{r['bare before']:.1f}, {r['bare after']:.1f}: {r['bare']:.1f}",
+            "bulk ÷ bare, wall clock (median; each round)",
+            lambda r: f"{r['wall ratio']:.2f} ({', '.join(f'{x:.2f}' for x in r['wall ratios'])})",
         ),
-        ("bulk ÷ bare", lambda r: f"{r['pdfs/s'] / r['bare']:.2f}"),
+        ("PDFs per CPU second, bulk run", lambda r: f"{r['cpu pdfs/s']:.1f}"),
+        ("PDFs per CPU second, bare WeasyPrint", lambda r: f"{r['cpu bare']:.1f}"),
+        ("bulk ÷ bare, CPU time", lambda r: f"{r['cpu ratio']:.2f}"),
         ("SQL queries (per certificate)", lambda r: f"{r['queries']} ({r['queries per certificate']:.3f})"),
     ]
     body = [[label, *(value(row) for row in bulk)] for label, value in lines]
-    ratios = [row["pdfs/s"] / row["bare"] for row in bulk]
-    queries = [row["queries"] for row in bulk]
+    wall_ratios = [row["wall ratio"] for row in bulk]
+    cpu_ratios = [row["cpu ratio"] for row in bulk]
+    queries = {count for row in bulk for count in row["all queries"]}
     download_rows = [
         [
             "first download (renders and stores)",
@@ -181,8 +215,10 @@ def markdown(bulk: list[dict], download: dict) -> str:
         [
             "### Certificate PDFs",
             "",
-            "The bulk task's body in this process, into empty storage; bare WeasyPrint renders "
-            "the same certificates' HTML, made beforehand, just before and just after it.",
+            f"Each round: bare WeasyPrint on the cohort's certificates' HTML (made beforehand, the "
+            f"data inlined), then the bulk task's body (`certification.certificate_pdfs_render`) "
+            f"in this process into empty storage; {bulk[0]['rounds']} rounds. The CPU time is this "
+            f"process's own, which other work on the machine hardly changes.",
             "",
             markdown_table(headers, body),
             "",
@@ -191,14 +227,19 @@ def markdown(bulk: list[dict], download: dict) -> str:
             markdown_table(["download", "time", "WeasyPrint renders"], download_rows),
             "",
             goal_line(
-                f"bulk PDFs per second at least {RATIO_GOAL}x bare WeasyPrint",
-                met=min(ratios) >= RATIO_GOAL,
-                figure=", ".join(f"{ratio:.2f}x" for ratio in ratios),
+                f"bulk PDFs per second at least {RATIO_GOAL}x bare WeasyPrint (wall clock, median round)",
+                met=min(wall_ratios) >= RATIO_GOAL,
+                figure=", ".join(f"{ratio:.2f}x" for ratio in wall_ratios),
+            ),
+            goal_line(
+                f"the same, in CPU time (at least {RATIO_GOAL}x)",
+                met=min(cpu_ratios) >= RATIO_GOAL,
+                figure=", ".join(f"{ratio:.2f}x" for ratio in cpu_ratios),
             ),
             goal_line(
                 "SQL queries per cohort flat in its size",
-                met=len(set(queries)) == 1,
-                figure=" / ".join(str(q) for q in queries) + " queries in all",
+                met=len(queries) == 1,
+                figure=" / ".join(str(row["queries"]) for row in bulk) + " queries in all",
             ),
             goal_line(
                 "the second download is served from storage, not rendered",
@@ -245,7 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Database {os.environ['DATABASE_URL']}, storage {media.name}", file=sys.stderr)
     bulk = []
     for size in args.cohorts:
-        bulk.append(measure_bulk(size, renders))
+        bulk.append(measure_bulk(size, args.rounds, renders))
         print(f"cohort of {size} measured", file=sys.stderr)
     download = measure_download(args.downloads, renders)
     media.cleanup()

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.template.loader import get_template
+from weasyprint.text.fonts import FontConfiguration
 
 from certification.models import Certificate
 from certification.pdf import certificate_pdf, verification_url
@@ -88,14 +89,17 @@ class StoredPdf:
     rendered: bool  # False: it was already in storage
 
 
-def certificate_pdf_store(*, certificate: Certificate) -> StoredPdf:
+def certificate_pdf_store(
+    *, certificate: Certificate, font_config: FontConfiguration | None = None
+) -> StoredPdf:
     """The storage name of the certificate's current PDF, rendering and storing it first if
     storage has none. Safe to run twice and at the same moment: two renders of one version
-    are the same document, and the second to save deletes its copy."""
+    are the same document, and the second to save deletes its copy. A run of many passes
+    one font_config for them all."""
     name = certificate_pdf_storage_name(certificate)
     if default_storage.exists(name):
         return StoredPdf(name=name, rendered=False)
-    content = certificate_pdf(certificate)
+    content = certificate_pdf(certificate, font_config=font_config)
     saved = default_storage.save(name, ContentFile(content))
     if saved != name:
         # Another process stored this version first (the storage gave ours another name).
@@ -114,9 +118,10 @@ def certificate_pdfs_render(*, cohort_id: int) -> CohortPdfReport:
     """Store the PDF of every certificate of a cohort that has none for what it now shows.
     One query, whatever the cohort's size; safe to run twice (the second renders nothing)."""
     report = CohortPdfReport()
+    font_config = FontConfiguration()  # one for the run: WeasyPrint would set one up per page
     for certificate in Certificate.objects.filter(enrolment__cohort_id=cohort_id).order_by("pk"):
         report.certificates += 1
-        report.rendered += certificate_pdf_store(certificate=certificate).rendered
+        report.rendered += certificate_pdf_store(certificate=certificate, font_config=font_config).rendered
     logger.info(
         "Cohort %s: %s certificate PDFs rendered, %s already stored",
         cohort_id,

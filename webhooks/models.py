@@ -85,6 +85,9 @@ class Delivery(models.Model):
     # A worker sending the delivery holds it until then (a conditional UPDATE claims it);
     # a worker that died mid-send lets the claim lapse and the sweep hands the row out again.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Handed to the broker then: the sweep leaves it alone for a while, so a backlog in the
+    # queue is not queued again every minute (a duplicate would only find it claimed).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)

@@ -35,6 +35,8 @@ ERROR_MAX = 500
 DESCRIPTION_MAX = 200
 # Longer than a send can take (connect + read timeouts, resolving, recording).
 CLAIM_LEASE = timedelta(seconds=60)
+# A delivery handed to the broker this recently is not handed out again by the sweep.
+ENQUEUE_LEASE = timedelta(minutes=5)
 SWEEP_BATCH = 500
 # Which endpoints take which events, cached so that an event with no subscriber costs no
 # query. The key holds a version that every endpoint change replaces (at once, and again on
@@ -87,17 +89,23 @@ def _envelope(*, event_id: uuid.UUID, event_type: str, data: dict, now) -> dict:
     return {"id": str(event_id), "type": event_type, "created_at": now.isoformat(), "data": data}
 
 
-def _send_on_commit(delivery_ids: list[int]) -> None:
-    """Ask a worker to send once the transaction commits (never if it rolls back).
-
-    When tasks run in-process (no broker: `make run`, tests), nothing is asked here: beat's
-    sweep sends, in its own process, so a slow receiver never holds a web request.
-    """
+def _workers_send() -> bool:
+    """Whether a broker's workers send. When tasks run in-process (no broker: `make run`,
+    tests), nothing is asked of them after commit: beat's sweep sends, in its own process,
+    so a slow receiver never holds a web request."""
     from config.celery import app
 
-    if app.conf.task_always_eager:
+    return not app.conf.task_always_eager
+
+
+def _send_on_commit(delivery_ids: list[int], *, mark: bool = True) -> None:
+    """Ask a worker to send once the transaction commits (never if it rolls back). `mark`:
+    note the rows as enqueued (one UPDATE; webhook_event_record sets it on insert instead)."""
+    if not _workers_send() or not delivery_ids:
         return
     ids = list(delivery_ids)
+    if mark:
+        Delivery.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
 
     def enqueue():
         from webhooks.tasks import deliveries_enqueue  # tasks import this module
@@ -126,10 +134,11 @@ def webhook_event_record(*, event_type: str, payload: dict) -> list[Delivery]:
             event_id=event_id,
             payload=envelope,
             next_attempt_at=now,
+            enqueued_at=now if _workers_send() else None,
         )
         for endpoint_id in endpoint_ids
     )
-    _send_on_commit([delivery.pk for delivery in deliveries])
+    _send_on_commit([delivery.pk for delivery in deliveries], mark=False)
     return deliveries
 
 
@@ -339,7 +348,7 @@ def _claim(delivery_id: int, now) -> bool:
 
 
 def _release(delivery_id: int) -> None:
-    Delivery.objects.filter(pk=delivery_id).update(claimed_until=None)
+    Delivery.objects.filter(pk=delivery_id).update(claimed_until=None, enqueued_at=None)
 
 
 def _endpoint_failed(endpoint_id: int) -> None:
@@ -406,6 +415,7 @@ def _outcome_record(*, delivery: Delivery, outcome: transport.Outcome) -> SendRe
         "last_status_code": outcome.status_code,
         "last_error": outcome.error[:ERROR_MAX],
         "claimed_until": None,
+        "enqueued_at": None,
     }
     if outcome.ok:
         fields.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
@@ -430,9 +440,11 @@ def _outcome_record(*, delivery: Delivery, outcome: transport.Outcome) -> SendRe
 
 
 def deliveries_due_ids(*, limit: int = SWEEP_BATCH) -> list[int]:
-    """Deliveries to send now: due, not held by a worker, to an active endpoint; oldest first."""
+    """Deliveries to send now, oldest first: due, to an active endpoint, not held by a
+    worker, and not handed to the broker in the last ENQUEUE_LEASE. They are marked as
+    handed out (one UPDATE); deliveries_unmark_enqueued undoes it if the broker is down."""
     now = timezone.now()
-    return list(
+    ids = list(
         Delivery.objects.filter(
             status__in=SENDABLE_STATUSES,
             next_attempt_at__lte=now,
@@ -440,9 +452,18 @@ def deliveries_due_ids(*, limit: int = SWEEP_BATCH) -> list[int]:
             endpoint__deleted_at__isnull=True,
         )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - ENQUEUE_LEASE))
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+    if ids:
+        Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
+    return ids
+
+
+def deliveries_unmark_enqueued(delivery_ids: list[int]) -> None:
+    """The broker did not take them: the next sweep may hand them out at once."""
+    Delivery.objects.filter(pk__in=list(delivery_ids)).update(enqueued_at=None)
 
 
 def deliveries_purge() -> int:

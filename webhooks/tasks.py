@@ -8,7 +8,12 @@ import logging
 
 from celery import shared_task
 
-from webhooks.services import deliveries_due_ids, deliveries_purge, delivery_send
+from webhooks.services import (
+    deliveries_due_ids,
+    deliveries_purge,
+    deliveries_unmark_enqueued,
+    delivery_send,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,7 @@ def deliveries_enqueue(delivery_ids: list[int]) -> int:
                 len(delivery_ids) - handed,
                 error,
             )
+            deliveries_unmark_enqueued(delivery_ids[handed:])
             return handed
         handed += 1
     return handed

@@ -12,6 +12,8 @@ from training.services.enrolment import enrolment_apply
 from webhooks.crypto import signature, signature_verify
 from webhooks.models import Delivery, DeliveryStatus, Endpoint, EventType
 from webhooks.services import (
+    ENQUEUE_LEASE,
+    deliveries_due_ids,
     delivery_send,
     delivery_send_again,
     endpoint_resume,
@@ -268,3 +270,34 @@ def test_the_body_sent_is_compact_sorted_json(receiver, endpoint_for):
     delivery_send(delivery_id=delivery.pk)
     body = receiver.received[0].body
     assert body == json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+def test_the_sweep_leaves_a_delivery_already_with_the_broker_for_a_while(receiver, endpoint_for):
+    """A backlog in the queue is not queued again every minute: what was handed to the
+    broker is handed out again only after ENQUEUE_LEASE (if the worker never got to it)."""
+    endpoint_for(receiver)
+    (delivery,) = _event()
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk).update(enqueued_at=now)  # as the on-commit task did
+    assert deliveries_due_ids() == []
+
+    Delivery.objects.filter(pk=delivery.pk).update(enqueued_at=now - ENQUEUE_LEASE - timedelta(seconds=1))
+    assert deliveries_due_ids() == [delivery.pk]
+    assert deliveries_due_ids() == []  # the first sweep marked it
+
+
+def test_with_workers_an_event_is_marked_enqueued_in_its_one_insert(
+    receiver, endpoint_for, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from config.celery import app
+
+    endpoint_for(receiver)
+    _event()  # the subscriptions are cached
+    app.conf.task_always_eager = False  # tests/conftest.py puts it back after each test
+    try:
+        with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(1):
+            (delivery,) = _event()
+    finally:
+        app.conf.task_always_eager = True
+    assert Delivery.objects.get(pk=delivery.pk).enqueued_at is not None
+    assert any(callback.__name__ == "enqueue" for callback in callbacks)

@@ -22,6 +22,7 @@ from import_export import fields, resources
 
 from config.spreadsheets import formula_like
 from imports.models import ImportedMember
+from members.forms import name_visible_check
 from members.models import ConsentRecord, Constituency, Profile, User
 from members.selectors import consent_text_current
 from training.models import ACTIVE_ENROLMENT_STATUSES, Enrolment
@@ -177,7 +178,7 @@ class MemberResource(resources.ModelResource):
         cells = {}
         for column in COLUMN_LABELS:
             raw = row.get(column)
-            value = "" if raw is None else str(raw)
+            value = "" if raw is None else str(raw).replace("\x00", "")  # no database stores NUL
             if formula_like(value) or formula_like(value.strip()):
                 errors.setdefault(column, []).append(
                     _(
@@ -219,6 +220,11 @@ class MemberResource(resources.ModelResource):
                 add(column, _("Required."))
             elif len(cells[column]) > NAME_MAX:
                 add(column, _("Longer than %(max)s characters.") % {"max": NAME_MAX})
+            else:
+                try:
+                    name_visible_check(cells[column])  # the profile form's rule, the same here
+                except ValidationError as error:
+                    add(column, error.messages[0])
 
         seat_text = cells["constituency"]
         if not seat_text:

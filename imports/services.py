@@ -365,17 +365,36 @@ def member_invitations_send(*, member_import_id: int) -> int:
         if ImportedMember.objects.filter(claimable, pk=pk).update(invitation_claimed_at=now):
             claimed.append(pk)
     sent = 0
-    connection = get_connection()
-    with connection:
-        for imported in ImportedMember.objects.filter(pk__in=claimed).select_related("user", "cohort"):
-            if not imported.user.is_active or imported.user.has_usable_password():
-                # Closed, or already in (a password set some other way): nothing to invite to.
+    try:
+        connection = get_connection()
+        with connection:
+            for imported in ImportedMember.objects.filter(pk__in=claimed).select_related("user", "cohort"):
+                if not imported.user.is_active or imported.user.has_usable_password():
+                    # Closed, or already in (a password set some other way): nothing to invite to.
+                    ImportedMember.objects.filter(pk=imported.pk).update(invited_at=timezone.now())
+                    continue
+                _invitation_message(imported, connection=connection).send()
                 ImportedMember.objects.filter(pk=imported.pk).update(invited_at=timezone.now())
-                continue
-            _invitation_message(imported, connection=connection).send()
-            ImportedMember.objects.filter(pk=imported.pk).update(invited_at=timezone.now())
-            sent += 1
+                sent += 1
+    except Exception:
+        # Give back what was not sent, so that the task's retry (or the hourly sweep) sends it.
+        ImportedMember.objects.filter(pk__in=claimed, invited_at__isnull=True).update(
+            invitation_claimed_at=None
+        )
+        raise
     return sent
+
+
+def member_invitations_sweep() -> int:
+    """Send invitations a task never finished (the mail server was down past the task's
+    retries, or its worker died): run hourly by beat. Returns how many were sent."""
+    lapsed = timezone.now() - INVITATION_CLAIM_LEASE
+    import_ids = set(
+        ImportedMember.objects.filter(invited_at__isnull=True, user__is_active=True)
+        .filter(Q(invitation_claimed_at__isnull=True) | Q(invitation_claimed_at__lt=lapsed))
+        .values_list("member_import_id", flat=True)
+    )
+    return sum(member_invitations_send(member_import_id=pk) for pk in sorted(import_ids))
 
 
 # --- Activation ---------------------------------------------------------------------------

@@ -2,7 +2,12 @@
 
 from celery import shared_task
 
-from imports.services import member_import_write, member_imports_expire, member_invitations_send
+from imports.services import (
+    member_import_write,
+    member_imports_expire,
+    member_invitations_send,
+    member_invitations_sweep,
+)
 
 
 @shared_task(
@@ -36,6 +41,6 @@ def member_invitations_send_task(member_import_id: int) -> int:
 
 
 @shared_task(name="imports.member_imports_expire", ignore_result=True)
-def member_imports_expire_task() -> int:
-    """Delete the rows of checked files that were never confirmed."""
-    return member_imports_expire()
+def member_imports_expire_task() -> dict:
+    """Delete the rows of checked files never confirmed; send invitations left unsent."""
+    return {"expired": member_imports_expire(), "invited": member_invitations_sweep()}

@@ -165,3 +165,43 @@ def test_consent_given_before_a_password_waits_for_the_password(
         consent_give(user=member, text=consent_text_current())
     assert ConsentRecord.objects.filter(user=member).exists()
     assert not Enrolment.objects.filter(member=member).exists()
+
+
+def test_invitations_a_failed_send_left_behind_go_out_with_the_hourly_sweep(
+    staff_client, django_capture_on_commit_callbacks, settings
+):
+    """The mail server refused every try: the invitation waits, and the sweep sends it later."""
+    from imports.tasks import member_imports_expire_task
+
+    settings.EMAIL_BACKEND = "tests.imports.test_invitations.RefusingBackend"
+    imported(staff_client, django_capture_on_commit_callbacks)  # the task's failure is logged, not raised
+    waiting = ImportedMember.objects.get()
+    assert waiting.invited_at is None
+    assert mail.outbox == []
+
+    assert waiting.invitation_claimed_at is None  # given back for the retry
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert member_imports_expire_task() == {"expired": 0, "invited": 1}
+    assert [m.to for m in mail.outbox] == [["imported1@example.org"]]
+    assert member_imports_expire_task() == {"expired": 0, "invited": 0}
+
+
+class RefusingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def open(self):
+        pass
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        raise OSError("Connection refused")

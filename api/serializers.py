@@ -22,6 +22,9 @@ from training.models import (
 
 User = get_user_model()
 
+# The largest id a row can have (BigAutoField); a larger one is a 400, not a database overflow.
+ID_MAX = 2**63 - 1
+
 
 class StrictFieldsMixin:
     """A write naming a field the serializer does not take is refused (400, naming it),
@@ -244,8 +247,8 @@ class RegisterSerializer(serializers.Serializer):
 class AttendanceMarkSerializer(StrictFieldsMixin, serializers.Serializer):
     """One line of a register: a trainee (by enrolment or by member) and what they were."""
 
-    enrolment = serializers.IntegerField(required=False, min_value=1)
-    member = serializers.IntegerField(required=False, min_value=1)
+    enrolment = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
+    member = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
     status = serializers.ChoiceField(choices=AttendanceStatus.choices)
 
     def validate(self, attrs):
@@ -386,10 +389,10 @@ class RegistryFilterSerializer(serializers.Serializer):
     """The registry's filters (the page's, by the same names); nothing else is read."""
 
     name = serializers.CharField(required=False, max_length=100, allow_blank=True)
-    region = serializers.IntegerField(required=False, min_value=1)
-    constituency = serializers.IntegerField(required=False, min_value=1)
+    region = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
+    constituency = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
     target_seats = serializers.BooleanField(required=False, default=False)
-    programme = serializers.IntegerField(required=False, min_value=1)
+    programme = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
 
     def filters(self) -> dict:
         data = self.validated_data

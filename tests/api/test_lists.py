@@ -133,6 +133,15 @@ def test_registry_filters_say_which_value_was_wrong(national_token):
     assert set(response.json()["errors"]) == {"region", "target_seats"}
 
 
+@pytest.mark.parametrize("key", ["region", "constituency", "programme"])
+def test_an_id_beyond_any_row_is_a_400_not_an_overflow(national_token, key):
+    """Found by schemathesis: a 22-digit id reached the database (SQLite cannot bind it)."""
+    response = national_token.get(f"/api/v1/registry/?target_seats=true&{key}=6448864171204054876160")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {key}
+    assert national_token.get(f"/api/v1/registry/?target_seats=true&{key}={2**63 - 1}").status_code == 200
+
+
 def test_unknown_filters_and_sorts_are_ignored(national_token):
     _grow(cohorts=2, national=national_token.user)
     plain = national_token.get("/api/v1/certificates/").json()

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -277,26 +277,31 @@ def stage_now_q() -> dict[str, Q]:
 
 def pipeline_by_target(*, targets: list[Target], region_id: int | None = None) -> dict[int, dict[str, int]]:
     """{target id: {stage: people}}: people in training now, in the target's place and
-    programme, in cohorts ending by its deadline, by their furthest stage. One query: a
-    conditional count per target and stage over the enrolments in training."""
+    programme, in cohorts ending by its deadline, by their furthest stage. One query over the
+    enrolments in training, a row per stage and a conditional count per target (not per
+    target and stage: building four times the expressions cost more than the query)."""
     if not targets:
         return {}
     enrolments = in_flight_enrolments()
     if region_id is not None:
         enrolments = enrolments.filter(member_region_id=region_id)
-    stages = stage_now_q()
+    stages = stage_now_q()  # exclusive: each enrolment is at one stage
     counts = {}
     for target in targets:
         scope = Scope.of_target(target)
         in_target = scope.enrolment_q() & Q(cohort__ends_on__lte=target.deadline)
         if scope.programme_id:
             in_target &= Q(programme_id=scope.programme_id)
-        for stage in PIPELINE_STAGES:
-            counts[f"t{target.pk}_{stage}"] = Count("pk", filter=in_target & stages[stage])
-    row = enrolments.aggregate(**counts)
-    return {
-        target.pk: {stage: row[f"t{target.pk}_{stage}"] for stage in PIPELINE_STAGES} for target in targets
-    }
+        counts[f"t{target.pk}"] = Count("pk", filter=in_target)
+    stage_now = Case(
+        *(When(stages[stage], then=Value(stage)) for stage in PIPELINE_STAGES), output_field=CharField()
+    )
+    rows = enrolments.annotate(stage_now=stage_now).values("stage_now").annotate(**counts).order_by()
+    result = {target.pk: dict.fromkeys(PIPELINE_STAGES, 0) for target in targets}
+    for row in rows:
+        for target in targets:
+            result[target.pk][row["stage_now"]] = row[f"t{target.pk}"]
+    return result
 
 
 def training_by_place(*, region_id: int | None = None) -> dict[tuple[int | None, int | None], int]:

@@ -14,9 +14,14 @@ import pytest
 from django.db import transaction
 
 from config.celery import app
-from tests.training.test_notices_worker import Worker, worker_database_url  # noqa: F401 - a fixture
+from tests.training.test_notices_worker import (  # noqa: F401 - worker_database_url is a fixture
+    Worker,
+    redis_unreachable,
+    worker_database_url,
+)
 from webhooks.models import Delivery, DeliveryStatus, EventType
 from webhooks.services import webhook_event_record
+from webhooks.tasks import deliveries_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,10 +56,7 @@ def test_a_committed_event_is_delivered_by_the_worker(celery_worker, receiver, e
         # Not before the commit: the worker cannot see the row yet, and is not asked.
         assert receiver.received == []
 
-    deadline = time.monotonic() + WAIT
-    while Delivery.objects.get(pk=delivery.pk).status != DeliveryStatus.DELIVERED:
-        assert time.monotonic() < deadline, f"Not delivered in time.\n{celery_worker.log()}"
-        time.sleep(0.2)
+    _wait_delivered(delivery, celery_worker)
 
     (got,) = receiver.received
     assert got.signature_ok
@@ -62,3 +64,36 @@ def test_a_committed_event_is_delivered_by_the_worker(celery_worker, receiver, e
     assert got.headers["X-Webhook-Id"] == str(delivery.event_id)
     assert Delivery.objects.get(pk=delivery.pk).attempts == 1
     assert endpoint.deliveries.count() == 1
+
+
+def _wait_delivered(delivery, worker) -> None:
+    deadline = time.monotonic() + WAIT
+    while Delivery.objects.get(pk=delivery.pk).status != DeliveryStatus.DELIVERED:
+        assert time.monotonic() < deadline, f"Not delivered in time.\n{worker.log()}"
+        time.sleep(0.2)
+
+
+def test_with_redis_down_the_event_still_commits_and_the_sweep_sends_it_later(
+    celery_worker, receiver, endpoint_for
+):
+    """The broker cannot be reached when the event commits: the change stands, the enqueue
+    gives up within seconds without raising, the row waits unmarked, and once Redis is back
+    the sweep hands it to the worker."""
+    endpoint_for(receiver, events=[EventType.LEADER_REGISTERED])
+    with redis_unreachable():
+        started = time.monotonic()
+        with transaction.atomic():
+            (delivery,) = webhook_event_record(
+                event_type=EventType.LEADER_REGISTERED, payload={"member_id": 1}
+            )
+        took = time.monotonic() - started
+    assert took < 10
+    waiting = Delivery.objects.get(pk=delivery.pk)
+    assert (waiting.status, waiting.enqueued_at) == (DeliveryStatus.PENDING, None)
+    assert receiver.received == []
+
+    celery_worker.start()
+    assert deliveries_sweep.delay().get(timeout=WAIT)["enqueued"] == 1
+    _wait_delivered(delivery, celery_worker)
+    assert len(receiver.received) == 1
+    assert receiver.received[0].signature_ok

@@ -86,12 +86,12 @@ def gradebook_cells(row, viewer) -> str:
     late, nothing = words["late"], words["nothing"]
     cells = []
     for cell in row.cells:
-        submission = cell.submission
-        if submission is not None:
-            state = cell.state
+        submission, state = cell.submission, cell.state
+        if state:
             label = words.get(state)
             if label is None:
                 label = words[state] = escape(str(cell.label))
+        if submission is not None:
             css = OUTCOME_BADGE_CLASSES.get(state, "text-bg-light border")
             html = f'<span class="badge {css}">{label}</span>'
             if not own_row:
@@ -106,8 +106,8 @@ def gradebook_cells(row, viewer) -> str:
                 html += f' <span class="small text-body-secondary">{attempt}</span>'
             if cell.is_late:
                 html += f' <span class="small text-danger fw-semibold">{late}</span>'
-        elif cell.state:
-            html = f'<span class="text-body-secondary">{escape(str(cell.label))}</span>'
+        elif state:
+            html = f'<span class="text-body-secondary">{label}</span>'
         else:
             html = f'<span aria-hidden="true">—</span><span class="visually-hidden">{nothing}</span>'
         cells.append(f'<td class="text-nowrap">{html}</td>')

@@ -39,6 +39,7 @@ test: $(INSTALLED)
 
 # The benchmarks (bench/run.py; never part of `make test`), against this machine's PostgreSQL
 # and Redis; results go on top of bench/RESULTS.md. BENCH_ARGS='--only pages --args pages=--reuse'
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/future_leaders
 bench: $(INSTALLED)
 	$(PY) bench/run.py $(BENCH_ARGS)
 

@@ -39,6 +39,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 WAIT = 60  # seconds for the worker to start or answer
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -458,11 +459,11 @@ def markdown_section(argv: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
+    database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a PostgreSQL server (postgres://...).")
-    if not redis_url:
-        sys.exit("Set REDIS_URL to a Redis database of the bench's own (redis://127.0.0.1:6379/5).")
+    # A Redis database of the bench's own: it purges the queue and fills the cache.
+    redis_url = os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
 
     os.environ["DATABASE_URL"] = bench_database_create(database_url)
     os.environ["EMAIL_URL"] = "dummymail://"  # never send real mail; the worker inherits this

@@ -40,10 +40,8 @@ def section_in_subprocess(script: Path, argv: list[str]) -> str:
         check=False,
     )
     if completed.returncode != 0:
-        return (
-            f"### {script.stem}\n\nThe benchmark failed (exit status {completed.returncode}); "
-            f"its output:\n\n```\n{completed.stdout[-3000:]}\n```\n"
-        )
+        # The runner (bench/run.py) writes the failure down with the end of the progress.
+        raise SystemExit(f"bench/{script.name} stopped with exit status {completed.returncode}.")
     return completed.stdout
 
 

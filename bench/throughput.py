@@ -17,8 +17,9 @@ every request here comes from 127.0.0.1: for the bench only, gunicorn runs with 
 raised to 1,000,000,000 a minute (the environment, which config.settings reads). The check is
 still counted, in the cache, on every request, and each records a Verification row.
 
-With REDIS_URL the cache (the rate limit's counter, the sessions) is that Redis database
-(REDIS_CACHE_URL is set to the same database). Prints a Markdown section on standard output.
+The cache (the rate limit's counter, the sessions) is the Redis database of REDIS_URL
+(redis://127.0.0.1:6379/11 by default; REDIS_CACHE_URL is set to the same database).
+Prints a Markdown section on standard output.
 """
 
 import argparse
@@ -37,6 +38,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 RATIO_GOAL = 0.5
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
 RATE_LIMIT_FOR_BENCH = 1_000_000_000
 
 
@@ -228,8 +230,9 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parse_args(argv)
     os.environ["DATABASE_URL"] = database_create(postgres_url_required(), "throughput")
-    if os.environ.get("REDIS_URL"):
-        os.environ.setdefault("REDIS_CACHE_URL", os.environ["REDIS_URL"])
+    # The rate limit's counter and the sessions in a Redis database of the bench's own.
+    os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
+    os.environ.setdefault("REDIS_CACHE_URL", os.environ["REDIS_URL"])
     os.environ["EMAIL_URL"] = "dummymail://"
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"

@@ -650,3 +650,13 @@ def test_another_regions_trainer_in_the_dashboard_shows_none_of_their_cohorts(wo
         {"figure": "trainer_cohorts", "trainer": world.users["trainer"].pk},
     )
     assert world.cohort.name in page.content.decode()
+
+
+def test_an_unknown_host_header_gets_a_400_page_not_a_500(client, settings):
+    """A request for a host we do not serve is refused before any middleware sets the user; the
+    400 page still renders (as someone signed out would see it)."""
+    settings.ALLOWED_HOSTS = ["future-leaders.example"]
+    settings.DEBUG = False
+    response = client.get("/", HTTP_HOST="attacker.example")
+    assert response.status_code == 400
+    assert b"<main" in response.content

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.spreadsheets import csv_safe
+from members.models import Region
 from members.permissions import Role
 from members.services import user_assign_role
 from tests.factories import (
@@ -737,3 +738,48 @@ def test_two_markers_at_once_save_one_mark(seeded):
     assert Mark.objects.filter(submission=submission).count() == 1
     submission.refresh_from_db()
     assert (submission.mark_version, submission.outcome) == (1, PASS)
+
+
+def test_staff_filter_the_queue_by_region_then_by_its_cohorts(client, seeded, cohort, assignment):
+    """Staff run every cohort: the cohort list waits for a region, then shows that region's
+    cohorts with work waiting; the region filters the queue too, and the page's queries stay
+    fixed whatever the number of cohorts with work waiting."""
+    staff = UserFactory(role=Role.NATIONAL_STAFF)
+    other_region = Region.objects.exclude(pk=cohort.region_id).first()
+    elsewhere = CohortFactory(name="Elsewhere spring", region=other_region, version=cohort.version)
+    waiting(cohort, assignment, "Here")
+    waiting(elsewhere, assignment, "There")
+    client.force_login(staff)
+    url = reverse("training:marking-queue")
+
+    def cohort_options(page: str) -> list[str]:
+        select = re.search(r'<select name="cohort".*?</select>', page, re.S).group(0)
+        return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+    page = html_of(client.get(url))
+    assert queue_names(page) == ["Here Trainee", "There Trainee"]
+    assert cohort_options(page) == ["All cohorts (pick a region)"]
+
+    page = html_of(client.get(url, {"region": cohort.region_id}))
+    assert queue_names(page) == ["Here Trainee"]
+    assert cohort_options(page) == ["All cohorts", cohort.name]
+    assert f"region={cohort.region_id}" in page  # the mark links come back to the same list
+
+    # A cohort chosen by link (from its own page) stays chosen without a region.
+    assert queue_names(html_of(client.get(url, {"cohort": elsewhere.pk}))) == ["There Trainee"]
+    for bad in ({"region": "abc"}, {"region": 10**20}, {"cohort": 10**20}, {"region": "1 OR 1=1"}):
+        assert queue_names(html_of(client.get(url, bad))) == ["Here Trainee", "There Trainee"]
+
+    client.get(url, {"region": cohort.region_id})
+    small = count_queries(client, f"{url}?region={cohort.region_id}")
+    for other in CohortFactory.create_batch(4, region=cohort.region, version=cohort.version):
+        waiting(other, assignment, f"More{other.pk}")
+    assert count_queries(client, f"{url}?region={cohort.region_id}") == small
+
+
+def test_trainers_are_not_offered_a_region_filter(client, seeded, trainer, cohort, assignment):
+    waiting(cohort, assignment, "Leeds")
+    client.force_login(trainer)
+    page = html_of(client.get(reverse("training:marking-queue")))
+    assert 'name="region"' not in page
+    assert f'<option value="{cohort.pk}">{cohort.name}</option>' in page

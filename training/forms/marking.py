@@ -23,8 +23,19 @@ class AssignmentChoiceField(forms.ModelChoiceField):
 
 class MarkingQueueFilterForm(forms.Form):
     """The queue's filters. Only these keys are ever read from the query string, and only
-    the user's own cohorts (and their assignments) can be chosen."""
+    the user's own cohorts (and their assignments) can be chosen.
 
+    Staff, who run every cohort in the country, are given `regions` too: they choose a region
+    and its cohorts are listed, rather than every cohort with work waiting anywhere.
+    """
+
+    region = forms.ModelChoiceField(
+        label=_("Region"),
+        queryset=None,
+        empty_label=_("All regions"),
+        required=False,
+        widget=QuickSelect,
+    )
     cohort = forms.ModelChoiceField(
         label=_("Cohort"),
         queryset=None,
@@ -40,27 +51,39 @@ class MarkingQueueFilterForm(forms.Form):
         widget=QuickSelect,
     )
 
-    def __init__(self, *args, cohorts, assignments, **kwargs):
+    def __init__(self, *args, cohorts, assignments, regions=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cohort"].queryset = cohorts
         self.fields["assignment"].queryset = assignments
+        if regions is None:
+            del self.fields["region"]
+            fields, width = ["cohort", "assignment"], "col-sm-5 col-lg-4"
+        else:
+            self.fields["region"].queryset = regions
+            # The cohorts are listed once a region is chosen (and the form sent).
+            listed = bool(self.data.get("region"))
+            self.fields["cohort"].empty_label = (
+                _("All cohorts") if listed else _("All cohorts (pick a region)")
+            )
+            fields, width = ["region", "cohort", "assignment"], "col-sm-4 col-lg-3"
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.attrs = {"novalidate": ""}
         self.helper.form_class = "row g-2 align-items-end mb-3"
         self.helper.layout = Layout(
-            Div(Field("cohort"), css_class="col-sm-5 col-lg-4"),
-            Div(Field("assignment"), css_class="col-sm-5 col-lg-4"),
-            Div(Submit("filter", _("Filter"), css_class="w-100 mb-3"), css_class="col-sm-2 col-lg-2"),
+            *(Div(Field(name), css_class=width) for name in fields),
+            Div(Submit("filter", _("Filter"), css_class="w-100 mb-3"), css_class="col-sm-12 col-lg-2"),
         )
         self.helper.disable_csrf = True
 
     def filters(self) -> dict:
         """The valid filters chosen; a field with an unknown or malformed value is ignored."""
         self.is_valid()
+        region = self.cleaned_data.get("region")
         cohort = self.cleaned_data.get("cohort")
         assignment = self.cleaned_data.get("assignment")
         return {
+            "region_id": region.pk if region else None,
             "cohort_id": cohort.pk if cohort else None,
             "assignment_id": assignment.pk if assignment else None,
         }
@@ -68,7 +91,11 @@ class MarkingQueueFilterForm(forms.Form):
     def query(self) -> dict:
         """The valid filters as query-string parameters, to come back to the same list."""
         filters = self.filters()
-        query = {"cohort": filters["cohort_id"], "assignment": filters["assignment_id"]}
+        query = {
+            "region": filters["region_id"],
+            "cohort": filters["cohort_id"],
+            "assignment": filters["assignment_id"],
+        }
         return {name: value for name, value in query.items() if value}
 
 

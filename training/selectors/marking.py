@@ -36,10 +36,16 @@ from training.services.submissions import assignment_due_on
 
 
 def marking_queue_list(
-    *, submissions: QuerySet[Submission], cohort_id: int | None = None, assignment_id: int | None = None
+    *,
+    submissions: QuerySet[Submission],
+    region_id: int | None = None,
+    cohort_id: int | None = None,
+    assignment_id: int | None = None,
 ) -> QuerySet[Submission]:
     """`submissions` (from permissions) still waiting for a first mark, oldest first."""
     waiting = submissions.filter(status=SubmissionStatus.SUBMITTED, outcome="")
+    if region_id:
+        waiting = waiting.filter(enrolment__cohort__region_id=region_id)
     if cohort_id:
         waiting = waiting.filter(enrolment__cohort_id=cohort_id)
     if assignment_id:
@@ -80,18 +86,24 @@ def marking_queue_next(*, queue: QuerySet[Submission], after: Submission) -> Sub
     return queue.exclude(pk=after.pk).first()
 
 
-def marking_queue_cohort_choices(*, user, keep: str | None = None) -> QuerySet[Cohort]:
+def marking_queue_cohort_choices(
+    *, user, keep: str | None = None, region: str | None = None
+) -> QuerySet[Cohort]:
     """The cohorts the queue may be filtered by: those the user runs with work waiting for a
     first mark, and `keep` (the cohort chosen, a pk as the query string gives it) while the
     user runs it, so that a filtered queue stays filtered once its last work is marked.
 
     Not every cohort the user runs: for staff that is every cohort there has ever been, and a
-    list of thousands of options costs the page more than the queue itself.
+    list of thousands of options costs the page more than the queue itself. Even those with
+    work waiting grow with the country's activity (355 at 100,000 members), so staff see
+    one `region`'s at a time (a pk as the query string gives it), and none before choosing.
     """
     waiting = Submission.objects.filter(status=SubmissionStatus.SUBMITTED, outcome="").values(
         "enrolment__cohort_id"
     )
     shown = Q(pk__in=waiting)
+    if permissions.user_manages_all_cohorts(user):
+        shown &= Q(region_id=int(region)) if region and region.isdigit() else Q(pk__in=[])
     if keep and keep.isdigit():
         shown |= Q(pk=int(keep))
     return permissions.cohort_list_manageable_by(user=user).filter(shown).order_by("name", "pk")

@@ -19,6 +19,7 @@ from django.views import View
 
 from audit.services import audit_member_list_record
 from config.spreadsheets import csv_safe
+from members.models import Region
 from training import permissions
 from training.forms.marking import MarkForm, MarkingQueueFilterForm
 from training.rubric import RULE_EXPLAINED
@@ -42,9 +43,13 @@ def _cohorts_title(user) -> str:
 
 
 def _filter_form(request) -> MarkingQueueFilterForm:
+    by_region = permissions.user_manages_all_cohorts(request.user)
     return MarkingQueueFilterForm(
         request.GET,
-        cohorts=marking_queue_cohort_choices(user=request.user, keep=request.GET.get("cohort")),
+        regions=Region.objects.order_by("name") if by_region else None,
+        cohorts=marking_queue_cohort_choices(
+            user=request.user, keep=request.GET.get("cohort"), region=request.GET.get("region")
+        ),
         assignments=marking_queue_assignment_choices(user=request.user),
     )
 

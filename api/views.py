@@ -504,7 +504,7 @@ class CertificateVerifyView(ApiView):
             return Response(
                 {"detail": "No certificate has this code.", "errors": {}}, status=status.HTTP_404_NOT_FOUND
             )
-        verification_record(certificate=certificate, channel=VerificationChannel.API)
+        verification_record(certificate_id=certificate.pk, channel=VerificationChannel.API)
         return Response(
             serializers.VerificationSerializer(serializers.VerificationSerializer.facts(certificate)).data
         )

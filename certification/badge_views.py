@@ -111,5 +111,5 @@ class CredentialVerifyView(View):
             return _public_json({"error": "Send the credential (a JWT) to check."}, max_age=0, status=400)
         check = openbadges.credential_verify(token)
         if check.certificate is not None:
-            verification_record(certificate=check.certificate, channel=VerificationChannel.CREDENTIAL)
+            verification_record(certificate_id=check.certificate.pk, channel=VerificationChannel.CREDENTIAL)
         return _public_json(check.as_json(), max_age=0)

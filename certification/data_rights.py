@@ -20,6 +20,7 @@ from certification.models import (
     VisibilityChange,
 )
 from certification.services.pdfs import certificate_pdf_stored_names
+from certification.verification_cache import checked_certificates_forget
 from members.data_rights import DataSection, ErasurePart, ExportPart, data_section_register, iso
 
 
@@ -99,8 +100,10 @@ def certification_export(user) -> ExportPart:
 
 def certification_erase(user, now) -> ErasurePart:
     part = ErasurePart()
-    certificate_ids = list(Certificate.objects.filter(holder=user).values_list("pk", flat=True))
-    for certificate_id in certificate_ids:
+    certificates = list(Certificate.objects.filter(holder=user).values_list("pk", "code"))
+    # Updated below without signals: the verification page's kept copies are forgotten here.
+    checked_certificates_forget(codes=[code for _pk, code in certificates])
+    for certificate_id, _code in certificates:
         part.storage_names.extend(certificate_pdf_stored_names(certificate_id=certificate_id))
     part.counts["certificate_pdfs"] = len(part.storage_names)
     part.counts["certificate_names"] = Certificate.objects.filter(holder=user).update(

@@ -28,6 +28,11 @@ class CertificateStatus(models.TextChoices):
     REVOKED = "revoked", _("Revoked")
 
 
+def name_initials(name: str) -> str:
+    """'A. K.' for 'Aisha Khan': what the verification page shows if the holder prefers."""
+    return " ".join(f"{part[0]}." for part in name.split() if part)
+
+
 class Certificate(models.Model):
     """Proof that a member completed a programme version in a cohort. One per enrolment."""
 
@@ -83,8 +88,7 @@ class Certificate(models.Model):
 
     @property
     def holder_initials(self) -> str:
-        """'A. K.' for 'Aisha Khan': what the verification page shows if the holder prefers."""
-        return " ".join(f"{part[0]}." for part in self.holder_name.split() if part)
+        return name_initials(self.holder_name)
 
 
 class CertificateEventKind(models.TextChoices):

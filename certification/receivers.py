@@ -13,6 +13,7 @@ from certification.services.tally import (
     leader_tally_place_set,
     leader_tally_refresh,
 )
+from certification.verification_cache import checked_certificates_forget
 from members.models import Constituency, Profile, Region, User
 from training.models import (
     Attendance,
@@ -118,3 +119,11 @@ m2m_changed.connect(
 )
 post_save.connect(dashboard_figures_stale_on_user_saved, sender=User, dispatch_uid="dashboard.user_saved")
 standing_changed.connect(dashboard_figures_stale, dispatch_uid="dashboard.standing_changed")
+
+
+# The verification page's kept copy goes with any change to its certificate (revoked, renamed,
+# shown by initials), whichever service made it.
+@receiver(post_save, sender=Certificate, dispatch_uid="certification.verify_page_certificate_saved")
+@receiver(post_delete, sender=Certificate, dispatch_uid="certification.verify_page_certificate_deleted")
+def verify_page_forget(sender, instance, **kwargs) -> None:
+    checked_certificates_forget(codes=[instance.code])

@@ -15,7 +15,7 @@ from django.views import View
 
 from certification import permissions
 from certification.pdf import certificate_pdf_filename
-from certification.selectors.certificates import certificate_for_verification, certificate_list_for_holder
+from certification.selectors.certificates import certificate_list_for_holder
 from certification.services.certificates import certificate_name_display_set
 from certification.services.pdfs import certificate_pdf_store
 from certification.services.registry import certificate_renew
@@ -24,6 +24,7 @@ from certification.services.verification import (
     verification_rate_exceeded,
     verification_record,
 )
+from certification.verification_cache import checked_certificate_get
 
 
 class VerifyView(View):
@@ -34,10 +35,10 @@ class VerifyView(View):
             response = render(request, "certification/verify_slow_down.html", status=429)
             response["Retry-After"] = str(RATE_WINDOW_SECONDS)
             return response
-        certificate = certificate_for_verification(code=code)
+        certificate = checked_certificate_get(code=code)
         if certificate is None:
             return render(request, "certification/verify_unknown.html", status=404)
-        verification_record(certificate=certificate, channel="page")
+        verification_record(certificate_id=certificate.pk, channel="page")
         return render(request, "certification/verify.html", {"certificate": certificate})
 
 

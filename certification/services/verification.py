@@ -10,12 +10,12 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from certification.models import Certificate, Verification
+from certification.models import Verification
 
 RATE_WINDOW_SECONDS = 60
 
 
-def verification_record(*, certificate: Certificate, channel: str) -> None:
+def verification_record(*, certificate_id: int, channel: str) -> None:
     """Count a check (that, and how; never who).
 
     On PostgreSQL, outside any other transaction, the row is committed without waiting for
@@ -26,7 +26,7 @@ def verification_record(*, certificate: Certificate, channel: str) -> None:
     durability.
     """
     if not _may_write_without_flush():
-        Verification.objects.create(certificate=certificate, channel=channel)
+        Verification.objects.create(certificate_id=certificate_id, channel=channel)
         return
     meta = Verification._meta
     quote = connection.ops.quote_name
@@ -38,7 +38,7 @@ def verification_record(*, certificate: Certificate, channel: str) -> None:
     sql = f"BEGIN; SET LOCAL synchronous_commit TO OFF; {insert}; COMMIT"
     with connection.cursor() as cursor:
         try:
-            cursor.execute(sql, [certificate.pk, channel, timezone.now()])
+            cursor.execute(sql, [certificate_id, channel, timezone.now()])
         except DatabaseError:
             # The BEGIN above left a failed transaction open that Django does not know of.
             cursor.execute("ROLLBACK")

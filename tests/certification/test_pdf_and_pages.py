@@ -27,6 +27,7 @@ from certification.services.certificates import (
     certificate_name_display_set,
     certificate_revoke,
 )
+from members.erasure import account_erase
 from members.permissions import Role
 from tests.factories import EnrolmentFactory, UserFactory
 
@@ -335,3 +336,60 @@ def test_holder_page_runs_a_fixed_number_of_queries(client, staff):
         # One active enrolment per programme: each certificate is for another programme.
         certificate_issue_manually(enrolment=EnrolmentFactory(member=member), actor=staff, reason="Evidence.")
     assert count() == few
+
+
+def verify_page(client, certificate) -> str:
+    response = client.get(reverse("certification:verify", args=[certificate.code]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_check_page_keeps_its_certificate_and_still_counts_every_check(client, certificate):
+    """The second check reads the certificate from the cache (one query: the count), shows
+    the same, and is counted like the first."""
+    with CaptureQueriesContext(connection) as first:
+        first_page = verify_page(client, certificate)
+    with CaptureQueriesContext(connection) as second:
+        second_page = verify_page(client, certificate)
+    assert (len(first), len(second)) == (2, 1)
+    assert "Valid" in second_page
+    assert escape(certificate.holder_name) in second_page
+    assert first_page.count(certificate.code) == second_page.count(certificate.code)
+    assert certificate.verifications.count() == 2
+
+
+def test_a_revocation_shows_on_the_next_check(client, staff, certificate, django_capture_on_commit_callbacks):
+    assert "Valid" in verify_page(client, certificate)
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate_revoke(certificate=certificate, actor=staff, public_reason="Issued in error.")
+    page = verify_page(client, certificate)
+    assert "Revoked" in page
+    assert "Issued in error." in page
+
+
+def test_the_holders_name_choice_shows_on_the_next_check(
+    client, certificate, django_capture_on_commit_callbacks
+):
+    certificate.holder_name = "Aisha Khan"
+    certificate.save()
+    assert "Aisha Khan" in verify_page(client, certificate)
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate_name_display_set(
+            certificate=certificate, holder=certificate.holder, shows_full_name=False
+        )
+    page = verify_page(client, certificate)
+    assert "A. K." in page
+    assert "Aisha Khan" not in page
+
+
+def test_an_erased_holders_certificate_shows_withdrawn_on_the_next_check(
+    client, staff, certificate, django_capture_on_commit_callbacks
+):
+    """The erasure updates rows without signals; it forgets the kept copy itself."""
+    name = certificate.holder_name
+    assert escape(name) in verify_page(client, certificate)
+    with django_capture_on_commit_callbacks(execute=True):
+        account_erase(user=certificate.holder, actor=staff, reason="Asked by email.")
+    page = verify_page(client, certificate)
+    assert "Withdrawn" in page
+    assert escape(name) not in page

@@ -20,7 +20,7 @@ from certification.models import (
     VisibilityChange,
 )
 from certification.services.pdfs import certificate_pdf_stored_names
-from certification.verification_cache import checked_certificates_forget
+from certification.verification_cache import checked_pages_forget
 from members.data_rights import DataSection, ErasurePart, ExportPart, data_section_register, iso
 
 
@@ -102,7 +102,7 @@ def certification_erase(user, now) -> ErasurePart:
     part = ErasurePart()
     certificates = list(Certificate.objects.filter(holder=user).values_list("pk", "code"))
     # Updated below without signals: the verification page's kept copies are forgotten here.
-    checked_certificates_forget(codes=[code for _pk, code in certificates])
+    checked_pages_forget(codes=[code for _pk, code in certificates])
     for certificate_id, _code in certificates:
         part.storage_names.extend(certificate_pdf_stored_names(certificate_id=certificate_id))
     part.counts["certificate_pdfs"] = len(part.storage_names)

@@ -9,6 +9,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Constituency, Region
@@ -129,7 +130,8 @@ class Verification(models.Model):
 
     certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="verifications")
     channel = models.CharField(max_length=12, choices=VerificationChannel.choices)
-    at = models.DateTimeField(auto_now_add=True)
+    # A default, not auto_now_add: the page's checks are written a little later, with their time.
+    at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["certificate", "at"], name="certification_verification_at")]

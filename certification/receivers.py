@@ -13,7 +13,7 @@ from certification.services.tally import (
     leader_tally_place_set,
     leader_tally_refresh,
 )
-from certification.verification_cache import checked_certificates_forget
+from certification.verification_cache import checked_pages_forget
 from members.models import Constituency, Profile, Region, User
 from training.models import (
     Attendance,
@@ -126,4 +126,4 @@ standing_changed.connect(dashboard_figures_stale, dispatch_uid="dashboard.standi
 @receiver(post_save, sender=Certificate, dispatch_uid="certification.verify_page_certificate_saved")
 @receiver(post_delete, sender=Certificate, dispatch_uid="certification.verify_page_certificate_deleted")
 def verify_page_forget(sender, instance, **kwargs) -> None:
-    checked_certificates_forget(codes=[instance.code])
+    checked_pages_forget(codes=[instance.code])

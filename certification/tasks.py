@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from certification.services.pdfs import certificate_pdfs_render
+from certification.services.verification import verification_checks_flush
 
 
 # A large cohort at about 40 ms a page stays well inside these; a run cut short is finished
@@ -18,3 +19,9 @@ def certificate_pdfs_render_task(cohort_id: int) -> dict:
     """Store the PDFs of a cohort's certificates (before a ceremony, say). Safe to run twice."""
     report = certificate_pdfs_render(cohort_id=cohort_id)
     return {"certificates": report.certificates, "rendered": report.rendered}
+
+
+@shared_task(name="certification.verification_checks_flush")
+def verification_checks_flush_task() -> dict:
+    """Count the verification page's checks queued in Redis (beat: each minute)."""
+    return {"written": verification_checks_flush()}

@@ -15,31 +15,33 @@ from django.views import View
 
 from certification import permissions
 from certification.pdf import certificate_pdf_filename
-from certification.selectors.certificates import certificate_list_for_holder
+from certification.selectors.certificates import certificate_list_for_holder, code_normalise
 from certification.services.certificates import certificate_name_display_set
 from certification.services.pdfs import certificate_pdf_store
 from certification.services.registry import certificate_renew
 from certification.services.verification import (
     RATE_WINDOW_SECONDS,
-    verification_rate_exceeded,
+    verification_page_check,
     verification_record,
 )
-from certification.verification_cache import checked_certificate_get
+from certification.verification_cache import checked_page_get, checked_page_key
 
 
 class VerifyView(View):
     """Anyone, without signing in: is this certificate real, and is it still valid?"""
 
     def get(self, request, code):
-        if verification_rate_exceeded(request):
+        check = verification_page_check(request, cache_key=checked_page_key(code), code=code_normalise(code))
+        if check.exceeded:
             response = render(request, "certification/verify_slow_down.html", status=429)
             response["Retry-After"] = str(RATE_WINDOW_SECONDS)
             return response
-        certificate = checked_certificate_get(code=code)
-        if certificate is None:
+        page = checked_page_get(code=code, kept=check.kept)
+        if page is None:
             return render(request, "certification/verify_unknown.html", status=404)
-        verification_record(certificate_id=certificate.pk, channel="page")
-        return render(request, "certification/verify.html", {"certificate": certificate})
+        if not check.queued:  # no Redis: counted here and now
+            verification_record(certificate_id=page.certificate_id, channel="page")
+        return render(request, "certification/verify.html", {"content": page.content_html})
 
 
 class MyCertificatesView(LoginRequiredMixin, View):

@@ -172,6 +172,8 @@ CELERY_BEAT_SCHEDULE = {
     "member-imports-expire": {"task": "imports.member_imports_expire", "schedule": 60 * 60.0},
     # Webhooks: first tries the broker missed, and retries now due (docs/decisions/0015).
     "webhooks-sweep": {"task": "webhooks.deliveries_sweep", "schedule": 60.0},
+    # The verification page's checks, queued in Redis, counted (certification.services.verification).
+    "verification-checks-flush": {"task": "certification.verification_checks_flush", "schedule": 60.0},
 }
 # Members' data rights (UK GDPR). Owner: members. See docs/decisions/0012-data-rights.md.
 # How long the link to a member's data export works, and its ZIP is kept.

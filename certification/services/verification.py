@@ -1,18 +1,26 @@
 """Checking certificates: counted (that, and how; never who), and rate limited per address."""
 
+import datetime as dt
 import ipaddress
+import json
+from dataclasses import dataclass
+from typing import Any
 
 from allauth import app_settings as allauth_settings
 from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from certification.models import Verification
+from certification.models import Certificate, Verification, VerificationChannel
 
 RATE_WINDOW_SECONDS = 60
+# The page's checks, queued in Redis until verification_checks_flush counts them (each minute).
+CHECKS_QUEUE = "verify-checks"
+FLUSH_LOCK = "verify-checks-flush"
+FLUSH_LOCK_SECONDS = 5 * 60
 
 
 def verification_record(*, certificate_id: int, channel: str) -> None:
@@ -74,32 +82,103 @@ def verification_rate_exceeded(request) -> bool:
     (allauth.core.ratelimit) is not used: it reads allauth's ACCOUNT_RATE_LIMITS, and its
     authors mark it for deprecation outside allauth.
     """
+    return verification_page_check(request, cache_key=None, code=None).exceeded
+
+
+@dataclass(frozen=True)
+class PageCheck:
+    exceeded: bool  # over the address's limit: refuse, count nothing
+    kept: Any  # the cache's value at the key asked for, or None
+    queued: bool  # the check is counted already (queued in Redis for verification_checks_flush)
+
+
+def verification_page_check(request, *, cache_key: str | None, code: str | None) -> PageCheck:
+    """The rate limit's answer, the cache's value at `cache_key`, and, on Redis, the check of
+    `code` (a normalised code) queued to be counted: all in one round trip, which is most of
+    what the public page costs beyond rendering. Elsewhere (no Redis) nothing is queued: the
+    caller counts the check with verification_record."""
     key = f"verify-rate:{_client_bucket(request)}"
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        return _redis_window_count(backend, key) > settings.VERIFY_RATE_LIMIT
+        entry = json.dumps(
+            {"code": code, "channel": VerificationChannel.PAGE, "at": timezone.now().isoformat()}
+        )
+        count, kept = _redis_check(backend, key, cache_key, entry if code else None)
+        exceeded = count > settings.VERIFY_RATE_LIMIT
+        return PageCheck(exceeded=exceeded, kept=kept, queued=bool(code) and not exceeded)
     cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=RATE_WINDOW_SECONDS)
         count = 1
-    return count > settings.VERIFY_RATE_LIMIT
+    kept = cache.get(cache_key) if cache_key else None
+    return PageCheck(exceeded=count > settings.VERIFY_RATE_LIMIT, kept=kept, queued=False)
 
 
-def _redis_window_count(backend: RedisCache, key: str) -> int:
-    """The same count in one round trip to Redis instead of three (the cache API's add, then
-    incr, which checks that the key exists first): INCR, and EXPIRE NX, which starts the
-    window at the first check only, in one MULTI/EXEC. The check is on the public page, so
-    its round trips are most of what the page costs beyond rendering.
+# The rate limit's INCR, and EXPIRE NX, which starts the window at the first check only; if
+# the check is within the limit, the check queued (RPUSH) and the cache key read (GET). One
+# command, run whole by Redis.
+_CHECK_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
+if count > tonumber(ARGV[2]) then return {count, false} end
+if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
+local value = false
+if KEYS[2] ~= '' then value = redis.call('GET', KEYS[2]) end
+return {count, value}
+"""
 
-    Reaches the redis-py client behind Django's cache (`_cache.get_client`, the backend's own
-    way to it); the key is the cache's, so the value is the one the cache API would read.
-    """
+
+def _redis_check(backend: RedisCache, key: str, cache_key: str | None, entry: str | None) -> tuple[int, Any]:
+    """Reaches the redis-py client behind Django's cache (`_cache.get_client`, the backend's
+    own way to it, and its serializer); the keys are the cache's, so the values are the ones
+    the cache API reads and writes."""
     full_key = backend.make_and_validate_key(key)
+    keys = [
+        full_key,
+        backend.make_and_validate_key(cache_key) if cache_key else "",
+        backend.make_and_validate_key(CHECKS_QUEUE),
+    ]
     client = backend._cache.get_client(full_key, write=True)
-    with client.pipeline(transaction=True) as pipe:
-        pipe.incr(full_key)
-        pipe.expire(full_key, RATE_WINDOW_SECONDS, nx=True)
-        count, _expiry_set = pipe.execute()
-    return count
+    script = client.register_script(_CHECK_SCRIPT)
+    count, raw = script(keys=keys, args=[RATE_WINDOW_SECONDS, settings.VERIFY_RATE_LIMIT, entry or ""])
+    return count, None if raw is None else backend._cache._serializer.loads(raw)
+
+
+def verification_checks_flush(*, batch: int = 5_000) -> int:
+    """Count the checks queued in Redis by the page (verification_page_check): a Verification
+    row each, at the moment of the check; checks of codes no certificate has are dropped.
+    Returns how many rows were written.
+
+    Each batch is read, written in one transaction, and only then taken off the queue, so a
+    failure loses nothing (a crash between the commit and the trim counts that batch twice,
+    the lesser harm). One run at a time (a lock in the cache), since two would count twice.
+    """
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache) or not cache.add(FLUSH_LOCK, 1, timeout=FLUSH_LOCK_SECONDS):
+        return 0
+    try:
+        queue = backend.make_and_validate_key(CHECKS_QUEUE)
+        client = backend._cache.get_client(queue, write=True)
+        written = 0
+        while entries := client.lrange(queue, 0, batch - 1):
+            checks = [json.loads(entry) for entry in entries]
+            codes = {check["code"] for check in checks}
+            certificate_ids = dict(Certificate.objects.filter(code__in=codes).values_list("code", "pk"))
+            rows = [
+                Verification(
+                    certificate_id=certificate_ids[check["code"]],
+                    channel=check["channel"],
+                    at=dt.datetime.fromisoformat(check["at"]),
+                )
+                for check in checks
+                if check["code"] in certificate_ids
+            ]
+            with transaction.atomic():
+                Verification.objects.bulk_create(rows)
+            client.ltrim(queue, len(entries), -1)
+            written += len(rows)
+        return written
+    finally:
+        cache.delete(FLUSH_LOCK)

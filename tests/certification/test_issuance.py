@@ -15,7 +15,7 @@ from certification.services.certificates import (
     certificate_issue_manually,
     certificate_revoke,
 )
-from certification.services.verification import verification_record
+from certification.services.verification import verification_checks_flush, verification_record
 from members.permissions import Role
 from tests.factories import (
     AssignmentFactory,
@@ -149,6 +149,7 @@ def test_verification_page_shows_valid_then_revoked_and_counts(
     page = client.get(url.lower()).content.decode()  # codes are read in any case
     assert "Revoked" in page
     assert "Issued in error." in page
+    verification_checks_flush()  # on Redis the page's checks are queued until then
     assert Verification.objects.filter(certificate=certificate, channel="page").count() == 2
     assert "revoked" in mail.outbox[-1].subject
 
@@ -170,11 +171,14 @@ def test_verification_runs_a_fixed_number_of_queries(client, course):
             assert client.get(url).status_code == 200
         return len(queries)
 
-    assert count() == 2  # the certificate, read and kept; the check, counted
-    few = count()  # the certificate from the cache
+    # The certificate is read once and kept; the check is an INSERT, or on Redis queued with
+    # the rate limit's round trip (tests/certification/test_verification_queue.py).
+    first = count()
+    few = count()
+    assert first == few + 1
     for _ in range(5):
         certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="Evidence.")
-    assert count() == few == 1
+    assert count() == few <= 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -16,8 +16,11 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -367,6 +370,62 @@ def _endpoint_failed(endpoint_id: int) -> None:
             settings.WEBHOOKS_PAUSE_AFTER_FAILURES,
         )
         _subscriptions_changed()
+        from webhooks.tasks import endpoint_paused_notify_task
+
+        transaction.on_commit(lambda: endpoint_paused_notify_task.delay(endpoint_id), robust=True)
+
+
+def endpoint_paused_recipients() -> list:
+    """Who is told of an automatic pause: everyone who may manage webhooks, still active."""
+    from members.models import User
+
+    return list(
+        User.objects.with_perm(
+            "webhooks.add_endpoint",
+            include_superusers=False,
+            backend="django.contrib.auth.backends.ModelBackend",  # where roles give permissions
+        )
+        .filter(is_active=True, erased_at__isnull=True)
+        .order_by("pk")
+    )
+
+
+def endpoint_paused_notify(*, endpoint_id: int) -> int:
+    """Email the staff who manage webhooks that an endpoint was paused after failing (text
+    and HTML). Only while it is still paused automatically: a task run late, after someone
+    resumed it, sends nothing. Returns how many were told."""
+    endpoint = Endpoint.objects.filter(
+        pk=endpoint_id, paused_automatically=True, paused_at__isnull=False, deleted_at__isnull=True
+    ).first()
+    if endpoint is None:
+        return 0
+    recipients = endpoint_paused_recipients()
+    with get_connection() as connection:
+        for recipient in recipients:
+            _endpoint_paused_message(endpoint, recipient, connection=connection).send()
+    return len(recipients)
+
+
+def _endpoint_paused_message(endpoint: Endpoint, recipient, *, connection) -> EmailMultiAlternatives:
+    context = {
+        "recipient": recipient,
+        "endpoint": endpoint,
+        "failures": settings.WEBHOOKS_PAUSE_AFTER_FAILURES,
+        "endpoints_url": settings.SITE_URL + reverse("webhooks:endpoint-list"),
+        "preferences_url": settings.SITE_URL + reverse("training:notice-preferences"),
+        "unsubscribe_url": "",
+    }
+    subject = " ".join(render_to_string("webhooks/email/endpoint_paused_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+        body=render_to_string("webhooks/email/endpoint_paused_body.txt", context),
+        to=[recipient.email],
+        connection=connection,
+    )
+    message.attach_alternative(
+        render_to_string("webhooks/email/endpoint_paused_body.html", context), "text/html"
+    )
+    return message
 
 
 def delivery_send(*, delivery_id: int) -> SendReport:

@@ -13,6 +13,7 @@ from webhooks.services import (
     deliveries_purge,
     deliveries_unmark_enqueued,
     delivery_send,
+    endpoint_paused_notify,
 )
 
 logger = logging.getLogger(__name__)
@@ -58,3 +59,14 @@ def deliveries_sweep() -> dict:
     ids = deliveries_due_ids()
     handed = deliveries_enqueue(ids)
     return {"due": len(ids), "enqueued": handed, "purged": deliveries_purge()}
+
+
+@shared_task(
+    name="webhooks.endpoint_paused_notify",
+    autoretry_for=(OSError,),  # the mail server, for a while
+    retry_backoff=60,
+    max_retries=5,
+)
+def endpoint_paused_notify_task(endpoint_id: int) -> int:
+    """Tell the staff who manage webhooks that an endpoint was paused after failing."""
+    return endpoint_paused_notify(endpoint_id=endpoint_id)

@@ -7,6 +7,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from members.permissions import Role
 from tests.factories import CohortFactory, UserFactory
 from training.services.enrolment import enrolment_apply
 from webhooks.crypto import signature, signature_verify
@@ -16,6 +17,7 @@ from webhooks.services import (
     deliveries_due_ids,
     delivery_send,
     delivery_send_again,
+    endpoint_paused_notify,
     endpoint_resume,
     payload_body,
     webhook_event_record,
@@ -301,3 +303,37 @@ def test_with_workers_an_event_is_marked_enqueued_in_its_one_insert(
         app.conf.task_always_eager = True
     assert Delivery.objects.get(pk=delivery.pk).enqueued_at is not None
     assert any(callback.__name__ == "enqueue" for callback in callbacks)
+
+
+def test_staff_who_manage_webhooks_are_emailed_when_an_endpoint_is_paused(
+    receiver, endpoint_for, national, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Once, in text and HTML, to each active holder of the permission; a trainee is not told."""
+    settings.WEBHOOKS_PAUSE_AFTER_FAILURES = 2
+    UserFactory(role=Role.TRAINEE)
+    endpoint = endpoint_for(receiver)
+    receiver.answer(500, 500, 500)
+    deliveries = [_event()[0] for _ in range(3)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        results = [delivery_send(delivery_id=d.pk).result for d in deliveries]
+
+    assert results == ["failed", "failed", "paused"]
+    assert [message.to for message in mailoutbox] == [[national.email]]
+    message = mailoutbox[0]
+    assert endpoint.url in message.subject
+    assert "2 failed deliveries in a row" in message.body
+    assert "/manage/webhooks/" in message.body
+    html = message.alternatives[0][0]
+    assert endpoint.url in html
+    assert "resume" in html
+
+
+def test_a_late_pause_email_after_a_resume_sends_nothing(receiver, endpoint_for, mailoutbox, settings):
+    settings.WEBHOOKS_PAUSE_AFTER_FAILURES = 1
+    endpoint = endpoint_for(receiver)
+    receiver.answer(500)
+    delivery_send(delivery_id=_event()[0].pk)
+    endpoint_resume(endpoint=endpoint)
+    assert endpoint_paused_notify(endpoint_id=endpoint.pk) == 0
+    assert mailoutbox == []

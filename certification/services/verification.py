@@ -146,14 +146,16 @@ def _redis_check(backend: RedisCache, key: str, cache_key: str | None, entry: st
     return count, None if raw is None else backend._cache._serializer.loads(raw)
 
 
-def verification_checks_flush(*, batch: int = 5_000) -> int:
+def verification_checks_flush(*, batch: int = 5_000, batches: int = 100) -> int:
     """Count the checks queued in Redis by the page (verification_page_check): a Verification
     row each, at the moment of the check; checks of codes no certificate has are dropped.
     Returns how many rows were written.
 
     Each batch is read, written in one transaction, and only then taken off the queue, so a
     failure loses nothing (a crash between the commit and the trim counts that batch twice,
-    the lesser harm). One run at a time (a lock in the cache), since two would count twice.
+    the lesser harm). One run at a time (a lock in the cache), since two would count twice;
+    at most `batches` batches a run, so that a flood of checks cannot keep one run going past
+    its lock (the next minute's run goes on).
     """
     backend = caches["default"]
     if not isinstance(backend, RedisCache) or not cache.add(FLUSH_LOCK, 1, timeout=FLUSH_LOCK_SECONDS):
@@ -162,7 +164,10 @@ def verification_checks_flush(*, batch: int = 5_000) -> int:
         queue = backend.make_and_validate_key(CHECKS_QUEUE)
         client = backend._cache.get_client(queue, write=True)
         written = 0
-        while entries := client.lrange(queue, 0, batch - 1):
+        for _batch in range(batches):
+            entries = client.lrange(queue, 0, batch - 1)
+            if not entries:
+                break
             checks = [json.loads(entry) for entry in entries]
             codes = {check["code"] for check in checks}
             certificate_ids = dict(Certificate.objects.filter(code__in=codes).values_list("code", "pk"))

@@ -15,13 +15,13 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from config.emails import templated_email
 from imports.models import ImportedMember, MemberImport, MemberImportStatus
 from imports.parsing import ParsedFile, import_file_read
 from imports.resources import COLUMN_LABELS, MemberPreviewResource, MemberResource, RowPlan
@@ -342,16 +342,13 @@ def _invitation_message(imported: ImportedMember, *, connection) -> EmailMultiAl
         "preferences_url": settings.SITE_URL + reverse("training:notice-preferences"),
         "unsubscribe_url": "",
     }
-    subject = " ".join(render_to_string("imports/email/invitation_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-        body=render_to_string("imports/email/invitation_body.txt", context),
+    return templated_email(
+        "imports/email/invitation",
+        context,
         to=[user.email],
         headers={"Message-ID": f"<invitation-{imported.pk}@{settings.NOTICE_MESSAGE_ID_DOMAIN}>"},
         connection=connection,
     )
-    message.attach_alternative(render_to_string("imports/email/invitation_body.html", context), "text/html")
-    return message
 
 
 def member_invitations_send(*, member_import_id: int) -> int:

@@ -19,13 +19,13 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from config.emails import templated_email
 from webhooks import transport
 from webhooks.addresses import url_resolve
 from webhooks.crypto import secret_decrypt, secret_encrypt, secret_new, signature
@@ -415,17 +415,9 @@ def _endpoint_paused_message(endpoint: Endpoint, recipient, *, connection) -> Em
         "preferences_url": settings.SITE_URL + reverse("training:notice-preferences"),
         "unsubscribe_url": "",
     }
-    subject = " ".join(render_to_string("webhooks/email/endpoint_paused_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-        body=render_to_string("webhooks/email/endpoint_paused_body.txt", context),
-        to=[recipient.email],
-        connection=connection,
+    return templated_email(
+        "webhooks/email/endpoint_paused", context, to=[recipient.email], connection=connection
     )
-    message.attach_alternative(
-        render_to_string("webhooks/email/endpoint_paused_body.html", context), "text/html"
-    )
-    return message
 
 
 def delivery_send(*, delivery_id: int) -> SendReport:

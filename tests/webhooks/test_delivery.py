@@ -337,3 +337,14 @@ def test_a_late_pause_email_after_a_resume_sends_nothing(receiver, endpoint_for,
     endpoint_resume(endpoint=endpoint)
     assert endpoint_paused_notify(endpoint_id=endpoint.pk) == 0
     assert mailoutbox == []
+
+
+def test_the_pause_emails_subject_is_plain_text(receiver, endpoint_for, mailoutbox):
+    """An address with a query string reads as typed in the subject, not HTML-escaped."""
+    endpoint = endpoint_for(receiver)
+    Endpoint.objects.filter(pk=endpoint.pk).update(
+        url=f"{endpoint.url}?a=1&b=2", paused_at=timezone.now(), paused_automatically=True
+    )
+    assert endpoint_paused_notify(endpoint_id=endpoint.pk) == 1
+    assert mailoutbox[0].subject.endswith("?a=1&b=2")
+    assert "?a=1&amp;b=2" in mailoutbox[0].alternatives[0][0]

@@ -17,7 +17,6 @@ Each kind of notice has a letter writer (registered at start-up, so certificatio
 its own kinds) that loads fresh data for a batch and says what to send, or why not.
 """
 
-import html
 import logging
 import smtplib
 import uuid
@@ -36,10 +35,10 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from config.emails import templated_email
 from training.models import (
     MUTABLE_NOTICE_KINDS,
     EmailAddressProblem,
@@ -280,16 +279,9 @@ def _message(notice: Notice, letter: Letter, *, connection) -> EmailMultiAlterna
         # RFC 8058: mail clients offer a one-click unsubscribe that POSTs to this address.
         headers["List-Unsubscribe"] = f"<{url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    # The subject is plain text: undo the template's HTML escaping ("Q&amp;A" -> "Q&A").
-    subject = html.unescape(" ".join(render_to_string(f"{letter.template}_subject.txt", context).split()))
-    message = EmailMultiAlternatives(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-        body=render_to_string(f"{letter.template}_body.txt", context),
-        to=[notice.recipient.email],
-        headers=headers,
-        connection=connection,
+    message = templated_email(
+        letter.template, context, to=[notice.recipient.email], headers=headers, connection=connection
     )
-    message.attach_alternative(render_to_string(f"{letter.template}_body.html", context), "text/html")
     for filename, content, mimetype in letter.attachments:
         message.attach(filename, content, mimetype)
     return message

@@ -87,8 +87,10 @@ def test_online_sessions_need_a_link_and_modules_must_match_the_version(cohort):
         session_create(mode=SessionMode.IN_PERSON, venue="Hall", modules=[ModuleFactory()], **kwargs)
 
 
-def test_rescheduling_keeps_the_calendar_uid_and_raises_the_sequence(cohort):
-    """A rescheduled session updates the same calendar event; a cancelled one says so."""
+def test_rescheduling_keeps_the_calendar_uid_and_raises_the_sequence(cohort, settings):
+    """A rescheduled session updates the same calendar event, whose UID is under the site's
+    host (never a fixed string); a cancelled one says so."""
+    settings.SITE_URL = "https://training.example.org:8443"
     session = session_create(
         cohort=cohort,
         title="Power",
@@ -102,13 +104,14 @@ def test_rescheduling_keeps_the_calendar_uid_and_raises_the_sequence(cohort):
         session=session, starts_at=_london(2027, 4, 2, 18), ends_at=_london(2027, 4, 2, 20)
     )
     second = Calendar.from_ical(sessions_ics([session], name="x")).walk("VEVENT")[0]
-    assert first["UID"] == second["UID"] == f"session-{session.pk}@futureleaders"
+    assert first["UID"] == second["UID"] == f"session-{session.pk}@training.example.org"
     assert second["SEQUENCE"] > first["SEQUENCE"]
     assert second.decoded("DTSTART") == _london(2027, 4, 2, 18)
     session = session_cancel(session=session)
     third = Calendar.from_ical(sessions_ics([session], name="x")).walk("VEVENT")[0]
     assert third["STATUS"] == "CANCELLED"
     assert third["SEQUENCE"] > second["SEQUENCE"]
+    assert third["UID"] == first["UID"]
 
 
 def test_cohorts_run_only_published_versions_with_trainers(seeded):

@@ -47,6 +47,7 @@ from training.models import (
     SubmissionStatus,
 )
 from training.services.attendance import register_save
+from training.services.calendar import session_uid
 from training.services.cohorts import cohort_update, session_cancel, session_update
 from training.services.enrolment import (
     enrolment_apply,
@@ -373,7 +374,7 @@ def test_the_reminder_email_has_everything_a_trainee_needs(world, clock):
     assert "<your>" not in html
     # The calendar invitation.
     ics = ics_of(message)
-    assert f"UID:session-{world.session.pk}@futureleaders" in ics
+    assert f"UID:{session_uid(world.session)}" in ics
     assert "DTSTART:20270514T173000Z" in ics
     assert "LOCATION:Chapeltown Community Centre\\, 1 High Street\\nLeeds" in ics
     # Unsubscribe: a link in both parts, and RFC 8058 headers, for this member and kind.

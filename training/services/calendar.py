@@ -1,6 +1,7 @@
 """Calendars: an .ics per session and a private, revocable feed of a member's sessions."""
 
 import secrets
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -9,13 +10,22 @@ from icalendar import Calendar, Event
 
 from training.models import CalendarFeed, Session, SessionMode
 
-CALENDAR_DOMAIN = "futureleaders"
+
+def calendar_uid_domain() -> str:
+    """The site's host name (no scheme or port), read when asked: a UID is globally unique
+    only under a domain the site owns (RFC 5545). Changing SITE_URL's host changes every
+    UID, and subscribed calendars then see new events, so it is set once per deployment."""
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def session_uid(session: Session) -> str:
+    return f"session-{session.pk}@{calendar_uid_domain()}"
 
 
 def _event(session: Session, *, show_link: bool) -> Event:
     event = Event()
     # A stable UID plus a rising SEQUENCE: calendars update the event in place.
-    event.add("uid", f"session-{session.pk}@{CALENDAR_DOMAIN}")
+    event.add("uid", session_uid(session))
     event.add("sequence", session.sequence)
     event.add("dtstamp", session.updated_at or timezone.now())
     event.add("dtstart", session.starts_at)

@@ -261,6 +261,11 @@ CERTIFICATE_ISSUER_NAME = env("CERTIFICATE_ISSUER_NAME", default="Movement for C
 # multiline: "\n" in the variable becomes a newline, so the PEM fits on one line of an env file.
 # https://django-environ.readthedocs.io/en/latest/tips.html#multiline-value
 OPENBADGES_SIGNING_KEY = env.str("OPENBADGES_SIGNING_KEY", default="", multiline=True)
+# Several signing keys (Ed25519 and P-256, current and retired), each PEM after a line
+# "Created: <ISO 8601>"; see certification/signing_keys.py and `manage.py openbadges_key_rotate`.
+OPENBADGES_SIGNING_KEYS = env.str("OPENBADGES_SIGNING_KEYS", default="", multiline=True)
+# Where development keys are made and kept when the environment holds none.
+OPENBADGES_KEY_DIR = env.path("OPENBADGES_KEY_DIR", default=BASE_DIR / "var" / "keys")
 # A certificate of the programme with this short name accredits its holder as a trainer.
 TRAINER_PROGRAMME_SLUG = env("TRAINER_PROGRAMME_SLUG", default="training-the-trainers")
 # Checks of the public certificate page allowed per client address per minute.

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from certification.models import Certificate, RegistryEntry, Target
+from certification.standing import Standing, certificate_standing
 from members.models import Constituency, Region
 from training.models import (
     AttendanceStatus,
@@ -335,34 +336,43 @@ class CertificateSerializer(serializers.ModelSerializer):
 
 
 class VerificationSerializer(serializers.Serializer):
-    """The public check: exactly what the verification page shows, nothing more."""
+    """The public check: exactly what the verification page shows, nothing more. The status
+    is the certificate's standing (certification.standing), as the page states it."""
 
     code = serializers.CharField()
-    status = serializers.ChoiceField(choices=["valid", "revoked", "withdrawn"])
+    status = serializers.ChoiceField(choices=Standing.values)
+    status_label = serializers.CharField(help_text="The status in words, as the check page shows it.")
     awarded_to = serializers.CharField(allow_null=True, help_text="Null once withdrawn.")
     programme = serializers.CharField()
     awarded_on = serializers.DateField()
     issued_by = serializers.CharField()
+    valid_until = serializers.DateField(
+        allow_null=True,
+        help_text="The last day it is (or was) valid; null if it never expires, or once withdrawn.",
+    )
     revoked_on = serializers.DateField(allow_null=True)
     revoked_reason = serializers.CharField(allow_blank=True)
 
     @staticmethod
     def facts(certificate: Certificate) -> dict:
-        if certificate.is_withdrawn:
-            state, name = "withdrawn", None
+        standing = certificate_standing(certificate)
+        withdrawn = standing.state == Standing.WITHDRAWN
+        revoked = standing.state == Standing.REVOKED
+        if withdrawn:
+            name = None
         else:
-            state = "revoked" if certificate.is_revoked else "valid"
             name = certificate.holder_name if certificate.shows_full_name else certificate.holder_initials
-        revoked = certificate.is_revoked and not certificate.is_withdrawn
         return {
             "code": certificate.code,
-            "status": state,
+            "status": standing.state.value,
+            "status_label": standing.label,
             "awarded_to": name,
             "programme": certificate.programme_title,
             "awarded_on": timezone.localdate(certificate.issued_at),
             "issued_by": certificate.issuer_name,
-            "revoked_on": timezone.localdate(certificate.revoked_at) if revoked else None,
-            "revoked_reason": certificate.revoked_reason if revoked else "",
+            "valid_until": None if withdrawn else certificate.expires_on,
+            "revoked_on": standing.on if revoked else None,
+            "revoked_reason": standing.reason if revoked else "",
         }
 
 

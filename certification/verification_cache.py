@@ -12,15 +12,18 @@ The content has no form, script or nonce: the same HTML serves every visitor.
 """
 
 import dataclasses
+import datetime as dt
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from certification.selectors.certificates import certificate_for_verification, code_normalise
+from certification.standing import certificate_standing
 
 KEPT_SECONDS = 5 * 60
 CONTENT_TEMPLATE = "certification/_verify_content.html"
@@ -38,12 +41,14 @@ class CheckedPage:
 
 def checked_page_key(code: str) -> str:
     """The cache key of the page for this code (as people type it, or malformed) in the
-    language of the request."""
-    return _key(code_normalise(code) or "-", get_language())
+    language of the request, today."""
+    return _key(code_normalise(code) or "-", get_language(), timezone.localdate())
 
 
-def _key(normalised_code: str, language: str) -> str:
-    return f"verify-page:{normalised_code}:{language}"
+def _key(normalised_code: str, language: str, day: dt.date) -> str:
+    # The day is part of the key: a certificate's standing changes at midnight by itself
+    # (it expires), with no change to its row to forget the kept copy.
+    return f"verify-page:{normalised_code}:{language}:{day.isoformat()}"
 
 
 def checked_page_get(*, code: str, kept: dict | None) -> CheckedPage | None:
@@ -57,7 +62,12 @@ def checked_page_get(*, code: str, kept: dict | None) -> CheckedPage | None:
         return None
     page = CheckedPage(
         certificate_id=certificate.pk,
-        content=str(render_to_string(CONTENT_TEMPLATE, {"certificate": certificate})),
+        content=str(
+            render_to_string(
+                CONTENT_TEMPLATE,
+                {"certificate": certificate, "standing": certificate_standing(certificate)},
+            )
+        ),
     )
     cache.set(checked_page_key(code), dataclasses.asdict(page), KEPT_SECONDS)
     return page
@@ -66,6 +76,7 @@ def checked_page_get(*, code: str, kept: dict | None) -> CheckedPage | None:
 def checked_pages_forget(*, codes: list[str]) -> None:
     """Forget the kept pages of these certificates, in every language, when the change being
     made commits."""
-    keys = [_key(code, language) for code in codes for language, _name in settings.LANGUAGES]
+    today = timezone.localdate()
+    keys = [_key(code, language, today) for code in codes for language, _name in settings.LANGUAGES]
     if keys:
         transaction.on_commit(lambda: cache.delete_many(keys))

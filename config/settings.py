@@ -130,7 +130,16 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis, a cache every process of this machine shares (web workers, beat, the
+    # shell): a revocation forgotten by one is forgotten by all. One machine only: `check
+    # --deploy` says so (config.checks).
+    # https://docs.djangoproject.com/en/5.2/topics/cache/#filesystem-caching
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env("CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
+        }
+    }
 
 # --- Celery ------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html

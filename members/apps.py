@@ -21,6 +21,7 @@ class MembersConfig(AppConfig):
         from allauth.mfa.signals import authenticator_added, authenticator_removed
         from django.contrib.auth.signals import user_logged_in
 
+        from config import checks  # noqa: F401 - registers the platform's own system checks
         from members import mfa
 
         user_logged_in.connect(mfa.on_user_logged_in, dispatch_uid="members_mfa_logged_in")

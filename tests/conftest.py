@@ -1,6 +1,7 @@
 """Shared test setup: the CI guard, real-service fixtures and the common factories."""
 
 import os
+import tempfile
 
 import pytest
 from django.conf import settings
@@ -8,6 +9,13 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+if settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+    # Without Redis the cache is a folder (config.settings): each test run gets its own, so
+    # two runs on one machine never clear each other's; processes the tests start share it.
+    os.environ["CACHE_DIR"] = settings.CACHES["default"]["LOCATION"] = tempfile.mkdtemp(
+        prefix="future-leaders-test-cache-"
+    )
 
 
 def _redis_reachable(url: str) -> bool:

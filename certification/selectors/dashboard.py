@@ -42,7 +42,8 @@ from certification.forecast import (
     rates_from_counts,
     verdict,
 )
-from certification.models import Certificate, CertificateStatus, LeaderTally, Target, TargetScope
+from certification.models import LeaderTally, Target, TargetScope
+from certification.standing import in_date_q, leader_certificates
 from members.models import Constituency, Region, User
 from training.models import (
     ACTIVE_ENROLMENT_STATUSES,
@@ -160,7 +161,8 @@ def _in_scope(place: Place, *, scope: str, region_id=None, constituency_id=None)
 
 
 def valid_certificates():
-    return Certificate.objects.filter(status=CertificateStatus.VALID)
+    """Certificates that make their holder a leader (certification.standing)."""
+    return leader_certificates()
 
 
 def in_flight_enrolments():
@@ -229,9 +231,7 @@ def leader_list(*, scope: Scope, region_id: int | None = None):
 def lapsed_leader_list(*, region_id: int | None = None, today: dt.date | None = None):
     """Leaders none of whose valid certificates is still in date."""
     today = today or timezone.localdate()
-    in_date = valid_certificates().filter(
-        Q(expires_on__isnull=True) | Q(expires_on__gte=today), holder=OuterRef("pk")
-    )
+    in_date = valid_certificates().filter(in_date_q(today), holder=OuterRef("pk"))
     return leader_list(scope=Scope(), region_id=region_id).exclude(Exists(in_date))
 
 

@@ -20,6 +20,7 @@ from certification.models import (
     TrainerAccreditation,
     Visibility,
 )
+from certification.standing import in_date_q, leader_certificates
 from members.models import Profile
 from members.selectors import profile_get
 from training.models import Cohort, CohortStatus
@@ -34,8 +35,15 @@ def user_sees_whole_registry(user) -> bool:
     return user.is_authenticated and user.has_perm("certification.issue_certificates")
 
 
+def registry_of_leaders() -> QuerySet[RegistryEntry]:
+    """The entries of Future Leaders (certification.standing), the people the dashboard
+    counts. A member whose only certificate is revoked is no longer one: their entry is kept,
+    unseen, for the day they are certified again."""
+    return RegistryEntry.objects.filter(Exists(leader_certificates().filter(holder=OuterRef("member"))))
+
+
 def registry_visible_to(*, user) -> QuerySet[RegistryEntry]:
-    entries = RegistryEntry.objects.all()
+    entries = registry_of_leaders()
     if user_sees_whole_registry(user):
         return entries
     if user.is_authenticated:
@@ -44,12 +52,8 @@ def registry_visible_to(*, user) -> QuerySet[RegistryEntry]:
 
 
 def _active_certificate(today) -> Exists:
-    """A leader is active while they hold a valid certificate that has not passed its expiry."""
-    return Exists(
-        Certificate.objects.filter(holder=OuterRef("member"), status=CertificateStatus.VALID).filter(
-            Q(expires_on__isnull=True) | Q(expires_on__gte=today)
-        )
-    )
+    """A leader is active while one of their certificates is in date; lapsed otherwise."""
+    return Exists(leader_certificates().filter(in_date_q(today), holder=OuterRef("member")))
 
 
 def registry_filtered(
@@ -72,11 +76,7 @@ def registry_filtered(
     if programme_id:
         entries = entries.filter(
             Exists(
-                Certificate.objects.filter(
-                    holder=OuterRef("member"),
-                    status=CertificateStatus.VALID,
-                    version__programme_id=programme_id,
-                )
+                leader_certificates().filter(holder=OuterRef("member"), version__programme_id=programme_id)
             )
         )
     # "Aisha Khan" finds her: each word must be in the first or the last name.
@@ -103,7 +103,8 @@ def registry_list(*, user, **filters) -> QuerySet[RegistryEntry]:
 
 def registry_counts(*, user, **filters) -> dict[str, int]:
     """How many entries the list shows, how many are active, and (for staff, who see every
-    visibility) how many at each. One query."""
+    visibility) how many at each. One query; for staff, one more: the leaders the dashboard
+    counts who cannot be listed, their accounts erased at their request."""
     counts = (
         registry_filtered(user=user, **filters)
         .annotate(is_active=_active_certificate(timezone.localdate()))
@@ -114,6 +115,12 @@ def registry_counts(*, user, **filters) -> dict[str, int]:
         )
     )
     counts["lapsed"] = counts["total"] - counts["active"]
+    if user_sees_whole_registry(user):
+        counts["erased"] = (
+            User.objects.filter(erased_at__isnull=False)
+            .filter(Exists(leader_certificates().filter(holder=OuterRef("pk"))))
+            .count()
+        )
     return counts
 
 
@@ -134,7 +141,7 @@ def registry_entry_get(*, user, pk) -> RegistryEntry:
 def registry_entry_get_own(*, user) -> RegistryEntry:
     """The signed-in leader's own entry; 404 for a member who is not (yet) a leader."""
     entry = (
-        RegistryEntry.objects.select_related("member").filter(member=user).first()
+        registry_of_leaders().select_related("member").filter(member=user).first()
         if user.is_authenticated
         else None
     )
@@ -149,7 +156,7 @@ def registry_entry_place(*, entry: RegistryEntry) -> Profile | None:
 
 
 def registry_entry_certificates(*, entry: RegistryEntry) -> list[Certificate]:
-    return list(Certificate.objects.filter(holder_id=entry.member_id, status=CertificateStatus.VALID))
+    return list(leader_certificates().filter(holder_id=entry.member_id))
 
 
 def local_action_list(*, entry: RegistryEntry) -> list[LocalAction]:
@@ -169,7 +176,7 @@ def local_action_get_for_leader(*, user, pk) -> LocalAction:
 
 
 def user_registry_entry_exists(*, user) -> bool:
-    return user.is_authenticated and RegistryEntry.objects.filter(member=user).exists()
+    return user.is_authenticated and registry_of_leaders().filter(member=user).exists()
 
 
 # --- Lineage: the movement trains itself --------------------------------------------------
@@ -255,7 +262,7 @@ def lineage_tree() -> dict:
     each other) are counted apart.
     """
     pairs = (
-        Certificate.objects.filter(status=CertificateStatus.VALID)
+        leader_certificates()
         .exclude(enrolment__cohort__trainers=None)
         .order_by()  # without the default ordering, DISTINCT really removes duplicate pairs
         .values_list("enrolment__cohort__trainers", "holder_id")

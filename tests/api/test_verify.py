@@ -1,12 +1,14 @@
 """The public certificate check by code: no token, no session; the same facts as the public
 verification page, revoked and withdrawn included; counted and rate limited the same way."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from certification.models import Verification, VerificationChannel
+from certification.models import Certificate, Verification, VerificationChannel
 from certification.services.certificates import certificate_revoke
 from members.models import User
 
@@ -24,10 +26,12 @@ def test_a_valid_certificate_says_what_the_page_says(world):
     assert response.json() == {
         "code": certificate.code,
         "status": "valid",
+        "status_label": "Valid",
         "awarded_to": certificate.holder_name,
         "programme": certificate.programme_title,
         "awarded_on": str(timezone.localdate(certificate.issued_at)),
         "issued_by": certificate.issuer_name,
+        "valid_until": certificate.expires_on and str(certificate.expires_on),
         "revoked_on": None,
         "revoked_reason": "",
     }
@@ -58,6 +62,26 @@ def test_a_revoked_certificate_says_when_and_why(world):
     assert body["status"] == "revoked"
     assert body["revoked_reason"] == "Issued in error."
     assert body["revoked_on"] == str(timezone.localdate(certificate.revoked_at))
+
+
+def test_an_expired_certificate_is_expired_not_valid(world):
+    """Past its last valid day the check says expired, with the date, as the page does."""
+    certificate = world.certificate
+    last_day = timezone.localdate() - dt.timedelta(days=1)
+    Certificate.objects.filter(pk=certificate.pk).update(expires_on=last_day)
+    body = _check(certificate.code).json()
+    assert body["status"] == "expired"
+    assert body["status_label"] == "Expired"
+    assert body["valid_until"] == str(last_day)
+    page = APIClient().get(reverse("certification:verify", kwargs={"code": certificate.code})).content.decode()
+    assert "Expired" in page
+    assert ">Valid<" not in page
+
+
+def test_a_certificate_is_valid_to_the_end_of_its_last_day(world):
+    certificate = world.certificate
+    Certificate.objects.filter(pk=certificate.pk).update(expires_on=timezone.localdate())
+    assert _check(certificate.code).json()["status"] == "valid"
 
 
 def test_a_withdrawn_certificate_names_nobody(world):

@@ -266,14 +266,14 @@ def test_the_list_is_paginated_and_counts_what_the_viewer_may_see(client, staff)
     url = reverse("certification:registry")
     first = client.get(url)
     assert len(first.context["page_obj"]) == 24
-    assert "26 leaders, 26 active" in first.content.decode()
+    assert "26 leaders, 0 lapsed" in first.content.decode()
     second = client.get(url, {"page": 2})
     assert len(second.context["page_obj"]) == 2
     assert "Page 2 of 2" in second.content.decode()
     assert client.get(url, {"page": 99}).context["page_obj"].number == 2
     client.force_login(staff)
     page = client.get(url).content.decode()
-    assert "28 leaders, 27 active" in page
+    assert "28 leaders, 1 lapsed" in page
     assert "Visible to anyone: 26 · to members: 1 · to staff only: 1" in page
     assert "Lapsed" in client.get(url, {"name": hidden.member.last_name}).content.decode()
 

@@ -34,7 +34,8 @@ def test_redis_url_drives_the_broker_and_the_cache():
         assert settings.CELERY_TASK_ALWAYS_EAGER is False
     else:
         assert settings.CELERY_BROKER_URL == "memory://"
-        assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+        # Shared by every process of the machine (web workers, beat), unlike a per-process cache.
+        assert settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache")
         assert settings.CELERY_TASK_ALWAYS_EAGER is True
 
 

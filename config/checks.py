@@ -1,0 +1,37 @@
+"""System checks for the platform as a whole (`manage.py check --deploy`)."""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+# Caches that each process keeps for itself: with several web processes, one would go on
+# showing what another has forgotten (a revoked certificate as valid, an erased name).
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+ONE_MACHINE_CACHES = {"django.core.cache.backends.filebased.FileBasedCache"}
+
+
+@register(Tags.caches, deploy=True)
+def shared_cache_check(app_configs, **kwargs):
+    """Production needs one cache that every process reads and writes."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend in PER_PROCESS_CACHES:
+        return [
+            Error(
+                f"The cache ({backend}) is not shared between processes: pages kept by one web "
+                "process would go on showing what another has changed.",
+                hint="Set REDIS_URL.",
+                id="config.E001",
+            )
+        ]
+    if backend in ONE_MACHINE_CACHES:
+        return [
+            Warning(
+                "The cache is a folder on this machine: every process here shares it, but web "
+                "servers on other machines would not.",
+                hint="Set REDIS_URL before running on more than one machine.",
+                id="config.W001",
+            )
+        ]
+    return []

@@ -1,7 +1,7 @@
 """System checks for the platform as a whole (`manage.py check --deploy`)."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import Error, Info, Tags, register
 
 # Caches that each process keeps for itself: with several web processes, one would go on
 # showing what another has forgotten (a revoked certificate as valid, an erased name).
@@ -27,11 +27,11 @@ def shared_cache_check(app_configs, **kwargs):
         ]
     if backend in ONE_MACHINE_CACHES:
         return [
-            Warning(
+            Info(
                 "The cache is a folder on this machine: every process here shares it, but web "
                 "servers on other machines would not.",
                 hint="Set REDIS_URL before running on more than one machine.",
-                id="config.W001",
+                id="config.I001",
             )
         ]
     return []

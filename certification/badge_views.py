@@ -6,6 +6,8 @@ site, so they allow any origin; none of them uses cookies.
 """
 
 import json
+from functools import cache
+from pathlib import Path
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse, JsonResponse
@@ -46,14 +48,14 @@ class CredentialDownloadView(LoginRequiredMixin, View):
 
 
 class JwksView(View):
-    """Anyone: the public key that checks our credentials."""
+    """Anyone: every published public key (current and retired) that checks our credentials."""
 
     def get(self, request):
         return _public_json(openbadges.jwks(), max_age=300)
 
 
 class IssuerView(View):
-    """Anyone: the issuing organisation's Open Badges profile, with its signing key."""
+    """Anyone: the issuing organisation's Open Badges profile (its keys: the DID document)."""
 
     def get(self, request):
         return _public_json(openbadges.issuer_document(), max_age=300)
@@ -67,6 +69,26 @@ class AchievementView(View):
         version = get_object_or_404(versions, pk=pk)
         achievement = openbadges.achievement_for(version=version, title=version.programme.title)
         return _public_json({"@context": openbadges.CONTEXT, **achievement}, max_age=300)
+
+
+BADGE_IMAGE = Path(__file__).resolve().parent / "static" / "certification" / "badge.png"
+
+
+class BadgeImageView(View):
+    """Anyone: the badge image every achievement names (`image`), at an address that never
+    changes (a static file's hashed name would), for wallets and sites that show the badge."""
+
+    def get(self, request):
+        response = HttpResponse(_badge_png(), content_type="image/png")
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Cache-Control"] = "public, max-age=86400"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+@cache
+def _badge_png() -> bytes:
+    return BADGE_IMAGE.read_bytes()
 
 
 class RevocationListView(View):

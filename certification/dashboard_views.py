@@ -345,7 +345,7 @@ def _forecast_rows(main, rates) -> list[dict]:
     place_rate = rates.place_fill * rates.rate("enrolled")
     rows.append(
         {
-            "label": _("Places still open"),
+            "label": _("Places nobody has applied for"),
             "people": main.open_places,
             "rate": place_rate,
             "expected": main.open_places * place_rate,

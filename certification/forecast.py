@@ -4,8 +4,9 @@ Each person in training is at the furthest stage they have reached: applied, enr
 attending, all work submitted. Finished cohorts tell us what share of the people who reached
 each stage went on to be certified. The forecast is the leaders certified now, plus each
 person in a cohort that finishes by the deadline counted at their stage's share, plus the
-places still open in those cohorts, counted at the share of places that get filled times the
-share of the enrolled who finish.
+places in those cohorts that nobody holds or has applied for, counted at the share of places
+that get filled times the share of the enrolled who finish. Applicants are in the pipeline,
+so the places they seek are not counted again: each person once.
 
 The band is two standard deviations either side, treating each person as an independent
 chance of finishing (the variance of a sum of Bernoulli trials: n x p x (1 - p) per stage).

@@ -43,6 +43,8 @@ class Certificate(models.Model):
     )
     version = models.ForeignKey(ProgrammeVersion, on_delete=models.PROTECT, related_name="+")
     code = models.CharField(max_length=CODE_LENGTH, unique=True, default=certificate_code_new, editable=False)
+    # Its bit in the credentials' revocation list, drawn at random at issue (status_list.py).
+    status_list_index = models.PositiveIntegerField(unique=True, editable=False)
     holder_name = models.CharField(_("name on the certificate"), max_length=300)
     programme_title = models.CharField(max_length=200)
     version_number = models.PositiveIntegerField()

@@ -1,51 +1,45 @@
 """Open Badges 3.0: each certificate as a signed OpenBadgeCredential (VC data model 2.0).
 
-Signed as a VC-JWT as "Securing Verifiable Credentials using JOSE and COSE" describes it:
-header `alg` EdDSA, `typ` "vc+jwt", `cty` "vc"; the payload is the credential itself, plus
-the registered claims `iss`, `jti`, `nbf` (and `exp`) mirroring `issuer.id`, `id`, `validFrom`
-(and `validUntil`) so that plain JWT tooling agrees with the credential, and `iat`, when it
-was signed (on each download).
+The VC-JWT form follows Open Badges 3.0, section 8.2 ("JSON Web Token Proof Format"): the JOSE
+header holds only `alg` ES256, `kid` and `typ` "JWT" (additional headers are not allowed); the
+payload is the credential itself plus `iss`, `jti`, `nbf`, `sub` (and `exp`) repeating
+`issuer.id`, `id`, `validFrom`, `credentialSubject.id` (and `validUntil`). Signed on each
+download with the newest P-256 key (certification/signing_keys.py).
 
-The key: the organisation's Ed25519 key, `OPENBADGES_SIGNING_KEY` (PEM); in development a key
-made once in var/keys. Its public half is published twice under one `kid`: as a JWKS at
-/.well-known/jwks.json, and as a `JsonWebKey` verification method in the issuer profile, whose
-URL the `kid` is (issuer URL + "#" + the key's RFC 7638 thumbprint, so a new key gets a new
-`kid`). Revocation: a 1EdTech revocation list that every credential's `credentialStatus`
-points at.
+The issuer is the site's `did:web` DID. The `kid` is a DID URL, the key's verification method in
+the DID document (/.well-known/did.json), where a P-256 key is a `JsonWebKey` with its
+`publicKeyJwk`; the JWKS at /.well-known/jwks.json lists every published key under the same
+`kid`s, so credentials signed before a key rotation keep verifying. The issuer's Open Badges
+Profile (name, url) is also served at credentials/issuer/ (decision 0017).
 """
 
-import base64
 import hashlib
 import json
-import os
-import tempfile
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
-from functools import cache
-from pathlib import Path
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils import timezone
-from jwt.algorithms import OKPAlgorithm
+from jwt.algorithms import ECAlgorithm
 
 from certification.models import Certificate
 from certification.selectors.certificates import certificate_for_verification, certificate_list_revoked
+from certification.signing_keys import P256, issuer_id, published_keys, signing_key
 from training.models import ProgrammeVersion
 
 CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 ]
-# Defines verificationMethod, JsonWebKey and publicKeyJwk for the issuer profile's keys.
-CID_CONTEXT = "https://www.w3.org/ns/cid/v1"
-JWT_TYPE = "vc+jwt"
-MEDIA_TYPE = "application/vc+jwt"
-DEV_KEY_FILE = "openbadges-ed25519.pem"
+# OB 3.0 section 8.2: `typ`, if present, MUST be "JWT"; no other header than alg, kid and typ.
+JWT_TYPE = "JWT"
+JWT_ALGORITHM = "ES256"
+JWT_HEADERS = frozenset({"alg", "kid", "typ"})
+MEDIA_TYPE = "application/jwt"  # RFC 7519, section 10.3.1
 # Clock difference tolerated between us and whoever made the token's `iat`/`nbf`.
 LEEWAY_SECONDS = 60
 # The public reason given for a certificate whose holder erased their account.
@@ -59,79 +53,28 @@ def _url(name: str, *args) -> str:
 # --- The key ------------------------------------------------------------------------------
 
 
-def _dev_key_path() -> Path:
-    return Path(settings.BASE_DIR) / "var" / "keys" / DEV_KEY_FILE
-
-
-@cache
-def _dev_key_pem(path: Path) -> str:
-    """The development key, made on first use. Two processes starting together agree on one key:
-    each writes its own temporary file, and only the first link to the real name succeeds."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent)  # readable by its owner only
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(pem)
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(temporary)
-    return path.read_text()
-
-
-@cache
-def _private_key(pem: str) -> Ed25519PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
-    except ValueError as error:
-        raise ImproperlyConfigured("OPENBADGES_SIGNING_KEY is not a private key in PEM.") from error
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ImproperlyConfigured("OPENBADGES_SIGNING_KEY must be an Ed25519 private key.")
-    return key
-
-
-def signing_key() -> Ed25519PrivateKey:
-    """The organisation's key: OPENBADGES_SIGNING_KEY in production, else the development key."""
-    return _private_key(settings.OPENBADGES_SIGNING_KEY or _dev_key_pem(_dev_key_path()))
-
-
-def _public_jwk(public_key: Ed25519PublicKey) -> dict:
-    """The bare OKP JWK (kty, crv, x): never the private "d"."""
-    jwk = json.loads(OKPAlgorithm.to_jwk(public_key))
-    return {"kty": jwk["kty"], "crv": jwk["crv"], "x": jwk["x"]}
-
-
-def _thumbprint(jwk: dict) -> str:
-    """RFC 7638: SHA-256 of the required members, sorted, without whitespace."""
-    canonical = json.dumps({name: jwk[name] for name in ("crv", "kty", "x")}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
-
-
 def key_id() -> str:
-    """The `kid`: the key's verification method in the issuer profile, an absolute URL."""
-    return f"{issuer_id()}#{_thumbprint(_public_jwk(signing_key().public_key()))}"
+    """The `kid` of new VC-JWTs: the newest P-256 key's verification method, a DID URL that
+    dereferences (through the DID document) to its public JWK."""
+    return signing_key(curve=P256).verification_method_id
 
 
 def jwks() -> dict:
-    """The published key set: only the public half, named by the `kid` the credentials carry."""
-    jwk = _public_jwk(signing_key().public_key())
-    return {"keys": [{**jwk, "kid": key_id(), "use": "sig", "alg": "EdDSA"}]}
+    """Every published key (current and retired), public half only, under the `kid` that
+    credentials carry."""
+    return {
+        "keys": [
+            {**key.public_jwk(), "kid": key.verification_method_id, "use": "sig", "alg": key.algorithm}
+            for key in published_keys()
+        ]
+    }
 
 
 # --- What the credential says ----------------------------------------------------------------
 
 
-def issuer_id() -> str:
-    return _url("certification:issuer")
-
-
 def issuer_profile() -> dict:
-    """The issuer as embedded in each credential."""
+    """The issuer as embedded in each credential: its id is the site's did:web DID."""
     return {
         "id": issuer_id(),
         "type": ["Profile"],
@@ -141,21 +84,9 @@ def issuer_profile() -> dict:
 
 
 def issuer_document() -> dict:
-    """The issuer profile served at its id: also a controlled identifier document listing the
-    signing key, so that a verifier can dereference the `kid`."""
-    jwk = jwks()["keys"][0]
-    method = {
-        "id": jwk["kid"],
-        "type": "JsonWebKey",
-        "controller": issuer_id(),
-        "publicKeyJwk": {name: jwk[name] for name in ("kty", "crv", "x")},
-    }
-    return {
-        "@context": [*CONTEXT, CID_CONTEXT],
-        **issuer_profile(),
-        "verificationMethod": [method],
-        "assertionMethod": [method["id"]],
-    }
+    """The issuer's Open Badges Profile, served at credentials/issuer/ (the address credentials
+    named as their issuer before the DID). Its keys are in the DID document, not here."""
+    return {"@context": CONTEXT, **issuer_profile()}
 
 
 def achievement_for(*, version: ProgrammeVersion, title: str) -> dict:
@@ -166,6 +97,11 @@ def achievement_for(*, version: ProgrammeVersion, title: str) -> dict:
         "type": ["Achievement"],
         "achievementType": "Certificate",
         "name": title,
+        "image": {
+            "id": _url("certification:badge-image"),
+            "type": "Image",
+            "caption": f"{settings.CERTIFICATE_ISSUER_NAME}: Future Leaders badge",
+        },
         "description": (
             f"{title} (version {version.number}): a Future Leaders training programme in "
             "community organising."
@@ -183,6 +119,14 @@ def achievement_for(*, version: ProgrammeVersion, title: str) -> dict:
 def credential_id(certificate: Certificate) -> str:
     """The certificate's public check page: stable, and what a person can open."""
     return _url("certification:verify", certificate.code)
+
+
+def subject_id(certificate: Certificate) -> str:
+    """The credential subject's id (and the JWT's `sub`, which OB 3.0 section 8.2 requires): a
+    UUID derived from the credential's id. The platform knows no DID of the holder; this names
+    the holder of this one certificate, links nothing across their certificates and says
+    nothing about them."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, credential_id(certificate) + '#subject')}"
 
 
 def _valid_until(certificate: Certificate) -> datetime | None:
@@ -205,6 +149,7 @@ def credential_for(certificate: Certificate) -> dict:
         "validFrom": certificate.issued_at.astimezone(UTC).isoformat(timespec="seconds"),
         "name": f"{certificate.programme_title}: {certificate.holder_name}",
         "credentialSubject": {
+            "id": subject_id(certificate),
             "type": ["AchievementSubject"],
             "name": certificate.holder_name,
             "identifier": [
@@ -227,22 +172,24 @@ def credential_for(certificate: Certificate) -> dict:
 
 
 def credential_jwt(certificate: Certificate) -> str:
-    """The credential signed as a VC-JWT, ready for a wallet."""
+    """The credential signed as a VC-JWT (OB 3.0 section 8.2), ready for a wallet or any system
+    that takes VC-JWT."""
     credential = credential_for(certificate)
     claims = {
         "iss": credential["issuer"]["id"],
         "jti": credential["id"],
-        "iat": int(timezone.now().timestamp()),
-        "nbf": int(certificate.issued_at.timestamp()),
+        "sub": credential["credentialSubject"]["id"],
+        "nbf": int(datetime.fromisoformat(credential["validFrom"]).timestamp()),
     }
-    valid_until = _valid_until(certificate)
-    if valid_until is not None:
-        claims["exp"] = int(valid_until.timestamp())
+    if "validUntil" in credential:
+        claims["exp"] = int(datetime.fromisoformat(credential["validUntil"]).timestamp())
+    key = signing_key(curve=P256)
+    # PyJWT writes `alg` and `typ` "JWT" itself; `kid` is the only header added.
     return jwt.encode(
         {**credential, **claims},
-        signing_key(),
-        algorithm="EdDSA",
-        headers={"kid": key_id(), "typ": JWT_TYPE, "cty": "vc"},
+        key.private_key,
+        algorithm=JWT_ALGORITHM,
+        headers={"kid": key.verification_method_id},
     )
 
 
@@ -278,24 +225,66 @@ class CredentialCheck:
         return {"valid": self.valid, "revoked": self.revoked, "errors": self.errors}
 
 
-def _published_key(token: str, published_jwks: dict) -> Ed25519PublicKey:
-    header = jwt.get_unverified_header(token)
-    if header.get("typ") != JWT_TYPE:
-        raise jwt.InvalidTokenError(f"typ is not {JWT_TYPE}")
-    if header.get("alg") != "EdDSA":
-        raise jwt.InvalidAlgorithmError("alg is not EdDSA")
-    keys = {key.get("kid"): key for key in published_jwks.get("keys", [])}
-    if header.get("kid") not in keys:
-        raise jwt.InvalidKeyError("kid is not a published key")
-    public_key = OKPAlgorithm.from_jwk(json.dumps(keys[header["kid"]]))
-    if not isinstance(public_key, Ed25519PublicKey):
-        raise jwt.InvalidKeyError("the published key is not Ed25519")
+class CredentialRefused(ValueError):
+    """Why a VC-JWT is refused before its content is read, as "<part>: <reason>"."""
+
+
+def _published_key(token: str, published_jwks: dict) -> ec.EllipticCurvePublicKey:
+    """The key a token names, if its header is as OB 3.0 section 8.2 allows and the key is one
+    of `published_jwks`: only those keys are trusted, never one the token carries."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise CredentialRefused(f"format: not a JWT ({error})") from error
+    extra = sorted(set(header) - JWT_HEADERS)
+    if extra:
+        raise CredentialRefused(f"header: only alg, kid and typ are allowed; found {', '.join(extra)}")
+    if header.get("typ", JWT_TYPE) != JWT_TYPE:
+        raise CredentialRefused(f"typ: {header.get('typ')!r} is not {JWT_TYPE!r}")
+    if header.get("alg") != JWT_ALGORITHM:
+        raise CredentialRefused(f"alg: {header.get('alg')!r} is not accepted; our credentials use ES256")
+    kid = header.get("kid")
+    keys = {key.get("kid"): key for key in published_jwks.get("keys", []) if isinstance(key, dict)}
+    if not isinstance(kid, str) or kid not in keys:
+        raise CredentialRefused(f"kid: {kid!r} is not one of our published keys")
+    jwk = keys[kid]
+    if (jwk.get("kty"), jwk.get("crv")) != ("EC", P256) or jwk.get("alg", JWT_ALGORITHM) != JWT_ALGORITHM:
+        raise CredentialRefused(f"kid: {kid!r} is not a P-256 key")
+    try:
+        public_key = ECAlgorithm.from_jwk(json.dumps(jwk))
+    except jwt.PyJWTError as error:
+        raise CredentialRefused(f"kid: the published key {kid!r} cannot be read") from error
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        raise CredentialRefused(f"kid: {kid!r} is not a public key")
     return public_key
+
+
+def _claims_errors(credential: dict) -> list[str]:
+    """OB 3.0 section 8.2, "Verify a Credential VC-JWT Signature": each registered claim equals
+    the credential property it repeats."""
+    errors = []
+    subject = credential.get("credentialSubject")
+    subject_id_ = subject.get("id") if isinstance(subject, dict) else None
+    if credential.get("jti") != credential.get("id"):
+        errors.append("jti: does not match the credential's id")
+    if credential.get("sub") != subject_id_:
+        errors.append("sub: does not match credentialSubject.id")
+    for claim, name in (("nbf", "validFrom"), ("exp", "validUntil")):
+        value = credential.get(name)
+        try:
+            expected = int(datetime.fromisoformat(value).timestamp()) if value is not None else None
+        except (TypeError, ValueError):
+            errors.append(f"{name}: not a date and time")
+            continue
+        if credential.get(claim) != expected:
+            errors.append(f"{claim}: does not match {name}")
+    return errors
 
 
 def credential_verify(token: str, *, published_jwks: dict | None = None) -> CredentialCheck:
     """Check a VC-JWT with only the published key set (ours by default, as /.well-known/jwks.json
-    serves it): signature, issuer, validity period and revocation. Reads, never writes."""
+    serves it): header, ES256 signature by a published key, issuer, the claims against the
+    credential, validity period and revocation. Reads, never writes."""
     check = CredentialCheck()
     published = json.loads(json.dumps(jwks() if published_jwks is None else published_jwks))
     try:
@@ -305,10 +294,13 @@ def credential_verify(token: str, *, published_jwks: dict | None = None) -> Cred
         credential = jwt.decode(
             token,
             public_key,
-            algorithms=["EdDSA"],
+            algorithms=[JWT_ALGORITHM],
             leeway=LEEWAY_SECONDS,
-            options={"verify_exp": False, "require": ["iss", "jti"]},
+            options={"verify_exp": False, "require": ["iss", "jti", "nbf", "sub"]},
         )
+    except CredentialRefused as error:
+        check.errors.append(str(error))
+        return check
     except jwt.PyJWTError as error:
         check.errors.append(f"signature: {error}")
         return check
@@ -317,15 +309,15 @@ def credential_verify(token: str, *, published_jwks: dict | None = None) -> Cred
     if issuer != issuer_id() or credential.get("iss") != issuer:
         check.errors.append("issuer: not issued by us")
         return check
+    claims_errors = _claims_errors(credential)
+    if claims_errors:
+        check.errors.extend(claims_errors)
+        return check
     if "OpenBadgeCredential" not in credential.get("type", []):
         check.errors.append("type: not an OpenBadgeCredential")
     code = str(credential.get("id", "")).rstrip("/").rsplit("/", 1)[-1]
     certificate = certificate_for_verification(code=code)
-    if (
-        certificate is None
-        or credential.get("id") != credential_id(certificate)
-        or credential.get("jti") != credential.get("id")
-    ):
+    if certificate is None or credential.get("id") != credential_id(certificate):
         check.errors.append("credential: not one of ours")
         return check
     check.certificate = certificate

@@ -21,6 +21,7 @@ urlpatterns = [
     path(".well-known/jwks.json", badge_views.JwksView.as_view(), name="jwks"),
     path("credentials/issuer/", badge_views.IssuerView.as_view(), name="issuer"),
     path("credentials/achievements/<int:pk>/", badge_views.AchievementView.as_view(), name="achievement"),
+    path("credentials/badge.png", badge_views.BadgeImageView.as_view(), name="badge-image"),
     path("credentials/revocations/", badge_views.RevocationListView.as_view(), name="revocations"),
     path("credentials/verify/", badge_views.CredentialVerifyView.as_view(), name="credential-verify"),
     # The Future Leaders registry

@@ -65,6 +65,8 @@ MFA_EXEMPT_URL_NAMES = {
     "certification:issuer",
     "certification:achievement",
     "certification:revocations",
+    "certification:did-document",
+    "certification:status-list",
     "certification:credential-verify",
     "api:certificate-verify",
     "training:notice-unsubscribe",

@@ -47,7 +47,6 @@ from certification.standing import in_date_q, leader_certificates
 from members.models import Constituency, Region, User
 from training.models import (
     ACTIVE_ENROLMENT_STATUSES,
-    PLACE_HOLDING_STATUSES,
     Cohort,
     CohortStatus,
     Enrolment,
@@ -318,17 +317,22 @@ def training_by_place(*, region_id: int | None = None) -> dict[tuple[int | None,
 
 
 def open_places_by_cohort(*, region_id: int | None = None) -> list[dict]:
-    """Places not yet taken in cohorts still open for applications. One query.
+    """Places in cohorts still open for applications that nobody holds or has applied for.
+    One query.
 
+    Applicants (applied or on the waiting list) are in the pipeline already, at the stage
+    "applied": the places they seek are left out here, so that each person is counted once.
     A cohort's place is where it meets (its region and constituency)."""
     cohorts = Cohort.objects.filter(status=CohortStatus.OPEN)
     if region_id is not None:
         cohorts = cohorts.filter(region_id=region_id)
     rows = (
-        cohorts.annotate(taken=Count("enrolments", filter=Q(enrolments__status__in=PLACE_HOLDING_STATUSES)))
+        cohorts.annotate(
+            claimed=Count("enrolments", filter=Q(enrolments__status__in=ACTIVE_ENROLMENT_STATUSES))
+        )
         .values(
             "capacity",
-            "taken",
+            "claimed",
             "ends_on",
             programme=F("version__programme_id"),
             place_region=F("region_id"),
@@ -339,7 +343,7 @@ def open_places_by_cohort(*, region_id: int | None = None) -> list[dict]:
     )
     return [
         {
-            "free": max(row["capacity"] - row["taken"], 0),
+            "unclaimed": max(row["capacity"] - row["claimed"], 0),
             "ends_on": row["ends_on"],
             "programme": row["programme"],
             "place": Place(row["place_region"], row["place_constituency"], bool(row["seat"])),
@@ -457,7 +461,7 @@ def targets_progress(
         certified = leaders_count(base.leaders, scope=Scope.of_target(target))
         stages = base.target_pipeline.get(target.pk, {})
         free = sum(
-            row["free"]
+            row["unclaimed"]
             for row in base.open_places
             if row["ends_on"] <= target.deadline
             and _target_matches(target, programme=row["programme"], place=row["place"])

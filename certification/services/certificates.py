@@ -18,6 +18,7 @@ from certification.models import (
 )
 from certification.notice_letters import certificate_notify
 from certification.services.registry import trainer_accredit_by_certificate
+from certification.status_list import status_list_index_allocate
 from training.models import Enrolment, NoticeKind
 from training.selectors.standing import Standing, enrolment_standing_list
 from webhooks.events import certificate_data, leader_data
@@ -45,6 +46,23 @@ def _certificate_label(certificate: Certificate) -> str:
     return f"{certificate.code} · {certificate.programme_title}"
 
 
+def _status_list_index_save(certificate: Certificate, *, attempts: int = 5) -> None:
+    """Save the new certificate with a random free bit in the status list. Another process may
+    draw the same index at the same moment; the unique constraint refuses the later insert
+    (inside a savepoint, so the transaction goes on) and it draws again. The enrolment is
+    locked by the caller, so the refusal is the index's, not a second certificate's."""
+    for attempt in range(attempts):
+        certificate.status_list_index = status_list_index_allocate()
+        try:
+            with transaction.atomic():
+                certificate.save(force_insert=True)
+            return
+        except IntegrityError:
+            last = attempt == attempts - 1
+            if last or Certificate.objects.filter(enrolment_id=certificate.enrolment_id).exists():
+                raise
+
+
 def _create(*, standing: Standing, actor, reason: str, manual: bool) -> Certificate:
     enrolment = standing.enrolment
     version = enrolment.cohort.version
@@ -52,7 +70,7 @@ def _create(*, standing: Standing, actor, reason: str, manual: bool) -> Certific
     expires_on = None
     if version.certificate_valid_months:
         expires_on = timezone.localdate(now) + relativedelta(months=version.certificate_valid_months)
-    certificate = Certificate.objects.create(
+    certificate = Certificate(
         enrolment=enrolment,
         holder=enrolment.member,
         version=version,
@@ -65,6 +83,7 @@ def _create(*, standing: Standing, actor, reason: str, manual: bool) -> Certific
         issued_manually=manual,
         expires_on=expires_on,
     )
+    _status_list_index_save(certificate)
     CertificateEvent.objects.create(
         certificate=certificate,
         kind=CertificateEventKind.ISSUED_MANUALLY if manual else CertificateEventKind.ISSUED,

@@ -265,13 +265,15 @@ def test_conversion_rates_and_forecast_from_the_data(world):
         item for item in targets_progress(targets=target_list()) if item.target.scope == TargetScope.NATIONAL
     )
     # Pipeline in cohorts ending within a year: the running cohort (1 enrolled, 2 attending,
-    # 2 submitted) and the open one in Wales (1 applied, 1 enrolled; 9 of 10 places free).
+    # 2 submitted) and the open one in Wales (1 applied, 1 enrolled; 10 places).
     assert national.pipeline == {"applied": 1, "enrolled": 2, "attending": 2, "submitted": 2}
-    assert national.open_places == 9  # 10 places, 1 held (the applicant holds none)
+    # Each person once: the applicant is in the pipeline at "applied", so the place they seek
+    # is not counted again among the open places (10 places, 1 held, 1 sought: 8).
+    assert national.open_places == 8
     expected = forecast(
         certified_now=4,
         pipeline={"applied": 1, "enrolled": 2, "attending": 2, "submitted": 2},
-        open_places=9,
+        open_places=8,
         rates=rates_from_counts(
             reached={"applied": 8, "enrolled": 8, "attending": 6, "submitted": 5},
             certified_after={"applied": 5, "enrolled": 5, "attending": 5, "submitted": 5},
@@ -283,8 +285,8 @@ def test_conversion_rates_and_forecast_from_the_data(world):
     # By hand: 4 certified
     #   + 1 applied x 5/8 + 2 enrolled x 5/8 + 2 attending x 5/6 + 2 submitted x 1
     #   = 4 + 0.625 + 1.25 + 1.6667 + 2 = 9.5417
-    #   + 9 open places x (fill 8/48 x enrolled's 5/8 = 0.10417) = 0.9375  ->  10.479
-    assert national.forecast.expected == pytest.approx(4 + 0.625 + 1.25 + 5 / 3 + 2 + 0.9375)
+    #   + 8 open places x (fill 8/48 x enrolled's 5/8 = 0.10417) = 0.8333  ->  10.375
+    assert national.forecast.expected == pytest.approx(4 + 0.625 + 1.25 + 5 / 3 + 2 + 8 * 5 / 48)
 
 
 def test_cohorts_ending_after_the_deadline_are_not_in_its_forecast(world, staff):

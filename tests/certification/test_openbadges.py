@@ -1,31 +1,32 @@
-"""Open Badges 3.0 credentials: valid against 1EdTech's schemas, checkable with only the
-published key, refused when tampered, foreign-signed or expired, and revoked when the
-certificate is."""
+"""Open Badges 3.0 credentials: valid against 1EdTech's schemas and the JSON-LD contexts, a
+VC-JWT as OB 3.0 section 8.2 lays it out, checkable with only the published keys (also after a
+rotation), refused when tampered, foreign-signed, of another issuer or expired, and revoked
+when the certificate is."""
 
 import base64
 import datetime as dt
 import hashlib
 import json
-import stat
+from io import StringIO
 from pathlib import Path
-from urllib.parse import urldefrag
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 from django.db import connection
 from django.shortcuts import resolve_url
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from jsonschema import Draft201909Validator
-from jwt.algorithms import OKPAlgorithm
+from jwt.algorithms import ECAlgorithm
 
-from certification import openbadges
+from certification import openbadges, signing_keys
 from certification.checks import openbadges_signing_key_check
+from certification.jsonld_contexts import expand_strict
 from certification.models import Certificate, Verification
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from members.permissions import Role
@@ -37,6 +38,7 @@ SCHEMAS = Path(__file__).parent / "schemas"
 CREDENTIAL_SCHEMA = json.loads((SCHEMAS / "ob_v3p0_achievementcredential.schema.json").read_text())
 PROFILE_SCHEMA = json.loads((SCHEMAS / "ob_v3p0_profile.schema.json").read_text())
 VERIFY_URL = "certification:credential-verify"
+JWT_CLAIMS = {"iss", "jti", "nbf", "sub", "exp"}
 
 
 def _schema_errors(schema, document) -> list[str]:
@@ -58,6 +60,15 @@ def _claims(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
 
 
+@pytest.fixture(autouse=True)
+def key_dir(settings, tmp_path):
+    """Each test its own development keys, made on first use."""
+    settings.OPENBADGES_SIGNING_KEY = ""
+    settings.OPENBADGES_SIGNING_KEYS = ""
+    settings.OPENBADGES_KEY_DIR = tmp_path / "keys"
+    return settings.OPENBADGES_KEY_DIR
+
+
 @pytest.fixture
 def staff(seeded):
     return UserFactory(role=Role.NATIONAL_STAFF)
@@ -72,19 +83,21 @@ def _download(client, certificate) -> str:
     client.force_login(certificate.holder)
     response = client.get(reverse("certification:certificate-credential", args=[certificate.pk]))
     assert response.status_code == 200
-    assert response["Content-Type"] == "application/vc+jwt"
+    assert response["Content-Type"] == "application/jwt"
     assert response["Content-Disposition"] == f'attachment; filename="future-leaders-{certificate.code}.jwt"'
     return response.content.decode()
 
 
-def _published_key(client):
-    """The key as a verifier gets it: from the JWKS over HTTP, nothing else."""
+def _published_key(client, token):
+    """The key that checks `token` as a verifier gets it: from the JWKS over HTTP, by the
+    token's kid, nothing else."""
     response = client.get(reverse("certification:jwks"))
     assert response["Access-Control-Allow-Origin"] == "*"
-    [key] = response.json()["keys"]
-    assert "d" not in key  # never the private half
-    assert (key["kty"], key["crv"], key["alg"]) == ("OKP", "Ed25519", "EdDSA")
-    return key["kid"], OKPAlgorithm.from_jwk(json.dumps(key))
+    keys = {key["kid"]: key for key in response.json()["keys"]}
+    assert all("d" not in key for key in keys.values())  # never the private half
+    key = keys[jwt.get_unverified_header(token)["kid"]]
+    assert (key["kty"], key["crv"], key["alg"]) == ("EC", "P-256", "ES256")
+    return ECAlgorithm.from_jwk(json.dumps(key))
 
 
 def _check(client, token) -> dict:
@@ -96,7 +109,7 @@ def _check(client, token) -> dict:
 # --- The credential ---------------------------------------------------------------------------
 
 
-def test_the_credential_validates_against_the_open_badges_schema(client, certificate):
+def test_the_credential_validates_against_the_open_badges_schema(client, staff, certificate):
     """Both the credential built and the payload a holder downloads validate, and neither shows
     the holder's email; the hashed identity is sha256 of the email and the salt."""
     credential = openbadges.credential_for(certificate)
@@ -113,6 +126,21 @@ def test_the_credential_validates_against_the_open_badges_schema(client, certifi
     assert f"at least {certificate.version.min_attendance_percent}%" in achievement["criteria"]["narrative"]
     assert dt.datetime.fromisoformat(credential["validFrom"]) == certificate.issued_at.replace(microsecond=0)
     assert "validUntil" not in credential
+    # The issuer is the site's DID, with the profile's name and address.
+    assert credential["issuer"] == {
+        "id": signing_keys.issuer_id(),
+        "type": ["Profile"],
+        "name": "Movement for Change",
+        "url": "http://127.0.0.1:8000/",
+    }
+    # A subject id that names this certificate's holder only, and says nothing about them.
+    subject_id = credential["credentialSubject"]["id"]
+    assert subject_id.startswith("urn:uuid:")
+    assert subject_id == openbadges.credential_for(certificate)["credentialSubject"]["id"]
+    other = certificate_issue_manually(
+        enrolment=EnrolmentFactory(member=certificate.holder), actor=staff, reason="E."
+    )
+    assert openbadges.credential_for(other)["credentialSubject"]["id"] != subject_id
 
 
 def test_a_certificate_that_lapses_gives_a_credential_valid_until_then(staff):
@@ -126,72 +154,158 @@ def test_a_certificate_that_lapses_gives_a_credential_valid_until_then(staff):
     assert dt.datetime.fromtimestamp(claims["exp"], dt.UTC).date() == certificate.expires_on
 
 
+def test_every_term_is_defined_by_the_contexts(client, certificate):
+    """The credential, the issuer profile and the achievement we serve expand with a JSON-LD
+    processor (pyld, contexts from our copies) losing nothing: no undefined property, no
+    relative or issuer-dependent type. The JWT's registered claims sit beside the credential,
+    outside JSON-LD, so the credential is checked without them."""
+    credential = openbadges.credential_for(certificate)
+    expanded = expand_strict(credential)
+    achievement_type = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#Achievement"
+    assert achievement_type in json.dumps(expanded)
+    payload = _claims(_download(client, certificate))
+    assert expand_strict({key: value for key, value in payload.items() if key not in JWT_CLAIMS})
+    client.logout()
+    assert expand_strict(client.get(reverse("certification:issuer")).json())
+    assert expand_strict(client.get(credential["credentialSubject"]["achievement"]["id"]).json())
+
+
 def test_the_issuer_profile_and_achievement_are_published(client, certificate):
-    """The issuer profile validates, and lists the signing key under the credentials' kid;
-    the achievement served at its id is the one in the credential."""
+    """The issuer profile validates and names the DID that signs; the kid of the JWT is a
+    verification method of that DID whose public JWK is the published one; the achievement
+    served at its id is the one in the credential, with an image anyone can fetch."""
     token = _download(client, certificate)
     client.logout()
-    kid, public_key = _published_key(client)
-    issuer_url, fragment = urldefrag(kid)
-    assert fragment
-    profile = client.get(issuer_url).json()
+    profile = client.get(reverse("certification:issuer")).json()
     assert _schema_errors(PROFILE_SCHEMA, profile) == []
-    assert profile["id"] == _claims(token)["issuer"]["id"] == _claims(token)["iss"]
-    [method] = [m for m in profile["verificationMethod"] if m["id"] == kid]
-    assert method["type"] == "JsonWebKey"
-    assert profile["assertionMethod"] == [kid]
-    assert OKPAlgorithm.from_jwk(json.dumps(method["publicKeyJwk"])).public_bytes_raw() == (
-        public_key.public_bytes_raw()
+    assert (
+        profile["id"] == _claims(token)["issuer"]["id"] == _claims(token)["iss"] == signing_keys.issuer_id()
     )
+    kid = jwt.get_unverified_header(token)["kid"]
+    assert kid.startswith(signing_keys.issuer_id() + "#")
+    [method] = [m for m in signing_keys.verification_methods() if m["id"] == kid]
+    assert (method["type"], method["controller"]) == ("JsonWebKey", signing_keys.issuer_id())
+    assert method["publicKeyJwk"] == {
+        name: value
+        for name, value in client.get(reverse("certification:jwks")).json()["keys"][0].items()
+        if name in ("kty", "crv", "x", "y")
+    }
     achievement = _claims(token)["credentialSubject"]["achievement"]
     served = client.get(achievement["id"]).json()
     assert {key: served[key] for key in achievement} == achievement
+    assert achievement["image"]["type"] == "Image"
+    image = client.get(achievement["image"]["id"])
+    assert image.status_code == 200
+    assert image["Content-Type"] == "image/png"
+    assert image["Access-Control-Allow-Origin"] == "*"
+    assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 # --- The signature ----------------------------------------------------------------------------
 
 
-def test_the_signature_checks_out_with_only_the_published_key(client, certificate):
+def test_the_jwt_is_laid_out_as_open_badges_section_8_2_says(client, certificate):
+    """Header: alg ES256, a kid, typ "JWT" and nothing else. Payload: the credential itself
+    with iss, jti, nbf and sub repeating issuer.id, id, validFrom and credentialSubject.id."""
     token = _download(client, certificate)
     header = jwt.get_unverified_header(token)
-    assert (header["alg"], header["typ"], header["cty"]) == ("EdDSA", "vc+jwt", "vc")
-    kid, public_key = _published_key(client)
-    assert header["kid"] == kid
-    payload = jwt.decode(token, public_key, algorithms=["EdDSA"])
+    assert header == {
+        "alg": "ES256",
+        "kid": signing_keys.signing_key(curve="P-256").verification_method_id,
+        "typ": "JWT",
+    }
+    payload = jwt.decode(token, _published_key(client, token), algorithms=["ES256"])
     assert payload["credentialSubject"]["achievement"]["name"] == certificate.programme_title
-    assert payload["id"] == payload["jti"]
+    assert payload["iss"] == payload["issuer"]["id"]
+    assert payload["jti"] == payload["id"]
     assert payload["id"].endswith(f"/c/{certificate.code}/")
-    assert "vc" not in payload  # VC-JOSE-COSE: the payload is the credential itself
+    assert payload["sub"] == payload["credentialSubject"]["id"]
+    assert dt.datetime.fromtimestamp(payload["nbf"], dt.UTC) == dt.datetime.fromisoformat(
+        payload["validFrom"]
+    )
+    assert set(payload) - set(openbadges.credential_for(certificate)) == {"iss", "jti", "nbf", "sub"}
+    assert "vc" not in payload  # the payload is the credential itself
 
 
 def test_a_tampered_forged_or_malformed_credential_fails_and_is_not_counted(client, certificate):
+    """Each says why, in words; none is counted as a check of the certificate."""
     token = _download(client, certificate)
     head, body, signature = token.split(".")
     claims = _claims(token)
-    tampered = f"{head}.{_b64({**claims, 'name': 'Someone Else'})}.{signature}"
-    foreign = jwt.encode(
-        claims,
-        Ed25519PrivateKey.generate(),
-        algorithm="EdDSA",
-        headers={"kid": openbadges.key_id(), "typ": "vc+jwt"},
+    key = signing_keys.signing_key(curve="P-256")
+    kid = key.verification_method_id
+    ed25519 = signing_keys.signing_key(curve="Ed25519")
+    other_issuer = {**claims, "issuer": {**claims["issuer"], "id": "did:web:elsewhere.example"}}
+    public_bytes = key.private_key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
-    unsigned = f"{_b64({'alg': 'none', 'typ': 'vc+jwt', 'kid': openbadges.key_id()})}.{body}."
-    # The published key used as an HMAC secret: the old algorithm-confusion forgery.
-    public_bytes = openbadges.signing_key().public_key().public_bytes_raw()
-    confused = jwt.encode(
-        claims, public_bytes, algorithm="HS256", headers={"kid": openbadges.key_id(), "typ": "vc+jwt"}
-    )
-    no_kid = jwt.encode(claims, openbadges.signing_key(), algorithm="EdDSA", headers={"typ": "vc+jwt"})
-    other_typ = jwt.encode(
-        claims, openbadges.signing_key(), algorithm="EdDSA", headers={"kid": openbadges.key_id()}
-    )
+    bad = {
+        "tampered": (f"{head}.{_b64({**claims, 'name': 'Someone Else'})}.{signature}", "signature"),
+        "foreign": (
+            jwt.encode(
+                claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": kid}
+            ),
+            "signature",
+        ),
+        "unsigned": (f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': kid})}.{body}.", "alg"),
+        # The published key used as an HMAC secret: the old algorithm-confusion forgery.
+        "confused": (jwt.encode(claims, public_bytes, algorithm="HS256", headers={"kid": kid}), "alg"),
+        "no kid": (jwt.encode(claims, key.private_key, algorithm="ES256"), "kid"),
+        "unknown kid": (
+            jwt.encode(claims, key.private_key, algorithm="ES256", headers={"kid": kid + "x"}),
+            "kid",
+        ),
+        "other typ": (
+            jwt.encode(claims, key.private_key, algorithm="ES256", headers={"kid": kid, "typ": "vc+jwt"}),
+            "typ",
+        ),
+        "extra header": (
+            jwt.encode(
+                claims, key.private_key, algorithm="ES256", headers={"kid": kid, "jwk": key.public_jwk()}
+            ),
+            "header",
+        ),
+        # Our Ed25519 key is published too, but VC-JWTs are ES256 only.
+        "EdDSA": (
+            jwt.encode(
+                claims,
+                ed25519.private_key,
+                algorithm="EdDSA",
+                headers={"kid": ed25519.verification_method_id},
+            ),
+            "alg",
+        ),
+        "Ed25519 kid": (
+            jwt.encode(
+                claims, key.private_key, algorithm="ES256", headers={"kid": ed25519.verification_method_id}
+            ),
+            "kid",
+        ),
+        "other issuer": (
+            jwt.encode(other_issuer, key.private_key, algorithm="ES256", headers={"kid": kid}),
+            "issuer",
+        ),
+        "sub changed": (
+            jwt.encode(
+                {**claims, "sub": "urn:uuid:0"}, key.private_key, algorithm="ES256", headers={"kid": kid}
+            ),
+            "sub",
+        ),
+        "nbf changed": (
+            jwt.encode(
+                {**claims, "nbf": claims["nbf"] - 5}, key.private_key, algorithm="ES256", headers={"kid": kid}
+            ),
+            "nbf",
+        ),
+        "not a jwt": ("not-a-jwt", "format"),
+    }
     client.logout()
-    for bad in (tampered, foreign, unsigned, confused, no_kid, other_typ, "not-a-jwt"):
-        result = _check(client, bad)
-        assert result["valid"] is False, bad
-        assert result["errors"], bad
+    for name, (token_, reason) in bad.items():
+        result = _check(client, token_)
+        assert result["valid"] is False, name
+        assert [error.split(":")[0] for error in result["errors"]][:1] == [reason], (name, result)
     with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(tampered, _published_key(client)[1], algorithms=["EdDSA"])
+        jwt.decode(bad["tampered"][0], _published_key(client, token), algorithms=["ES256"])
     assert Verification.objects.filter(certificate=certificate).count() == 0
     assert _check(client, token) == {"valid": True, "revoked": False, "errors": []}
     assert Verification.objects.filter(certificate=certificate, channel="credential").count() == 1
@@ -201,9 +315,9 @@ def test_credential_verify_uses_only_the_key_set_it_is_given(certificate):
     """The same genuine credential fails against a key set that does not hold our key."""
     token = openbadges.credential_jwt(certificate)
     assert openbadges.credential_verify(token).valid is True
-    stranger = json.loads(OKPAlgorithm.to_jwk(Ed25519PrivateKey.generate().public_key()))
+    stranger = json.loads(ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()))
     check = openbadges.credential_verify(
-        token, published_jwks={"keys": [{**stranger, "kid": openbadges.key_id()}]}
+        token, published_jwks={"keys": [{**stranger, "kid": openbadges.key_id(), "alg": "ES256"}]}
     )
     assert check.valid is False
     assert check.certificate is None
@@ -218,15 +332,6 @@ def test_a_revoked_certificate_checks_as_revoked(client, staff, certificate):
     client.logout()
     result = client.post(reverse(VERIFY_URL), {"credential": token}, "application/json").json()
     assert result == {"valid": False, "revoked": True, "errors": []}
-    status_url = _claims(token)["credentialStatus"]["id"]
-    response = client.get(status_url)
-    assert response["Cache-Control"] == "no-cache"
-    revocations = response.json()
-    assert revocations["id"] == status_url
-    assert revocations["issuer"] == openbadges.issuer_id()
-    assert revocations["revokedCredentials"] == [
-        {"id": _claims(token)["id"], "revoked": True, "revocationReason": "Issued in error."}
-    ]
     # A check of a revoked credential is still a check of that certificate.
     assert Verification.objects.filter(certificate=certificate, channel="credential").count() == 1
 
@@ -245,7 +350,7 @@ def test_a_credential_past_its_valid_until_fails(client, staff):
     assert result["revoked"] is False
     assert [error.split(":")[0] for error in result["errors"]] == ["validUntil"]
     with pytest.raises(jwt.ExpiredSignatureError):
-        jwt.decode(token, _published_key(client)[1], algorithms=["EdDSA"])
+        jwt.decode(token, _published_key(client, token), algorithms=["ES256"])
 
 
 # --- Who may download it ----------------------------------------------------------------------
@@ -265,15 +370,32 @@ def test_only_the_holder_and_staff_download_it(client, staff, certificate):
     assert response["Location"].startswith(resolve_url("account_login"))
 
 
-def test_the_holder_page_links_to_the_badge_until_it_is_revoked(client, staff, certificate):
+def _json_download_url(certificate) -> str | None:
+    """The Data Integrity download, once its view is there (built beside this one)."""
+    try:
+        return reverse("certification:certificate-credential-json", args=[certificate.pk])
+    except NoReverseMatch:
+        return None
+
+
+def test_the_holder_page_offers_both_forms_until_it_is_revoked(client, staff, certificate):
+    """The VC-JWT and the JSON with a proof, each with a line on where to use it, and the
+    LinkedIn link; none of them once the certificate is revoked."""
     client.force_login(certificate.holder)
     page = client.get(reverse("certification:my-certificates")).content.decode()
     assert reverse("certification:certificate-credential", args=[certificate.pk]) in page
+    json_url = _json_download_url(certificate)
+    if json_url is not None:
+        assert json_url in page
+        assert "Learner Credential Wallet" in page
+    assert "VC-JWT" in page
     assert "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME" in page
     assert f"certId={certificate.code}" in page
     certificate_revoke(certificate=certificate, actor=staff, public_reason="Issued in error.")
     page = client.get(reverse("certification:my-certificates")).content.decode()
     assert reverse("certification:certificate-credential", args=[certificate.pk]) not in page
+    if json_url is not None:
+        assert json_url not in page
     assert "linkedin.com" not in page
 
 
@@ -312,9 +434,9 @@ def test_public_endpoints_run_a_fixed_number_of_queries(client, staff):
     def counts(token) -> list[int]:
         return [
             count("get", reverse("certification:jwks")),
-            count("get", reverse("certification:revocations")),
             count("get", reverse("certification:issuer")),
-            count("post", reverse(VERIFY_URL), token, "application/vc+jwt"),
+            count("get", reverse("certification:badge-image")),
+            count("post", reverse(VERIFY_URL), token, "application/jwt"),
         ]
 
     first = certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="E.")
@@ -325,46 +447,77 @@ def test_public_endpoints_run_a_fixed_number_of_queries(client, staff):
         more = certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="E.")
         certificate_revoke(certificate=more, actor=staff, public_reason="Error.")
     assert counts(token) == few
-    assert few[:3] == [0, 1, 0]
+    assert few[:3] == [0, 0, 0]
 
 
-# --- The key ----------------------------------------------------------------------------------
+# --- The keys ---------------------------------------------------------------------------------
 
 
-def test_the_kid_fragment_is_the_rfc_7638_thumbprint():
-    """RFC 8037, appendix A.3: the thumbprint of its example Ed25519 key."""
-    jwk = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
-    assert openbadges._thumbprint(jwk) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+def test_old_and_new_credentials_verify_after_a_rotation(client, staff, key_dir):
+    """After `openbadges_key_rotate`, new credentials are signed by the new key and old ones
+    still check out, each against only the published key set; a key no longer published
+    makes its credentials fail, saying why."""
+    certificate = certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="E.")
+    old = openbadges.credential_jwt(certificate)
+    call_command("openbadges_key_rotate", "--curve", "P-256", stdout=StringIO())
+    new = openbadges.credential_jwt(certificate)
+    old_kid, new_kid = (jwt.get_unverified_header(token)["kid"] for token in (old, new))
+    assert old_kid != new_kid == openbadges.key_id()
+    published = [key["kid"] for key in client.get(reverse("certification:jwks")).json()["keys"]]
+    assert {old_kid, new_kid} <= set(published)
+    assert published.index(new_kid) < published.index(old_kid)  # newest first
+    for token in (old, new):
+        assert _check(client, token) == {"valid": True, "revoked": False, "errors": []}
+        jwt.decode(token, _published_key(client, token), algorithms=["ES256"])
+    [old_file] = [
+        path
+        for path in key_dir.glob("openbadges-p256-*.pem")
+        if old_kid.endswith("#" + signing_keys._read_key_file(path)[0].name)
+    ]
+    old_file.unlink()  # retired for good
+    assert _check(client, new)["valid"] is True
+    result = _check(client, old)
+    assert result["valid"] is False
+    assert result["errors"][0].startswith("kid:")
 
 
-def test_the_configured_key_signs_and_is_published(client, settings, certificate):
-    """With OPENBADGES_SIGNING_KEY set, that key signs and its public half is published."""
+def test_the_configured_keys_sign_and_are_published(client, settings, certificate, key_dir):
+    """With OPENBADGES_SIGNING_KEYS holding both curves, those keys sign and are published,
+    nothing is made on disk, and the deploy check is content."""
+    p256 = signing_keys.key_new(curve="P-256")
+    ed25519 = signing_keys.key_new(curve="Ed25519")
+    settings.OPENBADGES_SIGNING_KEYS = p256.private_pem() + ed25519.private_pem()
+    token = openbadges.credential_jwt(certificate)
+    assert jwt.get_unverified_header(token)["kid"] == p256.verification_method_id
+    assert jwt.decode(token, _published_key(client, token), algorithms=["ES256"])["id"] == (
+        openbadges.credential_id(certificate)
+    )
+    jwt.decode(token, p256.private_key.public_key(), algorithms=["ES256"])
+    published = {key["kid"] for key in client.get(reverse("certification:jwks")).json()["keys"]}
+    assert published == {p256.verification_method_id, ed25519.verification_method_id}
+    assert not key_dir.exists()
+    assert openbadges_signing_key_check(None) == []
+
+
+def test_a_single_ed25519_key_still_works_and_the_missing_curve_is_flagged(settings, certificate):
+    """OPENBADGES_SIGNING_KEY alone (the setting before rotation) stays the Ed25519 key; the
+    P-256 key then comes from the key directory, which the deploy check warns about."""
     key = Ed25519PrivateKey.generate()
     settings.OPENBADGES_SIGNING_KEY = _pem(key)
-    _kid, published = _published_key(client)
-    assert published.public_bytes_raw() == key.public_key().public_bytes_raw()
-    token = openbadges.credential_jwt(certificate)
-    assert jwt.decode(token, key.public_key(), algorithms=["EdDSA"])["id"] == openbadges.credential_id(
-        certificate
-    )
-    assert openbadges_signing_key_check(None) == []
+    ed25519 = signing_keys.signing_key(curve="Ed25519")
+    assert ed25519.private_key.public_key().public_bytes_raw() == key.public_key().public_bytes_raw()
+    assert openbadges.credential_verify(openbadges.credential_jwt(certificate)).valid is True
+    assert [message.id for message in openbadges_signing_key_check(None)] == ["certification.W002"]
 
 
 def test_a_key_that_is_not_ed25519_is_refused(settings, seeded):
     settings.OPENBADGES_SIGNING_KEY = _pem(ec.generate_private_key(ec.SECP256R1()))
-    with pytest.raises(ImproperlyConfigured):
-        openbadges.signing_key()
     assert [message.id for message in openbadges_signing_key_check(None)] == ["certification.E001"]
 
 
-def test_without_a_configured_key_a_development_key_is_made_once(settings, tmp_path):
-    """The development key is made on first use, readable by its owner only, then reused;
-    the deploy check warns that production should set its own."""
-    settings.OPENBADGES_SIGNING_KEY = ""
-    path = tmp_path / "keys" / openbadges.DEV_KEY_FILE
-    pem = openbadges._dev_key_pem(path)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    openbadges._dev_key_pem.cache_clear()
-    assert openbadges._dev_key_pem(path) == pem
-    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+def test_without_configured_keys_development_keys_are_made_and_flagged(settings, key_dir):
+    """The development keys are made on first use (see test_signing_keys); the deploy check
+    warns that production should set its own."""
     assert [message.id for message in openbadges_signing_key_check(None)] == ["certification.W001"]
+    assert openbadges.jwks()["keys"]
+    assert len(list(key_dir.glob("*.pem"))) == 2

@@ -282,6 +282,7 @@ TABLE: dict[str, Row] = {
     "certification:jwks": Row("200 200 200 200 200 200 200 200"),
     "certification:issuer": Row("200 200 200 200 200 200 200 200"),
     "certification:achievement": Row("200 200 200 200 200 200 200 200", kwargs=pk("version")),
+    "certification:badge-image": Row("200 200 200 200 200 200 200 200"),
     "certification:revocations": Row("200 200 200 200 200 200 200 200"),
     "certification:credential-verify": Row(
         "405 405 405 405 405 405 405 405", post="200 200 200 200 200 200 200 200"

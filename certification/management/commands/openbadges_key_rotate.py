@@ -1,8 +1,8 @@
 """Rotate an Open Badges signing key: a new key signs new credentials, the old ones stay published.
 
-With the keys in the environment (production) the command prints the new key for you to add to
-OPENBADGES_SIGNING_KEYS and changes nothing; in development it writes the key into the key
-directory.
+With the keys in the environment (production), or with --print, the command prints the new key
+for you to add to OPENBADGES_SIGNING_KEYS and changes nothing; in development it writes the key
+into the key directory.
 """
 
 from django.core.management.base import BaseCommand
@@ -24,10 +24,17 @@ class Command(BaseCommand):
             help="The curve of the new key (Ed25519: Data Integrity proofs; P-256: VC-JWT). "
             "Repeat for both; default: both.",
         )
+        parser.add_argument(
+            "--print",
+            action="store_true",
+            dest="print_only",
+            help="Print the new keys for OPENBADGES_SIGNING_KEYS (first set-up of production) "
+            "instead of writing them to the key directory.",
+        )
 
-    def handle(self, *args, curve=None, **options):
+    def handle(self, *args, curve=None, print_only=False, **options):
         curves = curve or list(signing_keys.CURVES)
-        if signing_keys.keys_configured():
+        if print_only or signing_keys.keys_configured():
             # Production: the environment is the record, and this command cannot write it.
             texts = [signing_keys.key_new(curve=name).private_pem() for name in curves]
             self.stdout.write(

@@ -310,6 +310,12 @@ class ErrorSerializer(serializers.Serializer):
 
 class CertificateSerializer(serializers.ModelSerializer):
     verify_url = serializers.SerializerMethodField()
+    standing = serializers.ChoiceField(
+        choices=Standing.values,
+        source="standing.state",
+        read_only=True,
+        help_text="Its standing now, as the public check states it (status alone never says expired).",
+    )
 
     class Meta:
         model = Certificate
@@ -325,6 +331,7 @@ class CertificateSerializer(serializers.ModelSerializer):
             "issued_at",
             "expires_on",
             "status",
+            "standing",
             "revoked_at",
             "revoked_reason",
             "shows_full_name",

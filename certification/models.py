@@ -93,6 +93,14 @@ class Certificate(models.Model):
     def holder_initials(self) -> str:
         return name_initials(self.holder_name)
 
+    @property
+    def standing(self):
+        """Valid, expired, revoked or withdrawn now: certification.standing decides. Load
+        `holder` with the certificate (select_related)."""
+        from certification.standing import certificate_standing  # it reads this module
+
+        return certificate_standing(self)
+
 
 class CertificateEventKind(models.TextChoices):
     ISSUED = "issued", _("Issued automatically")

@@ -32,7 +32,7 @@ def certificate_list_for_holder_or_staff(*, user) -> QuerySet[Certificate]:
     if not user.is_authenticated:
         return Certificate.objects.none()
     # A withdrawn certificate (its holder erased their account) is no longer handed out.
-    certificates = Certificate.objects.filter(holder__erased_at__isnull=True)
+    certificates = Certificate.objects.filter(holder__erased_at__isnull=True).select_related("holder")
     if not user_sees_all_certificates(user):
         certificates = certificates.filter(holder=user)
     return certificates

@@ -25,7 +25,11 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
 
 
 def certificate_list_for_holder(*, user) -> QuerySet[Certificate]:
-    return Certificate.objects.filter(holder=user).annotate(times_checked=Count("verifications"))
+    return (
+        Certificate.objects.filter(holder=user)
+        .select_related("holder")  # its standing: withdrawn once the holder is erased
+        .annotate(times_checked=Count("verifications"))
+    )
 
 
 def certificate_list_revoked() -> QuerySet[Certificate]:

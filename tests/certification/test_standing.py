@@ -160,3 +160,21 @@ def test_the_registry_counts_exactly_the_dashboards_leaders_in_the_same_words(cl
     page = response.content.decode()
     assert "4 leaders, 1 lapsed" in page
     assert "1 more leader counted on the dashboard is not listed" in page
+
+
+def test_the_holder_staff_and_the_api_see_the_same_standing(client, staff):
+    certificate = _expiring(_leader(staff), timezone.localdate() - dt.timedelta(days=1))
+    client.force_login(certificate.holder)
+    page = client.get(reverse("certification:my-certificates")).content.decode()
+    assert ">Expired<" in page
+    assert "Renew by activity" not in page  # renewal by activity ends when it lapses
+    detail = client.get(reverse("api:certificate-detail", args=[certificate.pk])).json()
+    assert (detail["status"], detail["standing"]) == ("valid", "expired")
+    client.force_login(staff)
+    overview = client.get(reverse("certification:staff-overview")).content.decode()
+    assert ">Expired<" in overview
+    assert ">Valid<" not in overview
+    assert (
+        "Expired: it was valid until"
+        in client.get(reverse("certification:staff-certificate", args=[certificate.pk])).content.decode()
+    )

@@ -123,7 +123,7 @@ def decode_list(encoded: str, *, max_bytes: int = 16 * MIN_LENGTH) -> bytes:
     if len(bits) > max_bytes:
         raise ValueError("encodedList is too long")
     if len(bits) * 8 < MIN_LENGTH:
-        raise ValueError("the list is shorter than the specification's minimum")
+        raise ValueError("encodedList is shorter than the specification's minimum")
     return bits
 
 

@@ -16,7 +16,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from certification import openbadges, permissions
+from certification import openbadges, permissions, status_list
 from certification.models import VerificationChannel
 from certification.services.verification import verification_rate_exceeded, verification_record
 from training.models import ProgrammeVersion, VersionStatus
@@ -45,6 +45,42 @@ class CredentialDownloadView(LoginRequiredMixin, View):
                 "X-Content-Type-Options": "nosniff",
             },
         )
+
+
+class CredentialJsonDownloadView(LoginRequiredMixin, View):
+    """The holder (their own) and national staff: the credential with a Data Integrity proof,
+    for wallets and verifiers that read JSON-LD."""
+
+    def get(self, request, pk):
+        certificate = permissions.certificate_get_for_holder_or_staff(user=request.user, pk=pk)
+        return HttpResponse(
+            json.dumps(openbadges.credential_signed(certificate), indent=2),
+            content_type=openbadges.DI_MEDIA_TYPE,
+            headers={
+                "Content-Disposition": f'attachment; filename="future-leaders-{certificate.code}.json"',
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+
+class DidDocumentView(View):
+    """Anyone: the issuer's DID document (did:web), listing every published key."""
+
+    def get(self, request):
+        response = _public_json(openbadges.did_document(), max_age=300)
+        response["Content-Type"] = "application/did+json"
+        return response
+
+
+class StatusListView(View):
+    """Anyone: the signed revocation list (W3C Bitstring Status List) that every credential's
+    `credentialStatus` points at. Built from the database on each request, so it is right from
+    the moment a revocation commits; shared caches and verifiers may keep it five minutes
+    (status_list.MAX_AGE_SECONDS), the delay a revocation may take to reach them."""
+
+    def get(self, request):
+        return _public_json(status_list.status_list_credential(), max_age=status_list.MAX_AGE_SECONDS)
 
 
 class JwksView(View):
@@ -92,16 +128,27 @@ def _badge_png() -> bytes:
 
 
 class RevocationListView(View):
-    """Anyone: the credentials we have revoked (the `credentialStatus` of every credential).
-    Never cached: a revocation holds from the moment staff make it."""
+    """The 1EdTech revocation list that named every revoked credential is gone (decision 0018):
+    410, with the address of the status list that replaced it. Not a redirect: a verifier
+    that still reads the old format would find no `revokedCredentials` in the status list and
+    take the credential as not revoked; a 410 makes it fail closed."""
 
     def get(self, request):
-        return _public_json(openbadges.revocation_list(), max_age=0)
+        return _public_json(
+            {
+                "error": "This revocation list is withdrawn: credentials carry a W3C Bitstring "
+                "Status List entry instead.",
+                "statusListCredential": status_list.status_list_url(),
+            },
+            max_age=0,
+            status=410,
+        )
 
 
 @method_decorator(csrf_exempt, name="dispatch")  # a machine endpoint: no session, no cookies used
 class CredentialVerifyView(View):
-    """Anyone: POST a credential (the JWT as the body, or {"credential": "..."}) to check it.
+    """Anyone: POST a credential to check it: a VC-JWT (the body, or {"credential": "<jwt>"}),
+    or the Data Integrity form (the JSON credential as the body, or {"credential": {...}}).
     Answers {valid, revoked, errors}; each check of one of our credentials is counted."""
 
     http_method_names = ["post", "options"]
@@ -122,16 +169,33 @@ class CredentialVerifyView(View):
         if len(request.body) > MAX_TOKEN_BYTES:
             return _public_json({"error": "The credential is too large."}, max_age=0, status=413)
         token = request.body.decode("utf-8", errors="replace").strip()
+        document = None
         if token.startswith("{"):
             try:
-                token = str(json.loads(token).get("credential", "")).strip()
-            except (ValueError, AttributeError):
+                body = json.loads(token)
+            except (ValueError, RecursionError):  # RecursionError: nesting deeper than json reads
+                body = None
+            if not isinstance(body, dict):
                 return _public_json(
-                    {"error": "Send a JSON object with a 'credential' field."}, max_age=0, status=400
+                    {"error": "Send a JSON object: the credential, or one with a 'credential' field."},
+                    max_age=0,
+                    status=400,
                 )
-        if not token:
-            return _public_json({"error": "Send the credential (a JWT) to check."}, max_age=0, status=400)
-        check = openbadges.credential_verify(token)
+            inner = body.get("credential", body if "proof" in body or "@context" in body else "")
+            if isinstance(inner, dict):
+                document = inner
+            else:
+                token = str(inner).strip()
+        if document is None and not token:
+            return _public_json(
+                {"error": "Send the credential (a JWT, or the JSON credential) to check."},
+                max_age=0,
+                status=400,
+            )
+        if document is not None:
+            check = openbadges.credential_verify_document(document)
+        else:
+            check = openbadges.credential_verify(token)
         if check.certificate is not None:
             verification_record(certificate_id=check.certificate.pk, channel=VerificationChannel.CREDENTIAL)
         return _public_json(check.as_json(), max_age=0)

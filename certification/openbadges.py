@@ -26,8 +26,9 @@ from django.urls import reverse
 from django.utils import timezone
 from jwt.algorithms import ECAlgorithm
 
+from certification import data_integrity, signing_keys, status_list
 from certification.models import Certificate
-from certification.selectors.certificates import certificate_for_verification, certificate_list_revoked
+from certification.selectors.certificates import certificate_for_verification
 from certification.signing_keys import P256, issuer_id, published_keys, signing_key
 from training.models import ProgrammeVersion
 
@@ -42,8 +43,6 @@ JWT_HEADERS = frozenset({"alg", "kid", "typ"})
 MEDIA_TYPE = "application/jwt"  # RFC 7519, section 10.3.1
 # Clock difference tolerated between us and whoever made the token's `iat`/`nbf`.
 LEEWAY_SECONDS = 60
-# The public reason given for a certificate whose holder erased their account.
-WITHDRAWN_REASON = "Withdrawn: the holder's account was erased at their request."
 
 
 def _url(name: str, *args) -> str:
@@ -163,7 +162,7 @@ def credential_for(certificate: Certificate) -> dict:
             ],
             "achievement": achievement_for(version=certificate.version, title=certificate.programme_title),
         },
-        "credentialStatus": {"id": _url("certification:revocations"), "type": "1EdTechRevocationList"},
+        "credentialStatus": status_list.credential_status(certificate),
     }
     valid_until = _valid_until(certificate)
     if valid_until is not None:
@@ -193,19 +192,40 @@ def credential_jwt(certificate: Certificate) -> str:
     )
 
 
-def revocation_list() -> dict:
-    """1EdTech revocation list: every revoked credential, with its neutral public reason."""
+# --- The Data Integrity form ------------------------------------------------------------------
+
+# A credential secured with an embedded proof: VC data model 2.0, section 6.3 "Media Types"
+# (registered with IANA in 2024; the drafts' application/vc+ld+json is gone).
+DI_MEDIA_TYPE = "application/vc"
+
+
+def credential_signed(certificate: Certificate) -> dict:
+    """The credential with an `eddsa-rdfc-2022` Data Integrity proof by the newest Ed25519 key,
+    for wallets and verifiers that read JSON-LD (decision 0018). Signed on each download."""
+    key = signing_keys.signing_key(curve=signing_keys.ED25519)
+    return data_integrity.credential_sign(credential_for(certificate), key=key)
+
+
+# The DID context first: verifiers built on jsonld-signatures then read `assertionMethod`
+# straight from the document instead of framing it. Multikey and JsonWebKey are defined by the
+# other two.
+DID_CONTEXT = [
+    "https://www.w3.org/ns/did/v1",
+    "https://w3id.org/security/multikey/v1",
+    "https://w3id.org/security/jwk/v1",
+]
+
+
+def did_document() -> dict:
+    """The issuer's did:web document, served at /.well-known/did.json: every published key
+    (the newest first, retired ones still there so that older credentials verify), each
+    allowed to assert credentials."""
+    methods = signing_keys.verification_methods()
     return {
-        "id": _url("certification:revocations"),
-        "issuer": issuer_id(),
-        "revokedCredentials": [
-            {
-                "id": credential_id(c),
-                "revoked": True,
-                "revocationReason": c.revoked_reason if c.is_revoked else WITHDRAWN_REASON,
-            }
-            for c in certificate_list_revoked()
-        ],
+        "@context": DID_CONTEXT,
+        "id": signing_keys.issuer_id(),
+        "verificationMethod": methods,
+        "assertionMethod": [method["id"] for method in methods],
     }
 
 
@@ -329,5 +349,58 @@ def credential_verify(token: str, *, published_jwks: dict | None = None) -> Cred
         if valid_until is not None and valid_until < timezone.now():
             check.errors.append("validUntil: expired; the holder can download a renewed credential")
     check.revoked = certificate.is_revoked or certificate.is_withdrawn
+    check.valid = not check.errors and not check.revoked
+    return check
+
+
+def credential_verify_document(
+    credential, *, list_credential: dict | None = None, public_keys: dict | None = None
+) -> CredentialCheck:
+    """Check a credential in the Data Integrity form (JSON) with only the published keys (or
+    `public_keys`): its `eddsa-rdfc-2022` proof, issuer, validity period, and its bit in the
+    status list (ours as served, or `list_credential`), whose own proof is checked too.
+    Reads, never writes; every failure is an error in words, never an exception."""
+    check = CredentialCheck()
+    if not isinstance(credential, dict):
+        check.errors.append("credential: not a JSON object")
+        return check
+    issuer = credential.get("issuer")
+    issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if issuer != issuer_id():
+        check.errors.append("issuer: not issued by us")
+        return check
+    try:
+        # The keys' controller is the issuer's DID (signing_keys.issuer_id).
+        data_integrity.proof_verify(credential, controller=signing_keys.issuer_id(), public_keys=public_keys)
+    except data_integrity.ProofError as error:
+        check.errors.append(str(error) if ":" in str(error) else f"signature: {error}")
+        return check
+    if "OpenBadgeCredential" not in credential.get("type", []):
+        check.errors.append("type: not an OpenBadgeCredential")
+    code = str(credential.get("id", "")).rstrip("/").rsplit("/", 1)[-1]
+    certificate = certificate_for_verification(code=code)
+    if certificate is None or credential.get("id") != credential_id(certificate):
+        check.errors.append("credential: not one of ours")
+        return check
+    check.certificate = certificate
+    try:
+        valid_until = datetime.fromisoformat(credential["validUntil"]) if "validUntil" in credential else None
+    except (TypeError, ValueError):
+        check.errors.append("validUntil: not a date and time")
+    else:
+        if valid_until is not None and valid_until < timezone.now():
+            check.errors.append("validUntil: expired; the holder can download a renewed credential")
+    entry = credential.get("credentialStatus")
+    if isinstance(entry, dict) and entry.get("statusListIndex") != str(certificate.status_list_index):
+        check.errors.append("credentialStatus: not this certificate's entry")
+        return check
+    if list_credential is None:
+        list_credential = status_list.status_list_credential()
+    try:
+        check.revoked = status_list.status_read(
+            entry, list_credential=list_credential, public_keys=public_keys
+        )
+    except status_list.StatusError as error:
+        check.errors.append(str(error))
     check.valid = not check.errors and not check.revoked
     return check

@@ -279,11 +279,17 @@ TABLE: dict[str, Row] = {
     "certification:certificate-credential": Row(
         "login 200 404 404 404 404 404 200", kwargs=pk("certificate")
     ),
+    "certification:certificate-credential-json": Row(
+        "login 200 404 404 404 404 404 200", kwargs=pk("certificate")
+    ),
     "certification:jwks": Row("200 200 200 200 200 200 200 200"),
+    "certification:did-document": Row("200 200 200 200 200 200 200 200"),
+    "certification:status-list": Row("200 200 200 200 200 200 200 200"),
     "certification:issuer": Row("200 200 200 200 200 200 200 200"),
     "certification:achievement": Row("200 200 200 200 200 200 200 200", kwargs=pk("version")),
     "certification:badge-image": Row("200 200 200 200 200 200 200 200"),
-    "certification:revocations": Row("200 200 200 200 200 200 200 200"),
+    # Withdrawn (decision 0018): it named every revoked certificate.
+    "certification:revocations": Row("410 410 410 410 410 410 410 410"),
     "certification:credential-verify": Row(
         "405 405 405 405 405 405 405 405", post="200 200 200 200 200 200 200 200"
     ),

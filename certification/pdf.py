@@ -3,6 +3,11 @@
 Nothing is fetched from outside: the QR code is inline SVG, fonts are the machine's own
 (named in CSS, with generic fallbacks), and the URL fetcher refuses anything but data: URIs
 and files inside the app's own static folders.
+
+The PDF is tagged as PDF/UA-1 asks (WeasyPrint's `pdf/ua-1` variant: a structure tree, marked
+content, the title shown as the window title), for screen readers; its language (/Lang), title,
+author (the issuer) and creation date (the certificate's issue) come from the template's
+`<html lang>`, `<title>` and `<meta>` elements.
 """
 
 import logging
@@ -23,6 +28,10 @@ from weasyprint.urls import URLFetcher
 from certification.models import Certificate
 
 logger = logging.getLogger(__name__)
+
+
+# WeasyPrint's variant for PDF/UA-1 (ISO 14289-1): tagged PDF 1.7 with its XMP identification.
+PDF_VARIANT = "pdf/ua-1"
 
 
 class FetchRefused(ValueError):
@@ -97,6 +106,6 @@ def certificate_pdf(
         base_url=base_url,
         url_fetcher=url_fetcher or SafeURLFetcher(),
     )
-    pdf = html.write_pdf(font_config=font_config)
+    pdf = html.write_pdf(font_config=font_config, pdf_variant=PDF_VARIANT)
     logger.debug("Rendered the PDF of certificate %s", certificate.pk)
     return pdf

@@ -23,7 +23,7 @@ from django.template.loader import get_template
 from weasyprint.text.fonts import FontConfiguration
 
 from certification.models import Certificate
-from certification.pdf import certificate_pdf, verification_url
+from certification.pdf import PDF_VARIANT, certificate_pdf, verification_url
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ def certificate_pdf_version(certificate: Certificate) -> str:
         settings.LANGUAGE_CODE,
         settings.TIME_ZONE,
         _template_digest(),
+        PDF_VARIANT,  # a change of variant (tagging) renders afresh too
     ]
     return hashlib.sha256("\x1f".join(shown).encode()).hexdigest()[:24]
 

@@ -38,9 +38,10 @@ class Command(BaseCommand):
             # Production: the environment is the record, and this command cannot write it.
             texts = [signing_keys.key_new(curve=name).private_pem() for name in curves]
             self.stdout.write(
-                "Add these keys to OPENBADGES_SIGNING_KEYS, in front of the keys already there "
-                "(keep those, so that credentials they signed keep verifying), then restart every "
-                "web process and worker. Keep the keys secret and backed up.\n"
+                "Add these keys to OPENBADGES_SIGNING_KEYS beside the keys already there (keep "
+                "those, so that credentials they signed keep verifying; the Created lines say which "
+                "is newest), then restart every web process and worker. Keep the keys secret and "
+                "backed up.\n"
             )
             self.stdout.write("".join(texts))
             return

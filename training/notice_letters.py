@@ -15,10 +15,12 @@ from training.models import (
     Cohort,
     CohortStatus,
     Enrolment,
+    EnrolmentEvent,
     EnrolmentStatus,
     Notice,
     NoticeKind,
     Session,
+    SessionStatus,
     Submission,
     SubmissionStatus,
 )
@@ -187,6 +189,72 @@ def session_changes_write_letters(notices: list[Notice]) -> dict[int, Letter | s
     return letters
 
 
+def cohort_cancelled_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
+    """One letter per person for a cancelled cohort: its trainers, those whose place ended
+    (with the cancelled sessions still to come, and an .ics that cancels them in their
+    calendar), and those whose application, waiting-list place or offer ended."""
+    now = timezone.now()
+    cohort_ids = _ids(notices, 1)
+    cohorts = Cohort.objects.select_related("version__programme").in_bulk(set(cohort_ids.values()))
+    _trainees, trainers = _people_of(set(cohorts))
+    # What each member held when the cohort was cancelled, from the enrolment's history.
+    ended = {
+        (cohort_id, member_id): from_status
+        for cohort_id, member_id, from_status in EnrolmentEvent.objects.filter(
+            enrolment__cohort_id__in=set(cohorts), to_status=EnrolmentStatus.CANCELLED
+        ).values_list("enrolment__cohort_id", "enrolment__member_id", "from_status")
+    }
+    coming: dict[int, list[Session]] = defaultdict(list)
+    for session in (
+        Session.objects.filter(cohort_id__in=set(cohorts), status=SessionStatus.CANCELLED, starts_at__gt=now)
+        .select_related("cohort")
+        .order_by("starts_at", "pk")
+    ):
+        coming[session.cohort_id].append(session)
+    letters: dict[int, Letter | str] = {}
+    for notice in notices:
+        cohort = cohorts.get(cohort_ids[notice.pk])
+        if cohort is None:
+            letters[notice.pk] = GONE
+            continue
+        key = (cohort.pk, notice.recipient_id)
+        is_trainer = key in trainers
+        if cohort.status != CohortStatus.CANCELLED:
+            letters[notice.pk] = "The cohort is no longer cancelled."
+        elif not is_trainer and key not in ended:
+            letters[notice.pk] = LEFT
+        else:
+            had_place = is_trainer or ended.get(key) == EnrolmentStatus.ENROLLED
+            sessions = coming[cohort.pk] if had_place else []
+            letters[notice.pk] = Letter(
+                template="notices/email/cohort_cancelled",
+                context={
+                    "cohort": cohort,
+                    "programme": cohort.version.programme,
+                    "is_trainer": is_trainer,
+                    "had_place": had_place,
+                    "sessions": [
+                        {
+                            "session": session,
+                            "cohort": cohort,
+                            "starts_at": timezone.localtime(session.starts_at),
+                            "ends_at": timezone.localtime(session.ends_at),
+                        }
+                        for session in sessions
+                    ],
+                    "my_training_path": reverse("training:my-training"),
+                    "finder_path": reverse("training:cohort-list"),
+                    "cohort_path": reverse("training:cohort-manage", args=[cohort.pk]),
+                },
+                attachments=(
+                    [("sessions.ics", sessions_ics(sessions, name=cohort.name), "text/calendar")]
+                    if sessions
+                    else []
+                ),
+            )
+    return letters
+
+
 def absence_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
     enrolment_ids = _ids(notices, 2)
     session_ids = _ids(notices, 4)
@@ -340,6 +408,7 @@ def register() -> None:
     letter_writer_register(NoticeKind.SESSION_REMINDER, session_reminders_write_letters)
     letter_writer_register(NoticeKind.SESSION_CHANGED, session_changes_write_letters)
     letter_writer_register(NoticeKind.SESSION_CANCELLED, session_changes_write_letters)
+    letter_writer_register(NoticeKind.COHORT_CANCELLED, cohort_cancelled_write_letters)
     letter_writer_register(NoticeKind.ABSENCE_WARNING, absence_write_letters)
     letter_writer_register(NoticeKind.ABSENCE_NUDGE, absence_write_letters)
     letter_writer_register(NoticeKind.ASSIGNMENT_DUE, assignment_due_write_letters)

@@ -642,17 +642,25 @@ def test_a_change_waiting_when_the_session_is_cancelled_is_not_sent(
 
 
 def test_reminders_stop_when_the_cohort_is_cancelled(world, clock):
-    """A reminder written before its cohort was cancelled is skipped; none is written after."""
+    """A reminder written before its cohort was cancelled is skipped; none is written after.
+    What goes instead is one cohort cancellation to each person."""
     clock(SESSION_START - H48)
     sweep()
+    reminders = [notice.pk for notice in notices(kind=NoticeKind.SESSION_REMINDER)]
     cohort_update(cohort=world.cohort, actor=world.trainer, status=CohortStatus.CANCELLED)
 
     notices_sweep()
 
-    assert mail.outbox == []
-    assert {notice.outcome for notice in notices()} == {"The cohort is no longer running."}
+    assert {notice.outcome for notice in notices(pk__in=reminders)} == {"The session was cancelled."}
+    assert {notice.kind for notice in notices(status=NoticeStatus.SENT)} == {NoticeKind.COHORT_CANCELLED}
+    assert all(
+        message.subject.startswith("[Future Leaders] Cancelled: Leeds Spring") for message in mail.outbox
+    )
+    sent = len(mail.outbox)
     clock(SESSION_START - H2)
     assert sweep().written == 0
+    notices_sweep()
+    assert len(mail.outbox) == sent
 
 
 # --- 4. Exactly once ------------------------------------------------------------------------

@@ -571,7 +571,8 @@ TRAINEE_ONLY = [
     ("training:enrolment-offer", ["enrolment"]),
     ("training:session-apology", ["session"]),
     ("training:checkin", []),
-    ("training:calendar", []),
+    # Not the calendar page: every member has a feed of the sessions they attend or run
+    # (tests/training/test_calendar_feed.py).
 ]
 
 

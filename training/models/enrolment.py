@@ -20,6 +20,9 @@ class EnrolmentStatus(models.TextChoices):
     DECLINED = "declined", _("Not accepted")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     COMPLETED = "completed", _("Completed")
+    # Ended because the cohort was cancelled: neither the member's choice (withdrawn) nor a
+    # trainer's (declined), so counts of either are not swollen by a cancellation.
+    CANCELLED = "cancelled", _("Cohort cancelled")
 
 
 # Holding or seeking a place: at most one of these per member and programme.

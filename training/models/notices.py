@@ -17,6 +17,7 @@ class NoticeKind(models.TextChoices):
     SESSION_REMINDER = "session_reminder", _("Session reminders")
     SESSION_CHANGED = "session_changed", _("Session changes")
     SESSION_CANCELLED = "session_cancelled", _("Session cancellations")
+    COHORT_CANCELLED = "cohort_cancelled", _("Cohort cancellations")
     ABSENCE_WARNING = "absence_warning", _("Missed sessions")
     ABSENCE_NUDGE = "absence_nudge", _("Trainees missing sessions (for trainers)")
     ASSIGNMENT_DUE = "assignment_due", _("Assignments due")

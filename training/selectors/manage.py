@@ -96,7 +96,7 @@ class CohortEnrolments:
     # In the order places are offered: the first is next in line.
     waitlisted: list[Enrolment] = field(default_factory=list)
     completed: list[Enrolment] = field(default_factory=list)
-    # Withdrawn and declined: history, shown folded away.
+    # Withdrawn, declined and ended by the cohort's cancellation: history, shown folded away.
     closed: list[Enrolment] = field(default_factory=list)
 
     @property
@@ -115,6 +115,7 @@ def cohort_enrolments_grouped(*, cohort: Cohort) -> CohortEnrolments:
         EnrolmentStatus.COMPLETED: groups.completed,
         EnrolmentStatus.WITHDRAWN: groups.closed,
         EnrolmentStatus.DECLINED: groups.closed,
+        EnrolmentStatus.CANCELLED: groups.closed,
     }
     enrolments = Enrolment.objects.filter(cohort=cohort).select_related("member").order_by("applied_at", "pk")
     for enrolment in enrolments:

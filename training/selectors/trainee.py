@@ -40,7 +40,8 @@ from training.models import (
 from training.selectors.submissions import Progress, due_dates_for, progress_for
 from training.services.enrolment import cohort_accepts_applications
 
-# How long a declined application stays on the member's page, with the trainer's reason.
+# How long a declined application (or a place in a cancelled cohort) stays on the member's
+# page, with the trainer's reason.
 DECLINED_SHOWN_FOR = dt.timedelta(days=60)
 
 
@@ -231,17 +232,22 @@ class MyTraining:
     enrolled: list[CohortProgress] = field(default_factory=list)
     completed: list[Enrolment] = field(default_factory=list)
     declined: list[Enrolment] = field(default_factory=list)
+    # Ended lately because their cohort was cancelled.
+    cancelled: list[Enrolment] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.offers or self.pending or self.enrolled or self.completed or self.declined)
+        return not (
+            self.offers or self.pending or self.enrolled or self.completed or self.declined or self.cancelled
+        )
 
 
 def my_training_get(*, user, now: dt.datetime | None = None) -> MyTraining:
     """Everything on the member's home page: one query, or four when they are enrolled."""
     now = now or timezone.now()
     shown = Q(status__in=[*ACTIVE_ENROLMENT_STATUSES, EnrolmentStatus.COMPLETED]) | Q(
-        status=EnrolmentStatus.DECLINED, status_changed_at__gte=now - DECLINED_SHOWN_FOR
+        status__in=[EnrolmentStatus.DECLINED, EnrolmentStatus.CANCELLED],
+        status_changed_at__gte=now - DECLINED_SHOWN_FOR,
     )
     enrolments = list(
         Enrolment.objects.filter(member=user)
@@ -261,6 +267,8 @@ def my_training_get(*, user, now: dt.datetime | None = None) -> MyTraining:
             enrolled.append(enrolment)
         elif enrolment.status == EnrolmentStatus.COMPLETED:
             page.completed.append(enrolment)
+        elif enrolment.status == EnrolmentStatus.CANCELLED:
+            page.cancelled.append(enrolment)
         else:
             page.declined.append(enrolment)
     if enrolled:
@@ -419,10 +427,22 @@ def calendar_feed_get_by_token(*, token: str) -> CalendarFeed:
 
 
 def calendar_feed_session_list(*, feed: CalendarFeed) -> list[Session]:
-    """Every session of the member's cohorts, cancelled ones included so calendars drop them."""
+    """Every session the member attends or runs, once each, in one query whatever their number:
+    those of the cohorts they are enrolled in (or completed), those whose place ended when the
+    cohort was cancelled (so calendars mark the sessions cancelled rather than guess), and
+    those of the cohorts they train. Cancelled sessions are included so calendars drop them."""
+    member = feed.member
+    attends = Enrolment.objects.filter(member=member).filter(
+        Q(status__in=permissions.ATTENDING_STATUSES)
+        # Held a place when the cohort was cancelled (first_enrolled_at: enrolled at some point,
+        # and an enrolled place ends only as withdrawn, completed or cancelled).
+        | Q(status=EnrolmentStatus.CANCELLED, first_enrolled_at__isnull=False)
+    )
+    trains = Cohort.trainers.through.objects.filter(user=member)
     return list(
-        permissions.session_list_for_member(user=feed.member)
+        Session.objects.filter(
+            Q(cohort_id__in=attends.values("cohort_id")) | Q(cohort_id__in=trains.values("cohort_id"))
+        )
         .select_related("cohort")
-        .distinct()
         .order_by("starts_at", "pk")
     )

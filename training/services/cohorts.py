@@ -22,8 +22,12 @@ from training.models import (
     SessionStatus,
     VersionStatus,
 )
-from training.services.enrolment import cohort_capacity_check, cohort_places_rebalance
-from training.services.reminders import session_change_notify
+from training.services.enrolment import (
+    cohort_capacity_check,
+    cohort_enrolments_cancel,
+    cohort_places_rebalance,
+)
+from training.services.reminders import cohort_cancelled_notify, session_change_notify
 
 # No 0/O or 1/I/L: codes are read aloud and typed on phones.
 CHECKIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -105,9 +109,15 @@ def cohort_create(
 
 @transaction.atomic
 def cohort_update(*, cohort: Cohort, actor, trainers=None, **fields) -> Cohort:
-    """Change a cohort's details. The programme version it runs never changes."""
+    """Change a cohort's details. The programme version it runs never changes. Setting the
+    status to cancelled cancels it as cohort_cancel does; a cancelled cohort is not reopened."""
     locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
     fields.pop("version", None)
+    was_cancelled = locked.status == CohortStatus.CANCELLED
+    if was_cancelled and fields.get("status", CohortStatus.CANCELLED) != CohortStatus.CANCELLED:
+        raise ValidationError(
+            {"status": _("A cancelled cohort cannot be reopened: its sessions and places are cancelled.")}
+        )
     for name, value in fields.items():
         setattr(locked, name, value)
     _cohort_dates_check(
@@ -124,8 +134,44 @@ def cohort_update(*, cohort: Cohort, actor, trainers=None, **fields) -> Cohort:
     if trainers is not None:
         _trainers_check(trainers)
         locked.trainers.set(trainers)
+    if locked.status == CohortStatus.CANCELLED and not was_cancelled:
+        _cancelled_cohort_settle(cohort=locked, actor=actor)
     cohort_places_rebalance(cohort=locked, actor=actor)
     return locked
+
+
+@transaction.atomic
+def cohort_cancel(*, cohort: Cohort, actor) -> Cohort:
+    """Cancel a cohort, in one transaction: each of its sessions still to come is cancelled
+    (calendars see its SEQUENCE rise and STATUS:CANCELLED), its active enrolments end as
+    cancelled, and each person in it hears once. Sessions already started and completed
+    enrolments stay as they are. Cancelling again changes nothing (and settles whatever an
+    earlier cancellation left, such as a cohort cancelled before cancelling did all this)."""
+    locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    if locked.status != CohortStatus.CANCELLED:
+        locked.status = CohortStatus.CANCELLED
+        locked.save(update_fields=["status"])
+    _cancelled_cohort_settle(cohort=locked, actor=actor)
+    return locked
+
+
+def _cancelled_cohort_settle(*, cohort: Cohort, actor) -> None:
+    """Cancel what is left of a cancelled cohort (locked): sessions to come, then places.
+
+    One notice per person (the cohort's), not one per session: the sessions are cancelled
+    without their own notices, and the cohort's notice carries their calendar cancellations.
+    Trainers hear only when something changed now, and nobody hears twice.
+    """
+    now = timezone.now()
+    coming = Session.objects.filter(
+        cohort_id=cohort.pk, status=SessionStatus.SCHEDULED, starts_at__gt=now
+    ).order_by("starts_at", "pk")
+    cancelled = [session_cancel(session=session, notify=False) for session in coming]
+    ended = cohort_enrolments_cancel(cohort=cohort, actor=actor)
+    if not (cancelled or ended):
+        return
+    trainers = Cohort.trainers.through.objects.filter(cohort_id=cohort.pk).values_list("user_id", flat=True)
+    cohort_cancelled_notify(cohort=cohort, member_ids={e.member_id for e in ended} | set(trainers))
 
 
 def _session_check(
@@ -175,6 +221,9 @@ def session_create(
     modules: list[Module] | None = None,
 ) -> Session:
     modules = list(modules or [])
+    # Read afresh: the cohort may have been cancelled since the caller loaded it.
+    if Cohort.objects.filter(pk=cohort.pk, status=CohortStatus.CANCELLED).exists():
+        raise ValidationError(_("This cohort was cancelled: it has no new sessions."))
     _session_check(
         cohort=cohort,
         starts_at=starts_at,
@@ -231,14 +280,17 @@ def session_update(*, session: Session, modules: list[Module] | None = None, **f
 
 
 @transaction.atomic
-def session_cancel(*, session: Session) -> Session:
+def session_cancel(*, session: Session, notify: bool = True) -> Session:
+    """Cancel a session: its SEQUENCE rises, so calendars mark the event cancelled. `notify`:
+    tell its people (False when the whole cohort is cancelled, whose notice tells them once)."""
     session = Session.objects.select_for_update().get(pk=session.pk)
     if session.is_cancelled:
         return session  # cancelling twice changes nothing
     session.status = SessionStatus.CANCELLED
     session.sequence += 1
     session.save(update_fields=["status", "sequence", "updated_at"])
-    session_change_notify(session=session)
+    if notify:
+        session_change_notify(session=session)
     return session
 
 

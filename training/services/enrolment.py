@@ -189,6 +189,21 @@ def enrolment_offer_respond(*, enrolment: Enrolment, accept: bool, actor) -> Enr
     return enrolment
 
 
+def cohort_enrolments_cancel(*, cohort: Cohort, actor) -> list[Enrolment]:
+    """End every active enrolment (applied, waitlisted, offered, enrolled) of a cohort being
+    cancelled, as "cancelled"; completed ones stay. Nobody is offered the freed places, and no
+    decision notice goes: the cohort's cancellation tells each of them once. Cohort must be
+    locked."""
+    ended = list(
+        Enrolment.objects.select_for_update()
+        .filter(cohort_id=cohort.pk, status__in=ACTIVE_ENROLMENT_STATUSES)
+        .order_by("pk")
+    )
+    for enrolment in ended:
+        _status_set(enrolment, EnrolmentStatus.CANCELLED, actor=actor, note=_("The cohort was cancelled."))
+    return ended
+
+
 def cohort_capacity_check(*, cohort: Cohort, capacity: int) -> None:
     """Capacity may not fall below the places already taken. Cohort must be locked."""
     taken = _places_taken(cohort)

@@ -252,6 +252,25 @@ def session_change_notify(*, session: Session) -> list[int]:
     return ids
 
 
+def cohort_cancelled_subject(cohort_id: int) -> str:
+    return f"cohort:{cohort_id}:cancelled"
+
+
+def cohort_cancelled_notify(*, cohort: Cohort, member_ids: set[int]) -> list[int]:
+    """A cohort was cancelled: each of these people hears once (one notice for the cohort, not
+    one per session), never again on a later call. Call inside the transaction that cancelled
+    it; sending waits for the commit."""
+    subject = cohort_cancelled_subject(cohort.pk)
+    told = set(
+        Notice.objects.filter(kind=NoticeKind.COHORT_CANCELLED, subject=subject).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    ids = notices_create(kind=NoticeKind.COHORT_CANCELLED, subject=subject, recipient_ids=member_ids - told)
+    notices_send_on_commit(ids)
+    return ids
+
+
 def absence_warnings_write(*, session: Session, enrolment_ids: list[int]) -> list[int]:
     """Trainees whose run of absences (ending at this session) has just reached the
     programme's threshold hear a supportive word, and their trainers a nudge. Once per run."""

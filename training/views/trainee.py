@@ -335,8 +335,9 @@ class CheckinView(TraineeRequiredMixin, View):
 # --- Calendar feed ------------------------------------------------------------------------
 
 
-class CalendarFeedView(TraineeRequiredMixin, View):
-    """Trainees: their private calendar address, to create or replace."""
+class CalendarFeedView(LoginRequiredMixin, View):
+    """Every signed-in member (trainees, trainers, staff): their private calendar address, to
+    create or replace. The feed holds the sessions they attend or run, so it may be empty."""
 
     def get(self, request):
         feed = calendar_feed_get(member=request.user)

@@ -227,6 +227,26 @@ def test_the_jwt_is_laid_out_as_open_badges_section_8_2_says(client, certificate
     assert "vc" not in payload  # the payload is the credential itself
 
 
+def test_the_kid_dereferences_through_the_did_document_as_1edtechs_validator_does(client, certificate):
+    """As 1EdTech's validator resolves a DID URL kid (SimpleDidResolver): the DID document at
+    the did:web address lists the kid in assertionMethod and as a verification method whose
+    publicKeyJwk checks the signature with ES256."""
+    token = _download(client, certificate)
+    client.logout()
+    kid = jwt.get_unverified_header(token)["kid"]
+    did, _fragment = kid.split("#")
+    assert did == _claims(token)["iss"]
+    # did:web:127.0.0.1%3A8000 -> https://127.0.0.1:8000/.well-known/did.json
+    assert did.removeprefix("did:web:").replace("%3A", ":") == "127.0.0.1:8000"
+    document = client.get("/.well-known/did.json").json()
+    assert document["id"] == did
+    assert kid in document["assertionMethod"]
+    [method] = [m for m in document["verificationMethod"] if m["id"] == kid]
+    assert method["controller"] == did
+    public_key = ECAlgorithm.from_jwk(json.dumps(method["publicKeyJwk"]))
+    assert jwt.decode(token, public_key, algorithms=["ES256"])["jti"] == openbadges.credential_id(certificate)
+
+
 def test_a_tampered_forged_or_malformed_credential_fails_and_is_not_counted(client, certificate):
     """Each says why, in words; none is counted as a check of the certificate."""
     token = _download(client, certificate)

@@ -122,8 +122,10 @@ def proof_verify(
     if not isinstance(document, dict):
         raise ProofError("the credential is not a JSON object")
     proof = document.get("proof")
-    if isinstance(proof, list):
-        raise ProofError("proof: expected one proof, found a set of them")
+    if isinstance(proof, list):  # a proof set: ours hold one
+        if len(proof) != 1:
+            raise ProofError("proof: expected one proof")
+        proof = proof[0]
     if not isinstance(proof, dict):
         raise ProofError("proof: the credential has no Data Integrity proof")
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:

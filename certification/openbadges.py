@@ -203,7 +203,9 @@ def credential_signed(certificate: Certificate) -> dict:
     """The credential with an `eddsa-rdfc-2022` Data Integrity proof by the newest Ed25519 key,
     for wallets and verifiers that read JSON-LD (decision 0018). Signed on each download."""
     key = signing_keys.signing_key(curve=signing_keys.ED25519)
-    return data_integrity.credential_sign(credential_for(certificate), key=key)
+    signed = data_integrity.credential_sign(credential_for(certificate), key=key)
+    # 1EdTech's JSON schema for OB 3.0 wants `proof` as an array (a proof set of one).
+    return {**signed, "proof": [signed["proof"]]}
 
 
 # The DID context first: verifiers built on jsonld-signatures then read `assertionMethod`

@@ -311,7 +311,7 @@ class ErrorSerializer(serializers.Serializer):
 class CertificateSerializer(serializers.ModelSerializer):
     verify_url = serializers.SerializerMethodField()
     standing = serializers.ChoiceField(
-        choices=Standing.values,
+        choices=Standing.choices,
         source="standing.state",
         read_only=True,
         help_text="Its standing now, as the public check states it (status alone never says expired).",
@@ -347,7 +347,7 @@ class VerificationSerializer(serializers.Serializer):
     is the certificate's standing (certification.standing), as the page states it."""
 
     code = serializers.CharField()
-    status = serializers.ChoiceField(choices=Standing.values)
+    status = serializers.ChoiceField(choices=Standing.choices)
     status_label = serializers.CharField(help_text="The status in words, as the check page shows it.")
     awarded_to = serializers.CharField(allow_null=True, help_text="Null once withdrawn.")
     programme = serializers.CharField()

@@ -323,7 +323,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # One name for the attendance choices a register shows and takes (both fields are "status").
-    "ENUM_NAME_OVERRIDES": {"AttendanceStatusEnum": "training.models.AttendanceStatus"},
+    # One name for a certificate's standing (the public check's status, a record's standing).
+    "ENUM_NAME_OVERRIDES": {
+        "AttendanceStatusEnum": "training.models.AttendanceStatus",
+        "CertificateStandingEnum": "certification.standing.Standing",
+    },
 }
 
 # --- Webhooks ------------------------------------------------------------------

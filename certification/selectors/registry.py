@@ -103,8 +103,9 @@ def registry_list(*, user, **filters) -> QuerySet[RegistryEntry]:
 
 def registry_counts(*, user, **filters) -> dict[str, int]:
     """How many entries the list shows, how many are active, and (for staff, who see every
-    visibility) how many at each. One query; for staff, one more: the leaders the dashboard
-    counts who cannot be listed, their accounts erased at their request."""
+    visibility) how many at each. One query; for staff, unfiltered, one more: the leaders the
+    dashboard counts who cannot be listed, their accounts erased at their request (they have
+    no place or name left to filter by)."""
     counts = (
         registry_filtered(user=user, **filters)
         .annotate(is_active=_active_certificate(timezone.localdate()))
@@ -115,7 +116,7 @@ def registry_counts(*, user, **filters) -> dict[str, int]:
         )
     )
     counts["lapsed"] = counts["total"] - counts["active"]
-    if user_sees_whole_registry(user):
+    if user_sees_whole_registry(user) and not any(filters.values()):
         counts["erased"] = (
             User.objects.filter(erased_at__isnull=False)
             .filter(Exists(leader_certificates().filter(holder=OuterRef("pk"))))

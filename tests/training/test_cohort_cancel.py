@@ -277,3 +277,42 @@ def test_the_cohort_page_for_its_trainer_says_it_was_cancelled(client, cohort):
     assert 'id="cancelled-note"' in page
     assert "Add session" not in page
     assert page.count("<del>") == len(cohort.coming)
+
+
+def _edit_form_data(cohort, **overrides) -> dict:
+    data = {
+        "name": cohort.name,
+        "region": cohort.region_id,
+        "constituency": "",
+        "capacity": str(cohort.capacity),
+        "enrolment_opens_on": cohort.enrolment_opens_on.isoformat(),
+        "enrolment_closes_on": cohort.enrolment_closes_on.isoformat(),
+        "starts_on": cohort.starts_on.isoformat(),
+        "ends_on": cohort.ends_on.isoformat(),
+        "trainers": [cohort.trainer.pk],
+    }
+    return {**data, **overrides}
+
+
+def test_staff_cancel_a_cohort_with_its_edit_form_and_cannot_reopen_it(client, cohort):
+    """Staff set the status to cancelled on the cohort's edit form: its coming sessions and
+    places are cancelled. Setting it back is refused beside the status field."""
+    client.force_login(UserFactory(role=Role.NATIONAL_STAFF))
+    url = reverse("training:cohort-edit", args=[cohort.pk])
+
+    response = client.post(url, _edit_form_data(cohort, status=CohortStatus.CANCELLED))
+
+    assert response.status_code == 302
+    assert set(cohort.sessions.values_list("title", "status")) == {
+        ("Held", SessionStatus.SCHEDULED),
+        ("Power mapping", SessionStatus.CANCELLED),
+        ("Campaign plan", SessionStatus.CANCELLED),
+    }
+    assert not cohort.enrolments.filter(status=EnrolmentStatus.ENROLLED).exists()
+
+    response = client.post(url, _edit_form_data(cohort, status=CohortStatus.OPEN))
+
+    assert response.status_code == 400
+    assert 'id="error_1_id_status"' in response.content.decode()
+    cohort.refresh_from_db()
+    assert cohort.status == CohortStatus.CANCELLED

@@ -21,6 +21,9 @@ from django.shortcuts import resolve_url
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from jsonschema import Draft201909Validator
 from jwt.algorithms import ECAlgorithm
 
@@ -329,6 +332,39 @@ def test_a_tampered_forged_or_malformed_credential_fails_and_is_not_counted(clie
     assert Verification.objects.filter(certificate=certificate).count() == 0
     assert _check(client, token) == {"valid": True, "revoked": False, "errors": []}
     assert Verification.objects.filter(certificate=certificate, channel="credential").count() == 1
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(
+    header=st.dictionaries(st.sampled_from(["alg", "kid", "typ", "jwk", "crit"]), _JSON, max_size=4),
+    payload=_JSON,
+    signature=st.binary(max_size=80),
+)
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_token_gets_an_answer_never_a_500_or_valid(client, settings, seeded, header, payload, signature):
+    """Junk in each part of a JWT (built to reach past the format check): a 200 saying why it
+    is not valid."""
+    settings.VERIFY_RATE_LIMIT = 100_000
+    token = ".".join(
+        [
+            _b64(header),
+            base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode(),
+            base64.urlsafe_b64encode(signature).rstrip(b"=").decode(),
+        ]
+    )
+    result = _check(client, token)
+    assert result["valid"] is False
+    assert result["errors"]
 
 
 def test_credential_verify_uses_only_the_key_set_it_is_given(certificate):

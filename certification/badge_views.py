@@ -170,7 +170,7 @@ class CredentialVerifyView(View):
             return _public_json({"error": "The credential is too large."}, max_age=0, status=413)
         token = request.body.decode("utf-8", errors="replace").strip()
         document = None
-        if token.startswith("{"):
+        if token.startswith(("{", "[")):
             try:
                 body = json.loads(token)
             except (ValueError, RecursionError):  # RecursionError: nesting deeper than json reads

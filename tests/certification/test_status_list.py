@@ -207,3 +207,21 @@ def test_an_altered_status_list_is_refused(staff):
     assert openbadges.credential_verify_document(credential, list_credential=unsigned).valid is False
     foreign = {**listed, "issuer": "did:web:elsewhere.example"}
     assert openbadges.credential_verify_document(credential, list_credential=foreign).valid is False
+
+
+def test_the_migration_draws_distinct_random_indexes_for_existing_certificates(staff):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("certification.migrations.0007_certificate_status_list_index")
+    certificates = [_issue(staff) for _ in range(12)]
+    migration.indexes_draw(apps, None)
+    indexes = list(
+        Certificate.objects.filter(pk__in=[c.pk for c in certificates])
+        .order_by("pk")
+        .values_list("status_list_index", flat=True)
+    )
+    assert len(set(indexes)) == len(indexes)
+    assert all(0 <= index < status_list.MIN_LENGTH for index in indexes)
+    assert indexes != sorted(indexes)  # not in issue order (1 in 479,001,600 by chance)

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from certification.models import Certificate, Target, TargetScope
+from config.ids import id_from_text
 from members.models import Constituency, Region
 from members.selectors import profile_get
 from training.models import Enrolment
@@ -113,7 +114,8 @@ def dashboard_region_get(*, viewer: DashboardViewer, value: str | None) -> Regio
     staff (404 otherwise, as for a region that does not exist). None when not asked."""
     if value in (None, ""):
         return None
-    region = Region.objects.filter(pk=value).first() if str(value).isdigit() else None
+    region_id = id_from_text(value)
+    region = Region.objects.filter(pk=region_id).first() if region_id else None
     if region is None or (viewer.region is not None and region.pk != viewer.region.pk):
         raise Http404("Not found.")
     return region

@@ -767,7 +767,9 @@ def test_staff_filter_the_queue_by_region_then_by_its_cohorts(client, seeded, co
 
     # A cohort chosen by link (from its own page) stays chosen without a region.
     assert queue_names(html_of(client.get(url, {"cohort": elsewhere.pk}))) == ["There Trainee"]
-    for bad in ({"region": "abc"}, {"region": 10**20}, {"cohort": 10**20}, {"region": "1 OR 1=1"}):
+    bad_values = [{"region": "abc"}, {"region": 10**20}, {"cohort": 10**20}, {"region": "1 OR 1=1"}]
+    bad_values += [{"region": "²"}, {"cohort": "²"}, {"region": -1}]
+    for bad in bad_values:
         assert queue_names(html_of(client.get(url, bad))) == ["Here Trainee", "There Trainee"]
 
     client.get(url, {"region": cohort.region_id})

@@ -13,6 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.ids import id_from_text
 from training import permissions
 from training.models import (
     Assignment,
@@ -103,9 +104,10 @@ def marking_queue_cohort_choices(
     )
     shown = Q(pk__in=waiting)
     if permissions.user_manages_all_cohorts(user):
-        shown &= Q(region_id=int(region)) if region and region.isdigit() else Q(pk__in=[])
-    if keep and keep.isdigit():
-        shown |= Q(pk=int(keep))
+        region_id = id_from_text(region)
+        shown &= Q(region_id=region_id) if region_id else Q(pk__in=[])
+    if keep_id := id_from_text(keep):
+        shown |= Q(pk=keep_id)
     return permissions.cohort_list_manageable_by(user=user).filter(shown).order_by("name", "pk")
 
 

@@ -64,6 +64,7 @@ MFA_EXEMPT_URL_NAMES = {
     "certification:jwks",
     "certification:issuer",
     "certification:achievement",
+    "certification:badge-image",
     "certification:revocations",
     "certification:did-document",
     "certification:status-list",

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
+from certification.signing_keys import key_new
 from config.celery import app as celery_app
 
 
@@ -75,6 +76,8 @@ def test_production_configuration_passes_the_deploy_check():
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(64),
         OPENBADGES_SIGNING_KEY=badge_key.decode(),
+        # The VC-JWT's key (ES256) beside the Ed25519 one.
+        OPENBADGES_SIGNING_KEYS=key_new(curve="P-256").private_pem(),
         ALLOWED_HOSTS="futureleaders.example",
         # A cache every process shares (the check connects to nothing).
         REDIS_URL="redis://127.0.0.1:6379/0",

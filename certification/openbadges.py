@@ -209,12 +209,12 @@ def credential_signed(certificate: Certificate) -> dict:
 
 
 # The DID context first: verifiers built on jsonld-signatures then read `assertionMethod`
-# straight from the document instead of framing it. Multikey and JsonWebKey are defined by the
-# other two.
+# straight from the document instead of framing it. Multikey (which did:key tooling knows by its
+# own context) and JsonWebKey with publicKeyJwk are defined by the other two.
 DID_CONTEXT = [
     "https://www.w3.org/ns/did/v1",
     "https://w3id.org/security/multikey/v1",
-    "https://w3id.org/security/jwk/v1",
+    "https://www.w3.org/ns/cid/v1",
 ]
 
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certification import data_integrity, openbadges, status_list
+from certification.jsonld_contexts import expand_strict
 from certification.models import Certificate, Verification
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from certification.signing_keys import ED25519, P256, SigningKey, base58btc, issuer_id, signing_key
@@ -139,6 +140,7 @@ def test_the_did_document_lists_every_published_key_for_assertion(client, seeded
     assert methods[signing_key(curve=P256).verification_method_id]["type"] == "JsonWebKey"
     assert all("d" not in method.get("publicKeyJwk", {}) for method in methods.values())  # public only
     assert len(response.content) < 8192  # did:web resolvers refuse larger documents
+    expand_strict(document)  # every term defined by the (vendored) contexts
 
 
 def test_the_did_is_the_site_host_with_the_port_encoded(settings):

@@ -303,3 +303,23 @@ def test_a_credential_signed_before_a_key_rotation_still_verifies(client, settin
     for credential in (before, after):
         assert _check(client, credential) == {"valid": True, "revoked": False, "errors": []}
     assert status_list.status_list_credential()["proof"]["verificationMethod"] == newer.verification_method_id
+
+
+def test_checking_a_json_credential_takes_the_same_queries_whatever_the_number_of_certificates(
+    client, staff, certificate
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    credential = openbadges.credential_signed(certificate)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert _check(client, credential)["valid"] is True
+        return len(captured)
+
+    few = queries()
+    for _ in range(6):
+        revoked = certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="E.")
+        certificate_revoke(certificate=revoked, actor=staff, public_reason="Error.")
+    assert queries() == few

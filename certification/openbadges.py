@@ -17,7 +17,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -30,6 +30,7 @@ from certification import data_integrity, signing_keys, status_list
 from certification.models import Certificate
 from certification.selectors.certificates import certificate_for_verification
 from certification.signing_keys import P256, issuer_id, published_keys, signing_key
+from certification.standing import certificate_lapses_at
 from training.models import ProgrammeVersion
 
 CONTEXT = [
@@ -129,9 +130,9 @@ def subject_id(certificate: Certificate) -> str:
 
 
 def _valid_until(certificate: Certificate) -> datetime | None:
-    if certificate.expires_on is None:
-        return None
-    return datetime.combine(certificate.expires_on, time(23, 59, 59), tzinfo=UTC)
+    """The moment its standing turns to expired (certification.standing), in UTC."""
+    lapses_at = certificate_lapses_at(certificate.expires_on)
+    return None if lapses_at is None else lapses_at.astimezone(UTC)
 
 
 def credential_for(certificate: Certificate) -> dict:
@@ -244,7 +245,10 @@ class CredentialCheck:
     certificate: Certificate | None = None
 
     def as_json(self) -> dict:
-        return {"valid": self.valid, "revoked": self.revoked, "errors": self.errors}
+        # The certificate's standing now (certification.standing), once the credential is
+        # known to be ours: what its check page says.
+        standing = self.certificate.standing.state.value if self.certificate is not None else None
+        return {"valid": self.valid, "revoked": self.revoked, "standing": standing, "errors": self.errors}
 
 
 class CredentialRefused(ValueError):
@@ -337,22 +341,31 @@ def credential_verify(token: str, *, published_jwks: dict | None = None) -> Cred
         return check
     if "OpenBadgeCredential" not in credential.get("type", []):
         check.errors.append("type: not an OpenBadgeCredential")
+    certificate = _certificate_named(check, credential)
+    if certificate is None:
+        return check
+    check.revoked = certificate.is_revoked or certificate.is_withdrawn
+    check.valid = not check.errors and not check.revoked
+    return check
+
+
+def _certificate_named(check: CredentialCheck, credential: dict) -> Certificate | None:
+    """The certificate a credential with our valid signature names (or None, with the error
+    noted), its validity period checked: for both forms."""
     code = str(credential.get("id", "")).rstrip("/").rsplit("/", 1)[-1]
     certificate = certificate_for_verification(code=code)
     if certificate is None or credential.get("id") != credential_id(certificate):
         check.errors.append("credential: not one of ours")
-        return check
+        return None
     check.certificate = certificate
     try:
         valid_until = datetime.fromisoformat(credential["validUntil"]) if "validUntil" in credential else None
     except (TypeError, ValueError):
         check.errors.append("validUntil: not a date and time")
     else:
-        if valid_until is not None and valid_until < timezone.now():
+        if valid_until is not None and valid_until <= timezone.now():
             check.errors.append("validUntil: expired; the holder can download a renewed credential")
-    check.revoked = certificate.is_revoked or certificate.is_withdrawn
-    check.valid = not check.errors and not check.revoked
-    return check
+    return certificate
 
 
 def credential_verify_document(
@@ -379,19 +392,9 @@ def credential_verify_document(
         return check
     if "OpenBadgeCredential" not in credential.get("type", []):
         check.errors.append("type: not an OpenBadgeCredential")
-    code = str(credential.get("id", "")).rstrip("/").rsplit("/", 1)[-1]
-    certificate = certificate_for_verification(code=code)
-    if certificate is None or credential.get("id") != credential_id(certificate):
-        check.errors.append("credential: not one of ours")
+    certificate = _certificate_named(check, credential)
+    if certificate is None:
         return check
-    check.certificate = certificate
-    try:
-        valid_until = datetime.fromisoformat(credential["validUntil"]) if "validUntil" in credential else None
-    except (TypeError, ValueError):
-        check.errors.append("validUntil: not a date and time")
-    else:
-        if valid_until is not None and valid_until < timezone.now():
-            check.errors.append("validUntil: expired; the holder can download a renewed credential")
     entry = credential.get("credentialStatus")
     if isinstance(entry, dict) and entry.get("statusListIndex") != str(certificate.status_list_index):
         check.errors.append("credentialStatus: not this certificate's entry")

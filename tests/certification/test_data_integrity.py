@@ -18,6 +18,7 @@ from certification.jsonld_contexts import expand_strict
 from certification.models import Certificate, Verification
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from certification.signing_keys import ED25519, P256, SigningKey, base58btc, issuer_id, signing_key
+from certification.standing import certificate_lapses_at
 from members.permissions import Role
 from tests.factories import EnrolmentFactory, UserFactory
 
@@ -155,15 +156,25 @@ def test_the_did_is_the_site_host_with_the_port_encoded(settings):
 
 def test_a_genuine_json_credential_checks_out_and_is_counted(client, certificate):
     credential = _download(client, certificate)
-    assert _check(client, credential) == {"valid": True, "revoked": False, "errors": []}
-    assert _check(client, {"credential": credential}) == {"valid": True, "revoked": False, "errors": []}
+    assert _check(client, credential) == {"valid": True, "revoked": False, "standing": "valid", "errors": []}
+    assert _check(client, {"credential": credential}) == {
+        "valid": True,
+        "revoked": False,
+        "standing": "valid",
+        "errors": [],
+    }
     assert Verification.objects.filter(certificate=certificate, channel="credential").count() == 2
 
 
 def test_a_revoked_or_withdrawn_json_credential_checks_as_revoked(client, staff, certificate):
     credential = _download(client, certificate)
     certificate_revoke(certificate=certificate, actor=staff, public_reason="Issued in error.")
-    assert _check(client, credential) == {"valid": False, "revoked": True, "errors": []}
+    assert _check(client, credential) == {
+        "valid": False,
+        "revoked": True,
+        "standing": "revoked",
+        "errors": [],
+    }
 
 
 def test_an_expired_json_credential_fails_and_says_why(client, staff):
@@ -176,6 +187,19 @@ def test_an_expired_json_credential_fails_and_says_why(client, staff):
     result = _check(client, openbadges.credential_signed(certificate))
     assert result["valid"] is False
     assert _reasons(result) == ["validUntil"]
+    assert result["standing"] == "expired"  # as the check page says
+
+
+def test_the_credential_lapses_when_the_certificate_does(staff):
+    """validUntil is the end of the last valid day in the site's time zone: the moment the
+    certificate's standing turns to expired, not a fixed hour of UTC."""
+    enrolment = EnrolmentFactory(cohort__version__certificate_valid_months=12)
+    certificate = certificate_issue_manually(enrolment=enrolment, actor=staff, reason="Evidence.")
+    Certificate.objects.filter(pk=certificate.pk).update(expires_on=dt.date(2027, 7, 1))
+    certificate.refresh_from_db()
+    valid_until = dt.datetime.fromisoformat(openbadges.credential_for(certificate)["validUntil"])
+    assert valid_until == certificate_lapses_at(dt.date(2027, 7, 1))
+    assert valid_until == dt.datetime(2027, 7, 1, 23, 0, tzinfo=dt.UTC)  # midnight in London, summer
 
 
 def test_bad_json_credentials_are_not_verified_and_say_why(client, certificate):
@@ -301,7 +325,12 @@ def test_a_credential_signed_before_a_key_rotation_still_verifies(client, settin
     assert after["proof"][0]["verificationMethod"] == newer.verification_method_id
     assert before["proof"][0]["verificationMethod"] != newer.verification_method_id
     for credential in (before, after):
-        assert _check(client, credential) == {"valid": True, "revoked": False, "errors": []}
+        assert _check(client, credential) == {
+            "valid": True,
+            "revoked": False,
+            "standing": "valid",
+            "errors": [],
+        }
     assert status_list.status_list_credential()["proof"]["verificationMethod"] == newer.verification_method_id
 
 

@@ -330,7 +330,7 @@ def test_a_tampered_forged_or_malformed_credential_fails_and_is_not_counted(clie
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(bad["tampered"][0], _published_key(client, token), algorithms=["ES256"])
     assert Verification.objects.filter(certificate=certificate).count() == 0
-    assert _check(client, token) == {"valid": True, "revoked": False, "errors": []}
+    assert _check(client, token) == {"valid": True, "revoked": False, "standing": "valid", "errors": []}
     assert Verification.objects.filter(certificate=certificate, channel="credential").count() == 1
 
 
@@ -387,7 +387,7 @@ def test_a_revoked_certificate_checks_as_revoked(client, staff, certificate):
     certificate_revoke(certificate=certificate, actor=staff, public_reason="Issued in error.")
     client.logout()
     result = client.post(reverse(VERIFY_URL), {"credential": token}, "application/json").json()
-    assert result == {"valid": False, "revoked": True, "errors": []}
+    assert result == {"valid": False, "revoked": True, "standing": "revoked", "errors": []}
     # A check of a revoked credential is still a check of that certificate.
     assert Verification.objects.filter(certificate=certificate, channel="credential").count() == 1
 
@@ -523,7 +523,7 @@ def test_old_and_new_credentials_verify_after_a_rotation(client, staff, key_dir)
     assert {old_kid, new_kid} <= set(published)
     assert published.index(new_kid) < published.index(old_kid)  # newest first
     for token in (old, new):
-        assert _check(client, token) == {"valid": True, "revoked": False, "errors": []}
+        assert _check(client, token) == {"valid": True, "revoked": False, "standing": "valid", "errors": []}
         jwt.decode(token, _published_key(client, token), algorithms=["ES256"])
     [old_file] = [
         path

@@ -206,8 +206,8 @@ def test_verifier_core_checks_signature_status_and_expiry_of_our_credentials(
     assert _steps(said["expired"])["expiration"] is False
     assert [error["name"] for error in said["tampered"]["errors"]] == ["invalid_signature"]
 
-    assert ours["valid"] == {"valid": True, "revoked": False, "errors": []}
-    assert ours["revoked"] == {"valid": False, "revoked": True, "errors": []}
+    assert ours["valid"] == {"valid": True, "revoked": False, "standing": "valid", "errors": []}
+    assert ours["revoked"] == {"valid": False, "revoked": True, "standing": "revoked", "errors": []}
     assert ours["expired"]["valid"] is False
     assert [error.split(":")[0] for error in ours["expired"]["errors"]] == ["validUntil"]
     assert ours["tampered"]["valid"] is False

@@ -181,12 +181,14 @@ def test_a_credential_checks_as_revoked_from_the_status_list(staff):
     assert openbadges.credential_verify_document(credential).as_json() == {
         "valid": True,
         "revoked": False,
+        "standing": "valid",
         "errors": [],
     }
     certificate_revoke(certificate=certificate, actor=staff, public_reason="Issued in error.")
     assert openbadges.credential_verify_document(credential).as_json() == {
         "valid": False,
         "revoked": True,
+        "standing": "revoked",
         "errors": [],
     }
 

@@ -32,6 +32,7 @@ from certification.checks import openbadges_signing_key_check
 from certification.jsonld_contexts import expand_strict
 from certification.models import Certificate, Verification
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
+from certification.standing import certificate_lapses_at
 from members.permissions import Role
 from tests.factories import EnrolmentFactory, UserFactory
 
@@ -147,14 +148,16 @@ def test_the_credential_validates_against_the_open_badges_schema(client, staff, 
 
 
 def test_a_certificate_that_lapses_gives_a_credential_valid_until_then(staff):
-    """validUntil is the end of the expiry day, in the credential and as the JWT's exp."""
+    """validUntil is the end of the expiry day in the site's zone, in the credential and as the
+    JWT's exp."""
     enrolment = EnrolmentFactory(cohort__version__certificate_valid_months=24)
     certificate = certificate_issue_manually(enrolment=enrolment, actor=staff, reason="Evidence.")
     credential = openbadges.credential_for(certificate)
     assert _schema_errors(CREDENTIAL_SCHEMA, credential) == []
-    assert credential["validUntil"] == f"{certificate.expires_on.isoformat()}T23:59:59+00:00"
+    lapses_at = certificate_lapses_at(certificate.expires_on)
+    assert dt.datetime.fromisoformat(credential["validUntil"]) == lapses_at
     claims = _claims(openbadges.credential_jwt(certificate))
-    assert dt.datetime.fromtimestamp(claims["exp"], dt.UTC).date() == certificate.expires_on
+    assert dt.datetime.fromtimestamp(claims["exp"], dt.UTC) == lapses_at
 
 
 def test_every_term_is_defined_by_the_contexts(client, certificate):

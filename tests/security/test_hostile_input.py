@@ -6,6 +6,7 @@ never run as formulas, calendar files take no injected lines, uploaded files are
 their content and stored under names of our own.
 """
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -660,3 +661,63 @@ def test_an_unknown_host_header_gets_a_400_page_not_a_500(client, settings):
     response = client.get("/", HTTP_HOST="attacker.example")
     assert response.status_code == 400
     assert b"<main" in response.content
+
+
+# --- Control characters in the address: refused at the edge --------------------------------------
+
+# Query-string names the project's views and the API's filters read (a grep of request.GET and
+# the filtersets), and a few they do not: each is given a NUL on its own.
+QUERY_KEYS = (
+    "page", "region", "cohort", "programme", "format", "state", "status", "show", "scope", "figure",
+    "trainer", "member", "q", "search", "ordering", "cursor", "next", "code", "email", "slug",
+    "since", "until", "kind", "event",
+)  # fmt: skip
+
+
+def _nul_addresses(name, row, scenario) -> list[str]:
+    """The row's address with a NUL in its path (in each text argument, and at the end of the
+    path), and with a NUL as the value of each query key."""
+    from django.urls import NoReverseMatch
+
+    kwargs = row.kwargs(scenario)
+    base = row.url(name, scenario)
+    path, _, query = base.partition("?")
+    addresses = [path.rstrip("/") + "%00" + ("/" if path.endswith("/") else "")]
+    for key, value in kwargs.items():
+        if isinstance(value, str):
+            with contextlib.suppress(NoReverseMatch):  # a slug converter: its pattern takes no NUL
+                addresses.append(reverse(name, kwargs={**kwargs, key: value + "\x00"}))
+    joiner = f"{path}?{query}&" if query else f"{path}?"
+    addresses += [f"{joiner}{key}=%00" for key in QUERY_KEYS]
+    addresses.append(f"{joiner}%00=1")
+    return addresses
+
+
+def test_a_nul_byte_anywhere_in_the_address_is_a_400_on_every_url(world):
+    """Every URL pattern, as a role it lets in: a NUL in the path or in any query value is a 400
+    (the site's 400 page; JSON under /api/) before a view runs, never a 500 (PostgreSQL refuses
+    NUL in a query: /calendar/feed/%00.ics was a 500)."""
+    from tests.security.matrix import clients, permitted_role
+    from tests.security.test_access_matrix import TABLE
+
+    all_clients = clients(world)
+    problems = []
+    for name, row in sorted(TABLE.items()):
+        client = all_clients[permitted_role(row, "get") or "anonymous"]
+        for address in _nul_addresses(name, row, world):
+            response = client.get(address)
+            if response.status_code != 400:
+                problems.append(f"{name} {address[:90]}: {response.status_code}")
+            elif address.startswith("/api/"):
+                assert response.json()["detail"], address
+    assert not problems, f"{len(problems)} addresses:\n" + "\n".join(problems[:40])
+
+
+def test_the_calendar_feed_with_a_nul_token_shows_the_sites_400_page(client, settings):
+    settings.DEBUG = False
+    response = client.get("/calendar/feed/%00.ics")
+    assert response.status_code == 400
+    assert b"<main" in response.content
+    assert client.get("/calendar/feed/x.ics?x=a%01b").status_code == 400
+    # Tab and line breaks in a query value are text, not refused.
+    assert client.get("/calendar/feed/x.ics?x=a%09b%0Ac").status_code == 404

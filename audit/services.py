@@ -12,12 +12,15 @@ from allauth.account.adapter import get_adapter
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import Q
 
 from audit.middleware import current_request
 from audit.models import AuditAction, AuditEntry
 
 LABEL_MAX = 200
 QUERY_MAX = 500
+# Entries whose changes record a query string someone sent (what they searched for).
+SEARCH_ACTIONS = (AuditAction.API_CALL, AuditAction.MEMBER_LIST_VIEWED, AuditAction.MEMBER_LIST_EXPORTED)
 
 
 def _client_address(request) -> str | None:
@@ -96,25 +99,38 @@ def audit_member_list_record(*, request, label: str, obj=None, exported: bool = 
 
 
 @transaction.atomic
-def audit_subject_pseudonymise(user) -> int:
+def audit_subject_pseudonymise(user, *, traces=None) -> int:
     """Erasure: replace what the trail recorded of this member (their email where they were
     the actor, the subject or the object, and the addresses they acted from) with a random
     pseudonym, the same on each of their entries so the trail still reads as one person.
     Ids stay: once the account is gone they point at nothing. Returns the entries changed.
 
+    With `traces` (members.data_rights.MemberTraces), what entries hold in their changes and
+    object labels goes too: in entries about the member, their names; in recorded searches
+    (API calls, member lists), a query for their name or address; in any entry, what names
+    them for certain (full name, address, phone). The keys and every other value stay, so the
+    entry still says what was done.
+
     Call it before the account is deleted (deleting it empties actor and subject, and then
     nothing here can find its entries).
 
-    The only change the trail allows: on PostgreSQL the trigger lets these label and address
-    columns change only while `audit.pseudonymise` is 'on'. It is set LOCAL (never beyond
-    the transaction) and set back at the end, because a caller's outer transaction (the
-    erasure's) would otherwise keep it on for whatever it does next; if anything here fails,
-    rolling back the savepoint undoes the setting too."""
+    The only change the trail allows: on PostgreSQL the trigger lets these label, address and
+    changes columns change only while `audit.pseudonymise` is 'on' (migration 0006). It is set
+    LOCAL (never beyond the transaction) and set back at the end, because a caller's outer
+    transaction (the erasure's) would otherwise keep it on for whatever it does next; if
+    anything here fails, rolling back the savepoint undoes the setting too."""
     pseudonym = f"erased member {secrets.token_hex(4)}"
     _pseudonymising(on=True)
     entries = AuditEntry.objects.all()
     user_type = ContentType.objects.get_for_model(user, for_concrete_model=True)
-    changed = entries.filter(actor_id=user.pk).update(actor_label=pseudonym, client_address=None)
+    theirs = Q(actor_id=user.pk) | Q(subject_id=user.pk) | Q(object_type=user_type, object_id=user.pk)
+    changed = 0
+    if traces is not None:
+        # Before the labels change: a label is found by the address it still holds.
+        changed += traces.rows_scrub(entries.filter(theirs), ["changes", "object_label"], weak=True)
+        changed += traces.rows_scrub(entries.filter(action__in=SEARCH_ACTIONS), ["changes"], weak=True)
+        changed += traces.rows_scrub(entries, ["changes", "object_label"], weak=False)
+    changed += entries.filter(actor_id=user.pk).update(actor_label=pseudonym, client_address=None)
     changed += entries.filter(subject_id=user.pk).update(subject_label=pseudonym)
     changed += entries.filter(object_type=user_type, object_id=user.pk).update(object_label=pseudonym)
     _pseudonymising(on=False)

@@ -5,7 +5,9 @@ Erasure keeps every certificate row, so the count of certified leaders does not 
 erased leader counts as an anonymous one with no place), but removes the name it carries;
 its verification page then says "withdrawn" (Certificate.is_withdrawn). The registry entry
 and the local actions recorded on it are deleted, and so are the stored PDFs of the
-certificates (deleted from storage once the erasure commits).
+certificates (deleted from storage once the erasure commits). What staff wrote about the
+member's certificates goes (a revocation keeps its neutral public reason, nameless), and the
+member's full name, address or phone goes from free text written about anyone else.
 """
 
 from django.db.models import Count, Prefetch
@@ -14,14 +16,24 @@ from django.urls import reverse
 from certification.models import (
     Certificate,
     CertificateEvent,
+    CertificateEventKind,
     LocalAction,
     RegistryEntry,
+    TargetChange,
     TrainerAccreditation,
     VisibilityChange,
 )
 from certification.services.pdfs import certificate_pdf_stored_names
 from certification.verification_cache import checked_pages_forget
-from members.data_rights import DataSection, ErasurePart, ExportPart, data_section_register, iso
+from members.data_rights import (
+    ERASED,
+    DataSection,
+    ErasurePart,
+    ExportPart,
+    data_section_register,
+    iso,
+    member_traces,
+)
 
 
 def certification_export(user) -> ExportPart:
@@ -109,12 +121,51 @@ def certification_erase(user, now) -> ErasurePart:
     part.counts["certificate_names"] = Certificate.objects.filter(holder=user).update(
         holder_name="", shows_full_name=False, review_note=""
     )
+    part.counts["certificate_reasons"] = _certificate_reasons_erase(user)
     entries = RegistryEntry.objects.filter(member=user)
     part.counts["local_actions"] = LocalAction.objects.filter(entry__in=entries).delete()[0]
     part.counts["registry_entry"] = entries.delete()[1].get("certification.RegistryEntry", 0)
     # Kept: who trained whom is part of the counts; only the free-text note goes.
     TrainerAccreditation.objects.filter(member=user).update(note="")
+    part.counts["mentions_elsewhere"] = _mentions_erase(user)
     return part
+
+
+def _certificate_reasons_erase(user) -> int:
+    """What staff wrote about the member's certificates. The record keeps that a certificate
+    was issued by hand, revoked or reviewed, when and by whom; the revocation keeps its public
+    reason, which is neutral by design, without the member's name; every other reason a person
+    wrote (the evidence, the private note, why a review closed) goes. What the platform wrote
+    itself (a flag: "now 2 steps short") names no one and stays."""
+    traces = member_traces(user)
+    certificates = Certificate.objects.filter(holder=user)
+    changed = traces.rows_scrub(certificates, ["revoked_reason"], weak=True)
+    public_reasons = dict(certificates.values_list("pk", "revoked_reason"))
+    events = CertificateEvent.objects.filter(certificate__holder=user)
+    for event in events.filter(kind=CertificateEventKind.REVOKED):
+        event.reason = public_reasons.get(event.certificate_id) or ERASED
+        event.save(update_fields=["reason"])
+        changed += 1
+    written = events.exclude(kind=CertificateEventKind.REVOKED).exclude(reason="")
+    changed += written.filter(actor__isnull=False).update(reason=ERASED)
+    return changed + traces.rows_scrub(written.filter(actor__isnull=True), ["reason"], weak=True)
+
+
+# Free text about other people and things, where staff or another member may have named this
+# member: only what names them for certain (full name, address, phone) is replaced.
+FREE_TEXT = [
+    (Certificate, ["revoked_reason", "review_note"]),
+    (CertificateEvent, ["reason"]),
+    (TrainerAccreditation, ["note"]),
+    (TargetChange, ["note"]),
+    (RegistryEntry, ["bio"]),
+    (LocalAction, ["issue", "organised_with", "what_happened", "outcome"]),
+]
+
+
+def _mentions_erase(user) -> int:
+    traces = member_traces(user)
+    return sum(traces.rows_scrub(model.objects.all(), fields, weak=False) for model, fields in FREE_TEXT)
 
 
 def register() -> None:

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
 from django.apps import apps
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +32,8 @@ from members.data_rights import (
     data_section_register,
     data_sections,
     iso,
+    member_traces,
+    member_traces_collect,
 )
 from members.models import ConsentRecord, DataExport, Profile, User
 
@@ -68,6 +73,8 @@ def account_erase(*, user: User, actor: User, reason: str = "", request=None) ->
             raise ValidationError(_("This account has already been erased."))
         now = timezone.now()
         report = ErasureReport(user_id=locked.pk)
+        # Read before any section deletes the addresses and the phone it needs.
+        member_traces_collect(locked)
         storage_names: list[str] = []
         for section in data_sections():
             part = section.erase(locked, now)
@@ -103,15 +110,17 @@ def account_erase(*, user: User, actor: User, reason: str = "", request=None) ->
 
 
 def _audit_erasure(*, user: User, actor: User, reason: str, report: ErasureReport, request) -> None:
-    """Record the erasure, after replacing what the trail said about the member."""
-    audit_subject_pseudonymise(user)
+    """Record the erasure, after replacing what the trail said about the member (and the
+    reason staff give may name them too)."""
+    traces = member_traces(user)
+    audit_subject_pseudonymise(user, traces=traces)
     audit_record(
         actor=actor,
         action=AuditAction.ACCOUNT_ERASED,
         subject=user,
         changes={
             "by": "member" if actor.pk == user.pk else "staff",
-            "reason": reason,
+            "reason": traces.scrub(reason),
             "counts": report.counts,
         },
         request=request,
@@ -171,8 +180,29 @@ def _audit_entries(user: User) -> list[dict]:
     return [audit_entry_as_dict(entry) for entry in audit_entries_about(user)]
 
 
+def _admin_log_scrub(user: User) -> int:
+    """The admin's log keeps what staff did (who, when, which object, which fields) but not
+    the member: its snapshot of the object's name ("Profile of ...") and its message lose
+    their names, addresses and phone. Entries about the member's account, profile or
+    addresses lose their first or last name alone too; any other entry, only what names them
+    for certain."""
+    traces = member_traces(user)
+    fields = ["object_repr", "change_message"]
+    theirs = Q(pk__in=[])
+    for model, ids in [
+        (User, [user.pk]),
+        (Profile, Profile.objects.filter(user=user).values_list("pk", flat=True)),
+        (EmailAddress, EmailAddress.objects.filter(user=user).values_list("pk", flat=True)),
+    ]:
+        content_type = ContentType.objects.get_for_model(model, for_concrete_model=True)
+        theirs |= Q(content_type=content_type, object_id__in=[str(pk) for pk in ids])
+    changed = traces.rows_scrub(LogEntry.objects.filter(theirs), fields, weak=True)
+    return changed + traces.rows_scrub(LogEntry.objects.all(), fields, weak=False)
+
+
 def _members_erase(user: User, now) -> ErasurePart:
     part = ErasurePart()
+    part.counts["admin_log"] = _admin_log_scrub(user)
     part.counts["profile"] = Profile.objects.filter(user=user).delete()[0]
     part.counts["consent_records"] = ConsentRecord.objects.filter(user=user).delete()[0]
     part.counts["email_addresses"] = EmailAddress.objects.filter(user=user).delete()[0]

@@ -4,13 +4,22 @@
 Erasure keeps the rows that national staff count (enrolments with their statuses and
 milestones, attendance, submissions with their outcomes, marks) and blanks or deletes what
 says anything about the person: their answers and files, what they wrote to trainers and what
-trainers wrote about them, their calendar feed and email settings; waiting emails are cancelled.
+trainers wrote about them, their calendar feed and email settings; waiting emails are cancelled
+and the errors of failed ones lose the address; the bounce records of every address they had
+go; their full name, address or phone goes from free text about anyone else.
 """
 
-from django.db.models import Case, Prefetch, Value, When
+from django.db.models import Case, Prefetch, Q, Value, When
 from django.utils.text import get_valid_filename
 
-from members.data_rights import DataSection, ErasurePart, ExportPart, data_section_register, iso
+from members.data_rights import (
+    DataSection,
+    ErasurePart,
+    ExportPart,
+    data_section_register,
+    iso,
+    member_traces,
+)
 from training.models import (
     Apology,
     Attendance,
@@ -24,6 +33,7 @@ from training.models import (
     Notice,
     NoticeMute,
     NoticeStatus,
+    Session,
     SessionConfirmation,
     Submission,
     SubmissionFile,
@@ -202,8 +212,32 @@ def training_erase(user, now) -> ErasurePart:
     part.counts["emails_cancelled"] = Notice.objects.filter(
         recipient=user, status__in=[NoticeStatus.PENDING, NoticeStatus.SENDING]
     ).update(status=NoticeStatus.SKIPPED, outcome=ERASED_OUTCOME, claimed_by="", enqueued_at=None)
-    part.counts["address_problems"] = EmailAddressProblem.objects.filter(email__iexact=user.email).delete()[0]
+    traces = member_traces(user)
+    # A failed email's error may quote the address ("SMTPRecipientsRefused: {'ada@...': ...}").
+    part.counts["email_errors"] = traces.rows_scrub(
+        Notice.objects.filter(recipient=user), ["outcome"], weak=True
+    )
+    address_problems = Q(pk__in=[])
+    for email in traces.emails:  # every address the member had, not only the primary one
+        address_problems |= Q(email__iexact=email)
+    part.counts["address_problems"] = EmailAddressProblem.objects.filter(address_problems).delete()[0]
+    part.counts["mentions_elsewhere"] = sum(
+        traces.rows_scrub(model.objects.all(), fields, weak=False) for model, fields in FREE_TEXT
+    )
     return part
+
+
+# Free text about other members and sessions, written by trainers, staff or other members, where
+# this member may be named: only what names them for certain (full name, address, phone) goes.
+FREE_TEXT = [
+    (Enrolment, ["motivation", "decision_message"]),
+    (EnrolmentEvent, ["note"]),
+    (Apology, ["note"]),
+    (Submission, ["text"]),
+    (Mark, ["feedback", "reason"]),
+    (Notice, ["outcome"]),
+    (Session, ["venue", "address", "preparation"]),
+]
 
 
 def register() -> None:

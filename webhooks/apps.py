@@ -8,6 +8,9 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from members.permissions import Role, role_permissions_extend
+        from webhooks import data_rights
+
+        data_rights.register()  # events about a member sent elsewhere: in their export and erasure
 
         # National staff register and manage endpoints (the pages ask for this one permission).
         role_permissions_extend(Role.NATIONAL_STAFF, ["webhooks.add_endpoint"])

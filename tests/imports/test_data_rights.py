@@ -20,7 +20,7 @@ def test_the_import_record_is_exported_and_blanked_on_erasure(
     assert data["consent_evidence"] == {"date": "2025-03-31", "source": "Membership form 2025"}
     assert data["invited_at"] is not None
 
-    assert imports_erase(member, timezone.now()).counts == {"imported_member": 1}
+    assert imports_erase(member, timezone.now()).counts == {"imported_member": 1, "import_files": 0}
     record = ImportedMember.objects.get(user=member)
     assert record.consent_evidence_source == "[erased]"
     assert imports_export(member).data["consent_evidence"]["source"] == "[erased]"

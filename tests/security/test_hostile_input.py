@@ -6,10 +6,12 @@ never run as formulas, calendar files take no injected lines, uploaded files are
 their content and stored under names of our own.
 """
 
+import base64
 import contextlib
 import csv
 import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -721,3 +723,86 @@ def test_the_calendar_feed_with_a_nul_token_shows_the_sites_400_page(client, set
     assert client.get("/calendar/feed/x.ics?x=a%01b").status_code == 400
     # Tab and line breaks in a query value are text, not refused.
     assert client.get("/calendar/feed/x.ics?x=a%09b%0Ac").status_code == 404
+
+
+# --- Deeply nested JSON: a 400, never a RecursionError --------------------------------------------
+
+NESTED = [
+    "[" * 5000,
+    '{"a":' * 5000,
+    "[" * 2000 + "]" * 2000,
+    '{"credential": ' + "[" * 5000 + "]" * 5000 + "}",
+]
+
+
+@pytest.mark.parametrize("body", NESTED)
+def test_deeply_nested_json_to_the_api_is_a_400_in_its_error_shape(world, body):
+    from api.models import ApiResource, TokenAccess
+    from api.services import api_token_create
+
+    _token, raw = api_token_create(
+        user=world.users["national"],
+        name="Hostile",
+        access=TokenAccess.READ_WRITE,
+        resources=list(ApiResource.values),
+        expires_in_days=1,
+    )
+    client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    for method, url in [("POST", "/api/v1/cohorts/"), ("PATCH", f"/api/v1/cohorts/{world.cohort.pk}/")]:
+        response = client.generic(method, url, body.encode(), content_type="application/json")
+        assert response.status_code == 400, (method, response.content[:200])
+        assert "nested more than" in response.json()["detail"]
+        assert response.json()["errors"] == {}
+
+
+def test_a_json_body_over_the_size_limit_to_the_api_is_a_400(world, settings):
+    from api.models import ApiResource, TokenAccess
+    from api.services import api_token_create
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    _token, raw = api_token_create(
+        user=world.users["national"],
+        name="Hostile",
+        access=TokenAccess.READ_WRITE,
+        resources=list(ApiResource.values),
+        expires_in_days=1,
+    )
+    client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    body = json.dumps({"name": "x" * 2000}).encode()
+    response = client.post("/api/v1/cohorts/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "larger than 1000 bytes" in response.json()["detail"]
+
+
+def _jwt_with(header: str, payload: str = "{}") -> str:
+    def part(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+    return f"{part(header)}.{part(payload)}.{part('sig')}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        *NESTED,
+        # The Data Integrity form: nested under what the JSON reader takes, over the depth limit.
+        '{"@context": ["https://www.w3.org/ns/credentials/v2"], "proof": {}, "credentialSubject": '
+        + '{"a": ' * 900
+        + "1"
+        + "}" * 900
+        + "}",
+        # A VC-JWT whose header (read before any signature check) is 5,000 levels deep.
+        _jwt_with("[" * 5000 + "]" * 5000),
+        _jwt_with('{"alg": "EdDSA", "kid": "x"}', "[" * 5000 + "]" * 5000),
+    ],
+)
+def test_deeply_nested_json_to_the_credential_check_is_a_400_never_a_500(body):
+    """/credentials/verify/ reads a JSON body or a VC-JWT (whose header and payload are JSON):
+    nesting deeper than the limit is refused before parsing (config.json_bounded)."""
+    client = Client(raise_request_exception=False)
+    response = client.post(reverse("certification:credential-verify"), body.encode(), "application/json")
+    assert response.status_code < 500, response.content[:200]
+    if body.startswith(("{", "[")):
+        assert response.status_code == 400
+    else:  # a JWT that is not ours: checked and answered, not valid
+        assert response.json()["valid"] is False

@@ -172,8 +172,50 @@ def _members_export(user: User) -> ExportPart:
             for export in DataExport.objects.filter(user=user).order_by("requested_at")
         ],
         "audit_entries_about_you": _audit_entries(user),
+        "sign_in_sessions": _sessions(user),
+        "second_factors": _authenticators(user),
     }
     return ExportPart(data=data)
+
+
+def _sessions(user: User) -> list[dict]:
+    """Where and with what the member is signed in (allauth.usersessions): never the session key,
+    which would let anyone holding the copy act as them."""
+    if not apps.is_installed("allauth.usersessions"):
+        return []
+    from allauth.usersessions.models import UserSession
+
+    return [
+        {
+            "address": session.ip,
+            "browser": session.user_agent,
+            "signed_in_at": iso(session.created_at),
+            "last_seen_at": iso(session.last_seen_at),
+        }
+        for session in UserSession.objects.filter(user=user).order_by("created_at", "pk")
+    ]
+
+
+def _authenticators(user: User) -> list[dict]:
+    """The member's second factors: which kind, the name they gave a security key, when added
+    and last used. Never their data: the TOTP seed, the recovery codes (or their seed) and a
+    key's credential would let anyone holding the copy pass the second step as them."""
+    if not apps.is_installed("allauth.mfa"):
+        return []
+    from allauth.mfa.models import Authenticator
+
+    return [
+        {
+            "kind": authenticator.type,
+            "kind_label": str(authenticator.get_type_display()),
+            "name": str(authenticator.data.get("name", ""))
+            if authenticator.type == Authenticator.Type.WEBAUTHN
+            else "",
+            "added_at": iso(authenticator.created_at),
+            "last_used_at": iso(authenticator.last_used_at),
+        }
+        for authenticator in Authenticator.objects.filter(user=user).order_by("created_at", "pk")
+    ]
 
 
 def _audit_entries(user: User) -> list[dict]:

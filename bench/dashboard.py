@@ -237,6 +237,7 @@ def main() -> None:
                 user_assign_role(user=user, role=role)
                 consent_give(user=user, text=consent_text_current())
                 Profile.objects.create(user=user, region=north_east)
+                User.objects.filter(pk=user.pk).update(staff_region=north_east)  # the scope, apart
             made = movement_create(members=members)
         viewers = {
             role: User.objects.get(email=f"{role}@bench.example")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from certification.models import Certificate, Target, TargetScope
 from config.ids import id_from_text
 from members.models import Constituency, Region
-from members.selectors import profile_get
+from members.permissions import staff_region_scope
 from training.models import Enrolment
 
 
@@ -92,21 +92,23 @@ class DashboardViewer:
 
 
 def dashboard_viewer_get(*, user) -> DashboardViewer:
-    """National staff see every region; regional staff their profile's region. Anyone else,
-    and regional staff without a region, are refused with a reason."""
+    """National staff see every region; regional staff the region they oversee (given by
+    national staff: members.permissions.staff_region_scope, never their profile's region).
+    Anyone else, and regional staff given no region, are refused with a reason."""
     if user.has_perm("certification.view_national_dashboard"):
         return DashboardViewer(region=None)
     if not user.has_perm("certification.view_dashboard"):
         raise PermissionDenied(_("The dashboard is for national and regional staff."))
-    profile = profile_get(user=user)
-    if profile is None or profile.region_id is None:
+    region_id = staff_region_scope(user)
+    region = Region.objects.filter(pk=region_id).first() if region_id is not None else None
+    if region is None:
         raise PermissionDenied(
             _(
-                "Your dashboard shows the region in your profile, and your profile has none. "
-                "Add your region to your profile, or ask national staff to check your account."
+                "Your dashboard shows the region you oversee, and you have not been given one. "
+                "Ask national staff to set the region you oversee."
             )
         )
-    return DashboardViewer(region=profile.region)
+    return DashboardViewer(region=region)
 
 
 def dashboard_region_get(*, viewer: DashboardViewer, value: str | None) -> Region | None:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import AuditAction
 from audit.services import audit_record
 from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
+from members.services import user_access_version_bump
 
 
 @admin.register(User)
@@ -15,17 +16,23 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Name"), {"fields": ("first_name", "last_name")}),
-        (_("Roles and permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (
+            _("Roles and permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "staff_region")},
+        ),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     readonly_fields = ["last_login", "date_joined"]
 
     def save_related(self, request, form, formsets, change):
-        """Roles (groups) and the admin flags changed here go into the audit trail, as the
-        services' role changes do."""
+        """Roles (groups), the region a regional staff member oversees and the admin flags
+        changed here go into the audit trail, as the services' role changes do. A change of
+        groups moves the member's access_version by itself (members.receivers); the
+        superuser flag is moved here, so their sessions take the second factor's gate at once."""
         before = {
             "groups": sorted(group.name for group in form.initial.get("groups", [])),
+            "staff_region": form.initial.get("staff_region"),
             "is_staff": form.initial.get("is_staff"),
             "is_superuser": form.initial.get("is_superuser"),
         }
@@ -33,6 +40,7 @@ class UserAdmin(DjangoUserAdmin):
         user = form.instance
         after = {
             "groups": sorted(group.name for group in form.cleaned_data.get("groups", [])),
+            "staff_region": user.staff_region_id,
             "is_staff": user.is_staff,
             "is_superuser": user.is_superuser,
         }
@@ -41,6 +49,8 @@ class UserAdmin(DjangoUserAdmin):
             for key in after
             if (before[key] != after[key] if change else after[key])
         }
+        if "is_superuser" in changes:
+            user_access_version_bump(user_ids=[user.pk])
         if changes:
             audit_record(
                 actor=request.user,

@@ -27,6 +27,9 @@ class MembersConfig(AppConfig):
         user_logged_in.connect(mfa.on_user_logged_in, dispatch_uid="members_mfa_logged_in")
         authenticator_added.connect(mfa.on_authenticator_changed, dispatch_uid="members_mfa_added")
         authenticator_removed.connect(mfa.on_authenticator_changed, dispatch_uid="members_mfa_removed")
+        from members import receivers
+
+        receivers.connect()  # a role given or taken moves the member's access_version
         from members import erasure
 
         erasure.register()  # the account's own section of the data export and erasure

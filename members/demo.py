@@ -10,7 +10,7 @@ from django.db import transaction
 from members.models import Constituency, Region, User
 from members.permissions import Role
 from members.selectors import consent_text_current
-from members.services import consent_give, profile_save, user_assign_role
+from members.services import consent_give, profile_save, staff_region_set, user_assign_role
 
 # Roles that must use two-factor authentication (members/mfa.py).
 MFA_ROLES = {Role.TRAINER, Role.REGIONAL_STAFF, Role.NATIONAL_STAFF}
@@ -44,11 +44,16 @@ def demo_people_load(*, path: Path, password: str, totp_secret: str) -> int:
         if roles & MFA_ROLES or user.is_superuser:
             TOTP.activate(user, totp_secret)
         consent_give(user=user, text=consent_text)
+        region = Region.objects.get(ons_code=person["region"])
+        if Role.REGIONAL_STAFF in roles:
+            # Demo regional staff oversee the region they live in (set by national staff
+            # in real life: members:staff-region-edit).
+            staff_region_set(user=user, region=region, actor=None)
         profile_save(
             user=user,
             first_name=person["first_name"],
             last_name=person["last_name"],
-            region=Region.objects.get(ons_code=person["region"]),
+            region=region,
             constituency=(
                 Constituency.objects.get(ons_code=person["constituency"])
                 if person.get("constituency")

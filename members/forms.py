@@ -90,3 +90,24 @@ class ProfileForm(forms.Form):
                 % {"seat": constituency.name, "region": constituency.region.name},
             )
         return cleaned
+
+
+class StaffRegionForm(forms.Form):
+    """National staff: the region a regional staff member oversees (their access scope)."""
+
+    region = forms.ModelChoiceField(
+        label=_("Region they oversee"),
+        queryset=Region.objects.order_by("name"),
+        empty_label=_("Choose a region"),
+        error_messages={"invalid_choice": _("Choose a region from the list.")},
+        help_text=_(
+            "They see this region's cohorts, enrolments and dashboard. Their own profile's region "
+            "is where they live and does not change what they see."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("submit", _("Save the region")))

@@ -2,10 +2,14 @@
 
 Trainers and staff reach marks and members' data (special category data), so they must
 have an authenticator (an app giving one-time codes, or a security key) before they reach
-anything but their account pages. The answer is worked out when someone signs in, and again
-when they add or remove an authenticator, and kept in their session: the gate
-(members.middleware.MfaRequiredMiddleware) reads only the session, so it costs no query per
-request. See docs/decisions/0010-mfa-and-sessions.md.
+anything but their account pages. The answer is kept in their session together with the
+member's `access_version` it was worked out at; the gate
+(members.middleware.MfaRequiredMiddleware) compares that with the version on the user row
+the request has already loaded, and works the answer out again (two queries) only when they
+differ. Every change to a member's roles, permissions, superuser flag or authenticators moves
+the version (members.receivers, the admin, the receivers below), so a role given in the
+middle of a session takes the gate on the member's next request, and a role taken away stops
+counting at once. See docs/decisions/0010-mfa-and-sessions.md and 0020.
 """
 
 import base64
@@ -15,12 +19,14 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.utils.encoding import force_bytes
 from django.utils.translation import gettext_lazy as _
 
-# {"required": bool, "enrolled": bool}, written at sign-in and on authenticator changes.
+# {"required": bool, "enrolled": bool, "version": int}: worked out at the user's
+# access_version "version"; written at sign-in and whenever that version has moved.
 SESSION_KEY = "members_mfa"
 
 # Any one of these (a trainer, regional or national staff; a superuser has them all) means
@@ -58,8 +64,14 @@ def user_has_authenticator(user) -> bool:
 
 
 def mfa_session_state_save(*, request, user) -> dict:
-    """Work out and remember in the session whether `user` must, and does, use MFA."""
-    state = {"required": user_must_use_mfa(user), "enrolled": False}
+    """Work out and remember in the session whether `user` must, and does, use MFA.
+
+    The version is read from the database before the roles are (the instance may be older
+    than the row, a test's or the sign-in's): a role changed in between leaves the session
+    with an older version than the row's, so the next request works it out again, never the
+    reverse, which would keep a stale answer."""
+    version = get_user_model().objects.filter(pk=user.pk).values_list("access_version", flat=True).first()
+    state = {"required": user_must_use_mfa(user), "enrolled": False, "version": version}
     if state["required"]:
         state["enrolled"] = user_has_authenticator(user)
     request.session[SESSION_KEY] = state
@@ -69,10 +81,11 @@ def mfa_session_state_save(*, request, user) -> dict:
 def mfa_setup_needed(request) -> bool:
     """True while a signed-in member who must use MFA has no authenticator yet.
 
-    Reads the session only; a session from before this check existed is worked out once.
-    """
+    No query while the session's answer was worked out at the member's current
+    access_version (on the user row already loaded); otherwise it is worked out again (a
+    role given or taken since, or a session from before this check existed)."""
     state = request.session.get(SESSION_KEY)
-    if state is None:
+    if state is None or state.get("version") != request.user.access_version:
         state = mfa_session_state_save(request=request, user=request.user)
     return state["required"] and not state["enrolled"]
 
@@ -88,6 +101,11 @@ def on_user_logged_in(sender, request, user, **kwargs) -> None:
 
 
 def on_authenticator_changed(sender, request, user, **kwargs) -> None:
+    # The member's other sessions work it out again on their next request (a key added here
+    # lets a session elsewhere past the gate; one removed by an operator stops it there).
+    from members.services import user_access_version_bump
+
+    user_access_version_bump(user_ids=[user.pk])
     if request is not None and hasattr(request, "session") and request.user == user:
         mfa_session_state_save(request=request, user=user)
 

@@ -82,6 +82,23 @@ class User(AbstractUser):
     # that certificates and enrolments still count; nothing else about the person is kept.
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
+    # The region a regional staff member oversees: their access scope, given with the role by
+    # those who grant roles (members.services.staff_region_set, or the admin) and audited.
+    # Kept apart from the profile's region, which is the member's own place and theirs to edit.
+    staff_region = models.ForeignKey(
+        Region,
+        verbose_name=_("region overseen (regional staff)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Moves whenever what this member may reach changes (a role or a permission given or
+    # taken, the superuser flag, an authenticator added or removed): each session compares it
+    # with the one its MFA state was worked out at, and works it out again when they differ.
+    # Read with the user row every signed-in request loads, so the check costs no query.
+    access_version = models.PositiveIntegerField(default=0, editable=False)
+
     objects = UserManager()
 
     class Meta:
@@ -94,6 +111,7 @@ class User(AbstractUser):
             ("access_staff_area", "Can use the national staff pages"),
             ("access_regional_area", "Can use the regional staff pages"),
             ("erase_member", "Can erase a member's account at their request"),
+            ("grant_roles", "Can set the region a regional staff member oversees"),
         ]
 
     def __str__(self) -> str:

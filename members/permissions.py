@@ -25,7 +25,8 @@ ROLE_GROUP_NAMES: dict[Role, str] = {
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.TRAINEE: ["members.access_trainee_area"],
     Role.TRAINER: ["members.access_trainer_area"],
-    # Staff of one region: the region is their profile's. Apps add what they may see.
+    # Staff of one region: the region they oversee (User.staff_region, set by national staff;
+    # see staff_region_scope). Apps add what they may see.
     Role.REGIONAL_STAFF: ["members.access_regional_area"],
     Role.NATIONAL_STAFF: [
         "members.access_staff_area",
@@ -38,6 +39,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "members.add_consenttext",
         "members.view_consentrecord",
         "members.erase_member",
+        "members.grant_roles",
     ],
 }
 
@@ -71,3 +73,48 @@ def user_home_url_name(user) -> str | None:
     """The URL name of the home page a user lands on after login, if any."""
     roles = user_roles(user)
     return ROLE_HOME[roles[0]][1] if roles else None
+
+
+def staff_region_scope(user) -> int | None:
+    """The id of the region whose data `user` reads as regional staff: the region national
+    staff gave them to oversee (User.staff_region), never their profile's region, which is
+    their own place and theirs to edit. None for anyone not regional staff, and for regional
+    staff who have been given no region (they read no region's data).
+
+    Every rule that limits regional staff to their region reads it here, so no edit a member
+    makes to their own profile changes what they may see. Costs no query: the column is on
+    the user row the request has already loaded."""
+    if not user.is_authenticated or not user.has_perm("members.access_regional_area"):
+        return None
+    return user.staff_region_id
+
+
+# --- Regional staff, for those who grant roles ------------------------------------------
+
+
+def user_grants_roles(user) -> bool:
+    """National staff: they set the region a regional staff member oversees."""
+    return user.has_perm("members.grant_roles")
+
+
+def regional_staff_list_for_granter(*, user):
+    """The members holding the regional staff role (not erased), for those who grant roles;
+    none for anyone else."""
+    from members.models import User
+
+    if not user_grants_roles(user):
+        return User.objects.none()
+    return User.objects.filter(
+        groups__name=ROLE_GROUP_NAMES[Role.REGIONAL_STAFF], erased_at__isnull=True
+    ).select_related("staff_region", "profile__region")
+
+
+def regional_staff_get_for_granter(*, user, pk):
+    """A regional staff member whose region `user` may set; 404 for anyone else (a member who
+    does not hold the role, an unknown id) and for those who do not grant roles."""
+    from django.http import Http404
+
+    member = regional_staff_list_for_granter(user=user).filter(pk=pk).first()
+    if member is None:
+        raise Http404("Not found.")
+    return member

@@ -1,8 +1,11 @@
 """Writes for the members app: each one a transaction, validated before saving."""
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -61,6 +64,41 @@ def user_remove_role(*, user: User, role: Role, actor: User | None = None) -> No
             changes={"role": {"before": role.value, "after": None}},
         )
     _perm_cache_drop(user)
+
+
+def user_access_version_bump(*, user_ids) -> None:
+    """What these members may reach has changed (a role, a permission, the superuser flag, an
+    authenticator): every session of theirs works out again, on its next request, whether it
+    must pass the second factor first (members.mfa). Runs in the caller's transaction, so a
+    change rolled back moves nothing. Called by members.receivers for every change to a
+    user's groups or permissions, whatever makes it, and by the admin for the flags."""
+    ids = {pk for pk in user_ids if pk is not None}
+    if ids:
+        User.objects.filter(pk__in=ids).update(access_version=F("access_version") + 1)
+
+
+@transaction.atomic
+def staff_region_set(*, user: User, region: Region | None, actor: User | None) -> User:
+    """Set the region a regional staff member oversees (their access scope), recorded in the
+    audit trail when it changes. Only those who grant roles may (national staff,
+    members.grant_roles); `actor` None is the platform itself (a migration, the demo). The
+    member's own profile region is not touched: it is their place, not their scope."""
+    if actor is not None and not actor.has_perm("members.grant_roles"):
+        raise PermissionDenied(_("Only national staff set the region a regional staff member oversees."))
+    before = User.objects.select_for_update().values_list("staff_region_id", flat=True).get(pk=user.pk)
+    after = region.pk if region is not None else None
+    user.staff_region = region
+    if before != after:
+        user.save(update_fields=["staff_region"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.ROLE_CHANGED,
+            obj=user,
+            subject=user,
+            label=user.email,
+            changes={"staff_region": {"before": before, "after": after}},
+        )
+    return user
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members import rights_views, views
+from members import rights_views, role_views, views
 
 app_name = "members"
 
@@ -25,5 +25,12 @@ urlpatterns = [
         "manage/members/<int:pk>/erase/",
         rights_views.StaffMemberEraseView.as_view(),
         name="staff-member-erase",
+    ),
+    # The region each regional staff member oversees (national staff)
+    path("manage/staff/regions/", role_views.StaffRegionListView.as_view(), name="staff-region-list"),
+    path(
+        "manage/staff/<int:pk>/region/",
+        role_views.StaffRegionEditView.as_view(),
+        name="staff-region-edit",
     ),
 ]

@@ -82,7 +82,8 @@ class ConsentTextFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     """A member who has finished onboarding: verified email, consent, profile, a role.
 
-    `onboarding=False` leaves out the consent and the profile. Trainers and staff (and
+    `onboarding=False` leaves out the consent and the profile. Regional staff oversee their
+    profile's region unless `staff_region=` says another. Trainers and staff (and
     superusers) get an authenticator app, as the site requires of them; `mfa=False` leaves
     it out, `mfa=True` gives one to anyone.
     """
@@ -120,6 +121,17 @@ class UserFactory(factory.django.DjangoModelFactory):
         text = consent_text_current() or ConsentTextFactory()
         ConsentRecord.objects.create(user=self, text=text, given_at=timezone.now())
         Profile.objects.create(user=self, region=RegionFactory())
+
+    @factory.post_generation
+    def staff_region(self, create, extracted, **kwargs):
+        """Regional staff oversee `staff_region=` if given, else the region of their profile
+        (as the migration that separated the two gave existing staff)."""
+        if not create or self._factory_role != Role.REGIONAL_STAFF:
+            return
+        region = extracted or getattr(Profile.objects.filter(user=self).first(), "region", None)
+        if region is not None:
+            User.objects.filter(pk=self.pk).update(staff_region=region)
+            self.staff_region = region
 
 
 # --- training ---------------------------------------------------------------------

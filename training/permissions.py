@@ -9,7 +9,7 @@ listed through a `<entity>_list_...` queryset for list pages. Views never call
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
-from members.models import Profile
+from members.permissions import staff_region_scope
 from training.models import (
     PLACE_HOLDING_STATUSES,
     Assignment,
@@ -108,7 +108,7 @@ def cohort_get_visible(*, user, pk) -> Cohort:
 
 
 def user_reads_region_cohorts(user) -> bool:
-    """Regional staff read (never change) the pages of their own region's cohorts."""
+    """Regional staff read (never change) the pages of the region they oversee's cohorts."""
     return user.has_perm("members.access_regional_area")
 
 
@@ -119,13 +119,15 @@ def user_reads_cohort_pages(user) -> bool:
 
 def cohort_list_readable_by(*, user) -> QuerySet[Cohort]:
     """Cohorts whose page a user may read: those they run (see cohort_list_manageable_by) and,
-    for regional staff, every cohort meeting in the region of their profile."""
+    for regional staff, every cohort meeting in the region they oversee (staff_region_scope:
+    given by national staff, never their profile's region, which they edit themselves)."""
     manageable = cohort_list_manageable_by(user=user)
     if user_manages_all_cohorts(user) or not user_reads_region_cohorts(user):
         return manageable
-    # A subquery, not a second query (regional staff without a profile read none).
-    own_region = Profile.objects.filter(user=user).values("region_id")
-    return Cohort.objects.filter(Q(pk__in=manageable.values("pk")) | Q(region_id__in=own_region))
+    region_id = staff_region_scope(user)
+    if region_id is None:
+        return manageable  # regional staff given no region read no region's cohorts
+    return Cohort.objects.filter(Q(pk__in=manageable.values("pk")) | Q(region_id=region_id))
 
 
 def cohort_get_readable(*, user, pk) -> Cohort:

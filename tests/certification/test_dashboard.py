@@ -34,7 +34,7 @@ from certification.selectors.dashboard_cohorts import cohorts_at_risk, trainer_r
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from certification.services.targets import target_change, target_create
 from config.spreadsheets import csv_safe
-from members.models import Constituency, Region
+from members.models import Constituency, Profile, Region
 from members.permissions import Role
 from tests.factories import (
     AssignmentFactory,
@@ -90,7 +90,7 @@ def staff(seeded):
 
 
 def member_in(region, *, constituency=None, role=Role.TRAINEE, **kwargs):
-    user = UserFactory(role=role, **kwargs)
+    user = UserFactory(role=role, staff_region=region, **kwargs)
     user.profile.region = region
     user.profile.constituency = constituency
     user.profile.save()
@@ -562,8 +562,12 @@ def test_regional_staff_get_404_for_another_regions_figures(client, regional, wo
 
 
 def test_regional_staff_without_a_region_are_refused_with_a_reason(places):
+    """Regional staff given no region to oversee are refused, whatever their profile says."""
     user = UserFactory(role=Role.REGIONAL_STAFF, onboarding=False)
-    with pytest.raises(PermissionDenied, match="your profile has none"):
+    with pytest.raises(PermissionDenied, match="not been given one"):
+        dashboard_viewer_get(user=user)
+    Profile.objects.create(user=user, region=places["north_east"])
+    with pytest.raises(PermissionDenied, match="not been given one"):
         dashboard_viewer_get(user=user)
     staff_user = UserFactory(role=Role.NATIONAL_STAFF, onboarding=False)
     assert dashboard_viewer_get(user=staff_user) == DashboardViewer(region=None)

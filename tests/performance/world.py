@@ -97,7 +97,11 @@ def member(world: World, region: Region, *, role=Role.TRAINEE, first_name="Sam")
     """An onboarded member living in `region`, in one of the unit's constituencies there (the
     factory's own profile would make a new region)."""
     user = UserFactory(
-        role=role, first_name=first_name, last_name=f"Person{world.number():03d}", onboarding=False
+        role=role,
+        first_name=first_name,
+        last_name=f"Person{world.number():03d}",
+        onboarding=False,
+        staff_region=region,
     )
     ConsentRecord.objects.create(user=user, text=consent_text_current(), given_at=timezone.now())
     Profile.objects.create(user=user, region=region, constituency=_seat(region, world.units))

@@ -74,7 +74,7 @@ class Scenario:
 
 
 def _member(role: Role, region: Region, constituency: Constituency | None = None, **kwargs):
-    user = UserFactory(role=role, **kwargs)
+    user = UserFactory(role=role, staff_region=region, **kwargs)
     Profile.objects.filter(user=user).update(region=region, constituency=constituency)
     return user
 

@@ -10,6 +10,9 @@ the sign-in page) or `302` (a redirect elsewhere). `post` rows are asked with an
 and rolled back. A URL name missing from the table fails the test: no view is added without
 deciding who may use it.
 
+A member whose role changes while signed in (a trainee accredited as a trainer, a trainer
+demoted) is a row of test_role_changes.py: the same session asked before and after the change.
+
 To see what every role gets now (when adding rows), run
 `H4_OBSERVE=1 .venv/bin/pytest tests/security/test_access_matrix.py -k observe -s`.
 """
@@ -85,6 +88,14 @@ TABLE: dict[str, Row] = {
         "login 403 403 403 403 403 403 200",
         post="login 403 403 403 403 403 403 400",
         kwargs=lambda s: {"pk": s.enrolment.member_id},
+    ),
+    # The region regional staff oversee is set by national staff only (an empty form is a
+    # 400); regional staff cannot set their own. Roles changing mid-session: test_role_changes.py.
+    "members:staff-region-list": Row("login 403 403 403 403 403 403 200"),
+    "members:staff-region-edit": Row(
+        "login 403 403 403 403 403 403 200",
+        post="login 403 403 403 403 403 403 400",
+        kwargs=lambda s: {"pk": s.users["regional"].pk},
     ),
     "training:my-training": Row("login 200 200 403 403 403 403 403"),
     "training:cohort-list": Row("login 200 200 403 403 403 403 403"),

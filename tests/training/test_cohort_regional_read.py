@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def staff_of(region, *, role=Role.REGIONAL_STAFF):
-    user = UserFactory(role=role)
+    user = UserFactory(role=role, staff_region=region)
     user.profile.region = region
     user.profile.save()
     return user

@@ -1,0 +1,52 @@
+"""Signal receivers of the members app (connected in MembersConfig.ready).
+
+A role is a group membership, and the admin, the services, the factories and a shell all
+change it through Django's many-to-many managers (`user.groups.add`, `group.user_set.remove`,
+`group.permissions.set`). One receiver on those tables moves each affected member's
+`access_version`, so that no path that gives or takes a role can leave a session deciding
+the second factor on roles it no longer has (decision 0020). A signal, not a call in each
+service, because the paths are not all ours: the admin's form saves groups itself.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+
+from members.services import user_access_version_bump
+
+# m2m_changed actions after which the rows are as they will stay; a clear is caught before,
+# while the rows it removes can still be read.
+AFTER = {"post_add", "post_remove"}
+
+
+def on_access_m2m_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
+    if action not in AFTER and action != "pre_clear":
+        return
+    if action in AFTER and not pk_set:
+        return  # nothing was added or removed (an add of what was there already)
+    User = get_user_model()
+    if isinstance(instance, User):
+        user_ids = [instance.pk]
+    elif isinstance(instance, Group) and model is User:
+        # group.user_set.add(...) / remove(...) / clear()
+        user_ids = pk_set if action != "pre_clear" else instance.user_set.values_list("pk", flat=True)
+    elif isinstance(instance, Group):
+        # The group's permissions changed: a role now means something else for its members.
+        user_ids = instance.user_set.values_list("pk", flat=True)
+    elif isinstance(instance, Permission) and model is Group:
+        groups = pk_set if action != "pre_clear" else instance.group_set.values_list("pk", flat=True)
+        user_ids = User.objects.filter(groups__in=list(groups)).values_list("pk", flat=True)
+    elif isinstance(instance, Permission):
+        user_ids = pk_set if action != "pre_clear" else instance.user_set.values_list("pk", flat=True)
+    else:
+        return
+    user_access_version_bump(user_ids=list(user_ids or []))
+
+
+def connect() -> None:
+    from django.db.models.signals import m2m_changed
+
+    User = get_user_model()
+    for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(
+            on_access_m2m_changed, sender=through, dispatch_uid=f"members_access_version_{through.__name__}"
+        )

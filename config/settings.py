@@ -237,6 +237,8 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
+# An address of another account is never added to this one (members/email_forms.py).
+ACCOUNT_FORMS = {"add_email": "members.email_forms.MemberAddEmailForm"}
 
 # The client's address for rate limits (allauth's and the certificate check's): behind N
 # proxies of ours, the Nth address from the right of X-Forwarded-For; or a header that the

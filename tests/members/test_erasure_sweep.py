@@ -274,3 +274,52 @@ def test_what_is_kept_for_the_record_stays_without_the_person(client, staff):
     waiting = MemberImport.objects.get(file_name="branch.csv")
     assert waiting.status == MemberImportStatus.EXPIRED
     assert (waiting.rows, waiting.preview) == ([], [])
+
+
+def test_another_member_who_shares_a_first_name_keeps_it(client, staff):
+    """A first or last name alone is replaced only where the text is about the erased member;
+    another Zuleika's own words and the trail's entries about her keep her name."""
+    built = footprint(staff=staff, client=client)
+    namesake = UserFactory(role=Role.TRAINEE, first_name=FIRST, last_name="Brown")
+    entry = RegistryEntry.objects.create(
+        member=namesake, joined_at=timezone.now(), bio=f"{FIRST} Brown, Hexham."
+    )
+    LocalAction.objects.create(
+        entry=entry,
+        issue=f"{FIRST}'s bus route",
+        organised_with="Neighbours",
+        what_happened="A meeting.",
+        started_on=timezone.localdate(),
+    )
+    account_erase(user=built["member"], actor=staff, reason="ref DSR-3")
+    entry.refresh_from_db()
+    assert entry.bio == f"{FIRST} Brown, Hexham."
+    assert LocalAction.objects.filter(entry=entry, issue=f"{FIRST}'s bus route").exists()
+    namesake.refresh_from_db()
+    assert (namesake.first_name, namesake.last_name) == (FIRST, "Brown")
+
+
+@pytest.mark.parametrize(
+    ("text", "weak", "expected"),
+    [
+        ("Call +44 7700 900456 or 07700900456.", False, "Call [erased] or [erased]."),
+        ("search=Thistlewood&page=2", True, "search=[erased]&page=2"),
+        ("q=zt-member%40example.net", False, "q=[erased]"),
+        ("q=Zuleika+Thistlewood", False, "q=[erased]"),
+        ("Profile of ZULEIKA THISTLEWOOD", False, "Profile of [erased]"),
+        ("Zuleikas and Thistlewoods", True, "Zuleikas and Thistlewoods"),  # whole words only
+        ("Zuleika alone", False, "Zuleika alone"),  # a first name alone is weak
+        ("Number FL-ZT-7781", False, "Number [erased]"),
+    ],
+)
+def test_the_traces_replaced_in_free_text(text, weak, expected):
+    from members.data_rights import MemberTraces
+
+    traces = MemberTraces(
+        first_name=FIRST,
+        last_name=LAST,
+        emails=(EMAIL, SECOND_EMAIL.lower()),
+        phone_digits=PHONE[3:],
+        membership_number=MEMBERSHIP_NUMBER,
+    )
+    assert traces.scrub(text, weak=weak) == expected

@@ -191,7 +191,7 @@ XLSX_MAX_TEXT_CHARS = 8_000_000
 XLSX_MAX_SHEET_ROWS = 100_000
 XLSX_MAX_SHEET_ELEMENTS = 1_000_000
 # The reading process's own caps: address space, CPU seconds, and the wall clock.
-XLSX_READER_MEMORY_BYTES = 512 * 1024 * 1024
+XLSX_READER_MEMORY_BYTES = 256 * 1024 * 1024
 XLSX_READER_CPU_SECONDS = 10
 XLSX_READER_WALL_SECONDS = 30
 XLSX_READER = Path(__file__).with_name("xlsx_reader.py")

@@ -5,7 +5,10 @@ for group names, so a role's rights can change here without touching a view.
 """
 
 from django.db import models
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+
+from members.models import User
 
 
 class Role(models.TextChoices):
@@ -100,8 +103,6 @@ def user_grants_roles(user) -> bool:
 def regional_staff_list_for_granter(*, user):
     """The members holding the regional staff role (not erased), for those who grant roles;
     none for anyone else."""
-    from members.models import User
-
     if not user_grants_roles(user):
         return User.objects.none()
     return User.objects.filter(
@@ -112,8 +113,6 @@ def regional_staff_list_for_granter(*, user):
 def regional_staff_get_for_granter(*, user, pk):
     """A regional staff member whose region `user` may set; 404 for anyone else (a member who
     does not hold the role, an unknown id) and for those who do not grant roles."""
-    from django.http import Http404
-
     member = regional_staff_list_for_granter(user=user).filter(pk=pk).first()
     if member is None:
         raise Http404("Not found.")

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certification.services.certificates import certificate_issue_manually
+from members.models import User
 from members.permissions import ROLE_GROUP_NAMES, Role
 from members.services import user_assign_role, user_remove_role
 from tests.factories import CohortFactory, EnrolmentFactory, ProgrammeFactory, UserFactory, VersionFactory
@@ -216,3 +217,20 @@ def test_the_gate_asks_again_once_after_a_change_and_then_costs_nothing(world):
     worked_out = queries()
     assert [sql for sql in worked_out if "mfa_authenticator" in sql]
     assert len(queries()) == len(settled)
+
+
+@pytest.mark.django_db
+def test_a_stale_save_of_the_user_cannot_hide_a_role_change(world):
+    """A user instance loaded before a role change and then saved whole writes its older
+    access_version; the database moves the version on instead, so the session still works
+    its answer out again and is sent to set up a second factor."""
+    trainee = world.users["trainee"]
+    client = _signed_in(trainee)
+    stale = User.objects.get(pk=trainee.pk)
+    user_assign_role(user=trainee, role=Role.TRAINER, actor=world.users["national"])
+    changed = User.objects.get(pk=trainee.pk).access_version
+
+    stale.save()
+
+    assert User.objects.get(pk=trainee.pk).access_version > changed
+    assert _asked(client, world, MARKING) == "mfa mfa mfa"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -234,3 +234,34 @@ def test_a_stale_save_of_the_user_cannot_hide_a_role_change(world):
 
     assert User.objects.get(pk=trainee.pk).access_version > changed
     assert _asked(client, world, MARKING) == "mfa mfa mfa"
+
+
+@pytest.mark.django_db
+def test_every_way_through_the_role_tables_moves_the_version(world):
+    """Roles and permissions given or taken from either side of Django's many-to-many
+    managers (the user's groups, a group's members, a group's permissions, a user's own
+    permissions, clearing them) move the member's access_version; adding what is there
+    already does not."""
+    trainee, trainer = world.users["trainee"], world.users["trainer"]
+    trainers = Group.objects.get(name=ROLE_GROUP_NAMES[Role.TRAINER])
+    permission = Permission.objects.get(codename="access_staff_area")
+
+    def version(user) -> int:
+        return User.objects.get(pk=user.pk).access_version
+
+    steps = [
+        (trainee, lambda: trainers.user_set.add(trainee)),
+        (trainee, lambda: trainers.user_set.remove(trainee)),
+        (trainer, lambda: trainers.permissions.add(permission)),
+        (trainer, lambda: permission.group_set.remove(trainers)),
+        (trainee, lambda: trainee.user_permissions.add(permission)),
+        (trainee, lambda: permission.user_set.clear()),
+        (trainer, lambda: trainers.user_set.clear()),
+    ]
+    for user, step in steps:
+        before = version(user)
+        step()
+        assert version(user) > before, step
+    before = version(trainee)
+    trainee.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[Role.TRAINEE]))
+    assert version(trainee) == before

@@ -17,7 +17,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(INSTALLED)
 
-# Demo mode: demo logins, email verification optional, HTTP on localhost.
+# Demo mode: demo logins, HTTP on localhost.
 setup run: export DEBUG = true
 setup run: export DEMO_MODE = true
 

@@ -35,3 +35,19 @@ def shared_cache_check(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def demo_mode_check(app_configs, **kwargs):
+    """Demo mode publishes its logins (README: the password and the TOTP secret): never with
+    production settings."""
+    if settings.DEMO_MODE and not settings.DEBUG:
+        return [
+            Error(
+                "DEMO_MODE is on with DEBUG off: the demo logins' password and two-factor secret are "
+                "published in the README, so anyone could sign in as staff.",
+                hint="Unset DEMO_MODE in production (and delete any demo accounts it created).",
+                id="config.E002",
+            )
+        ]
+    return []

@@ -7,7 +7,9 @@ import importlib
 import pytest
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditAction, AuditEntry
@@ -228,3 +230,20 @@ def test_the_migration_gives_existing_regional_staff_their_profile_region(region
 
     assert User.objects.get(pk=regional.pk).staff_region == regions["north_east"]
     assert User.objects.get(pk=trainee.pk).staff_region is None
+
+
+def test_the_list_of_regional_staff_costs_the_same_queries_at_two_sizes(national, regions):
+    """The list page's queries do not grow with the number of regional staff listed."""
+    client = _signed_in(national)
+    url = reverse("members:staff-region-list")
+
+    def counted() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    UserFactory(role=Role.REGIONAL_STAFF, staff_region=regions["wales"])
+    one = counted()
+    for _ in range(5):
+        UserFactory(role=Role.REGIONAL_STAFF, staff_region=regions["north_east"])
+    assert counted() == one

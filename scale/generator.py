@@ -51,6 +51,7 @@ from certification.models import (
 )
 from certification.services.tally import month_of
 from certification.services.targets import target_create
+from certification.status_list import MIN_LENGTH
 from members.models import ConsentRecord, Constituency, Profile, Region, User
 from members.permissions import ROLE_GROUP_NAMES, Role
 from members.selectors import consent_text_current
@@ -893,6 +894,20 @@ class MovementGenerator:
 
     # --- Certificates, the registry and the summaries ------------------------------------------
 
+    def _status_list_indexes(self, count: int) -> list[int]:
+        """Distinct positions in the status list, drawn at random beside those already taken,
+        in a list at most half full (as certification.status_list allocates them one by one)."""
+        taken = set(Certificate.objects.values_list("status_list_index", flat=True))
+        capacity = MIN_LENGTH * (2 * (len(taken) + count) // MIN_LENGTH + 1)
+        drawn: list[int] = []
+        chosen: set[int] = set()
+        while len(drawn) < count:
+            index = self.rng.randrange(capacity)
+            if index not in taken and index not in chosen:
+                chosen.add(index)
+                drawn.append(index)
+        return drawn
+
     def _certificates_plan(self) -> None:
         rng, now = self.rng, self.now
         completed = [e for e in self.enrolments if e.certified_at is not None]
@@ -909,6 +924,7 @@ class MovementGenerator:
         event_ids = self.writer.next_id
         issuer = settings.CERTIFICATE_ISSUER_NAME
         codes: set[str] = set(Certificate.objects.values_list("code", flat=True))
+        status_indexes = iter(self._status_list_indexes(len(completed)))
 
         def next_id(model) -> int:
             value = event_ids[model]
@@ -952,6 +968,7 @@ class MovementGenerator:
                     rng.random() < 0.9,
                     False,
                     "",
+                    next(status_indexes),
                 )
             )
             cert_events.append(

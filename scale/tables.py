@@ -320,6 +320,7 @@ def movement_write(gen: "MovementGenerator") -> None:
             "shows_full_name",
             "needs_review",
             "review_note",
+            "status_list_index",
         ],
         gen.rows[Certificate],
     )

@@ -64,9 +64,10 @@ def movement_write(gen: "MovementGenerator") -> None:
             "date_joined",
             "email",
             "erased_at",
+            "access_version",
         ],
         (
-            (p.id, no_password, None, False, p.first, p.last, False, True, p.joined, emails[p.id], None)
+            (p.id, no_password, None, False, p.first, p.last, False, True, p.joined, emails[p.id], None, 0)
             for p in people
         ),
     )

@@ -339,8 +339,6 @@ def credential_verify(token: str, *, published_jwks: dict | None = None) -> Cred
     if claims_errors:
         check.errors.extend(claims_errors)
         return check
-    if "OpenBadgeCredential" not in credential.get("type", []):
-        check.errors.append("type: not an OpenBadgeCredential")
     certificate = _certificate_named(check, credential)
     if certificate is None:
         return check
@@ -351,7 +349,9 @@ def credential_verify(token: str, *, published_jwks: dict | None = None) -> Cred
 
 def _certificate_named(check: CredentialCheck, credential: dict) -> Certificate | None:
     """The certificate a credential with our valid signature names (or None, with the error
-    noted), its validity period checked: for both forms."""
+    noted), its type and validity period checked: for both forms."""
+    if "OpenBadgeCredential" not in credential.get("type", []):
+        check.errors.append("type: not an OpenBadgeCredential")
     code = str(credential.get("id", "")).rstrip("/").rsplit("/", 1)[-1]
     certificate = certificate_for_verification(code=code)
     if certificate is None or credential.get("id") != credential_id(certificate):
@@ -390,8 +390,6 @@ def credential_verify_document(
     except data_integrity.ProofError as error:
         check.errors.append(str(error) if ":" in str(error) else f"signature: {error}")
         return check
-    if "OpenBadgeCredential" not in credential.get("type", []):
-        check.errors.append("type: not an OpenBadgeCredential")
     certificate = _certificate_named(check, credential)
     if certificate is None:
         return check

@@ -492,6 +492,10 @@ class CertificateVerifyView(ApiView):
     @extend_schema(
         responses={
             200: serializers.VerificationSerializer,
+            400: OpenApiResponse(
+                serializers.ErrorSerializer,
+                description="The code holds a control character (refused by config.middleware).",
+            ),
             404: OpenApiResponse(serializers.ErrorSerializer, description="No certificate has this code."),
         },
         auth=[],

@@ -141,7 +141,12 @@ class RegistryEntryForm(forms.Form):
     visibility = forms.ChoiceField(
         label=_("Who can see your entry"),
         widget=forms.RadioSelect,
-        help_text=_("Staff only is the default. You can go back to it at any time."),
+        help_text=_(
+            "Staff only is the default. You can go back to it at any time. “Members taking part” "
+            "means members who have agreed to our consent text and hold or seek a place on a "
+            "course, or are Future Leaders themselves, and trainers and staff: not everyone who "
+            "has made an account, since anyone can."
+        ),
     )
     bio = forms.CharField(
         label=_("A short bio (optional)"),

@@ -155,7 +155,8 @@ class Verification(models.Model):
 
 class Visibility(models.TextChoices):
     STAFF = "staff", _("National staff only")
-    MEMBERS = "members", _("Signed-in members")
+    # Members in good standing, not anyone with an account (certification.selectors.registry).
+    MEMBERS = "members", _("Members taking part (on a course or certified), trainers and staff")
     PUBLIC = "public", _("Anyone (public)")
 
 

@@ -1,8 +1,9 @@
 """Reads of the registry, always through what the viewer may see.
 
-Visibility: anonymous visitors see public entries; signed-in members (any role) also those
-visible to members; national staff see every entry. An entry the viewer may not see is a
-404, never a 403, so its existence is not revealed.
+Visibility: anonymous visitors see public entries; members in good standing (consented, and
+on a course or a leader: member_in_good_standing_q), trainers and regional staff also those
+visible to members; national staff see every entry. Signing up alone shows public entries
+only. An entry the viewer may not see is a 404, never a 403, so its existence is not revealed.
 """
 
 from dataclasses import dataclass, field
@@ -21,9 +22,9 @@ from certification.models import (
     Visibility,
 )
 from certification.standing import in_date_q, leader_certificates
-from members.models import Profile
+from members.models import ConsentRecord, ConsentText, Profile
 from members.selectors import profile_get
-from training.models import Cohort, CohortStatus
+from training.models import ACTIVE_ENROLMENT_STATUSES, Cohort, CohortStatus, Enrolment, EnrolmentStatus
 
 User = get_user_model()
 
@@ -42,12 +43,36 @@ def registry_of_leaders() -> QuerySet[RegistryEntry]:
     return RegistryEntry.objects.filter(Exists(leader_certificates().filter(holder=OuterRef("member"))))
 
 
+# Roles that staff give (trainer, regional staff): vetted, so they see "members" entries.
+VETTED_ROLE_PERMISSIONS = ("members.access_trainer_area", "members.access_regional_area")
+
+
+def member_in_good_standing_q(*, user) -> Q:
+    """A condition (subqueries, no query of its own) true when `user` is a member in good
+    standing: agreed to the current consent text, and holding or seeking a place on a course
+    (applied, waitlisted, offered, enrolled or completed) or a leader themselves. Signing up
+    alone is not enough: anyone can do that."""
+    latest_text = ConsentText.objects.order_by("-published_at").values("pk")[:1]
+    consented = Exists(
+        ConsentRecord.objects.filter(user=user.pk, text=Subquery(latest_text), withdrawn_at__isnull=True)
+    )
+    taking_part = Exists(
+        Enrolment.objects.filter(
+            member=user.pk, status__in=[*ACTIVE_ENROLMENT_STATUSES, EnrolmentStatus.COMPLETED]
+        )
+    ) | Exists(RegistryEntry.objects.filter(member=user.pk))
+    return Q(consented) & taking_part
+
+
 def registry_visible_to(*, user) -> QuerySet[RegistryEntry]:
     entries = registry_of_leaders()
     if user_sees_whole_registry(user):
         return entries
     if user.is_authenticated:
-        return entries.filter(visibility__in=[Visibility.PUBLIC, Visibility.MEMBERS])
+        to_members = Q(visibility=Visibility.MEMBERS)
+        if not any(user.has_perm(permission) for permission in VETTED_ROLE_PERMISSIONS):
+            to_members &= member_in_good_standing_q(user=user)
+        return entries.filter(Q(visibility=Visibility.PUBLIC) | to_members)
     return entries.filter(visibility=Visibility.PUBLIC)
 
 

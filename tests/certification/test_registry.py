@@ -32,7 +32,7 @@ from certification.services.registry import (
 from members.models import Constituency, Profile
 from members.permissions import Role
 from tests.factories import CohortFactory, EnrolmentFactory, UserFactory
-from training.models import CohortStatus
+from training.models import CohortStatus, EnrolmentStatus
 from training.selectors.manage import trainer_candidate_list
 
 pytestmark = pytest.mark.django_db
@@ -99,21 +99,28 @@ def test_certification_lists_a_leader_visible_to_staff_only(staff):
     ("viewer", "visible"),
     [
         ("anonymous", {"public"}),
+        ("signed_up", {"public"}),
+        ("withdrawn", {"public"}),
         ("member", {"public", "members"}),
         ("trainer", {"public", "members"}),
         ("staff", {"public", "members", "staff"}),
     ],
 )
 def test_each_viewer_sees_exactly_what_each_leader_allowed(client, staff, viewer, visible):
-    """List, search and leader page: anonymous see public; members also members-only; staff all.
-    A hidden entry's page is a 404."""
+    """List, search and leader page: anonymous see public; members taking part (on a course)
+    and trainers also members-only; staff all. Someone who has only made an account (or left
+    their course) is not a member taking part. A hidden entry's page is a 404."""
     entries = {
         "public": leader(staff, Visibility.PUBLIC, first_name="Pat", last_name="Quillpublic"),
         "members": leader(staff, Visibility.MEMBERS, first_name="Mo", last_name="Zephyrmembers"),
         "staff": leader(staff, Visibility.STAFF, first_name="Sid", last_name="Xanstaffonly"),
     }
-    if viewer == "member":
+    if viewer == "signed_up":
         client.force_login(UserFactory(role=Role.TRAINEE))
+    elif viewer == "withdrawn":
+        client.force_login(EnrolmentFactory(status=EnrolmentStatus.WITHDRAWN).member)
+    elif viewer == "member":
+        client.force_login(EnrolmentFactory().member)
     elif viewer == "trainer":
         client.force_login(UserFactory(role=Role.TRAINER))
     elif viewer == "staff":
@@ -349,7 +356,7 @@ def test_leader_records_local_actions_shown_at_their_visibility(client, staff):
     assert client.post(reverse("certification:registry-action-create"), action_data()).status_code == 302
     entry_url = reverse("certification:registry-entry", args=[entry.pk])
     assert "Bus route 38 cut" in client.get(entry_url).content.decode()
-    client.force_login(UserFactory(role=Role.TRAINEE))
+    client.force_login(EnrolmentFactory().member)  # a member taking part
     assert "Bus route 38 cut" in client.get(entry_url).content.decode()
     client.logout()
     assert client.get(entry_url).status_code == 404

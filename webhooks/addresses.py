@@ -1,4 +1,4 @@
-"""Which addresses a webhook may be sent to (SSRF): HTTPS to public hosts only.
+"""Which addresses a webhook may be sent to (SSRF): HTTPS on port 443 to public hosts only.
 
 Checked when staff register an endpoint and again before every send, since DNS can change
 between the two. The send then connects to the very address checked here (webhooks.http
@@ -6,7 +6,8 @@ pins it), so a name that resolves differently a moment later (DNS rebinding) can
 the request inside the network.
 
 WEBHOOKS_ALLOW_LOCAL_HTTP (default False; tests and local development turn it on) lets
-http:// and loopback addresses (127.0.0.0/8, ::1) through, and nothing else private.
+http:// and loopback addresses (127.0.0.0/8, ::1), on any port, through, and nothing else
+private.
 """
 
 import ipaddress
@@ -19,6 +20,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 URL_MAX = 500
+# HTTPS on its standard port only: another port on a public host is most often some other
+# service (SSH, a database, an admin console) that a POST should not reach.
+ALLOWED_PORTS = (443,)
+LOOPBACK_NAMES = ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass(frozen=True)
@@ -74,10 +79,20 @@ def url_check(url: str) -> tuple[str, str, int, str]:
         raise ValidationError(_("Leave the #fragment out of the address."))
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "::1", "localhost"):
         raise ValidationError(_("Plain http:// is allowed only to this machine, for tests."))
+    port = port or (443 if parts.scheme == "https" else 80)
+    if not port_allowed(host=parts.hostname, port=port):
+        raise ValidationError(
+            _("Use the standard HTTPS port (443): deliveries are not sent to port %(port)s.") % {"port": port}
+        )
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
+    return parts.scheme, parts.hostname, port, path
+
+
+def port_allowed(*, host: str, port: int) -> bool:
+    """443 only; any port on this machine while WEBHOOKS_ALLOW_LOCAL_HTTP is on (tests)."""
+    return port in ALLOWED_PORTS or (_local_allowed() and host in LOOPBACK_NAMES)
 
 
 def url_resolve(url: str) -> Target:

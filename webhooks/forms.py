@@ -8,7 +8,9 @@ class EndpointForm(forms.Form):
     url = forms.CharField(
         label=_("Address"),
         max_length=500,
-        help_text=_("An https:// address on the internet; deliveries are POSTed to it."),
+        help_text=_(
+            "An https:// address on the internet, on the standard port (443); deliveries are POSTed to it."
+        ),
         widget=forms.URLInput(attrs={"autocomplete": "url", "spellcheck": "false"}),
     )
     description = forms.CharField(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import urllib3
 from django.conf import settings
 
-from webhooks.addresses import Target
+from webhooks.addresses import Target, port_allowed
 
 # A receiver's answer is only read this far: its body is kept for the error column at most.
 RESPONSE_READ_MAX = 1024
@@ -49,6 +49,8 @@ def _pool(target: Target) -> urllib3.HTTPConnectionPool:
 
 def post(*, target: Target, body: bytes, headers: dict[str, str]) -> Outcome:
     """POST `body`; any 2xx is success. Redirects are answers, not instructions: a 3xx fails."""
+    if not port_allowed(host=target.host, port=target.port):  # url_resolve refuses it first
+        return Outcome(status_code=None, error=f"Refused: port {target.port} is not 443.")
     default_port = 443 if target.scheme == "https" else 80
     host_header = target.host if ":" not in target.host else f"[{target.host}]"
     if target.port != default_port:

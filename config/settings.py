@@ -257,6 +257,14 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default=None)
 MFA_ADAPTER = "members.mfa.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# The security-key forms read their JSON within a size and a depth (members/mfa_forms.py).
+MFA_FORMS = {
+    "add_webauthn": "members.mfa_forms.AddWebAuthnForm",
+    "signup_webauthn": "members.mfa_forms.SignupWebAuthnForm",
+    "authenticate_webauthn": "members.mfa_forms.AuthenticateWebAuthnForm",
+    "login_webauthn": "members.mfa_forms.LoginWebAuthnForm",
+    "reauthenticate_webauthn": "members.mfa_forms.ReauthenticateWebAuthnForm",
+}
 # https://docs.allauth.org/en/latest/usersessions/configuration.html
 # Not tracking activity: it would cost a write on every request.
 USERSESSIONS_TRACK_ACTIVITY = False

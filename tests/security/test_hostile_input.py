@@ -806,3 +806,74 @@ def test_deeply_nested_json_to_the_credential_check_is_a_400_never_a_500(body):
         assert response.status_code == 400
     else:  # a JWT that is not ours: checked and answered, not valid
         assert response.json()["valid"] is False
+
+
+# --- A NUL in a form body: every field kind refuses it or drops it --------------------------------
+
+FORM_MODULES = (
+    "api.forms",
+    "audit.forms",
+    "certification.forms",
+    "imports.forms",
+    "members.forms",
+    "members.mfa_forms",
+    "training.forms.authoring",
+    "training.forms.manage",
+    "training.forms.marking",
+    "training.forms.submissions",
+    "training.forms.trainee",
+    "webhooks.forms",
+    "allauth.account.forms",
+    "allauth.mfa.base.forms",
+    "allauth.mfa.totp.forms",
+)
+
+
+def _form_classes():
+    import importlib
+    import inspect
+
+    from django import forms as django_forms
+
+    for module_name in FORM_MODULES:
+        module = importlib.import_module(module_name)
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, django_forms.BaseForm) and cls.__module__ == module_name:
+                yield cls
+
+
+def test_every_form_field_refuses_a_nul_byte_or_never_passes_it_on(world):
+    """The URL's NUL is refused at the edge; a body's reaches the forms. Text fields carry
+    Django's ProhibitNullCharactersValidator; every other kind (choices, ids, dates, numbers,
+    JSON, files) is cleaned with a NUL here and must refuse it (a ValidationError) or give a
+    value without one, never raise anything else: on PostgreSQL a NUL in a query is a 500."""
+    from django import forms as django_forms
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.core.validators import ProhibitNullCharactersValidator
+
+    problems, checked = [], 0
+    for form_class in _form_classes():
+        for name, field in form_class.base_fields.items():
+            checked += 1
+            where = f"{form_class.__module__}.{form_class.__name__}.{name}"
+            if isinstance(field, django_forms.CharField):
+                if not any(isinstance(v, ProhibitNullCharactersValidator) for v in field.validators):
+                    problems.append(f"{where}: a text field without the NUL validator")
+                continue
+            if getattr(field, "queryset", True) is None:
+                continue  # set per request in the form's __init__; its model's ids are numbers
+            multiple = isinstance(
+                field, (django_forms.MultipleChoiceField, django_forms.ModelMultipleChoiceField)
+            )
+            value = ["\x00"] if multiple else "\x00"
+            try:
+                cleaned = field.clean(value)
+            except DjangoValidationError:
+                continue
+            except Exception as error:  # noqa: BLE001 - named in the failure
+                problems.append(f"{where}: {type(error).__name__}: {error}")
+                continue
+            if "\x00" in repr(cleaned):
+                problems.append(f"{where}: passed the NUL on ({cleaned!r})")
+    assert checked > 100
+    assert not problems, "\n".join(problems)

@@ -65,19 +65,6 @@ def test_certificate_from_final_pass_to_registry(sign_in, browser, live_server):
     expect(anyone.get_by_text("Amira Quarshie")).to_be_visible()
     assert_accessible(anyone)
 
-    # Staff revoke it; the same page says so at once.
-    office = sign_in(staff)
-    office.goto("/manage/certificates/")
-    office.get_by_role("link", name="Amira Quarshie").click()
-    assert_accessible(office)
-    field(office, "Reason shown publicly").fill("Issued in error.")
-    office.get_by_role("button", name="Revoke the certificate").click()
-    expect(office.get_by_text(re.compile("Certificate revoked"))).to_be_visible()
-    anyone.reload()
-    expect(anyone.get_by_text("Revoked", exact=True)).to_be_visible()
-    expect(anyone.get_by_text(re.compile("Issued in error"))).to_be_visible()
-    assert Certificate.objects.get(pk=certificate.pk).status == CertificateStatus.REVOKED
-
     # The leader lists themselves publicly, and appears in the registry.
     holder.goto("/registry/me/")
     assert_accessible(holder)
@@ -87,4 +74,22 @@ def test_certificate_from_final_pass_to_registry(sign_in, browser, live_server):
     anyone.goto("/registry/")
     expect(anyone.get_by_role("link", name="Amira Quarshie")).to_be_visible()
     assert_accessible(anyone)
+
+    # Staff revoke it; the same page says so at once.
+    office = sign_in(staff)
+    office.goto("/manage/certificates/")
+    office.get_by_role("link", name="Amira Quarshie").click()
+    assert_accessible(office)
+    field(office, "Reason shown publicly").fill("Issued in error.")
+    office.get_by_role("button", name="Revoke the certificate").click()
+    expect(office.get_by_text(re.compile("Certificate revoked"))).to_be_visible()
+    anyone.goto(f"/c/{certificate.code}/")
+    expect(anyone.get_by_text("Revoked", exact=True)).to_be_visible()
+    expect(anyone.get_by_text(re.compile("Issued in error"))).to_be_visible()
+    assert Certificate.objects.get(pk=certificate.pk).status == CertificateStatus.REVOKED
+
+    # A revocation takes the leader out of the registry at once, and off their own entry.
+    anyone.goto("/registry/")
+    expect(anyone.get_by_role("link", name="Amira Quarshie")).to_have_count(0)
+    assert holder.goto("/registry/me/").status == 404
     anyone.context.close()

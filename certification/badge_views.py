@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from certification import openbadges, permissions, status_list
 from certification.models import VerificationChannel
 from certification.services.verification import verification_rate_exceeded, verification_record
+from config.json_bounded import JSON_MAX_DEPTH, json_loads_bounded
 from training.models import ProgrammeVersion, VersionStatus
 
 MAX_TOKEN_BYTES = 64 * 1024
@@ -172,8 +173,8 @@ class CredentialVerifyView(View):
         document = None
         if token.startswith(("{", "[")):
             try:
-                body = json.loads(token)
-            except (ValueError, RecursionError):  # RecursionError: nesting deeper than json reads
+                body = json_loads_bounded(token, max_bytes=MAX_TOKEN_BYTES, max_depth=JSON_MAX_DEPTH)
+            except ValueError:  # not JSON, too large, or nested deeper than JSON_MAX_DEPTH
                 body = None
             if not isinstance(body, dict):
                 return _public_json(

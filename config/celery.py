@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import celeryd_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -10,3 +11,17 @@ app = Celery("future_leaders")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["config"])
+
+
+@celeryd_init.connect
+def worker_broker_patience(conf=None, **kwargs):
+    """A worker (and the sweeps it runs) waits longer for a busy Redis than a web request
+    may (settings: a quarter second, one try): two seconds to connect, five to answer, and
+    a second try, as before decision 0021."""
+    conf.broker_connection_timeout = 2
+    conf.broker_transport_options = {
+        **(conf.broker_transport_options or {}),
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
+    conf.task_publish_retry_policy = {**(conf.task_publish_retry_policy or {}), "max_retries": 1}

@@ -14,6 +14,8 @@ ONBOARDING_EXEMPT_URL_NAMES = {
     "members:consent",
     "members:profile-edit",
     "healthz",
+    "healthz-live",
+    "healthz-ready",
     # A member who will not agree to a new consent text may still take their data and go.
     "members:data-rights",
     "members:data-export-download",
@@ -58,6 +60,8 @@ class OnboardingRequiredMiddleware:
 # sessions, password) is open too: it is how a member gets through the gate.
 MFA_EXEMPT_URL_NAMES = {
     "healthz",
+    "healthz-live",
+    "healthz-ready",
     "members:consent",
     "members:profile-edit",
     "certification:verify",

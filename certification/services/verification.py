@@ -15,6 +15,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from certification.models import Certificate, Verification, VerificationChannel
+from config.cache import UNREACHABLE
 
 RATE_WINDOW_SECONDS = 60
 # The page's checks, queued in Redis until verification_checks_flush counts them (each minute).
@@ -99,13 +100,21 @@ def verification_page_check(request, *, cache_key: str | None, code: str | None)
     caller counts the check with verification_record."""
     key = f"verify-rate:{_client_bucket(request)}"
     backend = caches["default"]
-    if isinstance(backend, RedisCache):
+    if isinstance(backend, RedisCache) and getattr(backend, "reachable", lambda: True)():
         entry = json.dumps(
             {"code": code, "channel": VerificationChannel.PAGE, "at": timezone.now().isoformat()}
         )
-        count, kept = _redis_check(backend, key, cache_key, entry if code else None)
-        exceeded = count > settings.VERIFY_RATE_LIMIT
-        return PageCheck(exceeded=exceeded, kept=kept, queued=bool(code) and not exceeded)
+        try:
+            count, kept = _redis_check(backend, key, cache_key, entry if code else None)
+        except UNREACHABLE as error:
+            # Redis down or paused: the page still answers, rendered without the cache and
+            # counted by the caller (verification_record); the limit below lets it through
+            # (fail open, docs/decisions/0021-redis-down.md).
+            if hasattr(backend, "unreachable_noted"):
+                backend.unreachable_noted(error)
+        else:
+            exceeded = count > settings.VERIFY_RATE_LIMIT
+            return PageCheck(exceeded=exceeded, kept=kept, queued=bool(code) and not exceeded)
     cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
     try:
         count = cache.incr(key)

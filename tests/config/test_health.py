@@ -29,15 +29,27 @@ def test_reports_redis_when_configured(client, settings, redis_url):
 
 
 @pytest.mark.django_db
-def test_unavailable_when_redis_is_down(client, settings):
-    """A configured Redis that does not answer makes /healthz answer 503."""
+@pytest.mark.parametrize("path", ["/healthz", "/healthz/ready"])
+def test_ready_but_degraded_when_only_redis_is_down(client, settings, path):
+    """A configured Redis that does not answer is reported, but the node stays ready (200):
+    pages work without it, and every node shares it (docs/decisions/0021-redis-down.md)."""
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    response = client.get("/healthz")
-    assert response.status_code == 503
+    response = client.get(path)
+    assert response.status_code == 200
     assert response.json() == {
-        "status": "down",
+        "status": "degraded",
         "checks": {"database": "ok", "redis": "down"},
     }
+
+
+@pytest.mark.django_db
+def test_live_asks_no_dependency(client, settings, django_assert_num_queries):
+    """/healthz/live answers 200 without asking the database or Redis."""
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    with django_assert_num_queries(0):
+        response = client.get("/healthz/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
 
 
 def test_unavailable_when_the_database_is_down():

@@ -399,6 +399,8 @@ TABLE: dict[str, Row] = {
         "login login login login login login login login", kwargs=lambda s: {"app_label": "members"}
     ),
     "healthz": Row("200 200 200 200 200 200 200 200"),
+    "healthz-live": Row("200 200 200 200 200 200 200 200"),
+    "healthz-ready": Row("200 200 200 200 200 200 200 200"),
     "audit:entry-list": Row("login 403 403 403 403 403 403 200"),
     # Webhooks: national staff only (webhooks.add_endpoint). An empty form is a 400; the
     # actions take POST only.

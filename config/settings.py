@@ -196,7 +196,18 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-sweep": {"task": "webhooks.deliveries_sweep", "schedule": 60.0},
     # The verification page's checks, queued in Redis, counted (certification.services.verification).
     "verification-checks-flush": {"task": "certification.verification_checks_flush", "schedule": 60.0},
+    # Certificates owed (the rule holds, none issued) that the after-commit receiver failed to
+    # issue (Redis down, a worker killed): issued by the normal service (docs/decisions/0022).
+    "certificates-owed-sweep": {"task": "certification.certificates_owed_sweep", "schedule": 5 * 60.0},
+    # Member imports confirming with no worker on them: handed to a worker again.
+    "member-imports-confirming-sweep": {
+        "task": "imports.member_imports_confirming_sweep",
+        "schedule": 60.0,
+    },
 }
+# A member import confirming, handed to the broker this long ago and not being written (its
+# row not locked by a worker), is handed over again by the sweep above.
+MEMBER_IMPORT_WRITE_LEASE_SECONDS = env.int("MEMBER_IMPORT_WRITE_LEASE_SECONDS", default=300)
 # Members' data rights (UK GDPR). Owner: members. See docs/decisions/0012-data-rights.md.
 # How long the link to a member's data export works, and its ZIP is kept.
 DATA_EXPORT_LINK_DAYS = env.int("DATA_EXPORT_LINK_DAYS", default=7)

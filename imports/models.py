@@ -44,6 +44,10 @@ class MemberImport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # While confirming: when the write was last handed to the broker; empty if the broker
+    # could not be reached. The sweep hands it over again once this is older than
+    # MEMBER_IMPORT_WRITE_LEASE_SECONDS (imports.services.member_imports_confirming_sweep).
+    write_enqueued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -170,11 +170,68 @@ def member_import_confirm(*, member_import: MemberImport, actor: User) -> Member
         raise ValidationError(_("Correct the rows with errors and upload the file again."))
     locked.status = MemberImportStatus.CONFIRMING
     locked.confirmed_by = actor
-    locked.save(update_fields=["status", "confirmed_by"])
-    from imports.tasks import member_import_write_task
-
-    transaction.on_commit(lambda: member_import_write_task.delay(locked.pk), robust=True)
+    locked.write_enqueued_at = timezone.now()
+    locked.save(update_fields=["status", "confirmed_by", "write_enqueued_at"])
+    import_id = locked.pk
+    transaction.on_commit(lambda: member_import_write_enqueue(member_import_id=import_id))
     return locked
+
+
+def _write_lease() -> timedelta:
+    return timedelta(seconds=settings.MEMBER_IMPORT_WRITE_LEASE_SECONDS)
+
+
+def member_import_write_enqueue(*, member_import_id: int) -> bool:
+    """Hand the write of a confirmed import to a worker. If the broker cannot be reached the
+    import stays confirming, marked as not handed over, and the sweep asks again: the staff
+    member's request does not fail for it. Returns whether it was handed over."""
+    from imports.tasks import member_import_write_task  # tasks import this module
+
+    MemberImport.objects.filter(pk=member_import_id, status=MemberImportStatus.CONFIRMING).update(
+        write_enqueued_at=timezone.now()
+    )
+    try:
+        member_import_write_task.delay(member_import_id)
+    except Exception as error:  # noqa: BLE001 - whatever the broker raised, the sweep retries
+        logger.warning(
+            "Member import %s not handed to a worker; the sweep retries: %r", member_import_id, error
+        )
+        MemberImport.objects.filter(pk=member_import_id, status=MemberImportStatus.CONFIRMING).update(
+            write_enqueued_at=None
+        )
+        return False
+    return True
+
+
+def member_imports_stuck(*, now=None):
+    """Imports confirming with no worker on them for longer than the lease: never handed to
+    the broker, or handed over that long ago (the message lost, say, in a Redis restart)."""
+    now = now or timezone.now()
+    return MemberImport.objects.filter(status=MemberImportStatus.CONFIRMING).filter(
+        Q(write_enqueued_at__isnull=True) | Q(write_enqueued_at__lte=now - _write_lease())
+    )
+
+
+def member_imports_confirming_sweep(*, now=None) -> int:
+    """Hand again to a worker each import confirming but not handed over, or handed over
+    longer than the lease ago. An import a worker is writing right now is left alone: its
+    row is locked for the whole write (member_import_write), and the sweep skips locked rows
+    (on PostgreSQL; elsewhere a second write waits, then finds nothing to do). Writing twice
+    is harmless anyway: only an import still confirming is written. Returns how many were
+    handed over."""
+    handed = 0
+    for import_id in list(member_imports_stuck(now=now).order_by("pk").values_list("pk", flat=True)[:100]):
+        with transaction.atomic():
+            idle = (
+                member_imports_stuck(now=now)
+                .select_for_update(skip_locked=True)
+                .filter(pk=import_id)
+                .values_list("pk", flat=True)
+                .first()
+            )
+        if idle is not None:
+            handed += int(member_import_write_enqueue(member_import_id=import_id))
+    return handed
 
 
 def member_import_write(*, member_import_id: int) -> MemberImport | None:

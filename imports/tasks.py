@@ -4,6 +4,7 @@ from celery import shared_task
 
 from imports.services import (
     member_import_write,
+    member_imports_confirming_sweep,
     member_imports_expire,
     member_invitations_send,
     member_invitations_sweep,
@@ -44,3 +45,11 @@ def member_invitations_send_task(member_import_id: int) -> int:
 def member_imports_expire_task() -> dict:
     """Delete the rows of checked files never confirmed; send invitations left unsent."""
     return {"expired": member_imports_expire(), "invited": member_invitations_sweep()}
+
+
+@shared_task(
+    name="imports.member_imports_confirming_sweep", ignore_result=True, soft_time_limit=60, time_limit=90
+)
+def member_imports_confirming_sweep_task() -> int:
+    """Hand again to a worker the imports confirming that no worker has (beat: each minute)."""
+    return member_imports_confirming_sweep()

@@ -109,6 +109,14 @@ class MemberImportConfirmView(MemberImportPermissionMixin, View):
                     "See them below, then upload the file again."
                 ),
             )
+        elif member_import.write_enqueued_at is None:
+            messages.warning(
+                request,
+                _(
+                    "Confirmed, but nothing has been written yet: the task queue cannot be reached "
+                    "just now. It is tried again automatically every minute; you need not confirm again."
+                ),
+            )
         else:
             messages.info(
                 request, _("Confirmed. The members are being written; this page shows when it is done.")

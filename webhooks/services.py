@@ -63,17 +63,31 @@ def _subscriptions_key() -> str:
     return f"webhooks:subscriptions:{cache.get(SUBSCRIPTIONS_VERSION_KEY, 0)}"
 
 
+def _subscriptions_read() -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    active = Endpoint.objects.filter(paused_at__isnull=True, deleted_at__isnull=True)
+    for pk, events in active.order_by("pk").values_list("pk", "events"):
+        for event_type in events:
+            found.setdefault(event_type, []).append(pk)
+    return found
+
+
 def _subscriptions() -> dict[str, list[int]]:
-    """Event type -> ids of the active endpoints that take it."""
-    key = _subscriptions_key()
-    found = cache.get(key)
+    """Event type -> ids of the active endpoints that take it. The cache only saves a query:
+    with it unreachable (Redis down) the list is read from the database, so that recording an
+    event, and the certificate or change that records it, never fails for the cache's sake."""
+    try:
+        key = _subscriptions_key()
+        found = cache.get(key)
+    except Exception:  # the cache's client raises its own errors (redis.ConnectionError, ...)
+        logger.warning("Webhook subscriptions read from the database: the cache is unreachable")
+        return _subscriptions_read()
     if found is None:
-        found = {}
-        active = Endpoint.objects.filter(paused_at__isnull=True, deleted_at__isnull=True)
-        for pk, events in active.order_by("pk").values_list("pk", "events"):
-            for event_type in events:
-                found.setdefault(event_type, []).append(pk)
-        cache.set(key, found, SUBSCRIPTIONS_TIMEOUT)
+        found = _subscriptions_read()
+        try:
+            cache.set(key, found, SUBSCRIPTIONS_TIMEOUT)
+        except Exception:
+            logger.warning("Webhook subscriptions not kept: the cache is unreachable")
     return found
 
 

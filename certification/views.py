@@ -15,7 +15,7 @@ from django.views import View
 
 from certification import permissions
 from certification.pdf import certificate_pdf_filename
-from certification.selectors.certificates import certificate_list_for_holder, code_normalise
+from certification.selectors.certificates import certificate_list_for_holder
 from certification.services.certificates import certificate_name_display_set
 from certification.services.pdfs import certificate_pdf_store
 from certification.services.registry import certificate_renew
@@ -31,7 +31,9 @@ class VerifyView(View):
     """Anyone, without signing in: is this certificate real, and is it still valid?"""
 
     def get(self, request, code):
-        check = verification_page_check(request, cache_key=checked_page_key(code), code=code_normalise(code))
+        # The check is counted in the database (below), not queued in Redis: a count must
+        # survive a Redis restart or a cache flush (docs/decisions/0016, amended).
+        check = verification_page_check(request, cache_key=checked_page_key(code), code=None)
         if check.exceeded:
             response = render(request, "certification/verify_slow_down.html", status=429)
             response["Retry-After"] = str(RATE_WINDOW_SECONDS)
@@ -39,8 +41,7 @@ class VerifyView(View):
         page = checked_page_get(code=code, kept=check.kept)
         if page is None:
             return render(request, "certification/verify_unknown.html", status=404)
-        if not check.queued:  # no Redis: counted here and now
-            verification_record(certificate_id=page.certificate_id, channel="page")
+        verification_record(certificate_id=page.certificate_id, channel="page")
         return render(request, "certification/verify.html", {"content": page.content_html})
 
 

@@ -171,8 +171,8 @@ def test_verification_runs_a_fixed_number_of_queries(client, course):
             assert client.get(url).status_code == 200
         return len(queries)
 
-    # The certificate is read once and kept; the check is an INSERT, or on Redis queued with
-    # the rate limit's round trip (tests/certification/test_verification_queue.py).
+    # The certificate is read once and kept; the check is an INSERT (one round trip on
+    # PostgreSQL), on Redis too, where it was once only queued (decision 0016, amended).
     first = count()
     few = count()
     assert first == few + 1

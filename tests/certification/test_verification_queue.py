@@ -1,12 +1,15 @@
-"""On Redis the verification page queues each check in the round trip that checks the rate
-limit, and verification_checks_flush (beat, each minute) counts them: a row per check, at
-the check's time, nothing lost if the write fails, nothing counted twice."""
+"""The verification page counts each check in the database at once, so a Redis restart or a
+cache flush loses none (decision 0016, amended). Checks still queued in Redis (by the page
+before that change, during a deploy) are counted by verification_checks_flush (beat, each
+minute): a row per check, at the check's time, nothing lost if the write fails, nothing
+counted twice."""
 
 import datetime as dt
 
 import pytest
 from django.core.cache import cache, caches
 from django.db import DatabaseError
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +19,7 @@ from certification.services.verification import (
     CHECKS_QUEUE,
     FLUSH_LOCK,
     verification_checks_flush,
+    verification_page_check,
 )
 from members.permissions import Role
 from tests.factories import EnrolmentFactory, UserFactory
@@ -39,9 +43,26 @@ def check(client, code: str) -> int:
     return client.get(reverse("certification:verify", args=[code])).status_code
 
 
-def test_checks_are_queued_then_counted_once_at_their_time(client, certificate):
+def queue(code: str) -> None:
+    """A check queued in Redis, as the page did before it counted in the database."""
+    assert verification_page_check(RequestFactory().get("/"), cache_key=None, code=code).queued
+
+
+def test_checks_are_counted_at_once_and_survive_a_redis_flush(client, certificate):
+    """Issue 18: ten checks queued in Redis were all lost when Redis restarted empty."""
+    for _ in range(10):
+        assert check(client, certificate.code) == 200
+    assert queued() == 0
+    caches["default"].clear()  # Redis restarted empty, or the cache flushed
+    assert certificate.verifications.count() == 10
+    assert verification_checks_flush() == 0
+    assert certificate.verifications.count() == 10
+
+
+def test_checks_left_queued_are_counted_once_at_their_time(client, certificate):
     before = timezone.now()
-    assert [check(client, certificate.code), check(client, certificate.code.lower())] == [200, 200]
+    queue(certificate.code)
+    queue(certificate.code)
     assert queued() == 2
     assert certificate.verifications.count() == 0
 
@@ -59,14 +80,14 @@ def test_unknown_codes_and_refused_checks_are_not_counted(client, certificate, s
     settings.VERIFY_RATE_LIMIT = 2
     assert check(client, "AAAAAAAAAAAAAAAA") == 404  # well formed, no such certificate
     assert check(client, "not-a-code") == 404  # malformed: nothing queued
-    assert check(client, certificate.code) == 429  # over the limit: refused, not queued
-    assert queued() == 1
+    assert check(client, certificate.code) == 429  # over the limit: refused, not counted
+    assert queued() == 0
     assert verification_checks_flush() == 0
     assert Verification.objects.count() == 0
 
 
 def test_a_failed_write_keeps_the_checks_queued(client, certificate, monkeypatch):
-    check(client, certificate.code)
+    queue(certificate.code)
 
     def fail(*args, **kwargs):
         raise DatabaseError("the database went away")
@@ -81,7 +102,7 @@ def test_a_failed_write_keeps_the_checks_queued(client, certificate, monkeypatch
 
 
 def test_one_flush_at_a_time(client, certificate):
-    check(client, certificate.code)
+    queue(certificate.code)
     cache.set(FLUSH_LOCK, 1, timeout=60)  # another run holds it
     assert verification_checks_flush() == 0
     assert queued() == 1
@@ -91,7 +112,7 @@ def test_one_flush_at_a_time(client, certificate):
 
 def test_large_queues_are_counted_in_batches(client, certificate):
     for _ in range(7):
-        check(client, certificate.code)
+        queue(certificate.code)
     assert verification_checks_flush(batch=3, batches=2) == 6  # the rest waits for the next run
     assert queued() == 1
     assert verification_checks_flush(batch=3) == 1
@@ -108,7 +129,7 @@ def test_without_redis_the_page_counts_at_once(client, seeded, settings):
 
 
 def test_the_time_kept_is_the_checks_not_the_flushs(client, certificate, monkeypatch):
-    check(client, certificate.code)
+    queue(certificate.code)
     later = timezone.now() + dt.timedelta(minutes=5)
     monkeypatch.setattr(timezone, "now", lambda: later)
     verification_checks_flush()

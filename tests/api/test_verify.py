@@ -73,7 +73,9 @@ def test_an_expired_certificate_is_expired_not_valid(world):
     assert body["status"] == "expired"
     assert body["status_label"] == "Expired"
     assert body["valid_until"] == str(last_day)
-    page = APIClient().get(reverse("certification:verify", kwargs={"code": certificate.code})).content.decode()
+    page = (
+        APIClient().get(reverse("certification:verify", kwargs={"code": certificate.code})).content.decode()
+    )
     assert "Expired" in page
     assert ">Valid<" not in page
 

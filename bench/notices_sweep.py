@@ -215,6 +215,7 @@ class Worker:
                     "-A",
                     "config",
                     "worker",
+                    "--queues=celery,sweeps",
                     "--pool=solo",
                     "--loglevel=WARNING",
                     "--without-gossip",
@@ -467,7 +468,7 @@ def main(argv: list[str] | None = None) -> None:
 
     os.environ["DATABASE_URL"] = bench_database_create(database_url)
     os.environ["EMAIL_URL"] = "dummymail://"  # never send real mail; the worker inherits this
-    # The cache (the sent-journal) in the same Redis database, not the next one (the default):
+    # The cache in the same Redis database, not the next one (the default):
     # the next is another user's, and their clearing it must not meet ours.
     os.environ.setdefault("REDIS_CACHE_URL", redis_url)
     os.environ.setdefault("LOG_LEVEL", "WARNING")

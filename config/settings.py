@@ -175,7 +175,15 @@ CELERY_TIMEZONE = "Europe/London"
 # (one try) instead of holding the request; what was not enqueued waits in the database for
 # the next sweep (docs/decisions/0021-redis-down.md). Workers wait longer (config.celery).
 CELERY_BROKER_CONNECTION_TIMEOUT = 0.25
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+# A task taken by a worker and not acknowledged (the worker died) is handed out again after
+# this long: shorter than an hour, longer than the longest task's hard time limit (imports'
+# write, 1,860 s), so that a live worker's task is never handed to a second one.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=2000)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 0.25,
+    "socket_timeout": 0.25,
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 0,
     "interval_start": 0,
@@ -184,7 +192,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat writes this into its database schedule at start; staff may change it in the admin.
-NOTICE_SWEEP_SECONDS = env.int("NOTICE_SWEEP_SECONDS", default=120)
+NOTICE_SWEEP_SECONDS = env.int("NOTICE_SWEEP_SECONDS", default=30)
+# The notice ledger (docs/decisions/0008): a sending batch's claim lapses if not renewed for
+# this long (the batch renews it every third of it), and the sweep asks the broker again for
+# a notice asked for this long ago and still waiting (the broker lost it). A killed worker's
+# notices go again within about lease + sweep (2 minutes); a lost request within
+# re-enqueue + sweep (90 s).
+NOTICE_CLAIM_LEASE_SECONDS = env.int("NOTICE_CLAIM_LEASE_SECONDS", default=90)
+NOTICE_REENQUEUE_SECONDS = env.int("NOTICE_REENQUEUE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "notices-sweep": {"task": "training.notices_sweep", "schedule": float(NOTICE_SWEEP_SECONDS)},
     # Members' data rights: expired export ZIPs deleted; files past retention removed.
@@ -205,6 +220,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
+# Every task beat runs goes to the "sweeps" queue, the rest (notice batches, webhook
+# deliveries, exports, PDFs, imports) to the default one ("celery"): a backlog of sends never
+# delays a sweep. Every worker consumes both: `celery -A config worker -Q celery,sweeps`.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+SWEEPS_QUEUE = "sweeps"
+CELERY_TASK_ROUTES = {entry["task"]: {"queue": SWEEPS_QUEUE} for entry in CELERY_BEAT_SCHEDULE.values()}
 # A member import confirming, handed to the broker this long ago and not being written (its
 # row not locked by a worker), is handed over again by the sweep above.
 MEMBER_IMPORT_WRITE_LEASE_SECONDS = env.int("MEMBER_IMPORT_WRITE_LEASE_SECONDS", default=300)

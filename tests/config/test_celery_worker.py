@@ -22,6 +22,7 @@ def celery_worker(redis_url):
             "-A",
             "config",
             "worker",
+            "--queues=celery,sweeps",
             "--pool=solo",
             "--concurrency=1",
             "--loglevel=WARNING",

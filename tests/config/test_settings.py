@@ -25,6 +25,35 @@ def test_celery_takes_its_settings_from_django():
     assert celery_app.conf.task_time_limit == 120
 
 
+@pytest.mark.celery_as_configured
+def test_sweeps_and_sends_go_to_separate_queues_within_time_limits():
+    """Every task beat runs goes to the sweeps' queue, the rest (sends) to the default one, so
+    a backlog of sends never delays a sweep; each task has time limits, and the broker hands a
+    dead worker's task out again after longer than any of them may run, within an hour."""
+    celery_app.loader.import_default_modules()
+
+    def queue(name: str) -> str:
+        return celery_app.amqp.router.route({}, name)["queue"].name
+
+    beat_tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "training.notices_sweep" in beat_tasks
+    tasks = {name: task for name, task in celery_app.tasks.items() if not name.startswith("celery.")}
+    assert beat_tasks <= set(tasks)
+    for name in tasks:
+        assert queue(name) == ("sweeps" if name in beat_tasks else "celery"), name
+    assert {"training.notices_send", "webhooks.delivery_send", "imports.member_import_write"} <= set(tasks)
+    hard_limits = []
+    for name, task in tasks.items():
+        hard = task.time_limit or celery_app.conf.task_time_limit
+        soft = task.soft_time_limit or celery_app.conf.task_soft_time_limit
+        assert hard, name
+        assert soft, name
+        assert soft < hard, name
+        hard_limits.append(hard)
+    visibility = celery_app.conf.broker_transport_options["visibility_timeout"]
+    assert max(hard_limits) < visibility < 60 * 60
+
+
 def test_redis_url_drives_the_broker_and_the_cache():
     """With REDIS_URL set, Celery and the cache use Redis; without it nothing needs a server."""
     if settings.REDIS_URL:

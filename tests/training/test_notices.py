@@ -1336,7 +1336,8 @@ def _measure(trainees_per_cohort: int) -> tuple[int, int, int]:
             sent = notices_send(report.waiting_ids)
         assert len(sent.sent) == report.written == len(report.waiting_ids)
         transaction.set_rollback(True)
-    return len(sweeping), report.written, len(sending)
+    # Each message sent is recorded at once (one UPDATE each): the rest is fixed per batch.
+    return len(sweeping), report.written, len(sending) - len(sent.sent)
 
 
 def test_the_sweep_and_a_batch_send_take_the_same_queries_for_6_or_60_trainees(clock):
@@ -1353,10 +1354,10 @@ def test_the_sweep_and_a_batch_send_take_the_same_queries_for_6_or_60_trainees(c
     assert small[0] == large[0]
     assert small[2] == large[2]
     # Measured: 11 for the sweep (per kind a read, a check of what was written and an insert;
-    # and the waiting list), and 19
-    # to send a batch of these three kinds (claim, checks, letters, outcomes).
+    # and the waiting list), and 19 less one to send a batch of these three kinds (claim,
+    # checks, letters, outcomes), plus one UPDATE per message sent (decision 0008).
     assert small[0] <= 11  # per kind: read what is due, skip what was written, insert
-    assert small[2] <= 19
+    assert small[2] <= 18
 
 
 class RefusingBackend(BaseEmailBackend):
@@ -1396,29 +1397,130 @@ def test_a_refused_address_is_marked_undeliverable_and_not_retried(settings):
     assert EmailAddressProblem.objects.filter(email=RefusingBackend.refused).exists()
 
 
-def test_a_worker_killed_after_sending_but_before_recording_does_not_send_again():
-    """The sent-journal: the mail server accepted it, the worker died before the batch's
-    outcomes reached the database; the next claimant records it as sent, and sends nothing."""
-    from training.services.notices import NOTICE_CLAIM_LEASE, sent_journal_write
+class RecordingBackend(BaseEmailBackend):
+    """A mail server that, as it accepts each message, notes what the ledger says of the
+    notices sent so far: each must already be recorded before the next is handed over."""
 
-    enrolment = EnrolmentFactory()
-    ids = notices_create(
-        kind=NoticeKind.ENROLMENT_DECISION,
-        subject=f"enrolment:{enrolment.pk}:enrolled",
-        recipient_ids=[enrolment.member_id],
-    )
-    # The dead worker's state: claimed long ago, accepted by the mail server, never recorded.
-    Notice.objects.filter(pk__in=ids).update(
-        status=NoticeStatus.SENDING,
-        claimed_by="dead-task",
-        claimed_at=timezone.now() - NOTICE_CLAIM_LEASE - dt.timedelta(seconds=1),
-        attempts=1,
-    )
-    sent_journal_write(ids[0])
+    seen: list[list[str]] = []
+
+    def send_messages(self, messages):
+        RecordingBackend.seen.append(list(Notice.objects.order_by("pk").values_list("status", flat=True)))
+        return len(messages)
+
+
+def _enrolment_notices(count: int) -> list[int]:
+    enrolments = EnrolmentFactory.create_batch(count)
+    return [
+        notices_create(
+            kind=NoticeKind.ENROLMENT_DECISION,
+            subject=f"enrolment:{enrolment.pk}:enrolled",
+            recipient_ids=[enrolment.member_id],
+        )[0]
+        for enrolment in enrolments
+    ]
+
+
+def test_each_message_is_recorded_sent_before_the_next_is_handed_over(settings):
+    """The ledger, not a cache, remembers what was sent: the moment the server accepts a
+    message its row is marked sent, so a worker killed mid-batch leaves only unsent rows."""
+    settings.EMAIL_BACKEND = f"{__name__}.RecordingBackend"
+    RecordingBackend.seen = []
+    ids = _enrolment_notices(3)
     report = notices_send(ids)
     assert report.sent == ids
-    assert mail.outbox == []
-    assert Notice.objects.get(pk=ids[0]).status == NoticeStatus.SENT
+    # As each message reached the server: those before it already sent, it and the rest claimed.
+    assert RecordingBackend.seen == [
+        ["sending", "sending", "sending"],
+        ["sent", "sending", "sending"],
+        ["sent", "sent", "sending"],
+    ]
+    assert all(notice.sent_at for notice in Notice.objects.all())
+
+
+def test_a_notice_recorded_sent_by_a_killed_worker_is_never_sent_again(clock):
+    """Killed after the server accepted it: its row already says sent, so neither the sweep
+    nor a later claimant sends it again, even with the cache emptied (Redis restarted)."""
+    from django.core.cache import cache
+
+    ids = _enrolment_notices(2)
+    start = timezone.now()
+    Notice.objects.filter(pk__in=ids).update(
+        status=NoticeStatus.SENDING, claimed_by="dead-task", claimed_at=start, attempts=1
+    )
+    Notice.objects.filter(pk=ids[0]).update(status=NoticeStatus.SENT, sent_at=start)
+    cache.clear()
+    clock(start + NOTICE_CLAIM_LEASE + SECOND)
+    assert notices_waiting_ids() == [ids[1]]
+    report = notices_send(ids)
+    assert report.sent == [ids[1]]
+    assert len(mail.outbox) == 1
+    assert {n.status for n in Notice.objects.all()} == {NoticeStatus.SENT}
+
+
+def test_a_claim_older_than_the_lease_is_taken_by_a_new_claimant(clock):
+    ids = _enrolment_notices(1)
+    start = timezone.now()
+    Notice.objects.filter(pk__in=ids).update(
+        status=NoticeStatus.SENDING, claimed_by="stalled-task", claimed_at=start, attempts=1
+    )
+    clock(start + NOTICE_CLAIM_LEASE - SECOND)
+    assert notices_send(ids, claimant="new-task").sent == []
+    clock(start + NOTICE_CLAIM_LEASE + SECOND)
+    assert notices_send(ids, claimant="new-task").sent == ids
+    assert len(mail.outbox) == 1
+
+
+class SlowBackend(BaseEmailBackend):
+    """Each message takes a lease's worth of (fake) time: a batch outlives its first claim."""
+
+    step = dt.timedelta(0)
+    clock = None
+
+    def send_messages(self, messages):
+        SlowBackend.clock(timezone.now() + SlowBackend.step)
+        return len(messages)
+
+
+def test_a_renewing_batch_keeps_its_claim_and_a_stalled_one_loses_it(settings, clock, monkeypatch):
+    """A batch renews its remaining claims well inside the lease, so a sweep in the middle of
+    a long batch finds nothing lapsed; a batch that stalled past its lease and lost a claim
+    to another task does not send that notice."""
+    from training.services import notices as notices_module
+
+    ids = _enrolment_notices(4)
+    settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
+    SlowBackend.clock = clock
+    SlowBackend.step = NOTICE_CLAIM_LEASE * 0.6  # two messages: past the lease without renewal
+    clock(timezone.now())
+    # Time as the batch sees it moves with the fake clock.
+    monkeypatch.setattr(notices_module.time, "monotonic", lambda: timezone.now().timestamp())
+    waiting_during: list[list[int]] = []
+    original_send = notices_module._sent_record
+
+    def sent_record(notice_id):
+        original_send(notice_id)
+        waiting_during.append(notices_waiting_ids())
+
+    monkeypatch.setattr(notices_module, "_sent_record", sent_record)
+    report = notices_send(ids, claimant="long-batch")
+    assert report.sent == ids
+    assert waiting_during == [[], [], [], []]  # never lapsed while the batch ran
+
+    # A batch stalled past its lease: another task takes the last notice meanwhile.
+    Notice.objects.update(status=NoticeStatus.PENDING, claimed_by="", claimed_at=None, sent_at=None)
+    mail.outbox = []
+    SlowBackend.step = NOTICE_CLAIM_LEASE + SECOND
+
+    def sent_record_then_steal(notice_id):
+        original_send(notice_id)
+        if notice_id == ids[0]:
+            assert notices_send([ids[3]], claimant="other-task").sent == [ids[3]]
+
+    monkeypatch.setattr(notices_module, "_sent_record", sent_record_then_steal)
+    settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
+    report = notices_send(ids, claimant="stalled-batch")
+    assert ids[3] not in report.sent
+    assert Notice.objects.filter(status=NoticeStatus.SENT).count() == 4
 
 
 def test_a_sweep_with_nothing_new_writes_nothing_and_skips_the_insert():

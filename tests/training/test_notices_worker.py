@@ -84,6 +84,7 @@ class Worker:
                     "-A",
                     "config",
                     "worker",
+                    "--queues=celery,sweeps",
                     "--pool=solo",
                     "--concurrency=1",
                     "--loglevel=WARNING",
@@ -99,9 +100,11 @@ class Worker:
         self.drain()
 
     def drain(self) -> None:
-        """Wait until the worker has run everything queued before now (one queue, one
-        process, tasks in order): a ping sent now comes back after them."""
+        """Wait until the worker has run everything queued before now (one process, each
+        queue in order): a ping on the sweeps' queue comes back after the sweeps, then one on
+        the default queue after the sends those sweeps asked for."""
         try:
+            assert ping.apply_async(queue=settings.SWEEPS_QUEUE).get(timeout=WAIT) == "pong"
             assert ping.delay().get(timeout=WAIT) == "pong"
         except Exception as error:
             raise AssertionError(f"The worker did not answer: {error}\n{self.log()}") from error

@@ -5,13 +5,17 @@ Exactly once towards the member:
   written before anything is sent, so a second sweep or a repeated call finds it and stops;
 - a batch task claims its rows (pending -> sending, naming itself) in one UPDATE, so two
   tasks never send the same row; a task redelivered after its worker died (same task id)
-  takes its claim back at once, and any other claim lapses after NOTICE_CLAIM_LEASE;
-- the outcome of every message is written when the batch ends, even if it ends in an error.
-- the moment the mail server accepts a message, a sent-journal key is written to the cache
-  (Redis): a worker killed before its batch's outcomes reach the database leaves the journal
-  behind, and the next claimant records those notices as sent instead of sending them again.
-What remains is the instant between the server's acceptance and the journal write. The
-Message-ID is fixed per notice, so mail systems that drop duplicates drop even that one.
+  takes its claim back at once, and any other claim lapses after NOTICE_CLAIM_LEASE (a
+  setting, 90 s), which a sending batch renews every NOTICE_CLAIM_RENEW_SECONDS while it
+  still holds the claim, so that a live worker's claim is never taken and a dead one's is
+  swept again within about a lease and a sweep interval;
+- the moment the mail server accepts a message, one UPDATE marks that notice sent in the
+  database, before the next message is handed over: a worker killed at any point leaves
+  behind only rows that were not sent (the ledger cannot forget, as a cache may);
+- the other outcomes (skipped, failed) are written when the batch ends, even in an error.
+What remains is the instant between the server's acceptance and that UPDATE: at most one
+duplicate per message in flight. The Message-ID is fixed per notice, so mail systems that
+drop duplicates drop even that one.
 
 Each kind of notice has a letter writer (registered at start-up, so certification can add
 its own kinds) that loads fresh data for a batch and says what to send, or why not.
@@ -19,6 +23,7 @@ its own kinds) that loads fresh data for a batch and says what to send, or why n
 
 import logging
 import smtplib
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -29,11 +34,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -50,10 +54,13 @@ from training.models import (
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this is taken to belong to a dead worker (longer than a task may run).
-NOTICE_CLAIM_LEASE = timedelta(minutes=10)
-# The sweep does not ask again for a notice it asked for this recently.
-NOTICE_REENQUEUE_AFTER = timedelta(minutes=10)
+# A claim not renewed for this long is taken to belong to a dead worker (settings).
+NOTICE_CLAIM_LEASE = timedelta(seconds=settings.NOTICE_CLAIM_LEASE_SECONDS)
+# A sending batch renews its remaining claims this often, well inside the lease.
+NOTICE_CLAIM_RENEW_EVERY = timedelta(seconds=settings.NOTICE_CLAIM_LEASE_SECONDS / 3)
+# The sweep does not ask again for a notice it asked for this recently (the broker may have
+# lost the request: Redis restarted empty).
+NOTICE_REENQUEUE_AFTER = timedelta(seconds=settings.NOTICE_REENQUEUE_SECONDS)
 # Tries before a notice is marked failed for staff to see, and the wait after each failed try.
 NOTICE_MAX_ATTEMPTS = 5
 NOTICE_BACKOFF = [timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2)]
@@ -289,31 +296,6 @@ def _message(notice: Notice, letter: Letter, *, connection) -> EmailMultiAlterna
 
 REFUSED = "The mail server refused the address; it is marked undeliverable."
 
-# The sent-journal: a cache key per notice, written the moment the mail server accepts it
-# (one Redis write, no SQL). A batch records its outcomes in the database only when it ends;
-# if its worker is killed first, the next claimant reads the journal and does not send again.
-SENT_JOURNAL_SECONDS = 2 * 24 * 60 * 60
-
-
-def _journal_key(notice_id: int) -> str:
-    return f"notice-sent:{notice_id}"
-
-
-def sent_journal_write(notice_id: int) -> None:
-    try:
-        cache.set(_journal_key(notice_id), 1, SENT_JOURNAL_SECONDS)
-    except Exception as error:  # noqa: BLE001 - the ledger still records it at the batch's end
-        logger.warning("Sent-journal unavailable for notice %s: %s", notice_id, error)
-
-
-def sent_journal_read(notice_ids: list[int]) -> set[int]:
-    try:
-        found = cache.get_many([_journal_key(pk) for pk in notice_ids])
-    except Exception as error:  # noqa: BLE001 - without the journal, the ledger alone decides
-        logger.warning("Sent-journal unavailable: %s", error)
-        return set()
-    return {pk for pk in notice_ids if _journal_key(pk) in found}
-
 
 def _permanently_refused(error: smtplib.SMTPRecipientsRefused) -> bool:
     """A 5xx reply for every recipient is final (no such mailbox); a 4xx is worth a retry."""
@@ -335,6 +317,60 @@ def _letters(notices: list[Notice]) -> dict[int, "Letter | str"]:
     return letters
 
 
+def _sent_record(notice_id: int) -> None:
+    """The mail server accepted it: recorded at once (one UPDATE, committed), whoever holds
+    the claim now, so that no later claimant sends it again.
+
+    On PostgreSQL, outside any other transaction, in one round trip and without waiting for
+    the disk (synchronous_commit off for this one transaction, as verification_record):
+    the row is visible to every other session at once, which is what stops a second send
+    after a worker is killed; only a crash of the database server itself can lose the last
+    moment's records (about 0.6 s: those messages would go twice, same Message-ID).
+    Waiting for the flush cost several times the rest of the message's work.
+    """
+    now = timezone.now()
+    if not _may_commit_without_flush():
+        Notice.objects.filter(pk=notice_id).exclude(status=NoticeStatus.SENT).update(
+            status=NoticeStatus.SENT, sent_at=now, outcome=""
+        )
+        return
+    meta = Notice._meta
+    quote = connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column) for name in ("status", "sent_at", "outcome", "id")}
+    # The names are the model's own, quoted; the values go as parameters.
+    update = (
+        f"UPDATE {quote(meta.db_table)} SET {column['status']} = %s, {column['sent_at']} = %s, "  # noqa: S608
+        f"{column['outcome']} = '' WHERE {column['id']} = %s AND {column['status']} <> %s"
+    )
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(
+                f"BEGIN; SET LOCAL synchronous_commit TO OFF; {update}; COMMIT",
+                [NoticeStatus.SENT, now, notice_id, NoticeStatus.SENT],
+            )
+        except DatabaseError:
+            # The BEGIN above left a failed transaction open that Django does not know of.
+            cursor.execute("ROLLBACK")
+            raise
+
+
+def _may_commit_without_flush() -> bool:
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not options.get("server_side_binding")
+    )
+
+
+def _claims_renew(notice_ids: list[int], *, claimant: str) -> set[int]:
+    """claimed_at = now on the rows this batch still holds; returns them (a claim that lapsed
+    while this worker was stalled may have been taken, and is then not sent from here)."""
+    mine = Notice.objects.filter(pk__in=notice_ids, status=NoticeStatus.SENDING, claimed_by=claimant)
+    mine.update(claimed_at=timezone.now())
+    return set(mine.values_list("pk", flat=True))
+
+
 def notices_send(notice_ids: list[int], *, claimant: str | None = None) -> SendReport:
     """Send what is claimable among these notices. Safe to call twice, or from two workers."""
     claimant = claimant or uuid.uuid4().hex
@@ -344,16 +380,20 @@ def notices_send(notice_ids: list[int], *, claimant: str | None = None) -> SendR
     if not notices:
         return report
     try:
-        # Sent by a worker that died before it could record them: record, do not send again.
-        report.sent.extend(sorted(sent_journal_read([notice.pk for notice in notices])))
-        report.skipped.update(_undeliverable_reasons([n for n in notices if n.pk not in report.sent]))
-        deliverable = [
-            notice for notice in notices if notice.pk not in report.skipped and notice.pk not in report.sent
-        ]
+        report.skipped.update(_undeliverable_reasons(notices))
+        deliverable = [notice for notice in notices if notice.pk not in report.skipped]
         letters = _letters(deliverable) if deliverable else {}
+        renewed_at = time.monotonic()
+        renew_every = NOTICE_CLAIM_RENEW_EVERY.total_seconds()
+        held: set[int] | None = None  # None: all of them, as claimed
         connection = get_connection()
         with connection:
-            for notice in deliverable:
+            for position, notice in enumerate(deliverable):
+                if time.monotonic() - renewed_at >= renew_every:
+                    held = _claims_renew([n.pk for n in deliverable[position:]], claimant=claimant)
+                    renewed_at = time.monotonic()
+                if held is not None and notice.pk not in held:
+                    continue  # taken by another claimant after this batch's lease lapsed
                 letter = letters.get(notice.pk, "Nothing to send.")
                 if isinstance(letter, str):
                     report.skipped[notice.pk] = letter
@@ -373,8 +413,8 @@ def notices_send(notice_ids: list[int], *, claimant: str | None = None) -> SendR
                     logger.warning("Notice %s not sent: %s", notice.pk, error)
                     report.failed[notice.pk] = f"{type(error).__name__}: {error}"[:300]
                 else:
-                    sent_journal_write(notice.pk)
                     report.sent.append(notice.pk)
+                    _sent_record(notice.pk)
     except Exception as error:
         # The mail server could not be reached, or the task ran out of time: what was not
         # sent is tried again later.
@@ -391,8 +431,7 @@ def notices_send(notice_ids: list[int], *, claimant: str | None = None) -> SendR
 def _outcomes_record(report: SendReport, *, notices: list[Notice], claimant: str) -> None:
     now = timezone.now()
     mine = Notice.objects.filter(status=NoticeStatus.SENDING, claimed_by=claimant)
-    if report.sent:
-        mine.filter(pk__in=report.sent).update(status=NoticeStatus.SENT, sent_at=now, outcome="")
+    # What was sent is already recorded, message by message (_sent_record).
     skipped_by_reason: dict[str, list[int]] = defaultdict(list)
     for pk, reason in report.skipped.items():
         skipped_by_reason[reason].append(pk)

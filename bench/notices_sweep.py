@@ -383,7 +383,9 @@ def table(rows: list[dict]) -> str:
     )
 
 
-QUERIES_PER_REMINDER_GOAL = 0.2
+# One UPDATE per message as the mail server accepts it (decision 0008: the ledger, not a cache,
+# records what was sent), and at most 0.2 for the rest of the batch.
+QUERIES_PER_REMINDER_GOAL = 1.2
 DELIVERY_RATIO_GOAL = 1.0
 
 
@@ -420,7 +422,7 @@ def markdown(rows: list[dict]) -> str:
             figure=", ".join(f"{ratio:.2f}x" for ratio in ratios),
         ),
         goal_line(
-            f"at most {QUERIES_PER_REMINDER_GOAL} SQL queries per reminder",
+            f"at most {QUERIES_PER_REMINDER_GOAL} SQL queries per reminder (1 recording it sent)",
             met=max(per_reminder) <= QUERIES_PER_REMINDER_GOAL,
             figure=", ".join(f"{value:.2f}" for value in per_reminder),
         ),

@@ -200,10 +200,24 @@ NOTICE_SWEEP_SECONDS = env.int("NOTICE_SWEEP_SECONDS", default=30)
 # re-enqueue + sweep (90 s).
 NOTICE_CLAIM_LEASE_SECONDS = env.int("NOTICE_CLAIM_LEASE_SECONDS", default=90)
 NOTICE_REENQUEUE_SECONDS = env.int("NOTICE_REENQUEUE_SECONDS", default=60)
+# Work owed after a commit, recovered from the database within 2 minutes of a fault ending
+# (docs/decisions/0022): lease (or re-ask) + sweep interval <= 120 s for each kind.
+CERTIFICATES_OWED_SWEEP_SECONDS = env.int("CERTIFICATES_OWED_SWEEP_SECONDS", default=60)
+MEMBER_IMPORT_SWEEP_SECONDS = env.int("MEMBER_IMPORT_SWEEP_SECONDS", default=30)
+# An invitation claimed this long ago and not marked sent is claimed again by the sweep (the
+# sending task renews its claims every third of it).
+MEMBER_INVITATION_CLAIM_LEASE_SECONDS = env.int("MEMBER_INVITATION_CLAIM_LEASE_SECONDS", default=90)
+# A data export handed to the broker this long ago and not being built is asked again.
+DATA_EXPORT_SWEEP_SECONDS = env.int("DATA_EXPORT_SWEEP_SECONDS", default=30)
+DATA_EXPORT_REENQUEUE_SECONDS = env.int("DATA_EXPORT_REENQUEUE_SECONDS", default=90)
 CELERY_BEAT_SCHEDULE = {
     "notices-sweep": {"task": "training.notices_sweep", "schedule": float(NOTICE_SWEEP_SECONDS)},
     # Members' data rights: expired export ZIPs deleted; files past retention removed.
-    "data-exports-sweep": {"task": "members.data_exports_sweep", "schedule": 15 * 60.0},
+    # Builds never handed over, or lost, asked again (docs/decisions/0022).
+    "data-exports-sweep": {
+        "task": "members.data_exports_sweep",
+        "schedule": float(DATA_EXPORT_SWEEP_SECONDS),
+    },
     "retention-files": {"task": "training.retention_files", "schedule": 24 * 60 * 60.0},
     # Member imports checked but never confirmed: their rows (members' data) deleted.
     "member-imports-expire": {"task": "imports.member_imports_expire", "schedule": 60 * 60.0},
@@ -213,11 +227,19 @@ CELERY_BEAT_SCHEDULE = {
     "verification-checks-flush": {"task": "certification.verification_checks_flush", "schedule": 60.0},
     # Certificates owed (the rule holds, none issued) that the after-commit receiver failed to
     # issue (Redis down, a worker killed): issued by the normal service (docs/decisions/0022).
-    "certificates-owed-sweep": {"task": "certification.certificates_owed_sweep", "schedule": 5 * 60.0},
+    "certificates-owed-sweep": {
+        "task": "certification.certificates_owed_sweep",
+        "schedule": float(CERTIFICATES_OWED_SWEEP_SECONDS),
+    },
     # Member imports confirming with no worker on them: handed to a worker again.
     "member-imports-confirming-sweep": {
         "task": "imports.member_imports_confirming_sweep",
-        "schedule": 60.0,
+        "schedule": float(MEMBER_IMPORT_SWEEP_SECONDS),
+    },
+    # Imported members not yet invited (the task lost, its worker killed): invited.
+    "member-invitations-sweep": {
+        "task": "imports.member_invitations_sweep",
+        "schedule": float(MEMBER_IMPORT_SWEEP_SECONDS),
     },
 }
 # Every task beat runs goes to the "sweeps" queue, the rest (notice batches, webhook
@@ -228,7 +250,9 @@ SWEEPS_QUEUE = "sweeps"
 CELERY_TASK_ROUTES = {entry["task"]: {"queue": SWEEPS_QUEUE} for entry in CELERY_BEAT_SCHEDULE.values()}
 # A member import confirming, handed to the broker this long ago and not being written (its
 # row not locked by a worker), is handed over again by the sweep above.
-MEMBER_IMPORT_WRITE_LEASE_SECONDS = env.int("MEMBER_IMPORT_WRITE_LEASE_SECONDS", default=300)
+# The write holds the import's row lock for its whole transaction and the sweep skips locked
+# rows, so the lock is the renewal: the lease only covers a message lost before any worker.
+MEMBER_IMPORT_WRITE_LEASE_SECONDS = env.int("MEMBER_IMPORT_WRITE_LEASE_SECONDS", default=90)
 # Members' data rights (UK GDPR). Owner: members. See docs/decisions/0012-data-rights.md.
 # How long the link to a member's data export works, and its ZIP is kept.
 DATA_EXPORT_LINK_DAYS = env.int("DATA_EXPORT_LINK_DAYS", default=7)

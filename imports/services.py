@@ -35,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 # How long a checked file waits for confirmation; then its rows are deleted.
 IMPORT_EXPIRES_AFTER = timedelta(hours=24)
-# A claim on an invitation older than this belongs to a worker that died: send again.
-INVITATION_CLAIM_LEASE = timedelta(minutes=10)
 
 OUTCOME_NEW, OUTCOME_UPDATED, OUTCOME_UNCHANGED, OUTCOME_INVALID = "new", "updated", "unchanged", "invalid"
 
@@ -408,12 +406,20 @@ def _invitation_message(imported: ImportedMember, *, connection) -> EmailMultiAl
     )
 
 
+def _invitation_lease() -> timedelta:
+    """A claim on an invitation older than this belongs to a worker that died: send again."""
+    return timedelta(seconds=settings.MEMBER_INVITATION_CLAIM_LEASE_SECONDS)
+
+
 def member_invitations_send(*, member_import_id: int) -> int:
     """Invite the members an import created. Safe to run twice or in two workers: each
-    invitation is claimed in one UPDATE before it is sent, and marked sent after."""
+    invitation is claimed in one UPDATE before it is sent, and marked sent after; the
+    claims still unsent are renewed every third of the lease, so a long import is never
+    taken over by the sweep while its worker lives."""
     now = timezone.now()
+    lease = _invitation_lease()
     claimable = Q(invited_at__isnull=True) & (
-        Q(invitation_claimed_at__isnull=True) | Q(invitation_claimed_at__lt=now - INVITATION_CLAIM_LEASE)
+        Q(invitation_claimed_at__isnull=True) | Q(invitation_claimed_at__lt=now - lease)
     )
     ids = list(
         ImportedMember.objects.filter(claimable, member_import_id=member_import_id).values_list(
@@ -425,10 +431,16 @@ def member_invitations_send(*, member_import_id: int) -> int:
         if ImportedMember.objects.filter(claimable, pk=pk).update(invitation_claimed_at=now):
             claimed.append(pk)
     sent = 0
+    renewed_at = now
     try:
         connection = get_connection()
         with connection:
             for imported in ImportedMember.objects.filter(pk__in=claimed).select_related("user", "cohort"):
+                if timezone.now() - renewed_at > lease / 3:
+                    renewed_at = timezone.now()
+                    ImportedMember.objects.filter(pk__in=claimed, invited_at__isnull=True).update(
+                        invitation_claimed_at=renewed_at
+                    )
                 if not imported.user.is_active or imported.user.has_usable_password():
                     # Closed, or already in (a password set some other way): nothing to invite to.
                     ImportedMember.objects.filter(pk=imported.pk).update(invited_at=timezone.now())
@@ -446,9 +458,11 @@ def member_invitations_send(*, member_import_id: int) -> int:
 
 
 def member_invitations_sweep() -> int:
-    """Send invitations a task never finished (the mail server was down past the task's
-    retries, or its worker died): run hourly by beat. Returns how many were sent."""
-    lapsed = timezone.now() - INVITATION_CLAIM_LEASE
+    """Send invitations a task never finished (the task lost with the broker, the mail server
+    down past its retries, or its worker killed): beat runs it every
+    MEMBER_IMPORT_SWEEP_SECONDS. The imported member without `invited_at` is the owed state.
+    Returns how many were sent."""
+    lapsed = timezone.now() - _invitation_lease()
     import_ids = set(
         ImportedMember.objects.filter(invited_at__isnull=True, user__is_active=True)
         .filter(Q(invitation_claimed_at__isnull=True) | Q(invitation_claimed_at__lt=lapsed))

@@ -53,3 +53,17 @@ def member_imports_expire_task() -> dict:
 def member_imports_confirming_sweep_task() -> int:
     """Hand again to a worker the imports confirming that no worker has (beat: each minute)."""
     return member_imports_confirming_sweep()
+
+
+@shared_task(
+    name="imports.member_invitations_sweep",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=270,
+)
+def member_invitations_sweep_task() -> int:
+    """Invite the imported members still owed an invitation that no live worker has claimed
+    (beat: every MEMBER_IMPORT_SWEEP_SECONDS). Running it twice sends each invitation once."""
+    return member_invitations_sweep()

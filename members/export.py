@@ -20,6 +20,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from members.data_rights import data_sections
@@ -28,10 +29,14 @@ from members.models import DataExport, DataExportStatus, User
 logger = logging.getLogger(__name__)
 
 EXPORT_LINK_SALT = "members.data-export"
-# A task that never reported back (its worker died, Redis was down) is asked again after this,
-# and given up on after STALE_AFTER so that the member may ask again.
-REENQUEUE_AFTER = timedelta(minutes=10)
+# A build handed to the broker DATA_EXPORT_REENQUEUE_SECONDS ago and not being built (its row
+# not locked by a worker: the build holds that lock throughout) is asked again by the sweep;
+# one preparing after STALE_AFTER is given up on so that the member may ask again.
 STALE_AFTER = timedelta(hours=6)
+
+
+def _reenqueue_after() -> timedelta:
+    return timedelta(seconds=settings.DATA_EXPORT_REENQUEUE_SECONDS)
 
 
 def export_link_days() -> int:
@@ -70,10 +75,13 @@ def data_export_enqueue(*, export_id: int) -> bool:
     """Hand the build to a worker; if the broker is down the sweep asks again later."""
     from members.tasks import data_export_build_task
 
+    preparing = DataExport.objects.filter(pk=export_id, status=DataExportStatus.PREPARING)
+    preparing.update(enqueued_at=timezone.now())
     try:
         data_export_build_task.delay(export_id)
     except Exception as error:  # noqa: BLE001 - whatever the broker raised, the sweep retries
         logger.warning("Broker unreachable; data export %s waits for the sweep: %s", export_id, error)
+        preparing.update(enqueued_at=None)
         return False
     return True
 
@@ -239,6 +247,13 @@ def data_exports_sweep(*, now=None) -> SweepReport:
     report.given_up = stuck.filter(requested_at__lte=now - STALE_AFTER).update(
         status=DataExportStatus.FAILED, error="It took too long; please ask again."
     )
-    for export_id in stuck.filter(requested_at__lte=now - REENQUEUE_AFTER).values_list("pk", flat=True)[:100]:
+    # Never handed over (the broker was down), or handed over a lease ago and not being built
+    # (the message lost): asked again. A build in progress holds its row lock: skipped.
+    idle = stuck.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - _reenqueue_after()))
+    for export_id in list(idle.order_by("pk").values_list("pk", flat=True)[:100]):
+        with transaction.atomic():
+            free = idle.select_for_update(skip_locked=True).filter(pk=export_id).values_list("pk", flat=True)
+            if free.first() is None:
+                continue
         report.reenqueued += int(data_export_enqueue(export_id=export_id))
     return report

@@ -208,6 +208,9 @@ class DataExport(models.Model):
         _("status"), max_length=10, choices=DataExportStatus.choices, default=DataExportStatus.PREPARING
     )
     requested_at = models.DateTimeField(_("asked for at"))
+    # When the build was last handed to the broker (empty: never, or the broker was down);
+    # the sweep asks again once this is DATA_EXPORT_REENQUEUE_SECONDS old (decision 0022).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(_("ready at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     file = models.FileField(max_length=300, blank=True)

@@ -53,6 +53,9 @@ class Endpoint(models.Model):
     paused_automatically = models.BooleanField(
         default=False, help_text=_("Paused by the platform after too many failures in a row.")
     )
+    # When the staff were told of the automatic pause; empty while paused automatically, it
+    # is owed, and webhooks.deliveries_sweep sends it (the task lost with the broker).
+    paused_notified_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_success_at = models.DateTimeField(null=True, blank=True)
     # Deleting keeps the row (its secret wiped, its deliveries removed): an event written at

@@ -38,8 +38,10 @@ ERROR_MAX = 500
 DESCRIPTION_MAX = 200
 # Longer than a send can take (connect + read timeouts, resolving, recording).
 CLAIM_LEASE = timedelta(seconds=60)
-# A delivery handed to the broker this recently is not handed out again by the sweep.
-ENQUEUE_LEASE = timedelta(minutes=5)
+# A delivery handed to the broker this recently is not handed out again by the sweep (every
+# minute): a message lost with the broker goes again within 2 minutes (decision 0022). One
+# still waiting in a backlog is merely doubled; the claim above sends it once.
+ENQUEUE_LEASE = timedelta(seconds=60)
 SWEEP_BATCH = 500
 # Which endpoints take which events, cached so that an event with no subscriber costs no
 # query. The key holds a version that every endpoint change replaces (at once, and again on
@@ -376,7 +378,7 @@ def _endpoint_failed(endpoint_id: int) -> None:
         pk=endpoint_id,
         paused_at__isnull=True,
         consecutive_failures__gte=settings.WEBHOOKS_PAUSE_AFTER_FAILURES,
-    ).update(paused_at=timezone.now(), paused_automatically=True)
+    ).update(paused_at=timezone.now(), paused_automatically=True, paused_notified_at=None)
     if paused:
         logger.warning(
             "Webhook endpoint %s paused after %s failures in a row.",
@@ -406,10 +408,17 @@ def endpoint_paused_recipients() -> list:
 
 def endpoint_paused_notify(*, endpoint_id: int) -> int:
     """Email the staff who manage webhooks that an endpoint was paused after failing (text
-    and HTML). Only while it is still paused automatically: a task run late, after someone
-    resumed it, sends nothing. Returns how many were told."""
+    and HTML). Only while it is still paused automatically and not yet told
+    (`paused_notified_at`): a task run late, after someone resumed it or after the sweep
+    told them, sends nothing. Marked told once sent, so a task lost with the broker or a
+    worker killed mid-send is re-done by the sweep (one duplicate at most). Returns how
+    many were told."""
     endpoint = Endpoint.objects.filter(
-        pk=endpoint_id, paused_automatically=True, paused_at__isnull=False, deleted_at__isnull=True
+        pk=endpoint_id,
+        paused_automatically=True,
+        paused_at__isnull=False,
+        paused_notified_at__isnull=True,
+        deleted_at__isnull=True,
     ).first()
     if endpoint is None:
         return 0
@@ -417,7 +426,37 @@ def endpoint_paused_notify(*, endpoint_id: int) -> int:
     with get_connection() as connection:
         for recipient in recipients:
             _endpoint_paused_message(endpoint, recipient, connection=connection).send()
+    Endpoint.objects.filter(pk=endpoint.pk, paused_at=endpoint.paused_at).update(
+        paused_notified_at=timezone.now()
+    )
     return len(recipients)
+
+
+# An automatic pause still untold this long after it is owed (the task lost with the broker,
+# or its worker killed): webhooks.deliveries_sweep (every 60 s) tells the staff, so within
+# 2 minutes of the pause, or of the broker coming back.
+PAUSED_NOTICE_GRACE = timedelta(seconds=60)
+
+
+def endpoints_paused_notify_sweep(*, now=None) -> int:
+    """Tell the staff of each automatic pause still untold a grace after it. Running it
+    twice tells them once. Returns how many endpoints were told of."""
+    now = now or timezone.now()
+    owed = Endpoint.objects.filter(
+        paused_automatically=True,
+        paused_at__lte=now - PAUSED_NOTICE_GRACE,
+        paused_notified_at__isnull=True,
+        deleted_at__isnull=True,
+    ).values_list("pk", flat=True)
+    told = 0
+    for pk in list(owed[:100]):
+        try:
+            endpoint_paused_notify(endpoint_id=pk)
+        except OSError:  # the mail server: the next sweep tries again
+            logger.warning("Webhook endpoint %s: its pause could not be told yet.", pk, exc_info=True)
+            continue
+        told += 1
+    return told
 
 
 def _endpoint_paused_message(endpoint: Endpoint, recipient, *, connection) -> EmailMultiAlternatives:

@@ -14,6 +14,7 @@ from webhooks.services import (
     deliveries_unmark_enqueued,
     delivery_send,
     endpoint_paused_notify,
+    endpoints_paused_notify_sweep,
 )
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,12 @@ def deliveries_sweep() -> dict:
     drop finished ones past their retention."""
     ids = deliveries_due_ids()
     handed = deliveries_enqueue(ids)
-    return {"due": len(ids), "enqueued": handed, "purged": deliveries_purge()}
+    return {
+        "due": len(ids),
+        "enqueued": handed,
+        "purged": deliveries_purge(),
+        "pauses_told": endpoints_paused_notify_sweep(),
+    }
 
 
 @shared_task(

@@ -67,7 +67,7 @@ def data_export_request(*, user: User, now=None) -> ExportAsked:
         return ExportAsked(
             DataExport.objects.get(user=user, status=DataExportStatus.PREPARING), created=False
         )
-    transaction.on_commit(lambda: data_export_enqueue(export_id=export.pk))
+    transaction.on_commit(lambda: data_export_hand_over(export_id=export.pk))
     return ExportAsked(export, created=True)
 
 
@@ -75,15 +75,23 @@ def data_export_enqueue(*, export_id: int) -> bool:
     """Hand the build to a worker; if the broker is down the sweep asks again later."""
     from members.tasks import data_export_build_task
 
-    preparing = DataExport.objects.filter(pk=export_id, status=DataExportStatus.PREPARING)
-    preparing.update(enqueued_at=timezone.now())
     try:
         data_export_build_task.delay(export_id)
     except Exception as error:  # noqa: BLE001 - whatever the broker raised, the sweep retries
         logger.warning("Broker unreachable; data export %s waits for the sweep: %s", export_id, error)
-        preparing.update(enqueued_at=None)
         return False
     return True
+
+
+def data_export_hand_over(*, export_id: int) -> bool:
+    """Hand the build over and record when (`enqueued_at`), or that it was not (empty): the
+    sweep asks again from that record (decision 0022)."""
+    preparing = DataExport.objects.filter(pk=export_id, status=DataExportStatus.PREPARING)
+    preparing.update(enqueued_at=timezone.now())
+    handed = data_export_enqueue(export_id=export_id)
+    if not handed:
+        preparing.update(enqueued_at=None)
+    return handed
 
 
 # --- Building ----------------------------------------------------------------------------
@@ -255,5 +263,5 @@ def data_exports_sweep(*, now=None) -> SweepReport:
             free = idle.select_for_update(skip_locked=True).filter(pk=export_id).values_list("pk", flat=True)
             if free.first() is None:
                 continue
-        report.reenqueued += int(data_export_enqueue(export_id=export_id))
+        report.reenqueued += int(data_export_hand_over(export_id=export_id))
     return report

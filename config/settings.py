@@ -109,6 +109,10 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# A persistent connection the server dropped (a restart, pg_terminate_backend, a proxy's
+# timeout) is checked before a request reuses it and replaced, instead of failing that
+# request (issue 18). Celery's Django fix-up closes a worker's connections around every task.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # REDIS_URL switches on Redis for the cache (shared rate limits) and Celery.

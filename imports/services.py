@@ -457,6 +457,19 @@ def member_invitations_send(*, member_import_id: int) -> int:
     return sent
 
 
+def member_invitations_stuck(*, now=None):
+    """Invitations still owed a lease after their import was written, and not claimed by a
+    live worker: what the sweep has not finished (integrity_check)."""
+    now = now or timezone.now()
+    lapsed = now - _invitation_lease()
+    return ImportedMember.objects.filter(
+        Q(invitation_claimed_at__isnull=True) | Q(invitation_claimed_at__lt=lapsed),
+        invited_at__isnull=True,
+        user__is_active=True,
+        member_import__confirmed_at__lte=lapsed,
+    )
+
+
 def member_invitations_sweep() -> int:
     """Send invitations a task never finished (the task lost with the broker, the mail server
     down past its retries, or its worker killed): beat runs it every

@@ -227,6 +227,15 @@ class SweepReport:
     given_up: int = 0
 
 
+def data_exports_stuck(*, now=None):
+    """Exports preparing, never handed over or handed over a lease ago (integrity_check: a
+    build in progress counts too while it runs past the lease)."""
+    now = now or timezone.now()
+    return DataExport.objects.filter(status=DataExportStatus.PREPARING).filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - _reenqueue_after())
+    )
+
+
 def data_exports_sweep(*, now=None) -> SweepReport:
     """Delete expired ZIPs (the rows stay, marked expired), ask again for builds that never
     reported back, and give up on those stuck too long. Safe to run at any time, twice."""

@@ -438,16 +438,21 @@ def endpoint_paused_notify(*, endpoint_id: int) -> int:
 PAUSED_NOTICE_GRACE = timedelta(seconds=60)
 
 
-def endpoints_paused_notify_sweep(*, now=None) -> int:
-    """Tell the staff of each automatic pause still untold a grace after it. Running it
-    twice tells them once. Returns how many endpoints were told of."""
+def endpoints_paused_untold(*, now=None):
+    """Endpoints paused automatically, the staff not yet told, a grace after the pause."""
     now = now or timezone.now()
-    owed = Endpoint.objects.filter(
+    return Endpoint.objects.filter(
         paused_automatically=True,
         paused_at__lte=now - PAUSED_NOTICE_GRACE,
         paused_notified_at__isnull=True,
         deleted_at__isnull=True,
-    ).values_list("pk", flat=True)
+    )
+
+
+def endpoints_paused_notify_sweep(*, now=None) -> int:
+    """Tell the staff of each automatic pause still untold a grace after it. Running it
+    twice tells them once. Returns how many endpoints were told of."""
+    owed = endpoints_paused_untold(now=now).values_list("pk", flat=True)
     told = 0
     for pk in list(owed[:100]):
         try:

@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from imports.models import ImportedMember
+from imports.models import ImportedMember, MemberImport
 from imports.tasks import member_invitations_send_task, member_invitations_sweep_task
 from tests.imports.conftest import checked, confirm, csv_bytes, member_row
 
@@ -42,7 +43,13 @@ def test_invitations_whose_task_was_lost_are_sent_by_the_sweep_once(
     staff_client, django_capture_on_commit_callbacks, monkeypatch
 ):
     _imported_with_the_task_lost(staff_client, django_capture_on_commit_callbacks, monkeypatch)
+    call_command("integrity_check")  # just written: not late yet
+    lease = timedelta(seconds=django_settings.MEMBER_INVITATION_CLAIM_LEASE_SECONDS + 1)
+    MemberImport.objects.update(confirmed_at=timezone.now() - lease)
+    with pytest.raises(CommandError):
+        call_command("integrity_check")
     assert member_invitations_sweep_task() == 2
+    call_command("integrity_check")
     assert sorted(m.to[0] for m in mail.outbox) == ["imported1@example.org", "imported2@example.org"]
     assert member_invitations_sweep_task() == 0  # twice: nothing more
     assert member_invitations_send_task(ImportedMember.objects.first().member_import_id) == 0

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -43,11 +44,17 @@ def test_a_lost_build_is_asked_again_after_the_lease_and_built_once(
 
     lease = dt.timedelta(seconds=django_settings.DATA_EXPORT_REENQUEUE_SECONDS)
     assert data_exports_sweep(now=export.enqueued_at + lease - dt.timedelta(seconds=5)).reenqueued == 0
+    call_command("integrity_check")  # within the lease: not stuck
+    DataExport.objects.filter(pk=export.pk).update(enqueued_at=export.enqueued_at - lease)
+    with pytest.raises(CommandError):
+        call_command("integrity_check")
+    DataExport.objects.filter(pk=export.pk).update(enqueued_at=export.enqueued_at)
     later = export.enqueued_at + lease + dt.timedelta(seconds=1)
     assert data_exports_sweep(now=later).reenqueued == 1  # tasks run inline here: built now
     export.refresh_from_db()
     assert export.status == DataExportStatus.READY
     assert data_exports_sweep(now=later).reenqueued == 0  # twice: nothing more
+    call_command("integrity_check")
     assert DataExport.objects.filter(user=export.user).count() == 1
 
 

@@ -4,6 +4,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from webhooks.models import Endpoint
@@ -46,8 +47,12 @@ def test_a_pause_whose_email_task_was_lost_is_told_by_the_next_sweep_once(
     )
     assert mailoutbox == []
     assert deliveries_sweep()["pauses_told"] == 0  # within the grace: the task may be in flight
+    call_command("integrity_check")
     _grace_passes(endpoint)
+    with pytest.raises(CommandError):
+        call_command("integrity_check")  # untold past the grace: reported
     assert deliveries_sweep()["pauses_told"] == 1
+    call_command("integrity_check")
     assert [message.to for message in mailoutbox] == [[national.email]]
     assert deliveries_sweep()["pauses_told"] == 0  # running it again sends nothing more
     assert len(mailoutbox) == 1

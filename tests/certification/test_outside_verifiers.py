@@ -15,7 +15,6 @@ node_modules matches it). Without node and npm the test skips locally and fails 
 """
 
 import datetime as dt
-import hashlib
 import ipaddress
 import json
 import os
@@ -36,7 +35,7 @@ from certification import openbadges
 from certification.models import Certificate
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from members.permissions import Role
-from tests.conftest import IN_CI
+from tests.certification.npm_harness import npm_installed
 from tests.factories import EnrolmentFactory, UserFactory
 
 HARNESS = Path(__file__).parent / "verifiers"
@@ -48,36 +47,12 @@ SCHEMA_URLS = {
     ),
 }
 NODE_TIMEOUT_SECONDS = 120
-_STAMP = HARNESS / "node_modules" / ".future-leaders-lock.sha256"
-
-
-def _missing(reason: str):
-    if IN_CI:
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def verifier_core() -> Path:
-    """The harness with its node_modules installed by `npm ci` (once, while the lock file is
-    unchanged). Skips locally without node and npm; fails under CI=true."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        _missing("needs node and npm (apt-get install nodejs npm) to run verifier-core")
-    lock = hashlib.sha256((HARNESS / "package-lock.json").read_bytes()).hexdigest()
-    if not _STAMP.exists() or _STAMP.read_text() != lock:
-        done = subprocess.run(  # noqa: S603 - npm with fixed arguments
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=HARNESS,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"npm ci failed in {HARNESS}:\n{done.stdout}\n{done.stderr}")
-        _STAMP.write_text(lock)
-    return HARNESS
+    """The harness with its node_modules installed (tests.certification.npm_harness)."""
+    return npm_installed(HARNESS, what="verifier-core")
 
 
 def _free_port() -> int:

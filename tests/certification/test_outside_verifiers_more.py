@@ -19,7 +19,6 @@ test_outside_verifiers.py and decision 0018):
 Without the package (or node and npm) each test skips locally and fails under CI=true.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,10 +29,10 @@ from pathlib import Path
 import pytest
 
 from tests.certification import verifier_harness
-from tests.certification.test_outside_verifiers import _missing
+from tests.certification.npm_harness import missing as _missing
+from tests.certification.npm_harness import npm_installed
 
 JWT_HARNESS = Path(__file__).parent / "verifiers_jwt"
-_JWT_STAMP = JWT_HARNESS / "node_modules" / ".future-leaders-lock.sha256"
 NODE_TIMEOUT_SECONDS = 60
 
 
@@ -48,25 +47,8 @@ def openbadgeslib():
 
 @pytest.fixture(scope="session")
 def jose_harness() -> Path:
-    """verifiers_jwt/ with node_modules installed by `npm ci` (once, while the lock file is
-    unchanged). Skips locally without node and npm; fails under CI=true."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        _missing("needs node and npm (apt-get install nodejs npm) to run jose")
-    lock = hashlib.sha256((JWT_HARNESS / "package-lock.json").read_bytes()).hexdigest()
-    if not _JWT_STAMP.exists() or _JWT_STAMP.read_text() != lock:
-        done = subprocess.run(  # noqa: S603 - npm with fixed arguments
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=JWT_HARNESS,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"npm ci failed in {JWT_HARNESS}:\n{done.stdout}\n{done.stderr}")
-        _JWT_STAMP.write_text(lock)
-    return JWT_HARNESS
+    """verifiers_jwt/ with its node_modules installed (tests.certification.npm_harness)."""
+    return npm_installed(JWT_HARNESS, what="jose")
 
 
 @pytest.fixture

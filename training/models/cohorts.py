@@ -42,6 +42,13 @@ class Cohort(models.Model):
         default=False,
         help_text=_("If off, applicants are enrolled at once while places remain."),
     )
+    # Off once staff set the status by hand: the daily move by dates (open, running,
+    # finished) then leaves this cohort alone.
+    status_follows_dates = models.BooleanField(
+        _("status follows the dates"),
+        default=True,
+        help_text=_("If on, the cohort opens, runs and finishes by its dates."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

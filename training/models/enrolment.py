@@ -20,6 +20,8 @@ class EnrolmentStatus(models.TextChoices):
     DECLINED = "declined", _("Not accepted")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     COMPLETED = "completed", _("Completed")
+    # The cohort ended and the completion rule did not hold; why is in completion_note.
+    INCOMPLETE = "incomplete", _("Not completed")
     # Ended because the cohort was cancelled: neither the member's choice (withdrawn) nor a
     # trainer's (declined), so counts of either are not swollen by a cancellation.
     CANCELLED = "cancelled", _("Cohort cancelled")
@@ -51,6 +53,8 @@ class Enrolment(models.Model):
     status_changed_at = models.DateTimeField()
     motivation = models.TextField(_("why you want to take part"), blank=True)
     decision_message = models.TextField(_("message from the trainer"), blank=True)
+    # Why the enrolment ended not completed (what the completion rule still lacked).
+    completion_note = models.TextField(_("why not completed"), blank=True)
     # Milestones, kept by the services so that funnels and forecasts read one table (see
     # `manage.py pipeline_rebuild` and `dashboard_rebuild`, which recompute them from the source
     # rows and compare).

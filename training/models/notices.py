@@ -25,6 +25,13 @@ class NoticeKind(models.TextChoices):
     ENROLMENT_DECISION = "enrolment_decision", _("Decisions on your applications")
     CERTIFICATE_ISSUED = "certificate_issued", _("Certificates issued")
     CERTIFICATE_REVOKED = "certificate_revoked", _("Certificates revoked")
+    WORK_MARKED = "work_marked", _("Your work marked")
+    APPLICATION_RECEIVED = "application_received", _("Applications you made")
+    APPLICATIONS_WAITING = "applications_waiting", _("Applications waiting for a decision (daily)")
+    SECOND_MARKING = "second_marking", _("Second marking waiting (for trainers)")
+    MODERATION_OUTCOME = "moderation_outcome", _("Second markers' outcomes on your marking")
+    COHORT_MESSAGE = "cohort_message", _("Messages from your trainers")
+    MESSAGE_REPLY = "message_reply", _("Replies to your messages (for trainers)")
 
 
 # Kinds a member may turn off. The rest are things a member must not miss (a cancelled
@@ -35,6 +42,9 @@ MUTABLE_NOTICE_KINDS = [
     NoticeKind.ABSENCE_NUDGE,
     NoticeKind.ASSIGNMENT_DUE,
     NoticeKind.MARKING_BACKLOG,
+    NoticeKind.APPLICATIONS_WAITING,
+    NoticeKind.SECOND_MARKING,
+    NoticeKind.MODERATION_OUTCOME,
 ]
 
 

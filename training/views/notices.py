@@ -62,7 +62,13 @@ NOTICE_KIND_HELP = {
     ),
 }
 # Only people who run cohorts receive these, so only they are asked about them.
-TRAINER_NOTICE_KINDS = {NoticeKind.ABSENCE_NUDGE, NoticeKind.MARKING_BACKLOG}
+TRAINER_NOTICE_KINDS = {
+    NoticeKind.ABSENCE_NUDGE,
+    NoticeKind.MARKING_BACKLOG,
+    NoticeKind.APPLICATIONS_WAITING,
+    NoticeKind.SECOND_MARKING,
+    NoticeKind.MODERATION_OUTCOME,
+}
 
 
 def _noindex(response):

@@ -8,9 +8,10 @@ class TrainingConfig(AppConfig):
 
     def ready(self) -> None:
         from members.permissions import Role, role_home_set, role_permissions_extend
-        from training import data_rights, notice_letters, receivers  # noqa: F401 (receivers connect on import)
+        from training import data_rights, notice_letters, notices_marking, receivers  # noqa: F401 (receivers connect on import)
 
         notice_letters.register()
+        notices_marking.register()
         data_rights.register()
 
         role_permissions_extend(Role.TRAINER, ["training.run_cohorts"])

@@ -28,6 +28,17 @@ from tests.factories import (
     levels_chosen,
     rubric_add,
 )
+
+# The worker and its helpers, shared with the ledger's own worker tests.
+from tests.training.test_notices_worker import (  # noqa: F401 (fixtures)
+    all_sent,
+    assert_once_each,
+    celery_worker,
+    mail_dir,
+    sweep_through_broker,
+    wait_until,
+    worker_database_url,
+)
 from training.models import (
     AssignmentDueDate,
     EnrolmentStatus,
@@ -525,3 +536,47 @@ def test_a_withdrawn_attempt_keeps_its_number_in_the_resubmit_notice(
         mark(submission, trainer, (RESUBMIT, PASS))
     [message] = mail.outbox
     assert "hand in attempt 3 on the assignment page (2 attempts left)" in message.body
+
+
+# --- Through a real worker (PostgreSQL and Redis; skipped without them, required under CI) ------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_marking_hand_offs_go_once_each_through_a_real_worker(celery_worker, mail_dir, seeded):  # noqa: F811
+    """Committed for real: the mark, the request for a second mark and the agreeing second
+    mark each reach their one recipient once through Redis and a worker; a sweep after sends
+    nothing more."""
+    trainer = UserFactory(role=Role.TRAINER)
+    second = UserFactory(role=Role.TRAINER)
+    staff = UserFactory(role=Role.NATIONAL_STAFF)
+    cohort = CohortFactory(trainers=[trainer])
+    assignment = AssignmentFactory(module__version=cohort.version)
+    rubric_add(assignment, 2)
+    submission = handed_in(cohort, assignment)
+    celery_worker.start()
+
+    first = mark(submission, trainer, (PASS, PASS))
+    [moderation] = moderation_request(marks=[first], second_marker=second, actor=staff)
+    # The second marker marks once told (marked sooner, the request's notice is not sent at all).
+    wait_until(
+        all_sent(kind=NoticeKind.SECOND_MARKING), what="the second marker is told", worker=celery_worker
+    )
+    moderation_mark(
+        moderation=moderation,
+        marker=second,
+        levels=levels_chosen(assignment, [PASS, PASS]),
+        feedback="Agreed.",
+    )
+    kinds = [NoticeKind.WORK_MARKED, NoticeKind.SECOND_MARKING, NoticeKind.MODERATION_OUTCOME]
+    wait_until(all_sent(kind__in=kinds), what="the three notices are sent", worker=celery_worker)
+    sent = Notice.objects.filter(kind__in=kinds).select_related("recipient")
+    assert {(n.kind, n.recipient_id) for n in sent} == {
+        (NoticeKind.WORK_MARKED, submission.enrolment.member_id),
+        (NoticeKind.SECOND_MARKING, second.pk),
+        (NoticeKind.MODERATION_OUTCOME, trainer.pk),
+    }
+    assert_once_each(mail_dir, sent)
+
+    assert sweep_through_broker() == {"written": 0, "waiting": 0, "enqueued": 0}
+    celery_worker.drain()
+    assert_once_each(mail_dir, sent)

@@ -1,4 +1,9 @@
-"""Marking: marks against the rubric, corrections, and moderation. Marks are only ever added."""
+"""Marking: marks against the rubric, corrections, and moderation. Marks are only ever added.
+
+Whoever must act next is told through the notice ledger (training.notices_marking): the
+trainee when a mark becomes the one they see, a second marker when work is sent to them,
+the first marker when moderation reaches an outcome.
+"""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction

@@ -7,10 +7,13 @@ class TrainingConfig(AppConfig):
     verbose_name = "Training"
 
     def ready(self) -> None:
+        from importlib import import_module
+
         from members.permissions import Role, role_home_set, role_permissions_extend
         from training import data_rights, notice_letters, receivers  # noqa: F401 (receivers connect on import)
 
         notice_letters.register()
+        import_module("training.notices_messages").register()  # cohort messages and replies
         data_rights.register()
 
         role_permissions_extend(Role.TRAINER, ["training.run_cohorts"])

@@ -46,6 +46,7 @@ from training.services.cohorts import (
     session_update,
 )
 from training.services.enrolment import enrolment_decide
+from training.views.messages import message_history_page
 from training.views.base import (
     ManagesCohortsRequiredMixin,
     ReadsCohortsRequiredMixin,
@@ -183,6 +184,7 @@ class CohortManageView(ReadsCohortsRequiredMixin, View):
                 "trainers": cohort_trainer_list(cohort=cohort),
                 "may_change": cohort.may_change,
                 "may_edit_cohort": permissions.user_manages_all_cohorts(request.user),
+                "message_history": message_history_page(request, cohort) if cohort.may_change else None,
             },
         )
 

@@ -270,7 +270,11 @@ def messages_export(user) -> ExportPart:
                 "message": row.message.body,
                 "sent_at": iso(row.message.sent_at),
                 "thread": [
-                    {"from": "you" if reply.from_trainee else "trainer", "text": reply.body, "at": iso(reply.created_at)}
+                    {
+                        "from": "you" if reply.from_trainee else "trainer",
+                        "text": reply.body,
+                        "at": iso(reply.created_at),
+                    }
                     for reply in row.replies.all()
                 ],
             }

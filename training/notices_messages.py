@@ -12,12 +12,20 @@ carries the other side's address (they come from the platform's address, with no
 
 from django.urls import reverse
 
-from training.models import Cohort, CohortMessage, Enrolment, MessageRecipient, MessageReply, Notice, NoticeKind
+from training.models import (
+    Cohort,
+    CohortMessage,
+    Enrolment,
+    MessageRecipient,
+    MessageReply,
+    Notice,
+    NoticeKind,
+)
 from training.selectors.messages import IN_COHORT_STATUSES
 from training.services.notices import Letter, letter_writer_register
 
 GONE = "What this was about no longer exists."
-LEFT_COHORT = "The recipient has left the cohort (withdrew, was not accepted, or it was cancelled) since it was written."
+LEFT_COHORT = "The recipient has left the cohort (withdrew, not accepted, or it was cancelled) since."
 NOT_TRAINER = "The recipient no longer runs the cohort."
 
 
@@ -58,13 +66,15 @@ def cohort_messages_write_letters(notices: list[Notice]) -> dict[int, Letter | s
     for notice in notices:
         prefix, number = about[notice.pk]
         answer = answers.get(number) if prefix == "message-answer" else None
-        message = answer.thread.message if answer else messages.get(number) if prefix == "cohort-message" else None
+        message = (
+            answer.thread.message if answer else messages.get(number) if prefix == "cohort-message" else None
+        )
         if message is None:
-            letters[notice.pk] = GONE
-        elif answer is not None and answer.thread.member_id != notice.recipient_id:
             letters[notice.pk] = GONE
         elif answer is None and (message.pk, notice.recipient_id) not in sent_to:
             letters[notice.pk] = GONE  # the recipient's copy went with their erased account
+        elif answer is not None and answer.thread.member_id != notice.recipient_id:
+            letters[notice.pk] = GONE
         elif (message.cohort_id, notice.recipient_id) not in in_cohort:
             letters[notice.pk] = LEFT_COHORT
         else:
@@ -83,9 +93,9 @@ def cohort_messages_write_letters(notices: list[Notice]) -> dict[int, Letter | s
 
 def message_replies_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
     about = {notice.pk: _about(notice) for notice in notices}
-    replies = MessageReply.objects.select_related("author", "thread__member", "thread__message__cohort").in_bulk(
-        {number for prefix, number in about.values() if prefix == "message-reply"}
-    )
+    replies = MessageReply.objects.select_related(
+        "author", "thread__member", "thread__message__cohort"
+    ).in_bulk({number for prefix, number in about.values() if prefix == "message-reply"})
     cohort_ids = {reply.thread.message.cohort_id for reply in replies.values()}
     trainers = set(
         Cohort.trainers.through.objects.filter(cohort_id__in=cohort_ids).values_list("cohort_id", "user_id")
@@ -98,7 +108,10 @@ def message_replies_write_letters(notices: list[Notice]) -> dict[int, Letter | s
             letters[notice.pk] = GONE
             continue
         message = reply.thread.message
-        runs_it = (message.cohort_id, notice.recipient_id) in trainers or message.author_id == notice.recipient_id
+        runs_it = (
+            message.cohort_id,
+            notice.recipient_id,
+        ) in trainers or message.author_id == notice.recipient_id
         if not runs_it:
             letters[notice.pk] = NOT_TRAINER
         else:

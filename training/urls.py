@@ -53,8 +53,14 @@ urlpatterns = [
     ),
     path("manage/enrolments/<int:pk>/decide/", manage.EnrolmentDecideView.as_view(), name="enrolment-decide"),
     # Messages to a cohort: written and read by those running it, read and replied to by recipients
-    path("manage/cohorts/<int:pk>/messages/new/", messages.CohortMessageCreateView.as_view(), name="message-create"),
-    path("manage/messages/<int:pk>/", messages.CohortMessageDetailView.as_view(), name="message-detail-manage"),
+    path(
+        "manage/cohorts/<int:pk>/messages/new/",
+        messages.CohortMessageCreateView.as_view(),
+        name="message-create",
+    ),
+    path(
+        "manage/messages/<int:pk>/", messages.CohortMessageDetailView.as_view(), name="message-detail-manage"
+    ),
     path(
         "manage/message-threads/<int:pk>/",
         messages.MessageThreadManageView.as_view(),

@@ -57,18 +57,14 @@ class CohortMessageForm(forms.Form):
     def __init__(self, *args, audience_counts: dict[str, int], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["audience"].choices = [
-            (
-                value,
-                "%s (%s)"
-                % (
-                    label,
-                    ngettext("%(count)s person", "%(count)s people", audience_counts.get(value, 0))
-                    % {"count": audience_counts.get(value, 0)},
-                ),
-            )
+            (value, f"{label} ({self._people(audience_counts.get(value, 0))})")
             for value, label in MessageAudience.choices
         ]
         self.helper = _helper(_("Send message"))
+
+    @staticmethod
+    def _people(count: int) -> str:
+        return ngettext("%(count)s person", "%(count)s people", count) % {"count": count}
 
 
 class MessageReplyForm(forms.Form):

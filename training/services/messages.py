@@ -64,7 +64,10 @@ def cohort_message_send(
     recent = CohortMessage.objects.filter(cohort=cohort, author=author, sent_at__gt=now - RATE_WINDOW).count()
     if recent >= MESSAGES_PER_HOUR:
         raise ValidationError(
-            _("You have sent %(count)s messages to this cohort in the last hour. Please wait before sending more.")
+            _(
+                "You have sent %(count)s messages to this cohort in the last hour. "
+                "Please wait before sending more."
+            )
             % {"count": recent},
             code="rate",
         )
@@ -72,7 +75,9 @@ def cohort_message_send(
     if not member_ids:
         raise ValidationError(
             {
-                "audience": _("Nobody is in this audience now (%(audience)s), so the message would reach no one.")
+                "audience": _(
+                    "Nobody is in this audience now (%(audience)s), so the message would reach no one."
+                )
                 % {"audience": MessageAudience(audience).label}
             },
             code="empty",
@@ -112,12 +117,20 @@ def message_reply_add(*, thread: MessageRecipient, author, body: str) -> Message
     recent = MessageReply.objects.filter(author=author, created_at__gt=now - RATE_WINDOW).count()
     if recent >= REPLIES_PER_HOUR:
         raise ValidationError(
-            {"body": _("You have sent %(count)s replies in the last hour. Please wait before sending more.")
-             % {"count": recent}},
+            {
+                "body": _(
+                    "You have sent %(count)s replies in the last hour. Please wait before sending more."
+                )
+                % {"count": recent}
+            },
             code="rate",
         )
     reply = MessageReply(
-        thread=thread, author=author, from_trainee=author.pk == thread.member_id, body=body.strip(), created_at=now
+        thread=thread,
+        author=author,
+        from_trainee=author.pk == thread.member_id,
+        body=body.strip(),
+        created_at=now,
     )
     reply.full_clean()
     reply.save()
@@ -132,6 +145,8 @@ def message_reply_add(*, thread: MessageRecipient, author, body: str) -> Message
         kind = NoticeKind.COHORT_MESSAGE
         recipient_ids = {thread.member_id}
     notices_send_on_commit(
-        notices_create(kind=kind, subject=reply_notice_subject(reply), recipient_ids=recipient_ids, scheduled_for=now)
+        notices_create(
+            kind=kind, subject=reply_notice_subject(reply), recipient_ids=recipient_ids, scheduled_for=now
+        )
     )
     return reply

@@ -46,7 +46,6 @@ from training.services.cohorts import (
     session_update,
 )
 from training.services.enrolment import enrolment_decide
-from training.views.messages import message_history_page
 from training.views.base import (
     ManagesCohortsRequiredMixin,
     ReadsCohortsRequiredMixin,
@@ -54,6 +53,7 @@ from training.views.base import (
     form_errors_add,
     paginate,
 )
+from training.views.messages import message_history_page
 
 # Everything a cohort form edits, apart from the trainers (a many-to-many) and the version.
 COHORT_FIELDS = [

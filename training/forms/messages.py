@@ -78,7 +78,8 @@ class MessageReplyForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, submit_label: str, help_text: str = "", **kwargs):
+    def __init__(self, *args, submit_label: str, label: str = "", help_text: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["body"].label = label or self.fields["body"].label
         self.fields["body"].help_text = help_text
         self.helper = _helper(submit_label)

@@ -132,6 +132,7 @@ class MessageThreadManageView(RunsCohortsRequiredMixin, View):
         return MessageReplyForm(
             data,
             submit_label=_("Send answer"),
+            label=_("Your answer"),
             help_text=_("Only this trainee and those running the cohort see it."),
         )
 

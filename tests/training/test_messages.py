@@ -473,3 +473,40 @@ def test_erasure_removes_the_members_messages_and_replies(cohort):
     assert full_name not in message.body
     assert message.recipient_count == 3
     assert _export(ada)["messages_to_you"] == []
+
+
+def test_the_letter_writers_read_a_batch_in_a_fixed_number_of_queries(cohort):
+    """One message's letters and six messages' letters cost the same queries."""
+    from training.notices_messages import cohort_messages_write_letters, message_replies_write_letters
+
+    def queries(messages: int) -> tuple[int, int]:
+        Notice.objects.all().delete()
+        for _ in range(messages):
+            message = _send(cohort)
+            thread = message.recipients.get(member=cohort.people["ada"])
+            message_reply_add(thread=thread, author=cohort.people["ada"], body="Question")
+            message_reply_add(thread=thread, author=cohort.trainer, body="Answer")
+        counts = []
+        for kind, writer in (
+            (NoticeKind.COHORT_MESSAGE, cohort_messages_write_letters),
+            (NoticeKind.MESSAGE_REPLY, message_replies_write_letters),
+        ):
+            notices = list(Notice.objects.filter(kind=kind))
+            with CaptureQueriesContext(connection) as captured:
+                letters = writer(notices)
+            assert all(not isinstance(letter, str) for letter in letters.values())
+            counts.append(len(captured))
+        return tuple(counts)
+
+    assert queries(1) == queries(6)
+
+
+def test_the_replies_list_is_recorded_in_the_audit_trail(client, cohort):
+    from audit.models import AuditAction, AuditEntry
+
+    message = _send(cohort)
+    client.force_login(cohort.trainer)
+    client.get(reverse("training:message-detail-manage", args=[message.pk]))
+    entry = AuditEntry.objects.get(action=AuditAction.MEMBER_LIST_VIEWED)
+    assert entry.actor == cohort.trainer
+    assert entry.object_label == message.subject

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
+from audit.services import audit_member_list_record
 from training import permissions
 from training.forms.messages import CohortMessageForm, MessageReplyForm
 from training.selectors.messages import (
@@ -102,6 +103,8 @@ class CohortMessageDetailView(RunsCohortsRequiredMixin, View):
     def get(self, request, pk):
         message = message_get_manageable(user=request.user, pk=pk)
         page = paginate(request, message_thread_list(message=message))
+        # It lists members (those who replied), as the cohort's page does.
+        audit_member_list_record(request=request, obj=message, label=message.subject)
         return _manage_render(
             request, "message_detail.html", {"message": message, "cohort": message.cohort, "page_obj": page}
         )

@@ -53,6 +53,7 @@ from training.views.base import (
     form_errors_add,
     paginate,
 )
+from training.views.messages import message_history_page
 
 # Everything a cohort form edits, apart from the trainers (a many-to-many) and the version.
 COHORT_FIELDS = [
@@ -183,6 +184,7 @@ class CohortManageView(ReadsCohortsRequiredMixin, View):
                 "trainers": cohort_trainer_list(cohort=cohort),
                 "may_change": cohort.may_change,
                 "may_edit_cohort": permissions.user_manages_all_cohorts(request.user),
+                "message_history": message_history_page(request, cohort) if cohort.may_change else None,
             },
         )
 

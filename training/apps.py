@@ -11,6 +11,9 @@ class TrainingConfig(AppConfig):
         from training import data_rights, notice_letters, receivers  # noqa: F401 (receivers connect on import)
 
         notice_letters.register()
+        from training.notices_applications import register as application_letters_register
+
+        application_letters_register()
         data_rights.register()
 
         role_permissions_extend(Role.TRAINER, ["training.run_cohorts"])

@@ -8,7 +8,15 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from training.models import Enrolment, EnrolmentStatus, Notice, NoticeKind, Session, SessionStatus
+from training.models import (
+    Enrolment,
+    EnrolmentEvent,
+    EnrolmentStatus,
+    Notice,
+    NoticeKind,
+    Session,
+    SessionStatus,
+)
 from training.services.application_notices import applications_waiting_by_decider
 from training.services.notices import Letter, letter_writer_register
 
@@ -67,6 +75,12 @@ def application_received_write_letters(notices: list[Notice]) -> dict[int, Lette
     cohort_ids = {enrolment.cohort_id for enrolment in enrolments.values()}
     first_sessions = _first_sessions(cohort_ids, now=now)
     places = _waiting_list_places(cohort_ids)
+    # Who made each application (the first event): staff through the API, or the member.
+    applied_by = dict(
+        EnrolmentEvent.objects.filter(enrolment_id__in=set(enrolments), from_status="").values_list(
+            "enrolment_id", "actor_id"
+        )
+    )
     letters: dict[int, Letter | str] = {}
     for notice in notices:
         enrolment = enrolments.get(enrolment_ids[notice.pk])
@@ -93,6 +107,8 @@ def application_received_write_letters(notices: list[Notice]) -> dict[int, Lette
                         timezone.localtime(first_session.starts_at) if first_session else None
                     ),
                     "waiting_list_place": places.get(enrolment.pk),
+                    "applied_for_them": applied_by.get(enrolment.pk, enrolment.member_id)
+                    not in (None, enrolment.member_id),
                     # Trainers aim to decide while applications are open; an application on
                     # the closing day is decided before the cohort starts.
                     "decided_by": cohort.enrolment_closes_on

@@ -124,6 +124,8 @@ def test_staff_applying_through_the_api_tells_the_member_once(clock, django_capt
     [message] = mail.outbox
     assert message.to == [member.email]
     assert message.subject == f"{PREFIX}We have your application to {cohort.version.programme.title}"
+    assert f"Our staff applied on your behalf for a place in {cohort.name}" in message.body
+    assert "Thank you for applying" not in message.body
     assert len(received()) == 1
 
 
@@ -142,6 +144,7 @@ def test_enrolled_at_once_names_the_first_session_and_links_my_training(
     assert message.subject == f"{PREFIX}You have a place on {programme}"
     first_day = cohort.starts_on.strftime("%A %-d %B %Y")
     for body in (message.body, html_of(message)):
+        assert "Thank you for applying to" in body
         assert "you are enrolled, and nobody needs to review your application" in body
         assert f"your first session, Power mapping, is on {first_day} at 18:30" in body
         assert settings.SITE_URL + reverse("training:my-training") in body
@@ -321,7 +324,7 @@ def test_the_digest_goes_once_a_day_to_each_decider_with_their_cohorts_only(
     assert to_leeds.subject == f"{PREFIX}2 applications waiting for your decision"
     assert "Leeds" in to_leeds.body
     assert "Bristol" not in to_leeds.body
-    assert "2 waiting, the oldest waiting 5 days (since 2 December)" in to_leeds.body
+    assert "2 waiting, the oldest from 2 December (5 days ago)" in to_leeds.body
     assert "List-Unsubscribe" in to_leeds.extra_headers  # a digest may be turned off
     [to_everywhere] = told["staff_everywhere"]
     assert to_everywhere.subject == f"{PREFIX}3 applications waiting for your decision"
@@ -330,7 +333,7 @@ def test_the_digest_goes_once_a_day_to_each_decider_with_their_cohorts_only(
         settings.SITE_URL + reverse("training:cohort-manage", args=[cohort.pk]) + "#people-heading"
         for cohort in (cohorts["leeds"], cohorts["bristol"])
     ]
-    assert "1 waiting, the oldest sent yesterday" in to_everywhere.body
+    assert "1 waiting, the oldest from 6 December (yesterday)" in to_everywhere.body
     html = html_of(to_everywhere)
     for url in digest_urls(to_everywhere):
         assert f'href="{url}"' in html

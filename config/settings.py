@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -223,6 +224,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(DATA_EXPORT_SWEEP_SECONDS),
     },
     "retention-files": {"task": "training.retention_files", "schedule": 24 * 60 * 60.0},
+    # Applications waiting for a decision: one digest a day to each person who may decide
+    # them, at 8 a.m. in London (CELERY_TIMEZONE). A run missed while beat was down runs when
+    # it starts; a second run the same day sends nothing more (training.services.application_notices).
+    "applications-waiting-digest": {
+        "task": "training.applications_waiting_digest",
+        "schedule": crontab(hour=8, minute=0),
+    },
     # Member imports checked but never confirmed: their rows (members' data) deleted.
     "member-imports-expire": {"task": "imports.member_imports_expire", "schedule": 60 * 60.0},
     # Webhooks: first tries the broker missed, and retries now due (docs/decisions/0015).

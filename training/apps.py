@@ -11,12 +11,14 @@ class TrainingConfig(AppConfig):
         from training import (  # noqa: F401 (receivers connect on import)
             data_rights,
             notice_letters,
+            notices_applications,
             notices_marking,
             notices_messages,
             receivers,
         )
 
         notice_letters.register()
+        notices_applications.register()
         notices_marking.register()
         notices_messages.register()  # cohort messages and replies
         data_rights.register()

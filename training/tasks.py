@@ -9,6 +9,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from training.services.application_notices import applications_waiting_digest_write
 from training.services.notices import (
     NOTICE_BATCH_SIZE,
     notices_mark_enqueued,
@@ -70,3 +71,10 @@ def retention_files_task() -> dict:
     """Daily: remove submission files past the retention period (batches; safe to run twice)."""
     report = retention_files_remove()
     return {"files": report.files, "bytes": report.bytes}
+
+
+@shared_task(name="training.applications_waiting_digest", acks_late=True, reject_on_worker_lost=True)
+def applications_waiting_digest_task() -> dict:
+    """Daily: each person who may decide waiting applications gets today's digest (once, however
+    often this runs in the day; the sends go on commit)."""
+    return {"waiting_to_send": len(applications_waiting_digest_write())}

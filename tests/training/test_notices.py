@@ -1228,7 +1228,10 @@ def test_a_decision_on_an_application_is_emailed(reviewed, django_capture_on_com
     applicants = [UserFactory(onboarding=False) for _ in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
         applications = [enrolment_apply(cohort=cohort, member=member) for member in applicants]
-    assert mail.outbox == []  # applying is the member's own doing
+    # Applying sends only its acknowledgement (tests/training/test_application_notices.py).
+    received = f"[Future Leaders] We have your application to {cohort.version.programme.title}"
+    assert [m.subject for m in mail.outbox] == [received] * 3
+    mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
         enrolment_decide(enrolment=applications[0], accept=True, actor=trainer)

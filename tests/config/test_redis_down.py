@@ -18,7 +18,7 @@ from api.services import api_token_create
 from certification.models import Verification
 from certification.services.certificates import certificate_issue_manually
 from members.permissions import Role
-from tests.config.own_redis import OwnRedis, needs_redis_server
+from tests.config.own_redis import OwnRedis, needs_redis_server, totp_code_fresh
 from tests.config.own_redis import timed as _timed
 from tests.factories import (
     PASSWORD,
@@ -29,7 +29,6 @@ from tests.factories import (
     UserFactory,
     levels_chosen,
     rubric_add,
-    totp_code,
 )
 from training.models import EnrolmentStatus, Mark, Outcome
 from training.services.enrolment import enrolment_apply
@@ -47,7 +46,7 @@ def test_signing_in_with_password_and_totp(client, seeded, redis_down):
     response = _timed(client.post, reverse("account_login"), {"login": trainer.email, "password": PASSWORD})
     assert response.status_code == 302
     assert response.url == reverse("mfa_authenticate")
-    response = _timed(client.post, reverse("mfa_authenticate"), {"code": totp_code()})
+    response = _timed(client.post, reverse("mfa_authenticate"), {"code": totp_code_fresh()})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(trainer.pk)
     assert _timed(client.get, reverse("training:marking-queue")).status_code == 200

@@ -997,7 +997,7 @@ def weekly(clock):
 
 def _register(session, enrolment, status, trainer, capture):
     with capture(execute=True):
-        register_save(session=session, marks={enrolment.pk: status}, actor=trainer)
+        register_save(session=session, marks={enrolment.pk: status}, actor=trainer, now=session.starts_at)
 
 
 def test_two_absences_in_a_row_send_a_warning_and_a_nudge_once(weekly, django_capture_on_commit_callbacks):

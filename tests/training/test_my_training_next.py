@@ -251,3 +251,20 @@ def test_an_ended_cohort_not_yet_settled_says_what_happens_next(signed_in, train
     assert "This cohort has ended. Your trainer will confirm whether you have completed it" in _page(
         signed_in
     )
+
+
+def test_a_resubmit_past_its_first_due_date_is_not_called_overdue(signed_in, cohort, enrolment):
+    """The first date passed while the work waited for marking: "Resubmit", not "Overdue"."""
+    late = AssignmentFactory(module=ModuleFactory(version=cohort.version), title="Story", due_offset_days=2)
+    SubmissionFactory(
+        enrolment=enrolment, assignment=late, outcome=Outcome.RESUBMIT, marked_at=timezone.now()
+    )
+    not_started = AssignmentFactory(
+        module=ModuleFactory(version=cohort.version), title="Map", due_offset_days=3
+    )
+    page = _page(signed_in)
+    due = re.search(rf'id="work-due-{cohort.pk}">(.*?)</ul>', page, re.S).group(1)
+    story, _map = due.split(reverse("training:assignment-detail", args=[not_started.pk]))
+    assert "Resubmit: read the feedback, then hand in again" in story
+    assert "Overdue" not in story
+    assert "Overdue" in _map

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,25 +90,27 @@ def _reminder_offsets(programme) -> set[timedelta]:
         return set()
 
 
-def _replies_of(
-    session_ids: set[int],
-) -> tuple[set[tuple[int, int]], set[tuple[int, int]], set[tuple[int, int]]]:
-    """(session id, member id) pairs of those who sent apologies, said they will come, and
-    checked in (or were marked present): three queries, whatever the number of sessions."""
-    apologised = set(
-        Apology.objects.filter(session_id__in=session_ids).values_list("session_id", "enrolment__member_id")
-    )
-    confirmed = set(
-        SessionConfirmation.objects.filter(session_id__in=session_ids).values_list(
-            "session_id", "enrolment__member_id"
+def _replies_of(session_ids: set[int]) -> dict[str, set[tuple[int, int]]]:
+    """{"apology" | "yes" | "present": (session id, member id) pairs}: who sent apologies,
+    said they will come, and checked in (or were marked present). One query, however many."""
+
+    def pairs(model, kind: str, **filters):
+        return (
+            model.objects.filter(session_id__in=session_ids, **filters)
+            .order_by()
+            .annotate(kind=Value(kind))
+            .values_list("kind", "session_id", "enrolment__member_id")
         )
+
+    replies: dict[str, set[tuple[int, int]]] = {"apology": set(), "yes": set(), "present": set()}
+    rows = pairs(Apology, "apology").union(
+        pairs(SessionConfirmation, "yes"),
+        pairs(Attendance, "present", status=AttendanceStatus.PRESENT),
+        all=True,
     )
-    present = set(
-        Attendance.objects.filter(session_id__in=session_ids, status=AttendanceStatus.PRESENT).values_list(
-            "session_id", "enrolment__member_id"
-        )
-    )
-    return apologised, confirmed, present
+    for kind, session_id, member_id in rows:
+        replies[kind].add((session_id, member_id))
+    return replies
 
 
 def session_reminders_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
@@ -118,7 +120,7 @@ def session_reminders_write_letters(notices: list[Notice]) -> dict[int, Letter |
     now = timezone.now()
     session_ids, sessions = _sessions_for(notices)
     trainees, trainers = _people_of({session.cohort_id for session in sessions.values()})
-    apologised, confirmed, present = _replies_of(set(sessions))
+    replies = _replies_of(set(sessions))
     letters: dict[int, Letter | str] = {}
     for notice in notices:
         session = sessions.get(session_ids[notice.pk])
@@ -139,11 +141,11 @@ def session_reminders_write_letters(notices: list[Notice]) -> dict[int, Letter |
             letters[notice.pk] = "The session moved (or its reminder times changed); reminders follow."
         elif not is_trainee and key not in trainers:
             letters[notice.pk] = LEFT
-        elif is_trainee and reply in apologised and reply not in present:
+        elif is_trainee and reply in replies["apology"] and reply not in replies["present"]:
             letters[notice.pk] = "The recipient sent apologies for this session."
         else:
-            checked_in = is_trainee and reply in present
-            said_yes = is_trainee and reply in confirmed
+            checked_in = is_trainee and reply in replies["present"]
+            said_yes = is_trainee and reply in replies["yes"]
             asks_reply = is_trainee and before >= REPLY_ASKED_BEFORE and not (checked_in or said_yes)
             token = reply_token(notice_id=notice.pk) if asks_reply else ""
             letters[notice.pk] = Letter(

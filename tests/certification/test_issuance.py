@@ -52,7 +52,12 @@ def course(seeded):
 
 def attend(course, count):
     for session in course["sessions"][:count]:
-        register_save(session=session, marks={course["enrolment"].pk: "present"}, actor=course["trainer"])
+        register_save(
+            session=session,
+            marks={course["enrolment"].pk: "present"},
+            actor=course["trainer"],
+            now=session.starts_at,
+        )
 
 
 def mark(course, outcome, seen=0, reason=""):
@@ -211,7 +216,8 @@ def test_two_issues_at_the_same_moment_make_one_certificate(seeded):
         pytest.skip("needs PostgreSQL's row locks (make test uses it under CI=true)")
     enrolment = EnrolmentFactory()
     SessionFactory(cohort=enrolment.cohort)
-    register_save(session=enrolment.cohort.sessions.get(), marks={enrolment.pk: "present"}, actor=None)
+    session = enrolment.cohort.sessions.get()
+    register_save(session=session, marks={enrolment.pk: "present"}, actor=None, now=session.starts_at)
     start = threading.Barrier(2)
     results, errors = [], []
 

@@ -36,7 +36,12 @@ from training.selectors.manage import (
     cohort_trainer_list,
     session_register_rows,
 )
-from training.services.attendance import CHECKIN_OPENS_BEFORE, register_save
+from training.services.attendance import (
+    checkin_is_open,
+    checkin_opens_at,
+    register_save,
+    register_takes_presence,
+)
 from training.services.cohorts import (
     cohort_create,
     cohort_due_dates_set,
@@ -322,7 +327,14 @@ class RegisterView(RunsCohortsRequiredMixin, View):
         return self._render(request, session, form, status=400)
 
     def _render(self, request, session, form, *, status=200):
-        context = {"session": session, "cohort": session.cohort, "form": form}
+        context = {
+            "session": session,
+            "cohort": session.cohort,
+            "form": form,
+            # Before the start only excused can be recorded (the service's rule); the page
+            # says when the register opens and offers no present/absent until then.
+            "takes_presence": register_takes_presence(session=session, now=timezone.now()),
+        }
         if form is not None:
             context["entries"] = form.entries()
             context["apology_count"] = sum(1 for row in form.rows if row.apology)
@@ -349,7 +361,7 @@ class SessionCheckinCodeView(RunsCohortsRequiredMixin, View):
             title=_("QR code for checking in to this session"),
         )
         now = timezone.now()
-        opens_at = session.starts_at - CHECKIN_OPENS_BEFORE
+        opens_at = checkin_opens_at(session)
         return _render(
             request,
             "session_checkin_code.html",
@@ -361,7 +373,7 @@ class SessionCheckinCodeView(RunsCohortsRequiredMixin, View):
                 "opens_at": opens_at,
                 "closes_at": session.ends_at,
                 "has_ended": now > session.ends_at,
-                "is_open": opens_at <= now <= session.ends_at,
+                "is_open": checkin_is_open(session=session, now=now),
             },
         )
 

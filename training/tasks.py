@@ -9,6 +9,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from training.services.cohort_lifecycle import cohorts_move_by_dates
 from training.services.notices import (
     NOTICE_BATCH_SIZE,
     notices_mark_enqueued,
@@ -70,3 +71,22 @@ def retention_files_task() -> dict:
     """Daily: remove submission files past the retention period (batches; safe to run twice)."""
     report = retention_files_remove()
     return {"files": report.files, "bytes": report.bytes}
+
+
+@shared_task(
+    name="training.cohorts_move_by_dates",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def cohorts_move_by_dates_task() -> dict:
+    """Hourly: cohorts start running and finish by their dates; those finishing settle their
+    trainees as completed or not. Safe to run twice, or two at once."""
+    report = cohorts_move_by_dates()
+    return {
+        "started": len(report.started),
+        "finished": len(report.finished),
+        "completed": report.completed,
+        "incomplete": report.incomplete,
+    }

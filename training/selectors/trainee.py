@@ -231,6 +231,8 @@ class MyTraining:
     pending: list[Enrolment] = field(default_factory=list)
     enrolled: list[CohortProgress] = field(default_factory=list)
     completed: list[Enrolment] = field(default_factory=list)
+    # Ended not completed when the cohort finished; each enrolment's completion_note says why.
+    incomplete: list[Enrolment] = field(default_factory=list)
     declined: list[Enrolment] = field(default_factory=list)
     # Ended lately because their cohort was cancelled.
     cancelled: list[Enrolment] = field(default_factory=list)
@@ -238,14 +240,22 @@ class MyTraining:
     @property
     def is_empty(self) -> bool:
         return not (
-            self.offers or self.pending or self.enrolled or self.completed or self.declined or self.cancelled
+            self.offers
+            or self.pending
+            or self.enrolled
+            or self.completed
+            or self.incomplete
+            or self.declined
+            or self.cancelled
         )
 
 
 def my_training_get(*, user, now: dt.datetime | None = None) -> MyTraining:
     """Everything on the member's home page: one query, or four when they are enrolled."""
     now = now or timezone.now()
-    shown = Q(status__in=[*ACTIVE_ENROLMENT_STATUSES, EnrolmentStatus.COMPLETED]) | Q(
+    shown = Q(
+        status__in=[*ACTIVE_ENROLMENT_STATUSES, EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE]
+    ) | Q(
         status__in=[EnrolmentStatus.DECLINED, EnrolmentStatus.CANCELLED],
         status_changed_at__gte=now - DECLINED_SHOWN_FOR,
     )
@@ -267,6 +277,8 @@ def my_training_get(*, user, now: dt.datetime | None = None) -> MyTraining:
             enrolled.append(enrolment)
         elif enrolment.status == EnrolmentStatus.COMPLETED:
             page.completed.append(enrolment)
+        elif enrolment.status == EnrolmentStatus.INCOMPLETE:
+            page.incomplete.append(enrolment)  # completion_note says what was lacking
         elif enrolment.status == EnrolmentStatus.CANCELLED:
             page.cancelled.append(enrolment)
         else:

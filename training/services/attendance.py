@@ -21,12 +21,17 @@ from training.services.milestones import milestones_refresh
 from training.services.reminders import absence_warnings_write
 from training.signals import standing_changed_announce
 
+# Who is on a session's register: a place held, or ended by the cohort's end (completed or
+# not). Checking in stays for sessions under way, so only the enrolled reach it in practice.
+REGISTER_STATUSES = [EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE]
+
 # Trainees may check themselves in from shortly before a session until it ends.
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
 
 
 def _enrolled(session: Session):
-    return Enrolment.objects.filter(cohort_id=session.cohort_id, status=EnrolmentStatus.ENROLLED)
+    # Also those the cohort's end settled: its registers may still be corrected afterwards.
+    return Enrolment.objects.filter(cohort_id=session.cohort_id, status__in=REGISTER_STATUSES)
 
 
 def _upsert(*, session: Session, enrolment_id: int, status: str, source: str, actor, now) -> None:

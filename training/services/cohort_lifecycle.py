@@ -63,10 +63,11 @@ def status_follows_dates_resolve(
     status_by_dates: str,
 ) -> bool:
     """Whether a cohort's status follows its dates after staff change it (`status_before` None:
-    a new cohort). Staff turning following on or off decide; otherwise setting by hand a
-    status its dates would not give (reopening applications, finishing early) turns it off.
-    Publishing a draft as open before it starts, or cancelling, leaves it as it was."""
-    if follows_asked is not None and follows_asked != follows_before:
+    a new cohort). When staff say (`follows_asked`: the form's box changed, or the API's field
+    sent), they decide; otherwise setting by hand a status its dates would not give (reopening
+    applications, finishing early) turns it off. Publishing a draft as open before it starts,
+    or cancelling, leaves it as it was."""
+    if follows_asked is not None:
         return follows_asked
     if status != status_before and status in DATED_STATUSES and status != status_by_dates:
         return False

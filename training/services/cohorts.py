@@ -89,8 +89,8 @@ def cohort_create(
     status: str = CohortStatus.DRAFT,
     status_follows_dates: bool | None = None,
 ) -> Cohort:
-    """Open a cohort. Its status follows its dates (see services.cohort_lifecycle) unless
-    `status_follows_dates` is False or the status given is not the one its dates give."""
+    """Open a cohort. Its status follows its dates (see services.cohort_lifecycle) unless the
+    status given is not the one its dates give; `status_follows_dates` (if not None) decides."""
     if version.status != VersionStatus.PUBLISHED:
         raise ValidationError({"version": _("A cohort can only run a published version.")})
     _cohort_dates_check(opens=enrolment_opens_on, closes=enrolment_closes_on, starts=starts_on, ends=ends_on)
@@ -124,8 +124,8 @@ def cohort_update(*, cohort: Cohort, actor, trainers=None, **fields) -> Cohort:
     """Change a cohort's details. The programme version it runs never changes. Setting the
     status to cancelled cancels it as cohort_cancel does; a cancelled cohort is not reopened.
     Setting it to finished settles its enrolled trainees (services.completion). Setting by
-    hand a status its dates would not give stops it following its dates, unless the same
-    change turns `status_follows_dates` on."""
+    hand a status its dates would not give stops it following its dates, unless
+    `status_follows_dates` is given (staff said so): then that decides."""
     locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
     fields.pop("version", None)
     status_before, follows_before = locked.status, locked.status_follows_dates

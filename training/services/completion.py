@@ -83,8 +83,9 @@ def _complete(enrolment: Enrolment, *, actor, note: str) -> None:
 def cohort_enrolments_settle(*, cohort: Cohort, actor=None) -> SettleReport:
     """The cohort has finished: each enrolled trainee becomes completed (the rule holds, or
     they hold a certificate) or not completed, with what was lacking in `completion_note`.
-    Each change leaves an EnrolmentEvent. Settling again changes nothing. Seven queries and
-    three writes per enrolment changed (its row, its event, its webhook event)."""
+    Each change leaves an EnrolmentEvent (and a webhook event). Settling again changes
+    nothing. Seven reads whatever the number of trainees, then per trainee two writes (status,
+    event), three when not completed (its note)."""
     report = SettleReport()
     locked = Cohort.objects.select_for_update().filter(pk=cohort.pk, status=CohortStatus.FINISHED).first()
     if locked is None:

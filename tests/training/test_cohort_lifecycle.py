@@ -2,7 +2,9 @@
 setting the status by hand stops it, by the form and by the API; the beat runs it."""
 
 import datetime as dt
+import os
 import re
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,8 +17,10 @@ from rest_framework.test import APIClient
 from api.models import TokenAccess
 from api.services import api_token_create
 from certification.selectors.dashboard import in_flight_enrolments
+from config.celery import app
 from members.permissions import Role
 from tests.factories import CohortFactory, EnrolmentFactory, UserFactory
+from tests.training.test_notices_worker import WAIT, Worker, worker_database_url  # noqa: F401 - a fixture
 from training.models import CohortStatus, EnrolmentEvent, EnrolmentStatus
 from training.services.cohort_lifecycle import cohorts_move_by_dates, site_today
 from training.services.cohorts import cohort_update
@@ -138,7 +142,9 @@ def test_moving_twice_moves_nothing_twice(seeded, clock):
     assert (second.started, second.finished, second.completed, second.incomplete) == ([], [], 0, 0)
     assert not [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("UPDATE")]
     assert len(queries) == 3  # the cohorts due to finish, to start, and any left unsettled
-    assert EnrolmentEvent.objects.filter(enrolment=enrolment, to_status=EnrolmentStatus.INCOMPLETE).count() == 1
+    assert (
+        EnrolmentEvent.objects.filter(enrolment=enrolment, to_status=EnrolmentStatus.INCOMPLETE).count() == 1
+    )
 
 
 def test_a_finished_cohort_leaves_the_dashboard_in_flight_figures(seeded, clock):
@@ -317,3 +323,87 @@ def test_the_api_opens_a_cohort_that_follows_its_dates(seeded, clock, api_staff)
     assert response.json()["status_follows_dates"] is True
     response = api_staff.post("/api/v1/cohorts/", body | {"status": "running"}, format="json")
     assert response.json()["status_follows_dates"] is False  # running before it starts: by hand
+
+
+# --- Two beats, and a real worker ---------------------------------------------------------------
+
+
+def _due_today():
+    """A cohort due to start today and one due to finish today, with one trainee."""
+    today = site_today()
+    day = dt.timedelta(days=1)
+    starting = CohortFactory(
+        enrolment_opens_on=today - 20 * day,
+        enrolment_closes_on=today - day,
+        starts_on=today,
+        ends_on=today + 30 * day,
+        status=CohortStatus.OPEN,
+    )
+    finishing = CohortFactory(
+        enrolment_opens_on=today - 60 * day,
+        enrolment_closes_on=today - 40 * day,
+        starts_on=today - 30 * day,
+        ends_on=today - day,
+        status=CohortStatus.RUNNING,
+    )
+    return starting, finishing, EnrolmentFactory(cohort=finishing)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_the_same_moment_move_each_cohort_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks (make test uses it under CI=true)")
+    starting, finishing, enrolment = _due_today()
+    start = threading.Barrier(2)
+    reports, errors = [], []
+
+    def run():
+        try:
+            start.wait()
+            reports.append(cohorts_move_by_dates())
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(pk for report in reports for pk in report.started) == [starting.pk]
+    assert sorted(pk for report in reports for pk in report.finished) == [finishing.pk]
+    assert sum(report.incomplete for report in reports) == 1
+    assert EnrolmentEvent.objects.filter(enrolment=enrolment).count() == 1
+
+
+@pytest.fixture
+def celery_worker(redis_url, worker_database_url, tmp_path):  # noqa: F811
+    """A worker on Redis and the test database. Named `celery_worker` so that
+    tests/conftest.py leaves Celery as configured (Redis)."""
+    worker = Worker(
+        env={**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": worker_database_url},
+        log_path=tmp_path / "worker.log",
+    )
+    assert not app.conf.task_always_eager
+    yield worker
+    worker.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_task_through_a_real_worker_moves_each_cohort_once(celery_worker):
+    """Through Redis and a worker (on the sweeps queue, as beat sends it): the first run moves
+    both cohorts and settles the trainee; the second moves and writes nothing."""
+    starting, finishing, enrolment = _due_today()
+    celery_worker.start()
+
+    first = cohorts_move_by_dates_task.delay().get(timeout=WAIT)
+    assert first == {"started": 1, "finished": 1, "completed": 0, "incomplete": 1}
+    second = cohorts_move_by_dates_task.delay().get(timeout=WAIT)
+    assert second == {"started": 0, "finished": 0, "completed": 0, "incomplete": 0}
+
+    assert (status_of(starting), status_of(finishing)) == (CohortStatus.RUNNING, CohortStatus.FINISHED)
+    enrolment.refresh_from_db()
+    assert enrolment.status == EnrolmentStatus.INCOMPLETE
+    assert EnrolmentEvent.objects.filter(enrolment=enrolment).count() == 1

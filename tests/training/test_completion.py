@@ -74,11 +74,19 @@ def course(seeded, clock):
         )
         for day in (5, 12, 19)
     ]
-    assignment = AssignmentFactory(module__version=cohort.version, required_for_completion=True, title="Power map")
+    assignment = AssignmentFactory(
+        module__version=cohort.version, required_for_completion=True, title="Power map"
+    )
     rubric_add(assignment, criteria=1)
     enrolment = EnrolmentFactory(cohort=cohort)
     submission = SubmissionFactory(enrolment=enrolment, assignment=assignment)
-    return {"trainer": trainer, "cohort": cohort, "sessions": sessions, "enrolment": enrolment, "submission": submission}
+    return {
+        "trainer": trainer,
+        "cohort": cohort,
+        "sessions": sessions,
+        "enrolment": enrolment,
+        "submission": submission,
+    }
 
 
 def attend(course, count, enrolment=None):
@@ -112,7 +120,9 @@ def test_short_at_the_end_ends_not_completed_saying_what_was_lacking(course, clo
     enrolment.refresh_from_db()
     assert enrolment.status == EnrolmentStatus.INCOMPLETE
     assert enrolment.get_status_display() == "Not completed"
-    assert enrolment.completion_note == "Attended 2 of 3 sessions (3 needed); 1 assignment not passed: Power map"
+    assert (
+        enrolment.completion_note == "Attended 2 of 3 sessions (3 needed); 1 assignment not passed: Power map"
+    )
     assert events_of(enrolment) == [(EnrolmentStatus.ENROLLED, EnrolmentStatus.INCOMPLETE)]
     event = EnrolmentEvent.objects.get(enrolment=enrolment)
     assert event.actor is None
@@ -133,7 +143,10 @@ def test_the_rule_met_at_the_end_completes_it(course, clock, django_capture_on_c
     report = cohorts_move_by_dates()
     assert (report.completed, report.incomplete) == (1, 0)
     course["enrolment"].refresh_from_db()
-    assert (course["enrolment"].status, course["enrolment"].completion_note) == (EnrolmentStatus.COMPLETED, "")
+    assert (course["enrolment"].status, course["enrolment"].completion_note) == (
+        EnrolmentStatus.COMPLETED,
+        "",
+    )
 
 
 def test_a_certificate_on_outside_evidence_completes_it_at_the_end(course, clock):
@@ -157,7 +170,9 @@ def test_settling_twice_changes_nothing(course, clock):
     assert len(events_of(course["enrolment"])) == 1
 
 
-def test_a_late_pass_completes_it_and_issues_the_certificate(course, clock, django_capture_on_commit_callbacks):
+def test_a_late_pass_completes_it_and_issues_the_certificate(
+    course, clock, django_capture_on_commit_callbacks
+):
     """Handed in before the end, passed after it: the certificate is issued as ever (the mark
     announces the standing change) and the enrolment, not completed at the end, completes."""
     attend(course, 3)
@@ -235,8 +250,11 @@ def test_settling_runs_fixed_reads_and_three_writes_per_trainee(course, clock):
 
     def settle_queries(trainees: int) -> int:
         cohort = CohortFactory(
-            starts_on=STARTS, ends_on=ENDS, enrolment_opens_on=dt.date(2027, 3, 1),
-            enrolment_closes_on=dt.date(2027, 3, 25), status=CohortStatus.FINISHED,
+            starts_on=STARTS,
+            ends_on=ENDS,
+            enrolment_opens_on=dt.date(2027, 3, 1),
+            enrolment_closes_on=dt.date(2027, 3, 25),
+            status=CohortStatus.FINISHED,
         )
         for _ in range(trainees):
             EnrolmentFactory(cohort=cohort)

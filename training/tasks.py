@@ -66,13 +66,6 @@ def notices_sweep() -> dict:
     return {"written": report.written, "waiting": len(report.waiting_ids), "enqueued": handed}
 
 
-@shared_task(name="training.retention_files", acks_late=True, reject_on_worker_lost=True)
-def retention_files_task() -> dict:
-    """Daily: remove submission files past the retention period (batches; safe to run twice)."""
-    report = retention_files_remove()
-    return {"files": report.files, "bytes": report.bytes}
-
-
 @shared_task(
     name="training.cohorts_move_by_dates",
     acks_late=True,
@@ -90,3 +83,10 @@ def cohorts_move_by_dates_task() -> dict:
         "completed": report.completed,
         "incomplete": report.incomplete,
     }
+
+
+@shared_task(name="training.retention_files", acks_late=True, reject_on_worker_lost=True)
+def retention_files_task() -> dict:
+    """Daily: remove submission files past the retention period (batches; safe to run twice)."""
+    report = retention_files_remove()
+    return {"files": report.files, "bytes": report.bytes}

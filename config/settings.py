@@ -253,6 +253,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "imports.member_invitations_sweep",
         "schedule": float(MEMBER_IMPORT_SWEEP_SECONDS),
     },
+    # Cohorts open -> running -> finished by their dates (training.services.cohort_lifecycle).
+    # Hourly, not daily: an interval counts from beat's start, not from midnight, so a cohort
+    # moves within the hour its day begins (London time, either side of a clock change), and a
+    # run missed while beat was down is made up within the hour. A run that finds nothing due
+    # is three small indexed queries.
+    "cohorts-move-by-dates": {"task": "training.cohorts_move_by_dates", "schedule": 60 * 60.0},
 }
 # Every task beat runs goes to the "sweeps" queue, the rest (notice batches, webhook
 # deliveries, exports, PDFs, imports) to the default one ("celery"): a backlog of sends never

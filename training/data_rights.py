@@ -140,6 +140,7 @@ def training_export(user) -> ExportPart:
                 "status_changed_at": iso(enrolment.status_changed_at),
                 "why_you_wanted_to_take_part": enrolment.motivation,
                 "message_from_the_trainer": enrolment.decision_message,
+                "why_not_completed": enrolment.completion_note,
                 "history": [
                     {
                         "from": event.from_status,

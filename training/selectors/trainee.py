@@ -303,7 +303,13 @@ class MyTraining:
     @property
     def is_empty(self) -> bool:
         return not (
-            self.offers or self.pending or self.enrolled or self.completed or self.declined or self.cancelled
+            self.offers
+            or self.pending
+            or self.enrolled
+            or self.completed
+            or self.incomplete
+            or self.declined
+            or self.cancelled
         )
 
 

@@ -22,6 +22,10 @@ from training.services.milestones import milestones_refresh
 from training.services.reminders import absence_warnings_write
 from training.signals import standing_changed_announce
 
+# Who is on a session's register: a place held, or ended by the cohort's end (completed or
+# not). Checking in stays for sessions under way, so only the enrolled reach it in practice.
+REGISTER_STATUSES = [EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE]
+
 # Trainees may check themselves in from shortly before a session until it ends. The pages
 # (My training, the trainer's check-in code) read the window from the functions below.
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
@@ -50,7 +54,8 @@ def _local_time(moment: datetime) -> str:
 
 
 def _enrolled(session: Session):
-    return Enrolment.objects.filter(cohort_id=session.cohort_id, status=EnrolmentStatus.ENROLLED)
+    # Also those the cohort's end settled: its registers may still be corrected afterwards.
+    return Enrolment.objects.filter(cohort_id=session.cohort_id, status__in=REGISTER_STATUSES)
 
 
 def _upsert(*, session: Session, enrolment_id: int, status: str, source: str, actor, now) -> None:

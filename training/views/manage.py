@@ -75,6 +75,23 @@ COHORT_FIELDS = [
 ]
 
 
+def _cohort_initial(cohort: Cohort) -> dict:
+    initial = {name: getattr(cohort, name) for name in [*COHORT_FIELDS, "status_follows_dates"]}
+    initial["trainers"] = list(cohort.trainers.all())
+    return initial
+
+
+def _cohort_fields(form) -> dict:
+    """The form's values for the cohort services. Whether the status follows the dates goes
+    only when staff changed the box: left as it was, the services decide (a status chosen
+    that the dates would not give unticks it)."""
+    data = form.cleaned_data
+    fields = {name: data[name] for name in COHORT_FIELDS}
+    if "status_follows_dates" in form.changed_data:
+        fields["status_follows_dates"] = data["status_follows_dates"]
+    return fields
+
+
 def _cohorts_title(user) -> str | None:
     """The name of the cohort list the breadcrumbs start from; None for regional staff, who
     reach cohorts from their dashboard, not a list."""
@@ -127,9 +144,7 @@ class CohortCreateView(ManagesCohortsRequiredMixin, View):
             data = form.cleaned_data
             try:
                 cohort = cohort_create(
-                    version=data["version"],
-                    trainers=list(data["trainers"]),
-                    **{name: data[name] for name in COHORT_FIELDS},
+                    version=data["version"], trainers=list(data["trainers"]), **_cohort_fields(form)
                 )
             except ValidationError as error:
                 form_errors_add(form, error)
@@ -146,22 +161,18 @@ class CohortEditView(ManagesCohortsRequiredMixin, View):
 
     def get(self, request, pk):
         cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
-        initial = {name: getattr(cohort, name) for name in COHORT_FIELDS}
-        initial["trainers"] = list(cohort.trainers.all())
-        form = CohortForm(cohort=cohort, initial=initial)
+        form = CohortForm(cohort=cohort, initial=_cohort_initial(cohort))
         return _render(request, self.template, {"form": form, "cohort": cohort})
 
     def post(self, request, pk):
         cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
-        form = CohortForm(request.POST, cohort=cohort)
+        # With its initial values, so that the form knows what staff changed.
+        form = CohortForm(request.POST, cohort=cohort, initial=_cohort_initial(cohort))
         if form.is_valid():
             data = form.cleaned_data
             try:
                 cohort_update(
-                    cohort=cohort,
-                    actor=request.user,
-                    trainers=list(data["trainers"]),
-                    **{name: data[name] for name in COHORT_FIELDS},
+                    cohort=cohort, actor=request.user, trainers=list(data["trainers"]), **_cohort_fields(form)
                 )
             except ValidationError as error:
                 form_errors_add(form, error)

@@ -146,7 +146,7 @@ def applications_waiting_write_letters(notices: list[Notice]) -> dict[int, Lette
                             # The page's "People" section opens with the applications.
                             "url": settings.SITE_URL
                             + reverse("training:cohort-manage", args=[cohort.cohort_id])
-                            + "#people-heading",
+                            + "#applications-waiting",
                         }
                         for cohort in cohorts
                     ],

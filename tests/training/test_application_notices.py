@@ -330,7 +330,7 @@ def test_the_digest_goes_once_a_day_to_each_decider_with_their_cohorts_only(
     assert to_everywhere.subject == f"{PREFIX}3 applications waiting for your decision"
     # Oldest first, each with its link.
     assert digest_urls(to_everywhere) == [
-        settings.SITE_URL + reverse("training:cohort-manage", args=[cohort.pk]) + "#people-heading"
+        settings.SITE_URL + reverse("training:cohort-manage", args=[cohort.pk]) + "#applications-waiting"
         for cohort in (cohorts["leeds"], cohorts["bristol"])
     ]
     assert "1 waiting, the oldest from 6 December (yesterday)" in to_everywhere.body

@@ -30,7 +30,7 @@ def test_new_member_journey(page, live_server):
     field(page, "Email").fill(EMAIL)
     field(page, "Password").fill(PASSWORD)
     field(page, "Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
 
     page.wait_for_url("**/accounts/confirm-email/")
     assert_accessible(page)

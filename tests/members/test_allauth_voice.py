@@ -12,6 +12,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.core import mail
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
@@ -141,21 +142,16 @@ def test_verification_page_offers_send_again_change_address_and_a_contact(client
 
 def test_signing_in_unconfirmed_sends_the_email_again(client, seeded):
     """The page's "send the email again" works: signing in before confirming sends a new link."""
-    client.post(reverse("account_signup"), {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD})
+    client.post(
+        reverse("account_signup"), {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD}
+    )
     mail.outbox.clear()
-    cache_clear_rate_limits()
+    cache.clear()  # allauth sends at most one confirmation every three minutes per address
     response = client.post(reverse("account_login"), {"login": "new@example.org", "password": PASSWORD})
     assert response.url == reverse("account_email_verification_sent")
     [sent] = mail.outbox
     assert sent.to == ["new@example.org"]
     assert "/accounts/confirm-email/" in sent.body
-
-
-def cache_clear_rate_limits():
-    """allauth sends a confirmation at most once every three minutes per address."""
-    from django.core.cache import cache
-
-    cache.clear()
 
 
 def test_password_pages_from_the_emailed_link(client, member):
@@ -170,7 +166,9 @@ def test_password_pages_from_the_emailed_link(client, member):
 
 
 def test_confirmation_page_from_the_emailed_link_and_a_stale_one(client, seeded):
-    client.post(reverse("account_signup"), {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD})
+    client.post(
+        reverse("account_signup"), {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD}
+    )
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
     html = _assert_house_page(client.get(link))
     assert "new@example.org" in html
@@ -272,7 +270,9 @@ def test_sign_up_emails(client, seeded):
     """A new address gets the confirmation; a taken one gets "you already have an account"."""
     UserFactory(email="taken@example.org")
     for email in ("new@example.org", "taken@example.org"):
-        Client().post(reverse("account_signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD})
+        Client().post(
+            reverse("account_signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+        )
     confirm, exists = mail.outbox
     assert confirm.subject == "[Future Leaders] Confirm your email address"
     assert "signing up to Future Leaders" in confirm.body
@@ -335,7 +335,10 @@ def test_password_set_email(member):
     member.save()
     client = Client()
     client.force_login(member)
-    client.post(reverse("account_set_password"), {"password1": "a-fresh-passphrase", "password2": "a-fresh-passphrase"})
+    client.post(
+        reverse("account_set_password"),
+        {"password1": "a-fresh-passphrase", "password2": "a-fresh-passphrase"},
+    )
     [notice] = mail.outbox
     assert notice.subject == "[Future Leaders] A password was set for your account"
     _assert_house_email(notice, None)
@@ -384,7 +387,8 @@ def test_emails_not_reached_through_a_page_here_are_in_the_layout_too(seeded, te
     subject = render_to_string(f"{template}_subject.txt", context).strip()
     text = render_to_string(f"{template}_message.txt", context)
     html = render_to_string(f"{template}_message.html", context)
-    assert subject[:1].isupper() and not [w for w in subject.split()[1:] if w[:1].isupper()]
+    assert subject[:1].isupper()
+    assert not [word for word in subject.split()[1:] if word[:1].isupper()]
     for part in (text, html):
         assert "Future Leaders" in part
         assert "You receive this because" in part

@@ -101,7 +101,8 @@ def _follow(page, path: str) -> None:
     would otherwise just scroll)."""
     page.goto("about:blank")
     response = page.goto(path)
-    assert response is not None and response.ok, f"{path}: {response.status if response else 'no response'}"
+    assert response is not None, f"{path}: no response"
+    assert response.ok, f"{path}: {response.status}"
 
 
 def _check(message, *, to, subject: str, line: str, html: bool = True) -> None:
@@ -337,13 +338,12 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     expect(tomasz.get_by_text(re.compile(r"Mark saved for Rosa Jones.*Pass"))).to_be_visible()
     fresh = outbox.new()
     to_rosa = [message for message in fresh if message.to == [EMAIL]]
-    # Both go as the mark commits: the certificate first, as the standing is announced (and
-    # the certificate issued) before the mark's own notice is written (services.marking).
+    # Both go as the mark commits: first the pass, then the certificate it completes.
     assert [message.subject for message in to_rosa] == [
-        PREFIX + f"Your certificate: {PROGRAMME}",
         PREFIX + f"Your work is marked: {ASSIGNMENT}, Pass",
+        PREFIX + f"Your certificate: {PROGRAMME}",
     ]
-    certified, passed = to_rosa
+    passed, certified = to_rosa
     _check(
         passed,
         to=EMAIL,
@@ -437,6 +437,6 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
         f"You have a place on {PROGRAMME}",
         f"{MESSAGE_SUBJECT} ({COHORT})",
         f"Your work is marked: {ASSIGNMENT}, Resubmit",
-        f"Your certificate: {PROGRAMME}",
         f"Your work is marked: {ASSIGNMENT}, Pass",
+        f"Your certificate: {PROGRAMME}",
     ]

@@ -31,7 +31,7 @@ from tests.factories import (
     rubric_add,
 )
 from training.models import Cohort, CohortStatus, Enrolment, EnrolmentStatus, Session
-from training.tasks import applications_waiting_digest_task, cohorts_move_by_dates_task
+from training.tasks import applications_waiting_digest_task, cohorts_move_by_dates_task, notices_sweep
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -268,6 +268,25 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     expect(next_session.get_by_role("link", name="Send apologies")).to_have_count(0)
     assert outbox.new() == []
 
+    # The sweep (every few minutes) reminds her of tomorrow's session, 48 hours ahead at the
+    # latest; the one under way has started, so it asks nothing of her.
+    notices_sweep()
+    reminders = outbox.new()
+    reminder = outbox.one_to(reminders, EMAIL)
+    _check(
+        reminder,
+        to=EMAIL,
+        subject=f"Reminder: {later.title} on {tomorrow:%a} {tomorrow.day} {tomorrow:%b} at 18:30",
+        line=f"{later.title} ({COHORT})",
+    )
+    outbox.one_to(reminders, trainer)  # with a link to the register
+    assert len(reminders) == 2
+    _follow(page, outbox.link(reminder, "/emails/reply/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Can you come?")
+    page.get_by_role("button", name="Yes, I’ll be there").click()
+    expect(page.get_by_text("Your trainer knows you are coming. See you there.")).to_be_visible()
+    assert outbox.new() == []
+
     # --- 5. The trainer writes to the cohort; the trainee replies -----------------------------
     tomasz.goto(cohort_manage_path)
     tomasz.get_by_role("link", name="Write to the cohort").click()
@@ -435,6 +454,7 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
         "Please Confirm Your Email Address",
         f"We have your application to {PROGRAMME}",
         f"You have a place on {PROGRAMME}",
+        f"Reminder: {later.title} on {tomorrow:%a} {tomorrow.day} {tomorrow:%b} at 18:30",
         f"{MESSAGE_SUBJECT} ({COHORT})",
         f"Your work is marked: {ASSIGNMENT}, Resubmit",
         f"Your work is marked: {ASSIGNMENT}, Pass",

@@ -23,6 +23,7 @@ from tests.factories import (
     AssignmentFactory,
     CohortFactory,
     EnrolmentFactory,
+    SessionFactory,
     SubmissionFactory,
     UserFactory,
     levels_chosen,
@@ -53,6 +54,7 @@ from training.notices_marking import (
     second_marking_write_letters,
     work_marked_write_letters,
 )
+from training.services.attendance import register_save
 from training.services.marking import mark_save, moderation_mark, moderation_request, moderation_settle
 from training.services.notices import notices_send
 from training.tasks import notices_sweep
@@ -197,6 +199,22 @@ def test_a_mark_tells_the_trainee_once_with_a_link_to_the_feedback(
     notices_sweep()
     assert len(mail.outbox) == 1
     assert len(notices_of(NoticeKind.WORK_MARKED)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pass_that_completes_is_told_before_the_certificate_it_brings(trainer, cohort, submission):
+    """The trainee reads that their work passed, then that it earned the certificate: the
+    mark's notice is asked for before the standing change that issues the certificate (a real
+    commit, as the certificate's own notice goes as soon as its issuing commits)."""
+    session = SessionFactory(cohort=cohort)
+    register_save(
+        session=session, marks={submission.enrolment_id: "present"}, actor=trainer, now=session.starts_at
+    )
+    mark(submission, trainer)
+    assert [message.subject for message in outbox_to(submission.enrolment.member)] == [
+        "[Future Leaders] Your work is marked: Power map, Pass",
+        f"[Future Leaders] Your certificate: {cohort.version.programme.title}",
+    ]
 
 
 def test_a_resubmit_names_the_due_date_and_the_next_attempt(

@@ -127,8 +127,10 @@ def _make_current(*, submission: Submission, mark: Mark) -> None:
     submission.marked_at = mark.created_at
     submission.mark_version += 1
     submission.save(update_fields=["outcome", "marked_at", "mark_version"])
-    standing_changed_announce(sender=Mark, enrolment_ids=[submission.enrolment_id], cause="mark")
+    # The mark's notice first: on commit, the standing change may issue a certificate, whose
+    # email goes at once; the trainee should read that the work passed before that it earned one.
     work_marked_notify(submission=submission, marked_at=mark.created_at)
+    standing_changed_announce(sender=Mark, enrolment_ids=[submission.enrolment_id], cause="mark")
 
 
 def _lock(submission: Submission) -> Submission:

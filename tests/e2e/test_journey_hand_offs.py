@@ -174,15 +174,15 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     page.get_by_role("button", name=_button("Sign up")).click()
     page.wait_for_url("**/accounts/confirm-email/")
     confirmation = outbox.one_to(outbox.new(), EMAIL)
-    # allauth's own email: text only (no HTML template of ours overrides it).
+    # allauth's email in the house's layout and voice, text and HTML.
     _check(
         confirmation,
         to=EMAIL,
-        subject="Please Confirm Your Email Address",
-        line="To confirm this is correct, go to",
-        html=False,
+        subject="Confirm your email address",
+        line="To finish, confirm that this address is yours by opening this link:",
     )
-    _follow(page, outbox.link(confirmation, "/accounts/confirm-email/", html=False))
+    assert "Hello from" not in confirmation.body
+    _follow(page, outbox.link(confirmation, "/accounts/confirm-email/"))
     page.get_by_role("button", name=_button("Confirm")).click()
     page.wait_for_url("**/welcome/consent/")
     page.get_by_label(re.compile(r"I agree to Future Leaders processing my data")).check()
@@ -451,7 +451,7 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     received_by_trainee = [message.subject for message in mail.outbox if message.to == [EMAIL]]
     assert all(subject.startswith(PREFIX) for subject in received_by_trainee)
     assert [subject.removeprefix(PREFIX) for subject in received_by_trainee] == [
-        "Please Confirm Your Email Address",
+        "Confirm your email address",
         f"We have your application to {PROGRAMME}",
         f"You have a place on {PROGRAMME}",
         f"Reminder: {later.title} on {tomorrow:%a} {tomorrow.day} {tomorrow:%b} at 18:30",

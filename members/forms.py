@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from members.models import Constituency, Region
-from members.selectors import constituency_list_by_region
+from members.models import Region
+from members.widgets import constituency_field
 
 
 class ConsentForm(forms.Form):
@@ -51,12 +51,9 @@ class ProfileForm(forms.Form):
         empty_label=_("Choose your region"),
         error_messages={"invalid_choice": _("Choose a region from the list.")},
     )
-    constituency = forms.ModelChoiceField(
-        label=_("Constituency"),
-        queryset=Constituency.objects.select_related("region"),
-        required=False,
+    constituency = constituency_field(
+        empty_label=_("Choose your constituency"),
         help_text=_("The Westminster constituency you live in, if it is listed."),
-        error_messages={"invalid_choice": _("Choose a constituency from the list.")},
     )
     phone = PhoneNumberField(
         label=_("Phone (optional)"),
@@ -70,11 +67,6 @@ class ProfileForm(forms.Form):
         self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
         self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
         self.fields["phone"].widget.attrs["autocomplete"] = "tel"
-        # Grouped by region so that a list of hundreds of seats stays usable.
-        self.fields["constituency"].widget.choices = [
-            ("", _("Choose your constituency")),
-            *constituency_list_by_region(),
-        ]
         self.helper = FormHelper()
         # The server's messages are clearer than the browser's, and the same everywhere.
         self.helper.attrs = {"novalidate": ""}

@@ -65,6 +65,17 @@ def constituency_list_by_region() -> list[tuple[str, list[tuple[int, str]]]]:
     return list(groups.items())
 
 
+def constituency_groups() -> list[tuple[int, str, list[tuple[int, str]]]]:
+    """Constituencies grouped by region, as (region id, region name, [(id, name)]): one query."""
+    groups: dict[int, tuple[int, str, list[tuple[int, str]]]] = {}
+    rows = Constituency.objects.order_by("region__name", "name").values_list(
+        "pk", "name", "region_id", "region__name"
+    )
+    for pk, name, region_id, region_name in rows:
+        groups.setdefault(region_id, (region_id, region_name, []))[2].append((pk, name))
+    return list(groups.values())
+
+
 def data_export_latest(*, user: User) -> DataExport | None:
     """The member's most recent request for a copy of their data."""
     return DataExport.objects.filter(user=user).order_by("-requested_at", "-pk").first()

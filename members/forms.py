@@ -103,3 +103,27 @@ class StaffRegionForm(forms.Form):
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
         self.helper.add_input(Submit("submit", _("Save the region")))
+
+
+class RegionChooseForm(forms.Form):
+    """The home page's "cohorts near you" for visitors: they say where, by GET; we never
+    guess it from their address."""
+
+    region = forms.ModelChoiceField(
+        label=_("Your region or nation"),
+        queryset=Region.objects.order_by("name"),
+        empty_label=_("Choose your region"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose a region from the list.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.disable_csrf = True
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("show", _("Show cohorts near me")))
+
+    def region_chosen(self) -> Region | None:
+        return self.cleaned_data.get("region") if self.is_valid() else None

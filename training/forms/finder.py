@@ -1,4 +1,4 @@
-"""The public cohort finder's filters, and the home page's region chooser."""
+"""The public cohort finder's filters."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout, Submit
@@ -94,11 +94,3 @@ class CohortFindForm(forms.Form):
             "mode": data.get("mode") or "",
         }
 
-
-class NearbyRegionForm(forms.Form):
-    """The home page's "cohorts near you" chooser, for visitors: never guessed from their address."""
-
-    region = _region_field(_("Choose your region"))
-
-    def region_chosen(self) -> Region | None:
-        return self.cleaned_data.get("region") if self.is_valid() else None

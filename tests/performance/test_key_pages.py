@@ -103,10 +103,13 @@ TABLE_ROWS = _counted(r"<tr")
 # them from the cache (certification/dashboard_cache.py).
 # fmt: off
 PAGES = [
-    Page("trainee home", "trainee", plain("members:trainee-home"), WELCOME, (6, 6), grows=False),
+    Page("trainee home", "trainee", plain("members:trainee-home"), WELCOME, (7, 7), grows=False),
     Page("my training", "trainee", plain("training:my-training"), COHORTS, (9, 9)),
     Page("find a cohort", "trainee", plain("training:cohort-list"), COHORTS, (11, 11)),
     Page("cohort page (trainee)", "trainee", of("training:cohort-detail", "cohort"), SESSIONS, (11, 11)),
+    Page("find a cohort (visitor)", "anonymous", plain("training:cohort-list", "?region={region}"), COHORTS, (5, 5)),
+    Page("home (visitor, region chosen)", "anonymous", plain("members:home", "?region={region}"), COHORTS, (3, 3),
+         grows=False),  # the region's first three
     Page("my certificates", "trainee", plain("certification:my-certificates"), CERTIFICATE_CARDS, (7, 7)),
     Page("cohort list (trainer)", "trainer", plain("training:manage-cohort-list"), COHORTS, (8, 8)),
     Page("cohort list (staff)", "national", plain("training:manage-cohort-list"), COHORTS, (8, 8)),

@@ -25,7 +25,7 @@ class ConstituencySelect(forms.Select):
     class Media:
         js = ["js/constituency-narrowing.js"]
 
-    def __init__(self, attrs=None, *, empty_label="", region_field: str = "region"):
+    def __init__(self, attrs=None, *, empty_label="", region_field: str | None = "region"):
         super().__init__(attrs)
         self.empty_label = empty_label
         self.region_field = region_field
@@ -33,7 +33,8 @@ class ConstituencySelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         chosen = {str(item) for item in self.format_value(value)}
         final_attrs = self.build_attrs(self.attrs, attrs)
-        final_attrs["data-region-field"] = self.region_field
+        if self.region_field:  # None: a form whose region field means something else
+            final_attrs["data-region-field"] = self.region_field
         parts = [format_html('<select name="{}"{}>', name, flatatt(final_attrs))]
         parts.append(_option("", self.empty_label, chosen))
         for region_pk, region_name, seats in constituency_groups():

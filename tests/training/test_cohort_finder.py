@@ -408,12 +408,13 @@ def test_members_home_shows_cohorts_in_their_profiles_region(client, seeded):
 
 
 def test_constituency_chooser_is_grouped_by_region_and_loads_its_narrowing_script(client, seeded):
-    """Everywhere a constituency is chosen (the profile, the finder, the cohort form) it is one
-    <select> grouped by region, tied to the region field for the script that narrows it."""
+    """Everywhere a constituency is chosen (the profile, the finder, the cohort form, the
+    registry's filter) it is one <select> grouped by region, tied to the region field for the
+    script that narrows it."""
     trainee = UserFactory(role=Role.TRAINEE)
     staff = UserFactory(role=Role.NATIONAL_STAFF)
     region = Region.objects.filter(constituencies__isnull=False).order_by("name").first()
-    pages = [client.get(FINDER, {"region": ""})]
+    pages = [client.get(FINDER, {"region": ""}), client.get(reverse("certification:registry"))]
     client.force_login(trainee)
     pages.append(client.get(reverse("members:profile-edit")))
     client.force_login(staff)

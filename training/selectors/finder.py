@@ -8,13 +8,28 @@ number of cohorts or sessions.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from training.models import (
     ACTIVE_ENROLMENT_STATUSES,
+    PLACE_HOLDING_STATUSES,
     Cohort,
     CohortStatus,
     Enrolment,
@@ -24,7 +39,6 @@ from training.models import (
     SessionStatus,
     VersionStatus,
 )
-from training.selectors.trainee import _places_taken
 
 # How many cohorts the home page shows before linking to the finder.
 NEARBY_SHOWN = 3
@@ -56,6 +70,19 @@ def cohort_list_open_for_applications(*, today: dt.date | None = None) -> QueryS
         version__status=VersionStatus.PUBLISHED,
         enrolment_closes_on__gte=today,
     )
+
+
+def _places_taken() -> Coalesce:
+    """The places held in the cohort (OuterRef), as a subquery: a Count() over joins would be
+    multiplied by the sessions joined for the cohort's mode."""
+    held = (
+        Enrolment.objects.filter(cohort=OuterRef("pk"), status__in=PLACE_HOLDING_STATUSES)
+        .order_by()
+        .values("cohort")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(held, output_field=IntegerField()), 0)
 
 
 def _with_public_figures(cohorts: QuerySet[Cohort]) -> QuerySet[Cohort]:

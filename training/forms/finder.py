@@ -93,4 +93,3 @@ class CohortFindForm(forms.Form):
             "starts_to": data.get("starts_to"),
             "mode": data.get("mode") or "",
         }
-

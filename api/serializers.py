@@ -99,8 +99,17 @@ class CohortSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "starts_on",
             "ends_on",
             "status",
+            "status_follows_dates",
             "reviews_applications",
         ]
+        extra_kwargs = {
+            "status_follows_dates": {
+                "help_text": (
+                    "Whether the status moves by the dates (open, running, finished). Setting a "
+                    "status the dates would not give turns it off, unless the same request sets it."
+                )
+            }
+        }
 
     @extend_schema_field(ProgrammeRefSerializer)
     def get_programme(self, cohort) -> dict:

@@ -187,6 +187,7 @@ COHORT_FIELDS = [
     "starts_on",
     "ends_on",
     "status",
+    "status_follows_dates",
     "reviews_applications",
 ]
 

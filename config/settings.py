@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -223,6 +224,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(DATA_EXPORT_SWEEP_SECONDS),
     },
     "retention-files": {"task": "training.retention_files", "schedule": 24 * 60 * 60.0},
+    # Applications waiting for a decision: one digest a day to each person who may decide
+    # them, at 8 a.m. in London (CELERY_TIMEZONE). A run missed while beat was down runs when
+    # it starts; a second run the same day sends nothing more (training.services.application_notices).
+    "applications-waiting-digest": {
+        "task": "training.applications_waiting_digest",
+        "schedule": crontab(hour=8, minute=0),
+    },
     # Member imports checked but never confirmed: their rows (members' data) deleted.
     "member-imports-expire": {"task": "imports.member_imports_expire", "schedule": 60 * 60.0},
     # Webhooks: first tries the broker missed, and retries now due (docs/decisions/0015).
@@ -245,6 +253,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "imports.member_invitations_sweep",
         "schedule": float(MEMBER_IMPORT_SWEEP_SECONDS),
     },
+    # Cohorts open -> running -> finished by their dates (training.services.cohort_lifecycle).
+    # Hourly, not daily: an interval counts from beat's start, not from midnight, so a cohort
+    # moves within the hour its day begins (London time, either side of a clock change), and a
+    # run missed while beat was down is made up within the hour. A run that finds nothing due
+    # is three small indexed queries.
+    "cohorts-move-by-dates": {"task": "training.cohorts_move_by_dates", "schedule": 60 * 60.0},
 }
 # Every task beat runs goes to the "sweeps" queue, the rest (notice batches, webhook
 # deliveries, exports, PDFs, imports) to the default one ("celery"): a backlog of sends never

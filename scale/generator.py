@@ -84,6 +84,8 @@ from training.models import (
     VersionStatus,
 )
 from training.rubric import outcome_from_levels
+from training.selectors.standing import Standing
+from training.services.completion import completion_note_for
 from training.services.programmes import version_draft_create, version_publish, version_update
 
 HISTORY_DAYS = 1095  # cohorts started over the last three years ...
@@ -279,6 +281,9 @@ class PlannedEnrolment:
     passed: dict[int, dt.datetime] = field(default_factory=dict)
     certificate_id: int | None = None
     certified_at: dt.datetime | None = None
+    # Its certificate stands (issued and not revoked): the enrolment's certified_at is kept.
+    certificate_stands: bool = False
+    completion_note: str = ""
 
 
 @dataclass
@@ -908,6 +913,37 @@ class MovementGenerator:
                 drawn.append(index)
         return drawn
 
+    def _ends_settle(self) -> None:
+        """Enrolled trainees of finished cohorts end as the cohort's end settles them
+        (training.services.completion): completed where the rule holds (a certificate issued
+        since completes one the end left short, but none is planned so), otherwise not
+        completed, with what was lacking in the service's own words. Just after the cohort's
+        last day, as the hourly move by dates does it."""
+        for enrolment in self.enrolments:
+            cohort = enrolment.cohort
+            if cohort.status != CohortStatus.FINISHED or enrolment.status != EnrolmentStatus.ENROLLED:
+                continue
+            ended = self._local(cohort.ends_on + dt.timedelta(days=1), dt.time(0, 30))
+            ended = min(max(ended, enrolment.status_changed_at), self.now)
+            if enrolment.fate == "complete":
+                status = EnrolmentStatus.COMPLETED
+            else:
+                status = EnrolmentStatus.INCOMPLETE
+                version = cohort.version
+                enrolment.completion_note = completion_note_for(
+                    Standing(
+                        enrolment=None,
+                        sessions_total=sum(1 for s in cohort.sessions if not s.cancelled),
+                        sessions_present=len(enrolment.present_times),
+                        min_attendance_percent=version.min_attendance_percent,
+                        required={a[0]: a[4] for a in version.assignments if a[2]},
+                        passed=set(enrolment.passed),
+                    )
+                )
+            enrolment.events.append((EnrolmentStatus.ENROLLED, status, None, ended))
+            enrolment.status = status
+            enrolment.status_changed_at = ended
+
     def _certificates_plan(self) -> None:
         rng, now = self.rng, self.now
         completed = [e for e in self.enrolments if e.certified_at is not None]
@@ -986,7 +1022,7 @@ class MovementGenerator:
                     )
                 )
             else:
-                enrolment.status = EnrolmentStatus.COMPLETED
+                enrolment.certificate_stands = True
                 # Kept as the services keep them: the enrolment's copy of its certificate's
                 # date, and the leader tally (one certificate per leader here).
                 tally.append(
@@ -1000,10 +1036,6 @@ class MovementGenerator:
                         expires_on,
                     )
                 )
-            if enrolment.status == EnrolmentStatus.COMPLETED:
-                done_at = max(issued_at, enrolment.status_changed_at)
-                enrolment.events.append((EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, None, done_at))
-                enrolment.status_changed_at = done_at
             for _ in range(rng.choice((0, 0, 0, 1, 2))):
                 verifications.append(
                     (
@@ -1203,6 +1235,7 @@ class MovementGenerator:
             self.say(f"Planned {len(self.cohorts):,} cohorts and {len(self.enrolments):,} enrolments.")
             self._activity_plan()
             self._certificates_plan()
+            self._ends_settle()
             self._notices_plan()
             self.say("Planned the registers, work, marks, certificates and notices; writing.")
             movement_write(self)

@@ -114,6 +114,7 @@ def movement_write(gen: "MovementGenerator") -> None:
             "starts_on",
             "ends_on",
             "status",
+            "status_follows_dates",
             "reviews_applications",
             "created_at",
         ],
@@ -130,6 +131,7 @@ def movement_write(gen: "MovementGenerator") -> None:
                 c.starts_on,
                 c.ends_on,
                 c.status,
+                True,
                 c.reviews,
                 gen._local(c.opens_on, dt.time(9)) - dt.timedelta(days=14),
             )
@@ -211,7 +213,7 @@ def movement_write(gen: "MovementGenerator") -> None:
             work = (
                 max(e.handed_in[pk] for pk in required) if required and required <= set(e.handed_in) else None
             )
-            certified = e.certified_at if e.status == EnrolmentStatus.COMPLETED else None
+            certified = e.certified_at if e.certificate_stands else None
             yield (
                 e.id,
                 e.cohort.id,
@@ -223,6 +225,7 @@ def movement_write(gen: "MovementGenerator") -> None:
                 e.status_changed_at,
                 "",
                 "",
+                e.completion_note,
                 enrolled,
                 first_attended,
                 work,
@@ -245,6 +248,7 @@ def movement_write(gen: "MovementGenerator") -> None:
             "status_changed_at",
             "motivation",
             "decision_message",
+            "completion_note",
             "first_enrolled_at",
             "first_attended_at",
             "work_submitted_at",

@@ -8,9 +8,19 @@ class TrainingConfig(AppConfig):
 
     def ready(self) -> None:
         from members.permissions import Role, role_home_set, role_permissions_extend
-        from training import data_rights, notice_letters, receivers  # noqa: F401 (receivers connect on import)
+        from training import (  # noqa: F401 (receivers connect on import)
+            data_rights,
+            notice_letters,
+            notices_applications,
+            notices_marking,
+            notices_messages,
+            receivers,
+        )
 
         notice_letters.register()
+        notices_applications.register()
+        notices_marking.register()
+        notices_messages.register()  # cohort messages and replies
         data_rights.register()
 
         role_permissions_extend(Role.TRAINER, ["training.run_cohorts"])

@@ -24,12 +24,15 @@ from training.models import (
     Apology,
     Attendance,
     CalendarFeed,
+    CohortMessage,
     EmailAddressProblem,
     Enrolment,
     EnrolmentEvent,
     FileRemoval,
     Mark,
     MarkKind,
+    MessageRecipient,
+    MessageReply,
     Notice,
     NoticeMute,
     NoticeStatus,
@@ -137,6 +140,7 @@ def training_export(user) -> ExportPart:
                 "status_changed_at": iso(enrolment.status_changed_at),
                 "why_you_wanted_to_take_part": enrolment.motivation,
                 "message_from_the_trainer": enrolment.decision_message,
+                "why_not_completed": enrolment.completion_note,
                 "history": [
                     {
                         "from": event.from_status,
@@ -240,5 +244,82 @@ FREE_TEXT = [
 ]
 
 
+# --- Cohort messages and replies -------------------------------------------------------------
+
+
+def messages_export(user) -> ExportPart:
+    """Messages sent to the member with their thread, and what they wrote to cohorts. Who else
+    wrote in a thread is their personal data: only whether it was you or a trainer."""
+    received = (
+        MessageRecipient.objects.filter(member=user)
+        .select_related("message__cohort")
+        .prefetch_related(Prefetch("replies", queryset=MessageReply.objects.order_by("created_at", "pk")))
+        .order_by("message__sent_at", "pk")
+    )
+    written = CohortMessage.objects.filter(author=user).select_related("cohort").order_by("sent_at", "pk")
+    replies_elsewhere = (
+        MessageReply.objects.filter(author=user)
+        .exclude(thread__member=user)
+        .select_related("thread__message__cohort")
+        .order_by("created_at", "pk")
+    )
+    data = {
+        "messages_to_you": [
+            {
+                "cohort": row.message.cohort.name,
+                "subject": row.message.subject,
+                "message": row.message.body,
+                "sent_at": iso(row.message.sent_at),
+                "thread": [
+                    {
+                        "from": "you" if reply.from_trainee else "trainer",
+                        "text": reply.body,
+                        "at": iso(reply.created_at),
+                    }
+                    for reply in row.replies.all()
+                ],
+            }
+            for row in received
+        ],
+        "messages_you_sent_to_cohorts": [
+            {
+                "cohort": message.cohort.name,
+                "audience": message.audience,
+                "subject": message.subject,
+                "message": message.body,
+                "sent_at": iso(message.sent_at),
+                "sent_to_people": message.recipient_count,
+            }
+            for message in written
+        ],
+        "your_answers_to_trainees": [
+            {
+                "cohort": reply.thread.message.cohort.name,
+                "about": reply.thread.message.subject,
+                "text": reply.body,
+                "at": iso(reply.created_at),
+            }
+            for reply in replies_elsewhere
+        ],
+    }
+    return ExportPart(data=data)
+
+
+def messages_erase(user, now) -> ErasurePart:
+    """The member's copies of messages go, with their threads (what they wrote and what
+    trainers answered them); the counts of whom each message reached stay. Messages and
+    answers they wrote to others stay, as marks' feedback does, without what names them."""
+    part = ErasurePart()
+    threads = MessageRecipient.objects.filter(member=user)
+    part.counts["message_replies"] = MessageReply.objects.filter(thread__in=threads).delete()[0]
+    part.counts["messages_received"] = threads.delete()[0]
+    traces = member_traces(user)
+    part.counts["message_mentions"] = traces.rows_scrub(
+        CohortMessage.objects.all(), ["subject", "body"], weak=False
+    ) + traces.rows_scrub(MessageReply.objects.all(), ["body"], weak=False)
+    return part
+
+
 def register() -> None:
     data_section_register(DataSection(name="training", export=training_export, erase=training_erase))
+    data_section_register(DataSection(name="training_messages", export=messages_export, erase=messages_erase))

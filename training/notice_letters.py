@@ -6,12 +6,15 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.urls import reverse
 from django.utils import timezone
 
 from training.models import (
+    Apology,
     AssignmentDueDate,
+    Attendance,
+    AttendanceStatus,
     Cohort,
     CohortStatus,
     Enrolment,
@@ -20,6 +23,7 @@ from training.models import (
     Notice,
     NoticeKind,
     Session,
+    SessionConfirmation,
     SessionStatus,
     Submission,
     SubmissionStatus,
@@ -86,10 +90,37 @@ def _reminder_offsets(programme) -> set[timedelta]:
         return set()
 
 
+def _replies_of(session_ids: set[int]) -> dict[str, set[tuple[int, int]]]:
+    """{"apology" | "yes" | "present": (session id, member id) pairs}: who sent apologies,
+    said they will come, and checked in (or were marked present). One query, however many."""
+
+    def pairs(model, kind: str, **filters):
+        return (
+            model.objects.filter(session_id__in=session_ids, **filters)
+            .order_by()
+            .annotate(kind=Value(kind))
+            .values_list("kind", "session_id", "enrolment__member_id")
+        )
+
+    replies: dict[str, set[tuple[int, int]]] = {"apology": set(), "yes": set(), "present": set()}
+    rows = pairs(Apology, "apology").union(
+        pairs(SessionConfirmation, "yes"),
+        pairs(Attendance, "present", status=AttendanceStatus.PRESENT),
+        all=True,
+    )
+    for kind, session_id, member_id in rows:
+        replies[kind].add((session_id, member_id))
+    return replies
+
+
 def session_reminders_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
+    """A reminder says only what is still true: none for a cancelled session, a cohort no
+    longer running, a place that ended or someone who sent apologies; no "tell us whether
+    you can come" to someone who has said so or already checked in."""
     now = timezone.now()
     session_ids, sessions = _sessions_for(notices)
     trainees, trainers = _people_of({session.cohort_id for session in sessions.values()})
+    replies = _replies_of(set(sessions))
     letters: dict[int, Letter | str] = {}
     for notice in notices:
         session = sessions.get(session_ids[notice.pk])
@@ -98,6 +129,8 @@ def session_reminders_write_letters(notices: list[Notice]) -> dict[int, Letter |
             continue
         before = session.starts_at - notice.scheduled_for
         key = (session.cohort_id, notice.recipient_id)
+        reply = (session.pk, notice.recipient_id)
+        is_trainee = key in trainees
         if session.is_cancelled:
             letters[notice.pk] = "The session was cancelled."
         elif session.cohort.status not in RUNNING_COHORT_STATUSES:
@@ -106,16 +139,22 @@ def session_reminders_write_letters(notices: list[Notice]) -> dict[int, Letter |
             letters[notice.pk] = "The session has started."
         elif before not in _reminder_offsets(session.cohort.version.programme):
             letters[notice.pk] = "The session moved (or its reminder times changed); reminders follow."
-        elif key not in trainees and key not in trainers:
+        elif not is_trainee and key not in trainers:
             letters[notice.pk] = LEFT
+        elif is_trainee and reply in replies["apology"] and reply not in replies["present"]:
+            letters[notice.pk] = "The recipient sent apologies for this session."
         else:
-            asks_reply = key in trainees and before >= REPLY_ASKED_BEFORE
+            checked_in = is_trainee and reply in replies["present"]
+            said_yes = is_trainee and reply in replies["yes"]
+            asks_reply = is_trainee and before >= REPLY_ASKED_BEFORE and not (checked_in or said_yes)
             token = reply_token(notice_id=notice.pk) if asks_reply else ""
             letters[notice.pk] = Letter(
                 template="notices/email/session_reminder",
                 context={
                     **_session_context(session),
                     "is_trainer": key in trainers,
+                    "checked_in": checked_in,
+                    "confirmed": said_yes,
                     "register_path": reverse("training:session-register", args=[session.pk]),
                     "reply_path": reverse("training:session-reply", args=[token]) if asks_reply else "",
                 },
@@ -263,12 +302,26 @@ def absence_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
     )
     sessions = Session.objects.in_bulk(set(session_ids.values()))
     trainees, trainers = _people_of({enrolment.cohort_id for enrolment in enrolments.values()})
+    # Still recorded absent: a corrected register (or a cancelled session) ends the warning.
+    still_absent = set(
+        Attendance.objects.filter(
+            enrolment_id__in=set(enrolment_ids.values()),
+            session_id__in=set(session_ids.values()),
+            status=AttendanceStatus.ABSENT,
+        ).values_list("enrolment_id", "session_id")
+    )
     letters: dict[int, Letter | str] = {}
     for notice in notices:
         enrolment = enrolments.get(enrolment_ids[notice.pk])
         session = sessions.get(session_ids[notice.pk])
         if enrolment is None or session is None:
             letters[notice.pk] = GONE
+            continue
+        if session.is_cancelled:
+            letters[notice.pk] = "The session was cancelled."
+            continue
+        if (enrolment.pk, session.pk) not in still_absent:
+            letters[notice.pk] = "The absence was corrected on the register."
             continue
         is_warning = notice.kind == NoticeKind.ABSENCE_WARNING
         people = trainees if is_warning else trainers
@@ -296,7 +349,7 @@ def assignment_due_write_letters(notices: list[Notice]) -> dict[int, Letter | st
     assignment_ids = _ids(notices, 1)
     cohort_ids = _ids(notices, 3)
     assignments = Assignment.objects.in_bulk(set(assignment_ids.values()))
-    cohorts = Cohort.objects.in_bulk(set(cohort_ids.values()))
+    cohorts = Cohort.objects.select_related("version__programme").in_bulk(set(cohort_ids.values()))
     overrides = {
         (row.cohort_id, row.assignment_id): row.due_on
         for row in AssignmentDueDate.objects.filter(cohort_id__in=set(cohort_ids.values()))
@@ -328,6 +381,12 @@ def assignment_due_write_letters(notices: list[Notice]) -> dict[int, Letter | st
             letters[notice.pk] = "The work has been handed in."
         elif due_on < today:
             letters[notice.pk] = "The due date has passed."
+        elif (
+            timezone.localdate(notice.scheduled_for)
+            + timedelta(days=cohort.version.programme.assignment_reminder_days)
+            != due_on
+        ):
+            letters[notice.pk] = "The due date moved (or the reminder days changed); a reminder follows it."
         else:
             letters[notice.pk] = Letter(
                 template="notices/email/assignment_due",

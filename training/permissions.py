@@ -29,8 +29,9 @@ from training.models import (
     VersionStatus,
 )
 
-# Enrolments that let a member into the cohort's sessions and materials.
-ATTENDING_STATUSES = [EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED]
+# Enrolments that let a member into the cohort's sessions and materials: a place held, also
+# after the cohort's end settled it (completed or not: their work and feedback stay theirs).
+ATTENDING_STATUSES = [EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE]
 
 
 def user_manages_all_cohorts(user) -> bool:

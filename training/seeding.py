@@ -21,6 +21,7 @@ from training.models import (
     SessionMode,
 )
 from training.services.cohorts import cohort_create, session_create
+from training.services.completion import cohort_enrolments_settle
 from training.services.enrolment import enrolment_apply
 from training.services.marking import mark_save
 from training.services.milestones import milestones_rebuild
@@ -248,7 +249,10 @@ def _demo_finished_cohort_load(*, version, trainer, trainee) -> Enrolment:
             feedback="Thoughtful and specific. Passed.",
             seen_version=0,
         )
+    # It ended months ago: finished, and its trainee completed, as the move by dates does it.
     Cohort.objects.filter(pk=finished.pk).update(status=CohortStatus.FINISHED)
+    cohort_enrolments_settle(cohort=finished)
+    enrolment.refresh_from_db()
     return enrolment
 
 

@@ -9,6 +9,8 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from training.services.application_notices import applications_waiting_digest_write
+from training.services.cohort_lifecycle import cohorts_move_by_dates
 from training.services.notices import (
     NOTICE_BATCH_SIZE,
     notices_mark_enqueued,
@@ -65,8 +67,34 @@ def notices_sweep() -> dict:
     return {"written": report.written, "waiting": len(report.waiting_ids), "enqueued": handed}
 
 
+@shared_task(
+    name="training.cohorts_move_by_dates",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def cohorts_move_by_dates_task() -> dict:
+    """Hourly: cohorts start running and finish by their dates; those finishing settle their
+    trainees as completed or not. Safe to run twice, or two at once."""
+    report = cohorts_move_by_dates()
+    return {
+        "started": len(report.started),
+        "finished": len(report.finished),
+        "completed": report.completed,
+        "incomplete": report.incomplete,
+    }
+
+
 @shared_task(name="training.retention_files", acks_late=True, reject_on_worker_lost=True)
 def retention_files_task() -> dict:
     """Daily: remove submission files past the retention period (batches; safe to run twice)."""
     report = retention_files_remove()
     return {"files": report.files, "bytes": report.bytes}
+
+
+@shared_task(name="training.applications_waiting_digest", acks_late=True, reject_on_worker_lost=True)
+def applications_waiting_digest_task() -> dict:
+    """Daily: each person who may decide waiting applications gets today's digest (once, however
+    often this runs in the day; the sends go on commit)."""
+    return {"waiting_to_send": len(applications_waiting_digest_write())}

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from training.views import authoring, finder, manage, marking, moderation, notices, submissions, trainee
+from training.views import (
+    authoring,
+    finder,
+    manage,
+    marking,
+    messages,
+    moderation,
+    notices,
+    submissions,
+    trainee,
+)
 
 app_name = "training"
 
@@ -53,6 +63,22 @@ urlpatterns = [
         name="session-checkin-code",
     ),
     path("manage/enrolments/<int:pk>/decide/", manage.EnrolmentDecideView.as_view(), name="enrolment-decide"),
+    # Messages to a cohort: written and read by those running it, read and replied to by recipients
+    path(
+        "manage/cohorts/<int:pk>/messages/new/",
+        messages.CohortMessageCreateView.as_view(),
+        name="message-create",
+    ),
+    path(
+        "manage/messages/<int:pk>/", messages.CohortMessageDetailView.as_view(), name="message-detail-manage"
+    ),
+    path(
+        "manage/message-threads/<int:pk>/",
+        messages.MessageThreadManageView.as_view(),
+        name="message-thread-manage",
+    ),
+    path("messages/", messages.InboxView.as_view(), name="message-inbox"),
+    path("messages/<int:pk>/", messages.MessageThreadView.as_view(), name="message-thread"),
     # Marking and the gradebook (the cohort's trainers and staff)
     path("manage/marking/", marking.MarkingQueueView.as_view(), name="marking-queue"),
     path("manage/submissions/<int:pk>/mark/", marking.SubmissionMarkView.as_view(), name="submission-mark"),

@@ -50,15 +50,16 @@ VETTED_ROLE_PERMISSIONS = ("members.access_trainer_area", "members.access_region
 def member_in_good_standing_q(*, user) -> Q:
     """A condition (subqueries, no query of its own) true when `user` is a member in good
     standing: agreed to the current consent text, and holding or seeking a place on a course
-    (applied, waitlisted, offered, enrolled or completed) or a leader themselves. Signing up
-    alone is not enough: anyone can do that."""
+    (applied, waitlisted, offered, enrolled, or ended by the cohort's end, completed or not) or
+    a leader themselves. Signing up alone is not enough: anyone can do that."""
     latest_text = ConsentText.objects.order_by("-published_at").values("pk")[:1]
     consented = Exists(
         ConsentRecord.objects.filter(user=user.pk, text=Subquery(latest_text), withdrawn_at__isnull=True)
     )
     taking_part = Exists(
         Enrolment.objects.filter(
-            member=user.pk, status__in=[*ACTIVE_ENROLMENT_STATUSES, EnrolmentStatus.COMPLETED]
+            member=user.pk,
+            status__in=[*ACTIVE_ENROLMENT_STATUSES, EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE],
         )
     ) | Exists(RegistryEntry.objects.filter(member=user.pk))
     return Q(consented) & taking_part

@@ -27,12 +27,15 @@ def certificate_list_flagged() -> QuerySet[Certificate]:
 
 
 def enrolment_list_one_step_away(*, limit: int = ONE_STEP_LIMIT) -> list[Standing]:
-    """Enrolled trainees in running or finished cohorts, without a certificate, exactly one step
-    (a session or an assignment) short of the rule. Fixed queries; looks at the `limit` most
-    recent enrolments so that the page stays quick (the dashboard counts them all)."""
+    """Enrolled trainees in running or finished cohorts (and those the end left not completed),
+    without a certificate, exactly one step (a session or an assignment) short of the rule.
+    Fixed queries; looks at the `limit` most recent enrolments so that the page stays quick
+    (the dashboard counts them all)."""
     candidates = (
         Enrolment.objects.filter(
-            status=EnrolmentStatus.ENROLLED, cohort__status__in=COHORTS_UNDER_WAY, certificate__isnull=True
+            status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.INCOMPLETE],
+            cohort__status__in=COHORTS_UNDER_WAY,
+            certificate__isnull=True,
         )
         .order_by("-cohort__ends_on", "-pk")
         .values_list("pk", flat=True)[:limit]

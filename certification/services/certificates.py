@@ -23,6 +23,7 @@ from certification.services.registry import trainer_accredit_by_certificate
 from certification.status_list import status_list_index_allocate
 from training.models import Enrolment, NoticeKind
 from training.selectors.standing import Standing, enrolment_standing_list
+from training.services.completion import enrolment_complete_on_certification
 from webhooks.events import certificate_data, leader_data
 from webhooks.models import EventType
 from webhooks.services import webhook_event_record
@@ -107,6 +108,9 @@ def _create(*, standing: Standing, actor, reason: str, manual: bool) -> Certific
     if version.programme.slug == settings.TRAINER_PROGRAMME_SLUG:
         # "Training the trainers" accredits by itself: the movement trains itself.
         trainer_accredit_by_certificate(certificate=certificate)
+    # Once the cohort has finished, the certificate completes the enrolment (also one that
+    # ended not completed and passed late); during the cohort, its end will.
+    enrolment_complete_on_certification(enrolment_id=enrolment.pk, actor=actor)
     certificate_notify(certificate=certificate, kind=NoticeKind.CERTIFICATE_ISSUED)
     return certificate
 

@@ -31,7 +31,7 @@ def one_step_away_enrolment():
     cohort = CohortFactory(status=CohortStatus.RUNNING)
     enrolment = EnrolmentFactory(cohort=cohort)
     session = SessionFactory(cohort=cohort)
-    register_save(session=session, marks={enrolment.pk: "present"}, actor=None)
+    register_save(session=session, marks={enrolment.pk: "present"}, actor=None, now=session.starts_at)
     AssignmentFactory(module__version=cohort.version, title="Power map")
     return enrolment
 

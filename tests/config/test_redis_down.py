@@ -7,23 +7,19 @@ Redis here is this test's own server on a port of its own, never the machine's.
 """
 
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 from django.urls import reverse
-from redis import Redis
-from redis.exceptions import RedisError
 
 from api.models import ApiResource
 from api.services import api_token_create
 from certification.models import Verification
 from certification.services.certificates import certificate_issue_manually
 from members.permissions import Role
+from tests.config.own_redis import OwnRedis, needs_redis_server, totp_code_fresh
+from tests.config.own_redis import timed as _timed
 from tests.factories import (
     PASSWORD,
     AssignmentFactory,
@@ -33,102 +29,11 @@ from tests.factories import (
     UserFactory,
     levels_chosen,
     rubric_add,
-    totp_code,
 )
 from training.models import EnrolmentStatus, Mark, Outcome
 from training.services.enrolment import enrolment_apply
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server on PATH"),
-]
-
-REDIS_SERVER = shutil.which("redis-server") or "redis-server"
-WITHIN = 1.0  # seconds: what a request may take with Redis paused
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class OwnRedis:
-    """A redis-server of this test's, on a free port, that the test stops or pauses."""
-
-    def __init__(self):
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed command of our own
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.paused = False
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                Redis.from_url(self.url, socket_timeout=0.5).ping()
-                break
-            except RedisError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def down(self, how: str) -> None:
-        if how == "paused":
-            os.kill(self.process.pid, signal.SIGSTOP)
-            self.paused = True
-        else:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-    def close(self) -> None:
-        if self.paused:
-            os.kill(self.process.pid, signal.SIGCONT)
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture(params=["stopped", "paused"])
-def redis_down(request, settings):
-    """The cache (and REDIS_URL, which /healthz asks) on this test's own Redis, configured as
-    config.settings configures it; call the returned function to stop or pause the server."""
-    server = OwnRedis()
-    settings.REDIS_URL = server.url
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.FailSafeRedisCache",
-            "LOCATION": server.url,
-            "KEY_PREFIX": "fl",
-            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25, "DOWN_SECONDS": 5.0},
-        }
-    }
-    from django.core.cache import cache
-
-    cache.set("up", 1)
-    assert cache.get("up") == 1  # the cache does reach this server while it is up
-    yield lambda: server.down(request.param)
-    server.close()
-
-
-def _timed(call, *args, **kwargs):
-    started = time.monotonic()
-    response = call(*args, **kwargs)
-    elapsed = time.monotonic() - started
-    assert elapsed < WITHIN, f"{elapsed:.2f}s"
-    return response
+pytestmark = [pytest.mark.django_db, needs_redis_server]
 
 
 def test_signing_in_with_password_and_totp(client, seeded, redis_down):
@@ -141,7 +46,7 @@ def test_signing_in_with_password_and_totp(client, seeded, redis_down):
     response = _timed(client.post, reverse("account_login"), {"login": trainer.email, "password": PASSWORD})
     assert response.status_code == 302
     assert response.url == reverse("mfa_authenticate")
-    response = _timed(client.post, reverse("mfa_authenticate"), {"code": totp_code()})
+    response = _timed(client.post, reverse("mfa_authenticate"), {"code": totp_code_fresh()})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(trainer.pk)
     assert _timed(client.get, reverse("training:marking-queue")).status_code == 200

@@ -33,7 +33,7 @@ def test_certificate_from_final_pass_to_registry(sign_in, browser, live_server):
     cohort = CohortFactory(name="Leeds, certificate journey", trainers=[trainer], status=CohortStatus.RUNNING)
     enrolment = EnrolmentFactory(cohort=cohort, member=trainee)
     session = SessionFactory(cohort=cohort)
-    register_save(session=session, marks={enrolment.pk: "present"}, actor=trainer)
+    register_save(session=session, marks={enrolment.pk: "present"}, actor=trainer, now=session.starts_at)
     assignment = AssignmentFactory(module__version=cohort.version, title="Evaluating your action")
     rubric_add(assignment, criteria=1)
     SubmissionFactory(enrolment=enrolment, assignment=assignment)

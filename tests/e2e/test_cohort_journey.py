@@ -22,6 +22,7 @@ from training.models import (
     Enrolment,
     EnrolmentStatus,
     ProgrammeVersion,
+    Session,
     SessionMode,
     VersionStatus,
 )
@@ -319,6 +320,15 @@ def test_cohort_journey(sign_in, live_server):
     expect(tomasz.get_by_role("heading", level=1)).to_have_text(f"Register: {meeting[0]}")
     expect(tomasz.get_by_text("1 trainee enrolled.")).to_be_visible()
     expect(tomasz.get_by_role("group", name="Amira Khan")).to_have_count(0)  # she withdrew
+    # Before the session starts the register says when it opens and offers only "Excused".
+    expect(tomasz.get_by_text("You can take the register from")).to_be_visible()
+    expect(tomasz.get_by_role("group", name="Ben Owusu").get_by_label("Present")).to_have_count(0)
+    # The evening comes: the session has started.
+    started = timezone.now() - dt.timedelta(minutes=5)
+    Session.objects.filter(pk=saved[meeting[0]].pk).update(
+        starts_at=started, ends_at=started + dt.timedelta(hours=2)
+    )
+    tomasz.reload()
     assert tomasz.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert_accessible(tomasz)
     row = tomasz.get_by_role("group", name="Ben Owusu")

@@ -138,7 +138,10 @@ def test_an_existing_member_who_has_consented_is_placed_at_once(
     assert (member_import.rows_updated, member_import.rows_invalid) == (1, 0)
     confirm(staff_client, member_import, django_capture_on_commit_callbacks)
     assert Enrolment.objects.get(member=member).status == EnrolmentStatus.ENROLLED
-    assert mail.outbox == []  # no invitation: they have an account already
+    # No invitation (they have an account already): only the news of their place.
+    [placed] = mail.outbox
+    assert placed.to == [member.email]
+    assert placed.subject.startswith("[Future Leaders] You have a place on ")
     again = checked(staff_client, csv_bytes([member_row(1, number="")]), cohort=cohort)
     assert again.rows_unchanged == 1
 

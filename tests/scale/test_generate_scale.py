@@ -26,6 +26,7 @@ from training.models import (
     Cohort,
     CohortStatus,
     Enrolment,
+    EnrolmentEvent,
     EnrolmentStatus,
     Mark,
     MarkLevel,
@@ -38,6 +39,8 @@ from training.models import (
 )
 from training.rubric import outcome_from_levels
 from training.selectors.standing import enrolment_standing_list
+from training.services.cohort_lifecycle import cohorts_move_by_dates
+from training.services.completion import completion_note_for
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +52,7 @@ PLACE_TAKEN = [
     EnrolmentStatus.OFFERED,
     EnrolmentStatus.ENROLLED,
     EnrolmentStatus.COMPLETED,
+    EnrolmentStatus.INCOMPLETE,
     EnrolmentStatus.WITHDRAWN,
 ]
 
@@ -119,7 +123,7 @@ def test_certificates_exactly_where_the_completion_rule_is_met(movement):
     passed) agrees with the certificates, both ways, for every enrolment that has begun."""
     begun = Enrolment.objects.filter(
         cohort__status__in=[CohortStatus.FINISHED, CohortStatus.RUNNING],
-        status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED],
+        status__in=[EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE],
     ).values_list("pk", flat=True)
     standings = enrolment_standing_list(begun)
     certified = set(Certificate.objects.values_list("enrolment_id", flat=True))
@@ -248,3 +252,30 @@ def test_bad_sizes_are_refused_with_a_reason(seeded, flags, message):
 def test_it_asks_for_the_reference_data_first(db):
     with pytest.raises(CommandError, match="load_seeds"):
         call_command("generate_scale", "--members", "100")
+
+
+def test_finished_cohorts_end_as_the_completion_service_ends_them(movement):
+    """Nobody in a finished cohort is still enrolled: those meeting the rule completed, the
+    others did not, with the service's own note; and the hourly move by dates, run over the
+    generated movement, finds nothing to change."""
+    finished = Enrolment.objects.filter(cohort__status=CohortStatus.FINISHED)
+    assert not finished.filter(status=EnrolmentStatus.ENROLLED).exists()
+    ended = finished.filter(status__in=[EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE])
+    standings = enrolment_standing_list(ended.values_list("pk", flat=True))
+    assert {standing.enrolment.status for standing in standings.values()} == {
+        EnrolmentStatus.COMPLETED,
+        EnrolmentStatus.INCOMPLETE,
+    }
+    for standing in standings.values():
+        enrolment = standing.enrolment
+        if standing.meets_rule:
+            assert (enrolment.status, enrolment.completion_note) == (EnrolmentStatus.COMPLETED, "")
+        else:
+            assert enrolment.status == EnrolmentStatus.INCOMPLETE
+            assert enrolment.completion_note == completion_note_for(standing) != ""
+    assert EnrolmentEvent.objects.filter(to_status=EnrolmentStatus.INCOMPLETE).count() == len(
+        [s for s in standings.values() if not s.meets_rule]
+    )
+
+    report = cohorts_move_by_dates()
+    assert (report.started, report.finished, report.completed, report.incomplete) == ([], [], 0, 0)

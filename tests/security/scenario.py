@@ -6,6 +6,7 @@ that are not theirs.
 """
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
@@ -233,4 +234,24 @@ def scenario_build() -> Scenario:
         next_attempt_at=timezone.now(),
     )
     s.objects.update(webhook_endpoint=webhook_endpoint, webhook_delivery=webhook_delivery)
+    s.objects.update(**_cohort_message_objects(s))
     return s
+
+
+def _cohort_message_objects(s: Scenario) -> dict:
+    """Cohort A's trainer wrote to those enrolled; the trainee replied in their thread."""
+    from training.models import MessageAudience
+    from training.services.messages import cohort_message_send, message_reply_add
+
+    trainee = s.users["trainee"]
+    message = cohort_message_send(
+        cohort=s.cohort,
+        author=s.users["trainer"],
+        audience=MessageAudience.ENROLLED,
+        subject="Week two",
+        body="Bring a pen.",
+        send_key=uuid.uuid4(),
+    )
+    thread = message.recipients.get(member=trainee)
+    message_reply_add(thread=thread, author=trainee, body="Which pen?")
+    return {"cohort_message": message, "message_thread": thread}

@@ -177,6 +177,23 @@ TABLE: dict[str, Row] = {
     "training:enrolment-decide": Row(
         "login 403 403 200 404 403 403 200", post="login 403 403 400 404 403 403 400", kwargs=pk("applicant")
     ),
+    # Messages to a cohort: those running it write and read every thread (regional staff
+    # read cohorts, never write to them); a member reads only what was sent to them.
+    "training:message-create": Row(
+        "login 403 403 200 404 403 403 200", post="login 403 403 400 404 403 403 400", kwargs=pk("cohort")
+    ),
+    "training:message-detail-manage": Row("login 403 403 200 404 403 403 200", kwargs=pk("cohort_message")),
+    "training:message-thread-manage": Row(
+        "login 403 403 200 404 403 403 200",
+        post="login 403 403 400 404 403 403 400",
+        kwargs=pk("message_thread"),
+    ),
+    "training:message-inbox": Row("login 200 200 200 200 200 200 200"),
+    "training:message-thread": Row(
+        "login 200 404 404 404 404 404 404",
+        post="login 400 404 404 404 404 404 404",
+        kwargs=pk("cohort_message"),
+    ),
     "training:marking-queue": Row("login 403 403 200 200 403 403 200"),
     "training:submission-mark": Row(
         "login 403 403 200 404 403 403 200", post="login 403 403 400 404 403 403 400", kwargs=pk("submission")

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def session(seeded):
+    """A session still to come (the factory's default)."""
     return SessionFactory()
 
 
@@ -29,14 +30,11 @@ def test_register_saves_everyone_in_one_call_and_updates_on_a_second(session, en
     """One call records every trainee; a second call changes only what changed."""
     other = EnrolmentFactory(cohort=session.cohort)
     trainer = UserFactory(role=Role.TRAINER)
-    assert (
-        register_save(session=session, marks={enrolment.pk: "present", other.pk: "absent"}, actor=trainer)
-        == 2
-    )
-    assert (
-        register_save(session=session, marks={enrolment.pk: "present", other.pk: "excused"}, actor=trainer)
-        == 1
-    )
+    during = session.starts_at
+    marks = {enrolment.pk: "present", other.pk: "absent"}
+    assert register_save(session=session, marks=marks, actor=trainer, now=during) == 2
+    marks = {enrolment.pk: "present", other.pk: "excused"}
+    assert register_save(session=session, marks=marks, actor=trainer, now=during) == 1
     rows = dict(Attendance.objects.values_list("enrolment_id", "status"))
     assert rows == {enrolment.pk: "present", other.pk: "excused"}
 
@@ -98,7 +96,9 @@ def test_apology_marks_excused_unless_the_trainer_has_recorded(session, enrolmen
     assert Attendance.objects.get().status == AttendanceStatus.EXCUSED
 
     other = EnrolmentFactory(cohort=session.cohort)
-    register_save(session=session, marks={other.pk: "absent"}, actor=None)
+    # The trainer takes the register early (the session has started in this made-up clock);
+    # a late apology then leaves it alone.
+    register_save(session=session, marks={other.pk: "absent"}, actor=None, now=session.starts_at)
     apology_send(session=session, member=other.member, note="Late notice")
     assert Attendance.objects.get(enrolment=other).status == AttendanceStatus.ABSENT
 

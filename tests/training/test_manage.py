@@ -374,7 +374,7 @@ def test_cancel_asks_first_then_cancels(client, trainer, cohort):
 
 def test_register_saves_in_one_post_and_reopens_filled_in(client, trainer, cohort):
     """One POST records everyone marked; blanks stay unrecorded; the page reopens filled in."""
-    session = SessionFactory(cohort=cohort)
+    session = SessionFactory(cohort=cohort, starts_at=timezone.now() - dt.timedelta(hours=1))
     present, absent, excused, blank = EnrolmentFactory.create_batch(4, cohort=cohort)
     EnrolmentFactory(cohort=cohort, status=EnrolmentStatus.WAITLISTED)  # not on the register
     client.force_login(trainer)
@@ -405,7 +405,7 @@ def test_register_saves_in_one_post_and_reopens_filled_in(client, trainer, cohor
 
 def test_register_changes_a_mark(client, trainer, cohort):
     """Saving again changes an existing mark rather than adding a second one."""
-    session = SessionFactory(cohort=cohort)
+    session = SessionFactory(cohort=cohort, starts_at=timezone.now() - dt.timedelta(hours=1))
     enrolment = EnrolmentFactory(cohort=cohort)
     client.force_login(trainer)
     url = reverse("training:session-register", args=[session.pk])
@@ -743,7 +743,7 @@ def test_cohort_page_runs_a_fixed_number_of_queries(client, trainer, cohort):
 
 def test_register_runs_the_same_queries_for_5_and_50_trainees(client, trainer, cohort):
     """Opening and saving the register cost the same at 5 trainees as at 50."""
-    session = SessionFactory(cohort=cohort)
+    session = SessionFactory(cohort=cohort, starts_at=timezone.now() - dt.timedelta(hours=1))
     client.force_login(trainer)
     url = reverse("training:session-register", args=[session.pk])
 

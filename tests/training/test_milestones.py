@@ -50,10 +50,20 @@ def test_attendance_sets_first_attended_and_a_correction_clears_it():
     cohort, _first, _second = _cohort_with_two_required_assignments()
     enrolment = EnrolmentFactory(cohort=cohort)
     session = SessionFactory(cohort=cohort)
-    register_save(session=session, marks={enrolment.pk: AttendanceStatus.PRESENT}, actor=UserFactory())
+    register_save(
+        session=session,
+        marks={enrolment.pk: AttendanceStatus.PRESENT},
+        actor=UserFactory(),
+        now=session.starts_at,
+    )
     enrolment.refresh_from_db()
     assert enrolment.first_attended_at == session.starts_at
-    register_save(session=session, marks={enrolment.pk: AttendanceStatus.ABSENT}, actor=UserFactory())
+    register_save(
+        session=session,
+        marks={enrolment.pk: AttendanceStatus.ABSENT},
+        actor=UserFactory(),
+        now=session.starts_at,
+    )
     enrolment.refresh_from_db()
     assert enrolment.first_attended_at is None
 
@@ -78,7 +88,12 @@ def test_rebuild_check_fails_on_a_drifted_row_and_the_rebuild_corrects_it():
     cohort, _first, _second = _cohort_with_two_required_assignments()
     enrolment = EnrolmentFactory(cohort=cohort)
     session = SessionFactory(cohort=cohort)
-    register_save(session=session, marks={enrolment.pk: AttendanceStatus.PRESENT}, actor=UserFactory())
+    register_save(
+        session=session,
+        marks={enrolment.pk: AttendanceStatus.PRESENT},
+        actor=UserFactory(),
+        now=session.starts_at,
+    )
     call_command("pipeline_rebuild", "--check")  # in step: passes
     Enrolment.objects.filter(pk=enrolment.pk).update(first_attended_at=None)
     with pytest.raises(CommandError):

@@ -127,6 +127,16 @@ class CohortForm(forms.Form):
     starts_on = forms.DateField(label=_("Starts"), widget=_date_input())
     ends_on = forms.DateField(label=_("Ends"), widget=_date_input())
     status = forms.ChoiceField(label=_("Status"), choices=CohortStatus.choices, initial=CohortStatus.DRAFT)
+    status_follows_dates = forms.BooleanField(
+        label=_("The status follows the dates"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "If ticked, an open cohort starts running on its first day (once applications have "
+            "closed) and finishes after its last day. Choosing a status its dates would not give "
+            "unticks this; tick it again to let the dates decide."
+        ),
+    )
     reviews_applications = forms.BooleanField(
         label=_("Applications are reviewed"),
         required=False,
@@ -155,6 +165,7 @@ class CohortForm(forms.Form):
             "capacity",
             Fieldset(_("Dates"), dates),
             "status",
+            "status_follows_dates",
             "reviews_applications",
         ]
         if cohort is not None:

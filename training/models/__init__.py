@@ -36,6 +36,15 @@ from training.models.enrolment import (
     EnrolmentEvent,
     EnrolmentStatus,
 )
+from training.models.messages import (
+    MESSAGE_BODY_MAX,
+    MESSAGE_SUBJECT_MAX,
+    REPLY_BODY_MAX,
+    CohortMessage,
+    MessageAudience,
+    MessageRecipient,
+    MessageReply,
+)
 from training.models.notices import (
     MUTABLE_NOTICE_KINDS,
     EmailAddressProblem,
@@ -47,6 +56,13 @@ from training.models.notices import (
 )
 
 __all__ = [
+    "MESSAGE_BODY_MAX",
+    "MESSAGE_SUBJECT_MAX",
+    "REPLY_BODY_MAX",
+    "CohortMessage",
+    "MessageAudience",
+    "MessageRecipient",
+    "MessageReply",
     "MUTABLE_NOTICE_KINDS",
     "EmailAddressProblem",
     "Notice",

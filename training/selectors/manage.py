@@ -29,6 +29,7 @@ from training.models import (
     SessionConfirmation,
     SessionStatus,
 )
+from training.services.attendance import REGISTER_STATUSES
 from training.services.submissions import assignment_due_on
 
 User = get_user_model()
@@ -96,6 +97,8 @@ class CohortEnrolments:
     # In the order places are offered: the first is next in line.
     waitlisted: list[Enrolment] = field(default_factory=list)
     completed: list[Enrolment] = field(default_factory=list)
+    # Ended not completed when the cohort finished; each says why (completion_note).
+    incomplete: list[Enrolment] = field(default_factory=list)
     # Withdrawn, declined and ended by the cohort's cancellation: history, shown folded away.
     closed: list[Enrolment] = field(default_factory=list)
 
@@ -113,6 +116,7 @@ def cohort_enrolments_grouped(*, cohort: Cohort) -> CohortEnrolments:
         EnrolmentStatus.OFFERED: groups.offered,
         EnrolmentStatus.WAITLISTED: groups.waitlisted,
         EnrolmentStatus.COMPLETED: groups.completed,
+        EnrolmentStatus.INCOMPLETE: groups.incomplete,
         EnrolmentStatus.WITHDRAWN: groups.closed,
         EnrolmentStatus.DECLINED: groups.closed,
         EnrolmentStatus.CANCELLED: groups.closed,
@@ -203,10 +207,11 @@ class RegisterRow:
 
 
 def session_register_rows(*, session: Session) -> list[RegisterRow]:
-    """Every enrolled trainee of the session's cohort, by name, with their record, apology
-    and confirmation: four queries whatever the size of the cohort."""
+    """Every trainee on the session's register (services.attendance.REGISTER_STATUSES), by
+    name, with their record, apology and confirmation: four queries whatever the size of the
+    cohort."""
     enrolments = list(
-        Enrolment.objects.filter(cohort_id=session.cohort_id, status=EnrolmentStatus.ENROLLED)
+        Enrolment.objects.filter(cohort_id=session.cohort_id, status__in=REGISTER_STATUSES)
         .select_related("member")
         .order_by("member__first_name", "member__last_name", "pk")
     )

@@ -6,9 +6,9 @@ whatever the number of moderated marks.
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 
-from training.models import MarkLevel, Moderation
+from training.models import Mark, MarkLevel, Moderation
 
 
 @dataclass
@@ -49,6 +49,27 @@ def moderation_list_for_second_marker_page(moderations: QuerySet[Moderation]) ->
     return moderations.select_related(
         "first_mark__submission__assignment", "first_mark__submission__enrolment__cohort"
     ).order_by(F("second_mark").asc(nulls_first=True), "requested_at", "pk")
+
+
+def moderation_marks_get(*, moderation: Moderation) -> dict[int, Mark]:
+    """{mark id: mark} for the moderation's own marks (first, second, settled), each with its
+    levels: two queries. The pages that compare them decide which to show to whom: the
+    second marker sees the first mark only once theirs is saved."""
+    mark_ids = [moderation.first_mark_id, moderation.second_mark_id, moderation.settled_mark_id]
+    marks = (
+        Mark.objects.filter(pk__in=[pk for pk in mark_ids if pk])
+        .select_related("marker")
+        .prefetch_related(
+            Prefetch(
+                "levels",
+                queryset=MarkLevel.objects.select_related("criterion", "level").order_by(
+                    "criterion__position"
+                ),
+            )
+        )
+        .order_by()
+    )
+    return {mark.pk: mark for mark in marks}
 
 
 def agreement_by_trainer() -> list[Agreement]:

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -23,6 +23,7 @@ from training.models import (
     PLACE_HOLDING_STATUSES,
     Apology,
     Assignment,
+    AssignmentDueDate,
     Attendance,
     AttendanceStatus,
     CalendarFeed,
@@ -34,9 +35,13 @@ from training.models import (
     Module,
     Session,
     SessionConfirmation,
+    Submission,
+    SubmissionStatus,
 )
-from training.selectors.submissions import Progress, due_dates_for, progress_for
+from training.selectors.submissions import Progress, due_dates_for, progress_for, progress_of
+from training.services.attendance import checkin_is_open, checkin_opens_at
 from training.services.enrolment import cohort_accepts_applications
+from training.services.submissions import assignment_due_on
 
 # How long a declined application (or a place in a cancelled cohort) stays on the member's
 # page, with the trainer's reason.
@@ -123,29 +128,87 @@ def cohort_page_get(*, user, cohort: Cohort) -> CohortPage:
 # --- My training ---------------------------------------------------------------------
 
 
+# Work still to do, and marks, shown on each cohort of My training; the rest are a click away.
+WORK_DUE_SHOWN = 3
+FEEDBACK_SHOWN = 3
+# Progress that leaves something for the trainee to do.
+WORK_TO_DO = {Progress.NOT_STARTED, Progress.DRAFT, Progress.RESUBMIT}
+
+
+@dataclass
+class WorkDue:
+    assignment: Assignment
+    due_on: dt.date
+    progress: str
+
+    @property
+    def progress_label(self) -> str:
+        return Progress(self.progress).label
+
+    @property
+    def is_resubmit(self) -> bool:
+        return self.progress == Progress.RESUBMIT
+
+
+@dataclass
+class Feedback:
+    """A marked attempt: the outcome the trainee sees, and where to read the feedback."""
+
+    assignment: Assignment
+    submission: Submission
+    progress: str
+
+    @property
+    def progress_label(self) -> str:
+        return Progress(self.progress).label
+
+
 @dataclass
 class CohortProgress:
-    """One cohort the member is enrolled in: what is next, and how far along they are."""
+    """One cohort the member is enrolled in: what is next, and how far along they are.
+
+    Attendance is one fact read twice: a session counts once it has started, or once the
+    member checked in to it (check-in opens before the start), so the tally and the
+    "attended n of m" line can never disagree.
+    """
 
     enrolment: Enrolment
     next_session: Session | None
     modules: list[Module]
-    # Sessions that have started (and were not cancelled): the register may be taken.
+    # Sessions counted so far (not cancelled, and started or checked in to).
     past_sessions: int
     present: int
     absent: int
     excused: int
     # Sessions not cancelled, past and future: the completion rule counts against these.
     total_sessions: int
-    present_total: int
+    # What the member has recorded for the next session ("" for nothing yet).
+    next_session_status: str = ""
+    # Whether the member may check in to the next session now, and from when.
+    checkin_open: bool = False
+    checkin_opens_at: dt.datetime | None = None
+    # Filled by my_training_get only (the gradebook needs attendance alone).
+    work_due: list[WorkDue] = field(default_factory=list)
+    work_due_more: int = 0
+    feedback: list[Feedback] = field(default_factory=list)
+    has_ended: bool = False
 
     @property
     def cohort(self) -> Cohort:
         return self.enrolment.cohort
 
     @property
+    def present_total(self) -> int:
+        # Present is only ever recorded for a counted session: the same number as the tally.
+        return self.present
+
+    @property
     def not_recorded(self) -> int:
         return max(self.past_sessions - self.present - self.absent - self.excused, 0)
+
+    @property
+    def checked_in(self) -> bool:
+        return self.next_session_status == AttendanceStatus.PRESENT
 
     @property
     def required_percent(self) -> int:
@@ -155,7 +218,7 @@ class CohortProgress:
     def attended_percent(self) -> int:
         if not self.total_sessions:
             return 0
-        return min(math.floor(self.present_total * 100 / self.total_sessions), 100)
+        return min(math.floor(self.present * 100 / self.total_sessions), 100)
 
     @property
     def sessions_needed(self) -> int:
@@ -163,7 +226,7 @@ class CohortProgress:
 
     @property
     def attendance_met(self) -> bool:
-        return self.total_sessions > 0 and self.present_total >= self.sessions_needed
+        return self.total_sessions > 0 and self.present >= self.sessions_needed
 
 
 @dataclass
@@ -171,6 +234,8 @@ class MyTraining:
     offers: list[Enrolment] = field(default_factory=list)
     pending: list[Enrolment] = field(default_factory=list)
     enrolled: list[CohortProgress] = field(default_factory=list)
+    # Ended: completed (with certified_at once the certificate is issued) or not completed
+    # (with the reason in completion_note), newest cohort first.
     completed: list[Enrolment] = field(default_factory=list)
     declined: list[Enrolment] = field(default_factory=list)
     # Ended lately because their cohort was cancelled.
@@ -179,14 +244,23 @@ class MyTraining:
     @property
     def is_empty(self) -> bool:
         return not (
-            self.offers or self.pending or self.enrolled or self.completed or self.declined or self.cancelled
+            self.offers
+            or self.pending
+            or self.enrolled
+            or self.completed
+            or self.incomplete
+            or self.declined
+            or self.cancelled
         )
 
 
 def my_training_get(*, user, now: dt.datetime | None = None) -> MyTraining:
-    """Everything on the member's home page: one query, or four when they are enrolled."""
+    """Everything on the member's home page: one query, or six when they are enrolled,
+    whatever the number of cohorts, sessions, modules, assignments, attempts and marks."""
     now = now or timezone.now()
-    shown = Q(status__in=[*ACTIVE_ENROLMENT_STATUSES, EnrolmentStatus.COMPLETED]) | Q(
+    shown = Q(
+        status__in=[*ACTIVE_ENROLMENT_STATUSES, EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE]
+    ) | Q(
         status__in=[EnrolmentStatus.DECLINED, EnrolmentStatus.CANCELLED],
         status_changed_at__gte=now - DECLINED_SHOWN_FOR,
     )
@@ -206,14 +280,15 @@ def my_training_get(*, user, now: dt.datetime | None = None) -> MyTraining:
             page.pending.append(enrolment)
         elif enrolment.status == EnrolmentStatus.ENROLLED:
             enrolled.append(enrolment)
-        elif enrolment.status == EnrolmentStatus.COMPLETED:
-            page.completed.append(enrolment)
+        elif enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE):
+            page.completed.insert(0, enrolment)
         elif enrolment.status == EnrolmentStatus.CANCELLED:
             page.cancelled.append(enrolment)
         else:
             page.declined.append(enrolment)
     if enrolled:
         page.enrolled = cohort_progress_list(enrolled, user=user, now=now)
+        _work_add(page.enrolled, today=timezone.localdate(now))
     return page
 
 
@@ -242,29 +317,79 @@ def cohort_progress_list(enrolments: list[Enrolment], *, user, now: dt.datetime)
         modules_by_version.setdefault(module.version_id, []).append(module)
 
     progress = []
+    today = timezone.localdate(now)
     for enrolment in enrolments:
         held = [s for s in sessions_by_cohort[enrolment.cohort_id] if not s.is_cancelled]
-        started = [s for s in held if s.starts_at <= now]
+        own = {s.pk: statuses.get((enrolment.pk, s.pk), "") for s in held}
+        counted = [s for s in held if s.starts_at <= now or own[s.pk] == AttendanceStatus.PRESENT]
         counts = {status: 0 for status in AttendanceStatus.values}
-        for session in started:
-            status = statuses.get((enrolment.pk, session.pk))
-            if status:
-                counts[status] += 1
-        present_total = sum(1 for s in held if statuses.get((enrolment.pk, s.pk)) == AttendanceStatus.PRESENT)
+        for session in counted:
+            if own[session.pk]:
+                counts[own[session.pk]] += 1
+        next_session = next((s for s in held if s.ends_at > now), None)
         progress.append(
             CohortProgress(
                 enrolment=enrolment,
-                next_session=next((s for s in held if s.ends_at > now), None),
+                next_session=next_session,
                 modules=modules_by_version.get(enrolment.cohort.version_id, []),
-                past_sessions=len(started),
+                past_sessions=len(counted),
                 present=counts[AttendanceStatus.PRESENT],
                 absent=counts[AttendanceStatus.ABSENT],
                 excused=counts[AttendanceStatus.EXCUSED],
                 total_sessions=len(held),
-                present_total=present_total,
+                next_session_status=own[next_session.pk] if next_session else "",
+                checkin_open=bool(next_session) and checkin_is_open(session=next_session, now=now),
+                checkin_opens_at=checkin_opens_at(next_session) if next_session else None,
+                has_ended=enrolment.cohort.ends_on < today,
             )
         )
     return progress
+
+
+def _work_add(progress: list[CohortProgress], *, today: dt.date) -> None:
+    """Work due and the latest marks of each enrolled cohort: two queries in all."""
+    enrolments = [p.enrolment for p in progress]
+    # Each cohort's assignments with the cohort's own due date, if it set one.
+    own_due_on = AssignmentDueDate.objects.filter(
+        cohort_id=OuterRef("cohort_id"), assignment_id=OuterRef("pk")
+    ).values("due_on")[:1]
+    assignments_by_cohort: dict[int, list[Assignment]] = {}
+    for assignment in (
+        Assignment.objects.filter(module__version__cohorts__in={e.cohort_id for e in enrolments})
+        .annotate(cohort_id=F("module__version__cohorts__pk"), own_due_on=Subquery(own_due_on))
+        .only("pk", "title", "due_offset_days", "max_attempts", "module_id")
+        .order_by("module__position", "pk")
+    ):
+        assignments_by_cohort.setdefault(assignment.cohort_id, []).append(assignment)
+    attempts: dict[tuple[int, int], list[Submission]] = {}
+    for submission in (
+        Submission.objects.filter(enrolment__in=enrolments)
+        .only("pk", "enrolment_id", "assignment_id", "attempt", "status", "outcome", "marked_at")
+        .order_by("attempt", "pk")
+    ):
+        attempts.setdefault((submission.enrolment_id, submission.assignment_id), []).append(submission)
+
+    for item in progress:
+        cohort = item.cohort
+        due, marked = [], []
+        for assignment in assignments_by_cohort.get(cohort.pk, []):
+            tried = attempts.get((item.enrolment.pk, assignment.pk), [])
+            state = progress_of(attempts=tried, max_attempts=assignment.max_attempts)
+            if state in WORK_TO_DO:
+                due_on = assignment_due_on(
+                    assignment=assignment, cohort=cohort, override=assignment.own_due_on
+                )
+                due.append(WorkDue(assignment=assignment, due_on=due_on, progress=state))
+            latest_marked = next(
+                (s for s in reversed(tried) if s.status == SubmissionStatus.SUBMITTED and s.outcome), None
+            )
+            if latest_marked is not None:
+                marked.append(Feedback(assignment=assignment, submission=latest_marked, progress=state))
+        due.sort(key=lambda work: (work.due_on, work.assignment.pk))
+        marked.sort(key=lambda seen: seen.submission.marked_at or dt.datetime.min.replace(tzinfo=dt.UTC))
+        item.work_due = due[:WORK_DUE_SHOWN]
+        item.work_due_more = max(len(due) - WORK_DUE_SHOWN, 0)
+        item.feedback = list(reversed(marked))[:FEEDBACK_SHOWN]
 
 
 # --- Modules and materials -----------------------------------------------------------

@@ -1,10 +1,11 @@
 """Registers, self check-in and apologies."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from training.models import (
@@ -21,12 +22,40 @@ from training.services.milestones import milestones_refresh
 from training.services.reminders import absence_warnings_write
 from training.signals import standing_changed_announce
 
-# Trainees may check themselves in from shortly before a session until it ends.
+# Who is on a session's register: a place held, or ended by the cohort's end (completed or
+# not). Checking in stays for sessions under way, so only the enrolled reach it in practice.
+REGISTER_STATUSES = [EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED, EnrolmentStatus.INCOMPLETE]
+
+# Trainees may check themselves in from shortly before a session until it ends. The pages
+# (My training, the trainer's check-in code) read the window from the functions below.
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
+
+# Marks that say whether someone came: recorded only once the session has started. Excused
+# may come earlier, since apologies are sent in advance.
+MARKS_AFTER_START = {AttendanceStatus.PRESENT, AttendanceStatus.ABSENT}
+
+
+def checkin_opens_at(session: Session) -> datetime:
+    return session.starts_at - CHECKIN_OPENS_BEFORE
+
+
+def checkin_is_open(*, session: Session, now: datetime) -> bool:
+    """Whether a trainee may check in to the session now."""
+    return not session.is_cancelled and checkin_opens_at(session) <= now <= session.ends_at
+
+
+def register_takes_presence(*, session: Session, now: datetime) -> bool:
+    """Whether present or absent may be recorded for the session now: once it has started."""
+    return now >= session.starts_at
+
+
+def _local_time(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "j F Y, H:i")
 
 
 def _enrolled(session: Session):
-    return Enrolment.objects.filter(cohort_id=session.cohort_id, status=EnrolmentStatus.ENROLLED)
+    # Also those the cohort's end settled: its registers may still be corrected afterwards.
+    return Enrolment.objects.filter(cohort_id=session.cohort_id, status__in=REGISTER_STATUSES)
 
 
 def _upsert(*, session: Session, enrolment_id: int, status: str, source: str, actor, now) -> None:
@@ -38,8 +67,12 @@ def _upsert(*, session: Session, enrolment_id: int, status: str, source: str, ac
 
 
 @transaction.atomic
-def register_save(*, session: Session, marks: dict[int, str], actor) -> int:
-    """Record present/absent/excused for enrolled trainees of the session, in one go."""
+def register_save(*, session: Session, marks: dict[int, str], actor, now: datetime | None = None) -> int:
+    """Record present/absent/excused for enrolled trainees of the session, in one go.
+
+    Present and absent only once the session has started (a tap weeks early must not count
+    towards a certificate); excused at any time."""
+    now = now or timezone.now()
     if session.is_cancelled:
         raise ValidationError(_("This session was cancelled; there is no register to take."))
     allowed = set(_enrolled(session).values_list("pk", flat=True))
@@ -48,7 +81,14 @@ def register_save(*, session: Session, marks: dict[int, str], actor) -> int:
         raise ValidationError(_("Some of those people are not enrolled in this cohort."))
     if any(status not in AttendanceStatus.values for status in marks.values()):
         raise ValidationError(_("Choose present, absent or excused for each person."))
-    now = timezone.now()
+    if not register_takes_presence(session=session, now=now) and set(marks.values()) & MARKS_AFTER_START:
+        raise ValidationError(
+            _(
+                "This session has not started yet. You can take the register from %(start)s; "
+                "until then only apologies (excused) can be recorded."
+            )
+            % {"start": _local_time(session.starts_at)}
+        )
     existing = {
         row.enrolment_id: row for row in Attendance.objects.filter(session=session, enrolment_id__in=marks)
     }
@@ -98,9 +138,13 @@ def checkin(*, member, code: str, now=None) -> Attendance:
         raise ValidationError({"code": _("You are not enrolled in the cohort this session belongs to.")})
     if session.is_cancelled:
         raise ValidationError({"code": _("This session was cancelled.")})
-    if now < session.starts_at - CHECKIN_OPENS_BEFORE:
+    if now < checkin_opens_at(session):
+        minutes = int(CHECKIN_OPENS_BEFORE.total_seconds() // 60)
         raise ValidationError(
-            {"code": _("Check-in opens 30 minutes before the session starts. Try again then.")}
+            {
+                "code": _("Check-in opens %(minutes)s minutes before the session starts. Try again then.")
+                % {"minutes": minutes}
+            }
         )
     if now > session.ends_at:
         raise ValidationError({"code": _("This session has ended, so check-in is closed. Ask your trainer.")})

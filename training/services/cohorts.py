@@ -22,6 +22,12 @@ from training.models import (
     SessionStatus,
     VersionStatus,
 )
+from training.services.cohort_lifecycle import (
+    cohort_status_by_dates,
+    site_today,
+    status_follows_dates_resolve,
+)
+from training.services.completion import cohort_enrolments_settle
 from training.services.enrolment import (
     cohort_capacity_check,
     cohort_enrolments_cancel,
@@ -81,7 +87,10 @@ def cohort_create(
     ends_on: date,
     reviews_applications: bool,
     status: str = CohortStatus.DRAFT,
+    status_follows_dates: bool | None = None,
 ) -> Cohort:
+    """Open a cohort. Its status follows its dates (see services.cohort_lifecycle) unless the
+    status given is not the one its dates give; `status_follows_dates` (if not None) decides."""
     if version.status != VersionStatus.PUBLISHED:
         raise ValidationError({"version": _("A cohort can only run a published version.")})
     _cohort_dates_check(opens=enrolment_opens_on, closes=enrolment_closes_on, starts=starts_on, ends=ends_on)
@@ -99,6 +108,9 @@ def cohort_create(
         reviews_applications=reviews_applications,
         status=status,
     )
+    cohort.status_follows_dates = _status_follows_dates(
+        cohort=cohort, status_before=None, follows_before=True, follows_asked=status_follows_dates
+    )
     if constituency and constituency.region_id != region.pk:
         raise ValidationError({"constituency": _("That constituency is not in the region.")})
     cohort.full_clean()
@@ -110,9 +122,14 @@ def cohort_create(
 @transaction.atomic
 def cohort_update(*, cohort: Cohort, actor, trainers=None, **fields) -> Cohort:
     """Change a cohort's details. The programme version it runs never changes. Setting the
-    status to cancelled cancels it as cohort_cancel does; a cancelled cohort is not reopened."""
+    status to cancelled cancels it as cohort_cancel does; a cancelled cohort is not reopened.
+    Setting it to finished settles its enrolled trainees (services.completion). Setting by
+    hand a status its dates would not give stops it following its dates, unless
+    `status_follows_dates` is given (staff said so): then that decides."""
     locked = Cohort.objects.select_for_update().get(pk=cohort.pk)
     fields.pop("version", None)
+    status_before, follows_before = locked.status, locked.status_follows_dates
+    follows_asked = fields.pop("status_follows_dates", None)
     was_cancelled = locked.status == CohortStatus.CANCELLED
     if was_cancelled and fields.get("status", CohortStatus.CANCELLED) != CohortStatus.CANCELLED:
         raise ValidationError(
@@ -126,18 +143,41 @@ def cohort_update(*, cohort: Cohort, actor, trainers=None, **fields) -> Cohort:
         starts=locked.starts_on,
         ends=locked.ends_on,
     )
+    locked.status_follows_dates = _status_follows_dates(
+        cohort=locked, status_before=status_before, follows_before=follows_before, follows_asked=follows_asked
+    )
     if locked.constituency and locked.constituency.region_id != locked.region_id:
         raise ValidationError({"constituency": _("That constituency is not in the region.")})
     cohort_capacity_check(cohort=locked, capacity=locked.capacity)
     locked.full_clean()
-    locked.save(update_fields=list(fields))
+    changed = set(fields)
+    if locked.status_follows_dates != follows_before:
+        changed.add("status_follows_dates")
+    locked.save(update_fields=sorted(changed))
     if trainers is not None:
         _trainers_check(trainers)
         locked.trainers.set(trainers)
     if locked.status == CohortStatus.CANCELLED and not was_cancelled:
         _cancelled_cohort_settle(cohort=locked, actor=actor)
+    if locked.status == CohortStatus.FINISHED and status_before != CohortStatus.FINISHED:
+        cohort_enrolments_settle(cohort=locked, actor=actor)
     cohort_places_rebalance(cohort=locked, actor=actor)
     return locked
+
+
+def _status_follows_dates(*, cohort: Cohort, status_before, follows_before: bool, follows_asked) -> bool:
+    return status_follows_dates_resolve(
+        status_before=status_before,
+        status=cohort.status,
+        follows_before=follows_before,
+        follows_asked=follows_asked,
+        status_by_dates=cohort_status_by_dates(
+            starts_on=cohort.starts_on,
+            ends_on=cohort.ends_on,
+            enrolment_closes_on=cohort.enrolment_closes_on,
+            today=site_today(),
+        ),
+    )
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from training.models import (
     EnrolmentStatus,
     VersionStatus,
 )
+from training.services.application_notices import application_received_notify
 from training.services.reminders import enrolment_decision_notify
 from webhooks.events import enrolment_data
 from webhooks.models import EventType
@@ -135,6 +136,9 @@ def enrolment_apply(*, cohort: Cohort, member, motivation: str = "", actor=None)
     webhook_event_record(
         event_type=EventType.ENROLMENT_CHANGED, payload=enrolment_data(enrolment, previous_status="")
     )
+    # Whoever applied (the member, staff through the API, an import), the member is told what
+    # happened and what comes next; no decision notice goes for this first status.
+    application_received_notify(enrolment=enrolment)
     return enrolment
 
 

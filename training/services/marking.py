@@ -1,4 +1,9 @@
-"""Marking: marks against the rubric, corrections, and moderation. Marks are only ever added."""
+"""Marking: marks against the rubric, corrections, and moderation. Marks are only ever added.
+
+Whoever must act next is told through the notice ledger (training.notices_marking): the
+trainee when a mark becomes the one they see, a second marker when work is sent to them,
+the first marker when moderation reaches an outcome.
+"""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +19,13 @@ from training.models import (
     RubricLevel,
     Submission,
     SubmissionStatus,
+)
+from training.notices_marking import (
+    AGREED,
+    SETTLED,
+    moderation_outcome_notify,
+    second_marking_notify,
+    work_marked_notify,
 )
 from training.rubric import outcome_from_levels
 from training.signals import standing_changed_announce
@@ -109,12 +121,14 @@ def _audit(*, submission: Submission, mark: Mark, marker, before: str | None) ->
 
 
 def _make_current(*, submission: Submission, mark: Mark) -> None:
-    """The mark becomes the one the trainee sees and completion counts."""
+    """The mark becomes the one the trainee sees and completion counts; the trainee is told
+    once the transaction commits (a mark replaced before then is not told: notices_marking)."""
     submission.outcome = mark.outcome
     submission.marked_at = mark.created_at
     submission.mark_version += 1
     submission.save(update_fields=["outcome", "marked_at", "mark_version"])
     standing_changed_announce(sender=Mark, enrolment_ids=[submission.enrolment_id], cause="mark")
+    work_marked_notify(submission=submission, marked_at=mark.created_at)
 
 
 def _lock(submission: Submission) -> Submission:
@@ -189,7 +203,9 @@ def moderation_request(*, marks: list[Mark], second_marker, actor) -> list[Moder
         if Moderation.objects.filter(first_mark=mark).exists():
             raise ValidationError(_("One of those marks is already being moderated."))
         moderations.append(Moderation(first_mark=mark, second_marker=second_marker, requested_by=actor))
-    return Moderation.objects.bulk_create(moderations)
+    moderations = Moderation.objects.bulk_create(moderations)
+    second_marking_notify(moderations=moderations)
+    return moderations
 
 
 @transaction.atomic
@@ -229,6 +245,9 @@ def moderation_mark(*, moderation: Moderation, marker, levels: dict[int, int], f
     moderation.second_mark = mark
     moderation.save(update_fields=["second_mark"])
     _audit(submission=submission, mark=mark, marker=marker, before=None)
+    if mark.outcome == moderation.first_mark.outcome:
+        # Agreement settles it; a disagreement waits for staff, who settle and tell then.
+        moderation_outcome_notify(moderation=moderation, state=AGREED, actor=marker)
     return mark
 
 
@@ -259,4 +278,5 @@ def moderation_settle(
     moderation.save(update_fields=["settled_mark"])
     _make_current(submission=submission, mark=mark)
     _audit(submission=submission, mark=mark, marker=actor, before=before)
+    moderation_outcome_notify(moderation=moderation, state=SETTLED, actor=actor)
     return mark

@@ -63,6 +63,7 @@ def milestones_compute(enrolments: list[Enrolment]) -> dict[int, Milestones]:
         if first_enrolled is None and enrolment.status in (
             EnrolmentStatus.ENROLLED,
             EnrolmentStatus.COMPLETED,
+            EnrolmentStatus.INCOMPLETE,
         ):
             first_enrolled = enrolment.status_changed_at  # enrolled without a recorded event (imports)
         needed = required[enrolment.cohort.version_id]

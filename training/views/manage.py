@@ -36,7 +36,12 @@ from training.selectors.manage import (
     cohort_trainer_list,
     session_register_rows,
 )
-from training.services.attendance import CHECKIN_OPENS_BEFORE, register_save
+from training.services.attendance import (
+    checkin_is_open,
+    checkin_opens_at,
+    register_save,
+    register_takes_presence,
+)
 from training.services.cohorts import (
     cohort_create,
     cohort_due_dates_set,
@@ -53,6 +58,7 @@ from training.views.base import (
     form_errors_add,
     paginate,
 )
+from training.views.messages import message_history_page
 
 # Everything a cohort form edits, apart from the trainers (a many-to-many) and the version.
 COHORT_FIELDS = [
@@ -67,6 +73,23 @@ COHORT_FIELDS = [
     "status",
     "reviews_applications",
 ]
+
+
+def _cohort_initial(cohort: Cohort) -> dict:
+    initial = {name: getattr(cohort, name) for name in [*COHORT_FIELDS, "status_follows_dates"]}
+    initial["trainers"] = list(cohort.trainers.all())
+    return initial
+
+
+def _cohort_fields(form) -> dict:
+    """The form's values for the cohort services. Whether the status follows the dates goes
+    only when staff changed the box: left as it was, the services decide (a status chosen
+    that the dates would not give unticks it)."""
+    data = form.cleaned_data
+    fields = {name: data[name] for name in COHORT_FIELDS}
+    if "status_follows_dates" in form.changed_data:
+        fields["status_follows_dates"] = data["status_follows_dates"]
+    return fields
 
 
 def _cohorts_title(user) -> str | None:
@@ -121,9 +144,7 @@ class CohortCreateView(ManagesCohortsRequiredMixin, View):
             data = form.cleaned_data
             try:
                 cohort = cohort_create(
-                    version=data["version"],
-                    trainers=list(data["trainers"]),
-                    **{name: data[name] for name in COHORT_FIELDS},
+                    version=data["version"], trainers=list(data["trainers"]), **_cohort_fields(form)
                 )
             except ValidationError as error:
                 form_errors_add(form, error)
@@ -140,22 +161,18 @@ class CohortEditView(ManagesCohortsRequiredMixin, View):
 
     def get(self, request, pk):
         cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
-        initial = {name: getattr(cohort, name) for name in COHORT_FIELDS}
-        initial["trainers"] = list(cohort.trainers.all())
-        form = CohortForm(cohort=cohort, initial=initial)
+        form = CohortForm(cohort=cohort, initial=_cohort_initial(cohort))
         return _render(request, self.template, {"form": form, "cohort": cohort})
 
     def post(self, request, pk):
         cohort = permissions.cohort_get_manageable(user=request.user, pk=pk)
-        form = CohortForm(request.POST, cohort=cohort)
+        # With its initial values, so that the form knows what staff changed.
+        form = CohortForm(request.POST, cohort=cohort, initial=_cohort_initial(cohort))
         if form.is_valid():
             data = form.cleaned_data
             try:
                 cohort_update(
-                    cohort=cohort,
-                    actor=request.user,
-                    trainers=list(data["trainers"]),
-                    **{name: data[name] for name in COHORT_FIELDS},
+                    cohort=cohort, actor=request.user, trainers=list(data["trainers"]), **_cohort_fields(form)
                 )
             except ValidationError as error:
                 form_errors_add(form, error)
@@ -183,6 +200,7 @@ class CohortManageView(ReadsCohortsRequiredMixin, View):
                 "trainers": cohort_trainer_list(cohort=cohort),
                 "may_change": cohort.may_change,
                 "may_edit_cohort": permissions.user_manages_all_cohorts(request.user),
+                "message_history": message_history_page(request, cohort) if cohort.may_change else None,
             },
         )
 
@@ -320,7 +338,14 @@ class RegisterView(RunsCohortsRequiredMixin, View):
         return self._render(request, session, form, status=400)
 
     def _render(self, request, session, form, *, status=200):
-        context = {"session": session, "cohort": session.cohort, "form": form}
+        context = {
+            "session": session,
+            "cohort": session.cohort,
+            "form": form,
+            # Before the start only excused can be recorded (the service's rule); the page
+            # says when the register opens and offers no present/absent until then.
+            "takes_presence": register_takes_presence(session=session, now=timezone.now()),
+        }
         if form is not None:
             context["entries"] = form.entries()
             context["apology_count"] = sum(1 for row in form.rows if row.apology)
@@ -347,7 +372,7 @@ class SessionCheckinCodeView(RunsCohortsRequiredMixin, View):
             title=_("QR code for checking in to this session"),
         )
         now = timezone.now()
-        opens_at = session.starts_at - CHECKIN_OPENS_BEFORE
+        opens_at = checkin_opens_at(session)
         return _render(
             request,
             "session_checkin_code.html",
@@ -359,7 +384,7 @@ class SessionCheckinCodeView(RunsCohortsRequiredMixin, View):
                 "opens_at": opens_at,
                 "closes_at": session.ends_at,
                 "has_ended": now > session.ends_at,
-                "is_open": opens_at <= now <= session.ends_at,
+                "is_open": checkin_is_open(session=session, now=now),
             },
         )
 

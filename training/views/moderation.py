@@ -21,6 +21,7 @@ from training.selectors.moderation import (
     agreement_by_trainer,
     moderation_list_for_second_marker_page,
     moderation_list_for_staff,
+    moderation_marks_get,
 )
 from training.services.marking import moderation_mark, moderation_sample, moderation_settle
 from training.views.base import RunsCohortsRequiredMixin, form_errors_add, paginate
@@ -107,8 +108,12 @@ class _MarkAgainView(View):
             data, criteria=page.criteria, is_correction=is_correction, initial={"seen_version": 0}
         )
 
+    def _marks(self, moderation) -> dict:
+        """{mark id: mark} of the marks this page may show."""
+        return moderation_marks_get(moderation=moderation)
+
     def _render(self, request, moderation, page, form, *, status=200):
-        marks = {mark.pk: mark for mark in page.marks}  # levels prefetched
+        marks = self._marks(moderation)
         return render(
             request,
             TEMPLATES + self.template,
@@ -127,9 +132,14 @@ class _MarkAgainView(View):
 
 
 class SecondMarkView(RunsCohortsRequiredMixin, _MarkAgainView):
-    """The second marker: mark the work blind, without seeing the first mark."""
+    """The second marker: mark the work blind, without seeing the first mark; once theirs is
+    saved, the page shows the two marks side by side."""
 
     template = "second_mark.html"
+
+    def _marks(self, moderation) -> dict:
+        # Blind until their own mark is saved: the first mark is not even loaded before.
+        return super()._marks(moderation) if moderation.second_mark_id else {}
 
     def _get(self, request, pk):
         moderation = permissions.moderation_get_for_second_marker(user=request.user, pk=pk)
@@ -146,7 +156,7 @@ class SecondMarkView(RunsCohortsRequiredMixin, _MarkAgainView):
         moderation, page = self._get(request, pk)
         if moderation.second_mark_id:
             messages.info(request, _("You have already second-marked this work."))
-            return redirect("training:second-marking-list")
+            return redirect("training:moderation-second-mark", pk=moderation.pk)
         form = self._form(page, request.POST, is_correction=False)
         if form.is_valid():
             try:
@@ -159,8 +169,10 @@ class SecondMarkView(RunsCohortsRequiredMixin, _MarkAgainView):
             except ValidationError as error:
                 form_errors_add(form, error)
             else:
-                messages.success(request, _("Second mark saved. Thank you."))
-                return redirect("training:second-marking-list")
+                messages.success(
+                    request, _("Second mark saved. Thank you. The first mark is now shown beside yours.")
+                )
+                return redirect("training:moderation-second-mark", pk=moderation.pk)
         return self._render(request, moderation, page, form, status=400)
 
 

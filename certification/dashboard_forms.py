@@ -13,6 +13,7 @@ from certification.selectors.dashboard_cohorts import RISK_REASONS
 from certification.selectors.dashboard_lists import COHORT_FIGURES, PEOPLE_FIGURES
 from certification.services.targets import TARGET_LEADERS_MAX
 from members.models import Constituency, Region
+from members.widgets import ConstituencySelect
 from training.models import Programme
 
 NOTE_MAX = 300
@@ -37,6 +38,8 @@ class TargetForm(forms.Form):
         queryset=Constituency.objects.order_by("name"),
         required=False,
         help_text=_("For a target for a constituency."),
+        # Grouped by region; not narrowed: the region above is another target's, not its.
+        widget=ConstituencySelect(empty_label=_("Choose a constituency"), region_field=None),
     )
     programme = forms.ModelChoiceField(
         label=_("Programme (optional)"),

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from certification.models import Visibility
 from certification.services.certificates import PUBLIC_REASON_MAX, REASON_MAX
 from members.models import Constituency, Region
-from members.selectors import constituency_list_by_region, region_list
-from training.forms.widgets import QuickSelect
+from members.selectors import region_list
+from members.widgets import ConstituencySelect
 from training.models import Programme
 
 
@@ -88,7 +88,12 @@ class RegistryFilterForm(forms.Form):
 
     name = forms.CharField(label=_("Name"), required=False, max_length=100)
     region = forms.ModelChoiceField(label=_("Region or nation"), queryset=None, required=False)
-    constituency = forms.ModelChoiceField(label=_("Constituency"), queryset=None, required=False)
+    constituency = forms.ModelChoiceField(
+        label=_("Constituency"),
+        queryset=None,
+        required=False,
+        widget=ConstituencySelect(empty_label=_("Any")),
+    )
     target_seats = forms.BooleanField(
         label=_("Target seats only"), required=False, widget=StrictCheckboxInput
     )
@@ -101,24 +106,19 @@ class RegistryFilterForm(forms.Form):
         self.fields["programme"].queryset = Programme.objects.order_by("title")
 
     # The selects' options, one query each (a template loop over a field's choices counts
-    # them first); constituencies grouped by region, as the members app lists them.
+    # them first).
     @cached_property
     def region_choices(self) -> list[tuple[int, str]]:
         return [(region.pk, region.name) for region in region_list()]
-
-    @cached_property
-    def constituency_groups(self) -> list[tuple[str, list[tuple[int, str]]]]:
-        return constituency_list_by_region()
 
     @cached_property
     def programme_choices(self) -> list[tuple[int, str]]:
         return list(self.fields["programme"].queryset.values_list("pk", "title"))
 
     def constituency_select(self) -> str:
-        """The constituency <select>, its 650 options written in Python (QuickSelect): a
-        template loop over them cost the page more than its search."""
-        widget = QuickSelect(choices=[("", _("Any")), *self.constituency_groups])
-        return widget.render(
+        """The constituency <select>: the site's one chooser, grouped by region and narrowed
+        to the region chosen (members.widgets.ConstituencySelect; its script is the media)."""
+        return self.fields["constituency"].widget.render(
             "constituency",
             self["constituency"].value(),
             attrs={"class": "form-select", "id": "id_constituency"},

@@ -27,6 +27,12 @@ class MembersConfig(AppConfig):
         user_logged_in.connect(mfa.on_user_logged_in, dispatch_uid="members_mfa_logged_in")
         authenticator_added.connect(mfa.on_authenticator_changed, dispatch_uid="members_mfa_added")
         authenticator_removed.connect(mfa.on_authenticator_changed, dispatch_uid="members_mfa_removed")
+        from allauth.account.signals import user_signed_up
+
+        from members import onboarding
+
+        # A sign-up's `next` outlives email verification (members/onboarding.py).
+        user_signed_up.connect(onboarding.on_user_signed_up, dispatch_uid="members_onboarding_return_to")
         from members import receivers
 
         receivers.connect()  # a role given or taken moves the member's access_version

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from members.models import Constituency, Region
-from members.selectors import constituency_list_by_region
+from members.models import Region
+from members.widgets import constituency_field
 
 
 class ConsentForm(forms.Form):
@@ -51,12 +51,9 @@ class ProfileForm(forms.Form):
         empty_label=_("Choose your region"),
         error_messages={"invalid_choice": _("Choose a region from the list.")},
     )
-    constituency = forms.ModelChoiceField(
-        label=_("Constituency"),
-        queryset=Constituency.objects.select_related("region"),
-        required=False,
+    constituency = constituency_field(
+        empty_label=_("Choose your constituency"),
         help_text=_("The Westminster constituency you live in, if it is listed."),
-        error_messages={"invalid_choice": _("Choose a constituency from the list.")},
     )
     phone = PhoneNumberField(
         label=_("Phone (optional)"),
@@ -70,11 +67,6 @@ class ProfileForm(forms.Form):
         self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
         self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
         self.fields["phone"].widget.attrs["autocomplete"] = "tel"
-        # Grouped by region so that a list of hundreds of seats stays usable.
-        self.fields["constituency"].widget.choices = [
-            ("", _("Choose your constituency")),
-            *constituency_list_by_region(),
-        ]
         self.helper = FormHelper()
         # The server's messages are clearer than the browser's, and the same everywhere.
         self.helper.attrs = {"novalidate": ""}
@@ -111,3 +103,27 @@ class StaffRegionForm(forms.Form):
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
         self.helper.add_input(Submit("submit", _("Save the region")))
+
+
+class RegionChooseForm(forms.Form):
+    """The home page's "cohorts near you" for visitors: they say where, by GET; we never
+    guess it from their address."""
+
+    region = forms.ModelChoiceField(
+        label=_("Your region or nation"),
+        queryset=Region.objects.order_by("name"),
+        empty_label=_("Choose your region"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose a region from the list.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.disable_csrf = True
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("show", _("Show cohorts near me")))
+
+    def region_chosen(self) -> Region | None:
+        return self.cleaned_data.get("region") if self.is_valid() else None

@@ -7,6 +7,7 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
 from members.mfa import mfa_setup_needed
+from members.onboarding import return_to_keep
 from members.selectors import member_onboarding_state
 
 # Pages a member may reach before onboarding is complete.
@@ -31,7 +32,12 @@ class OnboardingRequiredMiddleware:
 
     def __call__(self, request):
         redirect_to = self._onboarding_redirect(request)
-        return redirect(redirect_to) if redirect_to else self.get_response(request)
+        if not redirect_to:
+            return self.get_response(request)
+        if request.method == "GET":
+            # Where the member was going, to go there once onboarding is done.
+            return_to_keep(request, request.get_full_path(), replace=False)
+        return redirect(redirect_to)
 
     def _onboarding_redirect(self, request) -> str | None:
         user = request.user

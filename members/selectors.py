@@ -55,14 +55,15 @@ def region_list() -> list[Region]:
     return list(Region.objects.order_by("name"))
 
 
-def constituency_list_by_region() -> list[tuple[str, list[tuple[int, str]]]]:
-    """Constituencies grouped by region name, for a select with optgroups."""
-    groups: dict[str, list[tuple[int, str]]] = {}
-    for pk, name, region_name in Constituency.objects.order_by("region__name", "name").values_list(
-        "pk", "name", "region__name"
-    ):
-        groups.setdefault(region_name, []).append((pk, name))
-    return list(groups.items())
+def constituency_groups() -> list[tuple[int, str, list[tuple[int, str]]]]:
+    """Constituencies grouped by region, as (region id, region name, [(id, name)]): one query."""
+    groups: dict[int, tuple[int, str, list[tuple[int, str]]]] = {}
+    rows = Constituency.objects.order_by("region__name", "name").values_list(
+        "pk", "name", "region_id", "region__name"
+    )
+    for pk, name, region_id, region_name in rows:
+        groups.setdefault(region_id, (region_id, region_name, []))[2].append((pk, name))
+    return list(groups.values())
 
 
 def data_export_latest(*, user: User) -> DataExport | None:

@@ -6,7 +6,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from members.forms import ConsentForm, ProfileForm
+from members.forms import ConsentForm, ProfileForm, RegionChooseForm
+from members.onboarding import return_to_pop
 from members.permissions import user_home_url_name
 from members.selectors import consent_text_current, member_onboarding_state, profile_get
 from members.services import consent_give, profile_save
@@ -17,7 +18,11 @@ class HomeView(View):
 
     def get(self, request):
         if not request.user.is_authenticated:
-            return render(request, "members/landing.html")
+            region_form = RegionChooseForm(request.GET if "region" in request.GET else None)
+            region = region_form.region_chosen() if region_form.is_bound else None
+            context = {"region_form": region_form, "region": region}
+            status = 400 if region_form.errors else 200
+            return render(request, "members/landing.html", context, status=status)
         url_name = user_home_url_name(request.user)
         if url_name is None:
             raise PermissionDenied(_("Your account has no role yet. Ask national staff to give you one."))
@@ -61,7 +66,8 @@ class ConsentView(LoginRequiredMixin, View):
             return self._render(request, form)
         consent_give(user=request.user, text=text)
         messages.success(request, _("Thank you. Your consent is recorded."))
-        return redirect("members:home")
+        # On to the page they were going to (the gate asks for a profile first if none).
+        return redirect(return_to_pop(request) or "members:home")
 
     def _render(self, request, form):
         text = consent_text_current()
@@ -104,7 +110,7 @@ class ProfileEditView(LoginRequiredMixin, View):
             return self._render(request, form, is_new=is_new, status=400)
         profile_save(user=request.user, **form.cleaned_data)
         messages.success(request, _("Your profile is saved."))
-        return redirect("members:home")
+        return redirect(return_to_pop(request) or "members:home")
 
     def _render(self, request, form, *, is_new, status=200):
         return render(request, self.template_name, {"form": form, "is_new": is_new}, status=status)

@@ -1,14 +1,25 @@
 from django.urls import path
 
-from training.views import authoring, manage, marking, messages, moderation, notices, submissions, trainee
+from training.views import (
+    authoring,
+    finder,
+    manage,
+    marking,
+    messages,
+    moderation,
+    notices,
+    submissions,
+    trainee,
+)
 
 app_name = "training"
 
 urlpatterns = [
+    # Anyone, signed in or not: the cohort finder and each open cohort's page
+    path("cohorts/", finder.CohortFindView.as_view(), name="cohort-list"),
+    path("cohorts/<int:pk>/", finder.CohortDetailView.as_view(), name="cohort-detail"),
     # Trainees (and anyone enrolled)
     path("my-training/", trainee.MyTrainingView.as_view(), name="my-training"),
-    path("cohorts/", trainee.CohortFindView.as_view(), name="cohort-list"),
-    path("cohorts/<int:pk>/", trainee.CohortDetailView.as_view(), name="cohort-detail"),
     path("cohorts/<int:pk>/apply/", trainee.CohortApplyView.as_view(), name="cohort-apply"),
     path("enrolments/<int:pk>/withdraw/", trainee.EnrolmentWithdrawView.as_view(), name="enrolment-withdraw"),
     path("enrolments/<int:pk>/offer/", trainee.EnrolmentOfferRespondView.as_view(), name="enrolment-offer"),

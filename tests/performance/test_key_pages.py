@@ -93,6 +93,7 @@ def of(route: str, name: str, attribute: str = "pk") -> Callable[[World], str]:
 REGISTRY_SEARCH = plain("certification:registry", "?name=Sam+Person&region={region}&programme={programme}")
 CERTIFICATES_ISSUED = f"?action={AuditAction.CERTIFICATE_ISSUED}"
 EMAILS_WAITING = f"?status={NoticeStatus.PENDING}"
+IN_REGION = "?region={region}"
 CERTIFICATE_CARDS = _distinct(r'id="certificate-\d+"')
 SESSIONS = _distinct(r"Session \d+")
 WELCOME = _showing("Welcome, Ada")
@@ -103,10 +104,13 @@ TABLE_ROWS = _counted(r"<tr")
 # them from the cache (certification/dashboard_cache.py).
 # fmt: off
 PAGES = [
-    Page("trainee home", "trainee", plain("members:trainee-home"), WELCOME, (6, 6), grows=False),
+    Page("trainee home", "trainee", plain("members:trainee-home"), WELCOME, (7, 7), grows=False),
     Page("my training", "trainee", plain("training:my-training"), COHORTS, (9, 9)),
     Page("find a cohort", "trainee", plain("training:cohort-list"), COHORTS, (11, 11)),
     Page("cohort page (trainee)", "trainee", of("training:cohort-detail", "cohort"), SESSIONS, (11, 11)),
+    Page("find a cohort (visitor)", "anonymous", plain("training:cohort-list", IN_REGION), COHORTS, (5, 5)),
+    # The region's first three cohorts, at both sizes.
+    Page("home (visitor)", "anonymous", plain("members:home", IN_REGION), COHORTS, (3, 3), grows=False),
     Page("my certificates", "trainee", plain("certification:my-certificates"), CERTIFICATE_CARDS, (7, 7)),
     Page("cohort list (trainer)", "trainer", plain("training:manage-cohort-list"), COHORTS, (8, 8)),
     Page("cohort list (staff)", "national", plain("training:manage-cohort-list"), COHORTS, (8, 8)),

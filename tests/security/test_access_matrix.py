@@ -98,8 +98,10 @@ TABLE: dict[str, Row] = {
         kwargs=lambda s: {"pk": s.users["regional"].pk},
     ),
     "training:my-training": Row("login 200 200 403 403 403 403 403"),
-    "training:cohort-list": Row("login 200 200 403 403 403 403 403"),
-    "training:cohort-detail": Row("login 200 404 403 403 403 403 403", kwargs=pk("cohort")),
+    # Public: the finder, and each open cohort's page (cohort A is running: only its trainee,
+    # who gets their own page of it, may open it; tests/training/test_cohort_finder.py).
+    "training:cohort-list": Row("200 200 200 200 200 200 200 200"),
+    "training:cohort-detail": Row("404 200 404 404 404 404 404 404", kwargs=pk("cohort")),
     "training:cohort-apply": Row(
         "login 200 404 403 403 403 403 403", post="login 400 404 403 403 403 403 403", kwargs=pk("cohort")
     ),

@@ -280,15 +280,17 @@ def test_finder_filters_by_region_constituency_date_and_mode(signed_in):
 
 
 def test_finder_reads_only_its_own_keys(signed_in):
-    """Unknown or malformed query keys are ignored, not passed to the query."""
+    """Unknown query keys are ignored, not passed to the query; malformed values of its own
+    keys are a 400 that says which, with the other filters still applied."""
     CohortFactory(name="Open one")
     CohortFactory(name="Draft one", status=CohortStatus.DRAFT)
     response = signed_in.get(
         reverse("training:cohort-list"),
         {"region": "", "status": "draft", "mode": "teleport", "starts_from": "not a date", "order_by": "-pk"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert _titles(response) == ["Open one"]
+    assert "Choose how the cohort meets from the list." in html_of(response)
 
 
 def test_finder_rows_show_places_and_review(signed_in):
@@ -580,8 +582,7 @@ def test_another_trainees_enrolment_is_404(signed_in):
 
 TRAINEE_ONLY = [
     ("training:my-training", []),
-    ("training:cohort-list", []),
-    ("training:cohort-detail", ["cohort"]),
+    # Not the finder and the cohort page: anyone may use them (tests/training/test_cohort_finder.py).
     ("training:cohort-apply", ["cohort"]),
     ("training:enrolment-withdraw", ["enrolment"]),
     ("training:enrolment-offer", ["enrolment"]),

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Constituency, Region
-from members.selectors import constituency_list_by_region
+from members.models import Region
+from members.widgets import constituency_field
 from training.models import (
     AttendanceStatus,
     Cohort,
@@ -100,12 +100,10 @@ class CohortForm(forms.Form):
         empty_label=_("Choose a region"),
         error_messages={"invalid_choice": _("Choose a region from the list.")},
     )
-    constituency = forms.ModelChoiceField(
+    constituency = constituency_field(
         label=_("Constituency (optional)"),
-        queryset=Constituency.objects.all(),
-        required=False,
+        empty_label=_("None: the whole region"),
         help_text=_("If the cohort serves one constituency. It must be in the region."),
-        error_messages={"invalid_choice": _("Choose a constituency from the list.")},
     )
     trainers = TrainerChoiceField(
         label=_("Trainers"),
@@ -152,11 +150,6 @@ class CohortForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.cohort = cohort
         self.fields["trainers"].queryset = trainer_candidate_list()
-        # Grouped by region so that a list of hundreds of seats stays usable.
-        self.fields["constituency"].widget.choices = [
-            ("", _("None: the whole region")),
-            *constituency_list_by_region(),
-        ]
         dates = Div(
             Div(Field("enrolment_opens_on"), css_class="col-sm-6"),
             Div(Field("enrolment_closes_on"), css_class="col-sm-6"),

@@ -1,4 +1,6 @@
-"""Reads for the trainee's pages: their training, the cohort finder, modules and calendars.
+"""Reads for the trainee's pages: their training, their cohorts, modules and calendars.
+
+The cohort finder's reads are training.selectors.finder.
 
 Which cohorts, sessions and enrolments a user may reach is decided in training.permissions.
 The access functions here (modules, materials, calendar feeds) are built on it and, like
@@ -26,7 +28,6 @@ from training.models import (
     AttendanceStatus,
     CalendarFeed,
     Cohort,
-    CohortStatus,
     Enrolment,
     EnrolmentStatus,
     Material,
@@ -34,11 +35,8 @@ from training.models import (
     Module,
     Session,
     SessionConfirmation,
-    SessionMode,
-    SessionStatus,
     Submission,
     SubmissionStatus,
-    VersionStatus,
 )
 from training.selectors.submissions import Progress, due_dates_for, progress_for, progress_of
 from training.services.attendance import checkin_is_open, checkin_opens_at
@@ -59,12 +57,6 @@ def _count(queryset: QuerySet, *, by: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def _places_taken() -> Coalesce:
-    return _count(
-        Enrolment.objects.filter(cohort=OuterRef("pk"), status__in=PLACE_HOLDING_STATUSES), by="cohort"
-    )
-
-
 def _waitlist_position() -> Coalesce:
     """1 + the number waitlisted ahead, in the order the service offers places."""
     ahead = Enrolment.objects.filter(cohort=OuterRef("cohort"), status=EnrolmentStatus.WAITLISTED).filter(
@@ -72,57 +64,6 @@ def _waitlist_position() -> Coalesce:
         | Q(waitlisted_at=OuterRef("waitlisted_at"), pk__lt=OuterRef("pk"))
     )
     return _count(ahead, by="cohort") + 1
-
-
-# --- The cohort finder ---------------------------------------------------------------
-
-
-def cohort_list_for_finder(
-    *,
-    user,
-    region_id: int | None = None,
-    constituency=None,
-    starts_from: dt.date | None = None,
-    mode: str = "",
-) -> QuerySet[Cohort]:
-    """Cohorts a member can apply to now or soon, soonest first, in one query.
-
-    Open, with a published version and applications not yet closed. `constituency` also
-    matches the cohorts that serve its whole region (no constituency of their own).
-    `mode` keeps the cohorts with at least one scheduled session of that mode.
-    Annotated with `places_taken`, `places_left`, `has_online`, `has_in_person`, and
-    `my_status` (the member's active enrolment in the cohort, or None).
-    """
-    cohorts = permissions.cohort_list_visible_to(user=user).filter(
-        status=CohortStatus.OPEN,
-        version__status=VersionStatus.PUBLISHED,
-        enrolment_closes_on__gte=timezone.localdate(),
-    )
-    if region_id:
-        cohorts = cohorts.filter(region_id=region_id)
-    if constituency is not None:
-        cohorts = cohorts.filter(
-            Q(constituency=constituency) | Q(constituency__isnull=True, region_id=constituency.region_id)
-        )
-    if starts_from:
-        cohorts = cohorts.filter(starts_on__gte=starts_from)
-    scheduled = Session.objects.filter(cohort=OuterRef("pk"), status=SessionStatus.SCHEDULED)
-    if mode:
-        cohorts = cohorts.filter(Exists(scheduled.filter(mode=mode)))
-    mine = Enrolment.objects.filter(
-        cohort=OuterRef("pk"), member=user, status__in=ACTIVE_ENROLMENT_STATUSES
-    ).values("status")[:1]
-    return (
-        cohorts.select_related("version__programme", "region", "constituency")
-        .annotate(
-            places_taken=_places_taken(),
-            places_left=F("capacity") - F("places_taken"),
-            has_online=Exists(scheduled.filter(mode=SessionMode.ONLINE)),
-            has_in_person=Exists(scheduled.filter(mode=SessionMode.IN_PERSON)),
-            my_status=Subquery(mine),
-        )
-        .order_by("starts_on", "name", "pk")
-    )
 
 
 # --- One cohort ----------------------------------------------------------------------

@@ -16,13 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from members.selectors import profile_get
 from training import permissions
 from training.forms.trainee import (
     ApologyForm,
     ApplyForm,
     CheckinForm,
-    CohortFindForm,
     OfferResponseForm,
     WithdrawForm,
 )
@@ -31,7 +29,6 @@ from training.selectors.trainee import (
     calendar_feed_get,
     calendar_feed_get_by_token,
     calendar_feed_session_list,
-    cohort_list_for_finder,
     cohort_page_get,
     material_file_get_for_user,
     module_get_for_user,
@@ -41,7 +38,7 @@ from training.selectors.trainee import (
 from training.services.attendance import apology_send, checkin, session_confirm
 from training.services.calendar import calendar_feed_rotate, sessions_ics
 from training.services.enrolment import enrolment_apply, enrolment_offer_respond, enrolment_withdraw
-from training.views.base import TraineeRequiredMixin, form_errors_add, paginate, safe_filename
+from training.views.base import TraineeRequiredMixin, form_errors_add, safe_filename
 
 TEMPLATES = "training/trainee/"
 
@@ -59,7 +56,7 @@ def _ics_response(content: bytes, *, filename: str) -> HttpResponse:
     return response
 
 
-# --- Home and finder ----------------------------------------------------------------
+# --- Home ----------------------------------------------------------------
 
 
 class MyTrainingView(TraineeRequiredMixin, View):
@@ -69,32 +66,6 @@ class MyTrainingView(TraineeRequiredMixin, View):
         now = timezone.now()
         context = {"training": my_training_get(user=request.user, now=now), "now": now}
         return _render(request, "my_training.html", context)
-
-
-class CohortFindView(TraineeRequiredMixin, View):
-    """Trainees: open cohorts to apply to, filtered; their own region chosen at first."""
-
-    def get(self, request):
-        data = {key: request.GET[key] for key in CohortFindForm.FILTER_KEYS if key in request.GET}
-        region_preselected = None
-        if not data:
-            profile = profile_get(user=request.user)
-            if profile is not None:
-                data = {"region": str(profile.region_id)}
-                region_preselected = profile.region
-        filter_form = CohortFindForm(data)
-        filters = filter_form.filters()
-        page = paginate(request, cohort_list_for_finder(user=request.user, **filters))
-        return _render(
-            request,
-            "cohort_list.html",
-            {
-                "page_obj": page,
-                "filter_form": filter_form,
-                "is_filtered": any(filters.values()),
-                "region_preselected": region_preselected,
-            },
-        )
 
 
 # --- One cohort, applying and withdrawing -------------------------------------------------

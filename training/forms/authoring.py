@@ -574,6 +574,9 @@ class BaseRubricFormSet(forms.BaseFormSet):
         self.error_messages["too_many_forms"] = _("A rubric has at most %(max)s criteria. Remove one.") % {
             "max": MAX_CRITERIA
         }
+        self.error_messages["missing_management_form"] = _(
+            "The page was incomplete when it was sent. Reload it and try again."
+        )
 
     def get_form_kwargs(self, index):
         kwargs = super().get_form_kwargs(index)

@@ -95,7 +95,7 @@ def test_the_fill_marks_only_the_blank_rows_present_and_saves_nothing(trainer_cl
         name(started["excused"]): "excused",
         **{name(enrolment): "present" for enrolment in started["unmarked"]},
     }
-    assert "2 people marked present. Not saved yet" in page
+    assert "2 marked present, not saved yet." in page
     assert 'name="fill_undo"' in page
     # Nothing is saved until "Save register".
     assert set(Attendance.objects.values_list("enrolment_id", "status")) == before

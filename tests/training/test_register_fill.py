@@ -66,9 +66,7 @@ def url_of(session) -> str:
 
 def checked(page: str) -> dict[str, str]:
     """{field name: value} of every radio checked on the page."""
-    return dict(
-        re.findall(r'<input type="radio"[^>]*name="(mark_\d+)"[^>]*value="(\w+)" checked', page)
-    )
+    return dict(re.findall(r'<input type="radio"[^>]*name="(mark_\d+)"[^>]*value="(\w+)" checked', page))
 
 
 def posted(page: str) -> dict[str, str]:
@@ -111,7 +109,9 @@ def test_undo_puts_the_form_back_as_it_was_before_the_fill(trainer_client, start
     session = started["session"]
     page = html.unescape(trainer_client.get(url_of(session)).content.decode())
     before = checked(page)
-    page = html.unescape(trainer_client.post(url_of(session), posted(page) | {"fill_present": ""}).content.decode())
+    page = html.unescape(
+        trainer_client.post(url_of(session), posted(page) | {"fill_present": ""}).content.decode()
+    )
     response = trainer_client.post(url_of(session), posted(page) | {"fill_undo": ""})
     assert response.status_code == 200
     page = html.unescape(response.content.decode())
@@ -125,7 +125,9 @@ def test_undo_keeps_a_mark_changed_after_the_fill(trainer_client, started):
     session = started["session"]
     first, second = started["unmarked"]
     page = html.unescape(trainer_client.get(url_of(session)).content.decode())
-    page = html.unescape(trainer_client.post(url_of(session), posted(page) | {"fill_present": ""}).content.decode())
+    page = html.unescape(
+        trainer_client.post(url_of(session), posted(page) | {"fill_present": ""}).content.decode()
+    )
     data = posted(page) | {name(first): "absent", "fill_undo": ""}
     page = html.unescape(trainer_client.post(url_of(session), data).content.decode())
     assert checked(page)[name(first)] == "absent"

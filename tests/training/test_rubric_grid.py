@@ -157,7 +157,12 @@ def test_blank_rows_and_blank_cells_are_left_out(staff_client):
         ("level_2_title", "", "level_2_title", "Give this level a title, or clear the whole cell."),
         ("level_3_outcome", "", "level_3_outcome", "Choose pass, resubmit or fail."),
         ("level_3_outcome", "maybe", "level_3_outcome", "Choose pass, resubmit or fail."),
-        ("level_3_title", "Not shown", "level_3_title", "Another level of this criterion already has this title."),
+        (
+            "level_3_title",
+            "Not shown",
+            "level_3_title",
+            "Another level of this criterion already has this title.",
+        ),
         ("title", "", "title", "Give the criterion a title"),
         ("title", "x" * 201, "title", "at most 200 characters"),
     ],
@@ -173,7 +178,9 @@ def test_a_bad_cell_is_refused_at_the_cell_and_nothing_is_saved(staff_client, ce
     page = response.content.decode()
     # The message sits under the cell it is about, and the cell points to it.
     error_id = f"id_criteria-1-{field}_error"
-    assert re.search(rf'id="{error_id}"[^>]*>[^<]*{re.escape(message)}', page), page[page.find(error_id) - 300 :]
+    assert re.search(rf'id="{error_id}"[^>]*>[^<]*{re.escape(message)}', page), page[
+        page.find(error_id) - 300 :
+    ]
     assert re.search(rf'id="id_criteria-1-{field}"[^>]*aria-invalid="true"', page) or re.search(
         rf'aria-invalid="true"[^>]*id="id_criteria-1-{field}"', page
     )
@@ -191,7 +198,9 @@ def test_a_bad_cell_is_refused_at_the_cell_and_nothing_is_saved(staff_client, ce
 )
 def test_rules_of_a_whole_row_are_shown_on_that_row(staff_client, levels, message):
     assignment = draft_assignment()
-    response = staff_client.post(grid_url(assignment), grid_data([(None, "Listening", LEVELS), (None, "Thin", levels)]))
+    response = staff_client.post(
+        grid_url(assignment), grid_data([(None, "Listening", LEVELS), (None, "Thin", levels)])
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert 'aria-describedby="criterion-row-2-errors"' in page

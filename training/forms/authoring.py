@@ -524,8 +524,10 @@ class RubricRowForm(forms.Form):
         return {name: self.cleaned_data.get(f"level_{column}_{name}", "") for name in LEVEL_FIELDS}
 
     def is_blank(self) -> bool:
-        return not self.cleaned_data.get("title") and not self.cleaned_data.get("description") and not any(
-            any(self._cell(column).values()) for column in range(1, self.level_columns + 1)
+        return (
+            not self.cleaned_data.get("title")
+            and not self.cleaned_data.get("description")
+            and not any(any(self._cell(column).values()) for column in range(1, self.level_columns + 1))
         )
 
     def levels(self) -> list[dict]:
@@ -643,7 +645,9 @@ def rubric_formset(*, level_columns: int, data=None, criteria=()) -> BaseRubricF
     )
 
 
-def rubric_formset_grown(formset: BaseRubricFormSet, *, level_columns: int, rows: int = 0) -> BaseRubricFormSet:
+def rubric_formset_grown(
+    formset: BaseRubricFormSet, *, level_columns: int, rows: int = 0
+) -> BaseRubricFormSet:
     """The posted grid shown again, not saved and not yet checked, with `rows` blank rows at
     the end (the "Add a criterion" button) and `level_columns` columns: nothing typed is lost."""
     initial = [{name: form[name].value() for name in form.fields} for form in formset.forms]

@@ -211,7 +211,10 @@ def rubric_save(*, assignment: Assignment, criteria: Sequence[CriterionData]) ->
         else:
             # Deleted meanwhile, or another assignment's: never touch it from here.
             errors[str(index)] = [
-                _("This criterion is no longer part of the rubric. Reload the page to see the rubric as it is.")
+                _(
+                    "This criterion is no longer part of the rubric. "
+                    "Reload the page to see the rubric as it is."
+                )
             ]
             continue
         criterion.title, criterion.description = data["title"].strip(), data["description"].strip()

@@ -755,9 +755,13 @@ class RubricEditView(AuthorsProgrammesRequiredMixin, View):
             except ValidationError as error:
                 errors = self._errors_place(formset, error)
             else:
-                messages.success(request, _("The rubric of “%(title)s” is saved.") % {"title": assignment.title})
+                messages.success(
+                    request, _("The rubric of “%(title)s” is saved.") % {"title": assignment.title}
+                )
                 return redirect(_assignment_url(assignment))
-        return _rubric_grid_page(request, assignment, formset, level_columns=columns, errors=errors, status=400)
+        return _rubric_grid_page(
+            request, assignment, formset, level_columns=columns, errors=errors, status=400
+        )
 
     @staticmethod
     def _errors_place(formset, error: ValidationError) -> list[str]:

@@ -141,6 +141,7 @@ urlpatterns = [
         authoring.CriterionCreateView.as_view(),
         name="criterion-create",
     ),
+    path("manage/assignments/<int:pk>/rubric/", authoring.RubricEditView.as_view(), name="rubric-edit"),
     path("manage/criteria/<int:pk>/edit/", authoring.CriterionEditView.as_view(), name="criterion-edit"),
     path("manage/criteria/<int:pk>/move/", authoring.CriterionMoveView.as_view(), name="criterion-move"),
     path(

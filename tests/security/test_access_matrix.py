@@ -277,6 +277,11 @@ TABLE: dict[str, Row] = {
         post="login 403 403 403 403 403 403 400",
         kwargs=pk("draft_assignment"),
     ),
+    "training:rubric-edit": Row(
+        "login 403 403 403 403 403 403 200",
+        post="login 403 403 403 403 403 403 400",
+        kwargs=pk("draft_assignment"),
+    ),
     "training:criterion-edit": Row(
         "login 403 403 403 403 403 403 200",
         post="login 403 403 403 403 403 403 400",

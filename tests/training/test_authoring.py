@@ -123,8 +123,10 @@ def test_staff_author_and_publish_a_programme(staff_client):
             "max_attempts": "2",
         },
     )
-    assert response.status_code == 302
     assignment = power.assignments.get()
+    # Straight on to its rubric.
+    assert response.status_code == 302
+    assert response.url == reverse("training:rubric-edit", args=[assignment.pk])
     assert (assignment.due_offset_days, assignment.required_for_completion) == (21, True)
     assert (assignment.accepted_file_types, assignment.max_attempts) == ("pdf,png", 2)
 
@@ -139,22 +141,26 @@ def test_staff_author_and_publish_a_programme(staff_client):
     assert "Map your street" in page
     assert "These have no criteria yet" in page
 
+    # The whole rubric in one grid: one criterion of two levels, the other rows left blank.
+    rubric_page = html_of(staff_client.get(reverse("training:rubric-edit", args=[assignment.pk])))
+    assert "Criterion 1, level 1 descriptor" in rubric_page
     response = staff_client.post(
-        reverse("training:criterion-create", args=[assignment.pk]),
+        reverse("training:rubric-edit", args=[assignment.pk]),
         {
-            "title": "The map",
-            "description": "",
-            "levels-TOTAL_FORMS": "2",
-            "levels-INITIAL_FORMS": "0",
-            "levels-0-title": "Not yet",
-            "levels-0-outcome": "resubmit",
-            "levels-0-description": "Fewer than eight actors.",
-            "levels-1-title": "Secure",
-            "levels-1-outcome": "pass",
-            "levels-1-description": "Eight actors or more.",
+            "criteria-TOTAL_FORMS": "2",
+            "criteria-INITIAL_FORMS": "0",
+            "level_columns": "3",
+            "criteria-0-title": "The map",
+            "criteria-0-level_1_title": "Not yet",
+            "criteria-0-level_1_outcome": "resubmit",
+            "criteria-0-level_1_description": "Fewer than eight actors.",
+            "criteria-0-level_2_title": "Secure",
+            "criteria-0-level_2_outcome": "pass",
+            "criteria-0-level_2_description": "Eight actors or more.",
         },
     )
     assert response.status_code == 302
+    assert list(assignment.criteria.values_list("title", flat=True)) == ["The map"]
 
     response = staff_client.post(reverse("training:version-publish", args=[draft.pk]), follow=True)
     draft.refresh_from_db()

@@ -18,7 +18,7 @@ from training.models.curriculum import MAX_REMINDER_HOURS, reminder_hours_parse
 from training.notice_letters import REPLY_ASKED_BEFORE
 from training.selectors.authoring import programme_slug_in_use
 from training.services.programmes import MAX_ATTEMPTS
-from training.services.rubrics import MAX_LEVELS, criterion_levels_check
+from training.services.rubrics import MAX_CRITERIA, MAX_LEVELS, MIN_LEVELS, criterion_levels_check
 from training.uploads import FILE_TYPE_CHOICES, FILE_TYPE_KEYS, MATERIAL_MAX_BYTES, file_type_labels
 
 MAX_TURNAROUND_DAYS = 60
@@ -445,3 +445,213 @@ def level_formset(*, data=None, levels=()) -> BaseLevelFormSet:
         LevelForm, formset=BaseLevelFormSet, extra=extra, max_num=MAX_LEVELS, absolute_max=MAX_LEVELS * 2
     )
     return formset_class(data=data, initial=initial, prefix="levels")
+
+
+# --- A whole rubric as one grid ------------------------------------------------------
+
+# Level columns a new rubric's grid starts with; "Add a level column" adds one, up to MAX_LEVELS.
+GRID_LEVEL_COLUMNS = 3
+# Blank criterion rows a rubric without criteria starts with.
+GRID_ROWS_NEW = 2
+
+
+def grid_level_columns(value, *, levels_saved: int = 0) -> int:
+    """How many level columns to show: what the page asked for (a posted number, possibly
+    tampered with) or enough for the saved levels, between MIN_LEVELS and MAX_LEVELS."""
+    try:
+        asked = int(value)
+    except (TypeError, ValueError):
+        asked = GRID_LEVEL_COLUMNS
+    return min(max(asked, levels_saved, MIN_LEVELS), MAX_LEVELS)
+
+
+class RubricRowForm(forms.Form):
+    """One criterion of the grid: its title and description, then one cell per level, each
+    a title, what work at that level shows and its outcome. A wholly blank row is not a
+    criterion, and a wholly blank cell is not a level (the levels after it close up)."""
+
+    criterion_id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    title = forms.CharField(max_length=200, required=False)
+    description = forms.CharField(required=False, widget=_textarea(2))
+
+    def __init__(self, *args, level_columns: int, number: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.level_columns = level_columns
+        self.number = number  # the row's number on the page, from 1, for labels
+        self.fields["title"].label = _("Criterion %(row)s title") % {"row": number}
+        self.fields["description"].label = _("Criterion %(row)s: what it looks for (optional)") % {
+            "row": number
+        }
+        for column in range(1, level_columns + 1):
+            where = {"row": number, "level": column}
+            self.fields[f"level_{column}_title"] = forms.CharField(
+                label=_("Criterion %(row)s, level %(level)s title") % where, max_length=100, required=False
+            )
+            self.fields[f"level_{column}_description"] = forms.CharField(
+                label=_("Criterion %(row)s, level %(level)s descriptor") % where,
+                required=False,
+                widget=_textarea(3),
+            )
+            self.fields[f"level_{column}_outcome"] = forms.ChoiceField(
+                label=_("Criterion %(row)s, level %(level)s outcome") % where,
+                choices=[("", _("Choose…")), *Outcome.choices],
+                required=False,
+                error_messages={"invalid_choice": _("Choose pass, resubmit or fail.")},
+            )
+
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            if not isinstance(field.widget, forms.HiddenInput | forms.CheckboxInput):
+                field.widget.attrs["class"] = css
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] += " is-invalid"
+
+    def cells(self) -> list[dict]:
+        """Per level column: its number and bound fields, for the template."""
+        return [
+            {
+                "number": column,
+                **{name: self[f"level_{column}_{name}"] for name in LEVEL_FIELDS},
+            }
+            for column in range(1, self.level_columns + 1)
+        ]
+
+    def _cell(self, column: int) -> dict:
+        return {name: self.cleaned_data.get(f"level_{column}_{name}", "") for name in LEVEL_FIELDS}
+
+    def is_blank(self) -> bool:
+        return (
+            not self.cleaned_data.get("title")
+            and not self.cleaned_data.get("description")
+            and not any(any(self._cell(column).values()) for column in range(1, self.level_columns + 1))
+        )
+
+    def levels(self) -> list[dict]:
+        """The filled cells, lowest first, as training.services.rubrics takes them."""
+        cells = [self._cell(column) for column in range(1, self.level_columns + 1)]
+        return [cell for cell in cells if any(cell.values())]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or self.is_blank() or cleaned.get("DELETE"):
+            return cleaned
+        if not cleaned.get("title"):
+            self.add_error("title", _("Give the criterion a title: the one thing it judges."))
+        seen = set()
+        for column in range(1, self.level_columns + 1):
+            cell = self._cell(column)
+            if not any(cell.values()):
+                continue
+            prefix = f"level_{column}_"
+            if not cell["title"]:
+                self.add_error(prefix + "title", _("Give this level a title, or clear the whole cell."))
+            elif cell["title"].casefold() in seen:
+                self.add_error(prefix + "title", _("Another level of this criterion already has this title."))
+            seen.add(cell["title"].casefold())
+            if not cell["description"]:
+                self.add_error(prefix + "description", _("Describe what work at this level shows."))
+            if not cell["outcome"]:
+                self.add_error(prefix + "outcome", _("Choose pass, resubmit or fail."))
+        if not self.errors:
+            try:
+                criterion_levels_check(levels=self.levels())
+            except ValidationError as error:
+                # Rules of the whole row (how many levels, one that passes): at the row.
+                self.add_error(None, error.message_dict["levels"])
+        return cleaned
+
+
+class BaseRubricFormSet(forms.BaseFormSet):
+    """The rows of the grid, in order; removed and wholly blank rows are left out."""
+
+    deletion_widget = forms.CheckboxInput
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Far too many rows (a tampered page): the rubric's limit, not Django's count of forms.
+        self.error_messages["too_many_forms"] = _("A rubric has at most %(max)s criteria. Remove one.") % {
+            "max": MAX_CRITERIA
+        }
+        self.error_messages["missing_management_form"] = _(
+            "The page was incomplete when it was sent. Reload it and try again."
+        )
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        kwargs["number"] = (index or 0) + 1
+        return kwargs
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = _("Remove criterion %(row)s") % {"row": (index or 0) + 1}
+        form.fields["DELETE"].widget.attrs["class"] = "form-check-input"
+
+    def criteria(self) -> list[dict]:
+        """The rubric the grid describes, as training.services.rubrics.rubric_save takes it."""
+        return [
+            {
+                "id": form.cleaned_data.get("criterion_id"),
+                "title": form.cleaned_data["title"],
+                "description": form.cleaned_data["description"],
+                "levels": form.levels(),
+            }
+            for form in self.kept_forms()
+        ]
+
+    def kept_forms(self) -> list[RubricRowForm]:
+        return [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and not form.is_blank()
+        ]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        if len(self.kept_forms()) > MAX_CRITERIA:
+            raise forms.ValidationError(
+                _("A rubric has at most %(max)s criteria. Remove one.") % {"max": MAX_CRITERIA}
+            )
+
+
+def _rubric_formset_class(*, extra: int) -> type[BaseRubricFormSet]:
+    return forms.formset_factory(
+        RubricRowForm,
+        formset=BaseRubricFormSet,
+        extra=extra,
+        can_delete=True,
+        # A few rows over the limit are read, so that the limit's own message shows.
+        max_num=MAX_CRITERIA + 5,
+        absolute_max=MAX_CRITERIA + 5,
+    )
+
+
+def rubric_formset(*, level_columns: int, data=None, criteria=()) -> BaseRubricFormSet:
+    """The grid: a row per saved criterion (`criteria`, with their levels lowest first), or
+    GRID_ROWS_NEW blank rows for a rubric not begun; bound to `data` after a POST."""
+    initial = []
+    for criterion in criteria:
+        row = {"criterion_id": criterion.pk, "title": criterion.title, "description": criterion.description}
+        for column, level in enumerate(criterion.levels.all(), start=1):
+            row |= {f"level_{column}_{name}": getattr(level, name) for name in LEVEL_FIELDS}
+        initial.append(row)
+    formset_class = _rubric_formset_class(extra=0 if initial else GRID_ROWS_NEW)
+    return formset_class(
+        data=data, initial=initial, prefix="criteria", form_kwargs={"level_columns": level_columns}
+    )
+
+
+def rubric_formset_grown(
+    formset: BaseRubricFormSet, *, level_columns: int, rows: int = 0
+) -> BaseRubricFormSet:
+    """The posted grid shown again, not saved and not yet checked, with `rows` blank rows at
+    the end (the "Add a criterion" button) and `level_columns` columns: nothing typed is lost."""
+    initial = [{name: form[name].value() for name in form.fields} for form in formset.forms]
+    initial.extend({} for _row in range(max(min(rows, MAX_CRITERIA - len(initial)), 0)))
+    return _rubric_formset_class(extra=0)(
+        initial=initial, prefix="criteria", form_kwargs={"level_columns": level_columns}
+    )

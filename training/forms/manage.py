@@ -298,11 +298,20 @@ class SessionForm(forms.Form):
 
 
 class RegisterForm(forms.Form):
-    """One radio group per enrolled trainee: present, absent or excused, or left blank."""
+    """One radio group per enrolled trainee: present, absent or excused, or left blank.
 
-    def __init__(self, *args, rows, **kwargs):
+    "Mark everyone not yet marked present" only changes what the form shows (the view
+    renders it again, or the page's script does it in place): nothing is saved until
+    "Save register", and `filled` (sent back as FILLED_FIELD) lets it be undone until then.
+    """
+
+    FILLED_FIELD = "filled"
+
+    def __init__(self, *args, rows, filled=None, undone=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.rows = rows
+        # The enrolment ids a fill just marked present (None: no fill asked); whether undone.
+        self.filled, self.undone = filled, undone
         for row in rows:
             self.fields[self.field_name(row.enrolment.pk)] = forms.ChoiceField(
                 label=row.name,
@@ -320,6 +329,27 @@ class RegisterForm(forms.Form):
     def entries(self):
         """(row, bound field) pairs, in register order, for the template."""
         return [(row, self[self.field_name(row.enrolment.pk)]) for row in self.rows]
+
+    def data_with_present_filled(self) -> tuple[dict, list[int]]:
+        """The data sent, with everyone left blank marked present, and who that was."""
+        data, filled = self.data.copy(), []
+        for row in self.rows:
+            name = self.add_prefix(self.field_name(row.enrolment.pk))
+            if not data.get(name):
+                data[name] = AttendanceStatus.PRESENT
+                filled.append(row.enrolment.pk)
+        return data, filled
+
+    def data_with_fill_undone(self) -> dict:
+        """The data sent, with those the last fill marked present blank again (a mark changed
+        since then is the user's own choice, and stays)."""
+        data = self.data.copy()
+        filled = set(self.data.get(self.FILLED_FIELD, "").split(","))
+        for row in self.rows:
+            name = self.add_prefix(self.field_name(row.enrolment.pk))
+            if str(row.enrolment.pk) in filled and data.get(name) == AttendanceStatus.PRESENT:
+                data.pop(name)
+        return data
 
     def marks(self) -> dict[int, str]:
         """{enrolment id: status} for everyone given a mark; the others stay unrecorded."""

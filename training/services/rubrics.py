@@ -8,7 +8,7 @@ first, as publishing does, so a rubric never changes under a version being publi
 from collections.abc import Sequence
 from typing import TypedDict
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -18,12 +18,22 @@ from training.services.programmes import _editable_check
 
 MIN_LEVELS = 2
 MAX_LEVELS = 6
+MAX_CRITERIA = 20
 
 
 class LevelData(TypedDict):
     title: str
     description: str
     outcome: str
+
+
+class CriterionData(TypedDict):
+    """One row of a whole rubric: `id` is the saved criterion it updates, or None for a new one."""
+
+    id: int | None
+    title: str
+    description: str
+    levels: Sequence[LevelData]
 
 
 def _draft_lock(version_id: int) -> ProgrammeVersion:
@@ -174,3 +184,67 @@ def criterion_delete(*, criterion: RubricCriterion) -> None:
     _draft_lock(assignment.module.version_id)
     criterion.delete()
     _positions_write(list(assignment.criteria.order_by("position")))
+
+
+@transaction.atomic
+def rubric_save(*, assignment: Assignment, criteria: Sequence[CriterionData]) -> list[RubricCriterion]:
+    """Make the assignment's rubric exactly `criteria`, in that order, in one transaction.
+
+    Rows with an `id` update that criterion, rows without one add a criterion, and the
+    assignment's criteria not listed are deleted with their levels. Every row follows the same
+    rules as criterion_create. Refused as a whole, changing nothing, with a ValidationError
+    whose keys are the rows' indexes ("0" for the first) and NON_FIELD_ERRORS for the rubric.
+    """
+    _draft_lock(assignment.module.version_id)
+    if len(criteria) > MAX_CRITERIA:
+        raise ValidationError(
+            _("A rubric has at most %(max)s criteria. Remove one.") % {"max": MAX_CRITERIA}, code="too_many"
+        )
+    saved = {criterion.pk: criterion for criterion in assignment.criteria.select_for_update()}
+    rows: list[tuple[RubricCriterion, list[RubricLevel]]] = []
+    errors: dict[str, list[str]] = {}
+    for index, data in enumerate(criteria):
+        if data["id"] is None:
+            criterion = RubricCriterion(assignment=assignment)
+        elif data["id"] in saved:
+            criterion = saved[data["id"]]
+        else:
+            # Deleted meanwhile, or another assignment's: never touch it from here.
+            errors[str(index)] = [
+                _(
+                    "This criterion is no longer part of the rubric. "
+                    "Reload the page to see the rubric as it is."
+                )
+            ]
+            continue
+        criterion.title, criterion.description = data["title"].strip(), data["description"].strip()
+        criterion.position = index + 1  # its place once saved; checked now with the rest
+        try:
+            rows.append((criterion, _criterion_check(criterion, data["levels"])))
+        except ValidationError as error:
+            errors[str(index)] = [message for messages in error.message_dict.values() for message in messages]
+    ids = [data["id"] for data in criteria if data["id"] is not None]
+    if len(ids) != len(set(ids)):
+        errors.setdefault(NON_FIELD_ERRORS, []).append(_("A criterion appears twice. Reload the page."))
+    if errors:
+        raise ValidationError(errors)
+
+    kept = {criterion.pk for criterion, _levels in rows if criterion.pk}
+    RubricCriterion.objects.filter(pk__in=set(saved) - kept).delete()
+    # Out of the way first, so that the unique (assignment, position) constraint holds at every step.
+    offset = len(saved) + len(criteria) + 1000
+    for step, pk in enumerate(kept, start=1):
+        RubricCriterion.objects.filter(pk=pk).update(position=offset + step)
+    RubricLevel.objects.filter(criterion_id__in=kept).delete()
+    levels: list[RubricLevel] = []
+    for position, (criterion, built) in enumerate(rows, start=1):
+        criterion.position = position
+        if criterion.pk:
+            criterion.save(update_fields=["position", "title", "description"])
+        else:
+            criterion.save()
+        for level in built:
+            level.criterion = criterion
+        levels.extend(built)
+    RubricLevel.objects.bulk_create(levels)
+    return [criterion for criterion, _levels in rows]

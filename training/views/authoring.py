@@ -28,7 +28,10 @@ from training.forms.authoring import (
     ModuleMoveForm,
     ProgrammeForm,
     VersionForm,
+    grid_level_columns,
     level_formset,
+    rubric_formset,
+    rubric_formset_grown,
 )
 from training.models import Assignment, Module, ProgrammeVersion, VersionStatus
 from training.rubric import RULE_EXPLAINED
@@ -63,7 +66,15 @@ from training.services.programmes import (
     version_publish,
     version_update,
 )
-from training.services.rubrics import criterion_create, criterion_delete, criterion_move, criterion_update
+from training.services.rubrics import (
+    MAX_CRITERIA,
+    MAX_LEVELS,
+    criterion_create,
+    criterion_delete,
+    criterion_move,
+    criterion_update,
+    rubric_save,
+)
 from training.uploads import file_type_labels
 from training.views.base import AuthorsProgrammesRequiredMixin, form_errors_add, paginate
 
@@ -516,8 +527,12 @@ class AssignmentCreateView(AuthorsProgrammesRequiredMixin, View):
             except ValidationError as error:
                 form_errors_add(form, error)
             else:
-                messages.success(request, _("Assignment “%(title)s” is added.") % {"title": assignment.title})
-                return redirect("training:module-edit", pk=module.pk)
+                messages.success(
+                    request,
+                    _("Assignment “%(title)s” is added. Now write its rubric: how the work will be judged.")
+                    % {"title": assignment.title},
+                )
+                return redirect("training:rubric-edit", pk=assignment.pk)
         return _assignment_page(request, module, form, preview=preview, status=400)
 
 
@@ -689,3 +704,74 @@ class CriterionDeleteView(AuthorsProgrammesRequiredMixin, View):
             return self._page(request, criterion, errors=error.messages, status=400)
         messages.success(request, _("Criterion “%(title)s” is deleted.") % {"title": criterion.title})
         return redirect(_assignment_url(criterion.assignment))
+
+
+def _rubric_grid_page(request, assignment, formset, *, level_columns: int, errors=(), status: int = 200):
+    module = assignment.module
+    context = {
+        "programme": module.version.programme,
+        "version": module.version,
+        "module": module,
+        "assignment": assignment,
+        "formset": formset,
+        "level_columns": level_columns,
+        "column_numbers": range(1, level_columns + 1),
+        "can_add_column": level_columns < MAX_LEVELS,
+        "can_add_row": formset.total_form_count() < MAX_CRITERIA,
+        "rule_explained": RULE_EXPLAINED,
+        "errors": errors,
+    }
+    return _render(request, "rubric_grid.html", context, status=status)
+
+
+class RubricEditView(AuthorsProgrammesRequiredMixin, View):
+    """An assignment's whole rubric as one grid, criteria as rows and levels as columns,
+    saved in one POST. "Add a criterion" and "Add a level column" show the grid again with
+    what was typed and one more row or column, saving nothing."""
+
+    def get(self, request, pk):
+        assignment = assignment_get_for_author(user=request.user, pk=pk)
+        criteria = assignment_criterion_list(assignment=assignment)
+        most_levels = max((len(criterion.levels.all()) for criterion in criteria), default=0)
+        columns = grid_level_columns(None, levels_saved=most_levels)
+        formset = rubric_formset(level_columns=columns, criteria=criteria)
+        return _rubric_grid_page(request, assignment, formset, level_columns=columns)
+
+    def post(self, request, pk):
+        assignment = assignment_get_for_author(user=request.user, pk=pk)
+        columns = grid_level_columns(request.POST.get("level_columns"))
+        formset = rubric_formset(level_columns=columns, data=request.POST)
+        if "add_criterion" in request.POST or "add_level" in request.POST:
+            if "add_level" in request.POST:
+                columns = grid_level_columns(columns + 1)
+            grown = rubric_formset_grown(
+                formset, level_columns=columns, rows=1 if "add_criterion" in request.POST else 0
+            )
+            return _rubric_grid_page(request, assignment, grown, level_columns=columns)
+        errors = []
+        if formset.is_valid():
+            try:
+                rubric_save(assignment=assignment, criteria=formset.criteria())
+            except ValidationError as error:
+                errors = self._errors_place(formset, error)
+            else:
+                messages.success(
+                    request, _("The rubric of “%(title)s” is saved.") % {"title": assignment.title}
+                )
+                return redirect(_assignment_url(assignment))
+        return _rubric_grid_page(
+            request, assignment, formset, level_columns=columns, errors=errors, status=400
+        )
+
+    @staticmethod
+    def _errors_place(formset, error: ValidationError) -> list[str]:
+        """The service's messages on the rows they are about; the rest for the top of the page."""
+        if not hasattr(error, "error_dict"):
+            return error.messages
+        kept, rest = formset.kept_forms(), []
+        for key, row_messages in error.message_dict.items():
+            if key.isdigit() and int(key) < len(kept):
+                kept[int(key)].add_error(None, row_messages)
+            else:
+                rest.extend(row_messages)
+        return rest

@@ -323,7 +323,10 @@ class RegisterView(RunsCohortsRequiredMixin, View):
         session = permissions.session_get_manageable(user=request.user, pk=pk)
         if session.is_cancelled:
             return self._render(request, session, None, status=400)
-        form = RegisterForm(request.POST, rows=session_register_rows(session=session))
+        rows = session_register_rows(session=session)
+        form = RegisterForm(request.POST, rows=rows)
+        if "fill_present" in request.POST or "fill_undo" in request.POST:
+            return self._fill(request, session, form)
         if form.is_valid():
             marks = form.marks()
             try:
@@ -336,6 +339,18 @@ class RegisterView(RunsCohortsRequiredMixin, View):
                 messages.success(request, saved % counts)
                 return redirect("training:session-register", pk=session.pk)
         return self._render(request, session, form, status=400)
+
+    def _fill(self, request, session, form):
+        """Mark everyone not yet marked present, or undo that: the form again, nothing saved."""
+        if not register_takes_presence(session=session, now=timezone.now()):
+            form.add_error(None, _("Present can be recorded once the session has started."))
+            return self._render(request, session, form, status=400)
+        if "fill_undo" in request.POST:
+            form = RegisterForm(form.data_with_fill_undone(), rows=form.rows, undone=True)
+        else:
+            data, filled = form.data_with_present_filled()
+            form = RegisterForm(data, rows=form.rows, filled=filled)
+        return self._render(request, session, form)
 
     def _render(self, request, session, form, *, status=200):
         context = {

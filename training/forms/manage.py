@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import PlainLimitsMixin
 from members.models import Constituency, Region
 from members.selectors import constituency_list_by_region
 from training.models import (
@@ -83,7 +84,7 @@ class TrainerChoiceField(forms.ModelMultipleChoiceField):
         return f"{name} ({obj.email})" if name else obj.email
 
 
-class CohortForm(forms.Form):
+class CohortForm(PlainLimitsMixin, forms.Form):
     """Open a cohort, or change one. The programme version is chosen once, at opening."""
 
     version = forms.ModelChoiceField(
@@ -183,7 +184,7 @@ class CohortForm(forms.Form):
         self.helper.layout = Layout(*fields)
 
 
-class SessionForm(forms.Form):
+class SessionForm(PlainLimitsMixin, forms.Form):
     """A session's details. Times are typed in UK time and stored in UTC."""
 
     title = forms.CharField(label=_("Title"), max_length=200)

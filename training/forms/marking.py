@@ -12,6 +12,7 @@ from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import PlainLimitsMixin
 from training.forms.widgets import QuickSelect
 from training.models import Assignment, RubricCriterion
 from training.services.marking import FEEDBACK_MAX, REASON_MAX, RESUBMIT_DUE_MAX_DAYS
@@ -210,7 +211,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return f"{obj.get_full_name() or obj.email} ({obj.email})"
 
 
-class ModerationSampleForm(forms.Form):
+class ModerationSampleForm(PlainLimitsMixin, forms.Form):
     """Staff send a random sample of one trainer's marks to a second marker."""
 
     first_marker = PersonChoiceField(label=_("Trainer whose marks to check"), queryset=None)

@@ -56,8 +56,8 @@ from training.models import (
     SubmissionStatus,
 )
 from training.selectors.submissions import SHOWN_MARK_KINDS
-from training.services.reminders import DAYTIME_REMINDER_AT
 from training.services.notices import Letter, letter_writer_register, notices_create, notices_send_on_commit
+from training.services.reminders import DAYTIME_REMINDER_AT
 from training.services.submissions import submission_may_start, work_due_on
 
 GONE = "What this was about no longer exists."
@@ -203,7 +203,8 @@ def work_marked_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
 
 def resubmission_reminder_subject(submission: Submission) -> str:
     """An assignment-due subject ("assignment:3:cohort:5") naming the attempt sent back."""
-    return f"assignment:{submission.assignment_id}:cohort:{submission.enrolment.cohort_id}:resubmit:{submission.pk}"
+    cohort_id = submission.enrolment.cohort_id
+    return f"assignment:{submission.assignment_id}:cohort:{cohort_id}:resubmit:{submission.pk}"
 
 
 def resubmission_reminder_at(*, due_on, days_before: int) -> datetime | None:

@@ -239,7 +239,8 @@ def test_the_form_offers_the_default_date_and_saves_the_markers(client, course):
 def test_a_bad_date_is_shown_at_the_field_with_a_400(client, course, value, message):
     client = signed_in_as(client, course["trainer"])
     response = client.post(
-        mark_url(course["submission"]), form_data(course["submission"], (RESUBMIT, PASS), resubmit_due_on=value)
+        mark_url(course["submission"]),
+        form_data(course["submission"], (RESUBMIT, PASS), resubmit_due_on=value),
     )
     assert response.status_code == 400
     page = html_of(response)
@@ -254,6 +255,14 @@ def test_the_form_asks_no_date_on_the_last_attempt(client, course):
     course["assignment"].save(update_fields=["max_attempts"])
     page = html_of(signed_in_as(client, course["trainer"]).get(mark_url(course["submission"])))
     assert "resubmit_due_on" not in page
+
+
+def test_the_mark_page_of_a_resubmission_shows_its_own_due_date(client, course):
+    due = TODAY + dt.timedelta(days=9)
+    mark(course, due=due)
+    second = hand_in(course)
+    page = html_of(signed_in_as(client, course["trainer"]).get(mark_url(second)))
+    assert re.search(rf"Resubmission due</dt>\s*<dd[^>]*>{due:%a} {due.day} {due:%B %Y}</dd>", page)
 
 
 # --- What the trainee sees ---------------------------------------------------------------
@@ -288,7 +297,13 @@ def test_earlier_attempts_follow_the_hand_in_form(client, course):
         )
     )
     headings = re.findall(r'<h2 id="([a-z-]+)"', page)
-    assert headings == ["feedback-heading", "brief-heading", "rubric-heading", "work-heading", "attempts-heading"]
+    assert headings == [
+        "feedback-heading",
+        "brief-heading",
+        "rubric-heading",
+        "work-heading",
+        "attempts-heading",
+    ]
     # The newest marked attempt leads; the first follows the form.
     assert page.index(f'id="attempt-{second.pk}"') < page.index('id="brief-heading"')
     assert page.index('id="work-heading"') < page.index(f'id="attempt-{course["submission"].pk}"')
@@ -341,7 +356,8 @@ def test_after_the_end_a_resubmission_is_handed_in_until_its_date_and_a_pass_com
     assert "resubmission due Monday 10 May" in page
     detail = html_of(client.get(reverse("training:assignment-detail", args=[course["assignment"].pk])))
     assert "This cohort has finished" not in detail
-    assert 'id="work-heading"' in detail and "Save draft" in detail
+    assert 'id="work-heading"' in detail
+    assert "Save draft" in detail
 
     clock(dt.datetime(2027, 5, 9, 20, tzinfo=LONDON))
     second = hand_in(course)
@@ -356,7 +372,9 @@ def test_after_the_end_a_resubmission_is_handed_in_until_its_date_and_a_pass_com
 def test_after_the_end_and_the_date_nothing_more_is_handed_in(client, course, clock):
     mark(course, due=dt.date(2027, 5, 3))
     finish(course, clock)
-    draft = submission_draft_save(enrolment=course["enrolment"], assignment=course["assignment"], text="Nearly")
+    draft = submission_draft_save(
+        enrolment=course["enrolment"], assignment=course["assignment"], text="Nearly"
+    )
     clock(dt.datetime(2027, 5, 4, 9, tzinfo=LONDON))
     with pytest.raises(ValidationError, match="This cohort has finished"):
         submission_submit(submission=draft)
@@ -418,7 +436,7 @@ def test_the_reminder_goes_the_reminder_days_before_and_names_the_date(course, c
     assert notice.status == NoticeStatus.SENT
     [message] = mail.outbox
     assert message.subject == "[Future Leaders] Resubmission due Thursday 29 April: Power map"
-    assert "Your resubmission of \"Power map\"" in message.body
+    assert 'Your resubmission of "Power map"' in message.body
     assert "is due on Thursday 29 April 2027" in message.body
     assert "Your resubmission is due soon" in message.alternatives[0][0]
 

@@ -5,29 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0013_cohort_messages'),
+        ("training", "0013_cohort_messages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mark',
-            name='resubmit_due_on',
-            field=models.DateField(blank=True, null=True, verbose_name='resubmission due on'),
+            model_name="mark",
+            name="resubmit_due_on",
+            field=models.DateField(blank=True, null=True, verbose_name="resubmission due on"),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='resubmit_due_on',
-            field=models.DateField(blank=True, null=True, verbose_name='resubmission due on'),
+            model_name="submission",
+            name="resubmit_due_on",
+            field=models.DateField(blank=True, null=True, verbose_name="resubmission due on"),
         ),
         migrations.AddConstraint(
-            model_name='mark',
-            constraint=models.CheckConstraint(condition=models.Q(('outcome', 'resubmit'), ('resubmit_due_on__isnull', True), _connector='OR'), name='training_mark_resubmit_due_only_for_resubmit'),
+            model_name="mark",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("outcome", "resubmit"), ("resubmit_due_on__isnull", True), _connector="OR"
+                ),
+                name="training_mark_resubmit_due_only_for_resubmit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.CheckConstraint(condition=models.Q(('outcome', 'resubmit'), ('resubmit_due_on__isnull', True), _connector='OR'), name='training_submission_resubmit_due_only_for_resubmit'),
+            model_name="submission",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("outcome", "resubmit"), ("resubmit_due_on__isnull", True), _connector="OR"
+                ),
+                name="training_submission_resubmit_due_only_for_resubmit",
+            ),
         ),
     ]

@@ -31,7 +31,7 @@ from training.models import (
     SubmissionStatus,
 )
 from training.selectors.trainee import cohort_progress_list
-from training.services.submissions import work_due_on
+from training.services.submissions import resubmission_due_on, work_due_on
 
 # --- The marking queue ---------------------------------------------------------------
 
@@ -185,6 +185,11 @@ class MarkingPage:
     @property
     def is_correction(self) -> bool:
         return bool(self.submission.outcome)
+
+    @property
+    def is_resubmission_due(self) -> bool:
+        """Whether due_on is the date an earlier mark set for this resubmission."""
+        return resubmission_due_on(attempts=self.earlier_attempts) is not None
 
     @property
     def may_ask_resubmission(self) -> bool:

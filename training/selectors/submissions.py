@@ -241,7 +241,9 @@ def assignment_page_get(*, user, assignment: Assignment, today: dt.date | None =
     draft = next((s for s in submissions if s.status == SubmissionStatus.DRAFT), None)
     earlier = [s for s in submissions if s.status != SubmissionStatus.DRAFT]
     if draft is None:
-        refusal = submission_may_start(enrolment=enrolment, assignment=assignment, attempts=earlier, today=today)
+        refusal = submission_may_start(
+            enrolment=enrolment, assignment=assignment, attempts=earlier, today=today
+        )
     else:
         # A draft already holds its attempt: only the enrolment and the cohort (or an open
         # resubmission after the cohort's end) decide whether it may be handed in.

@@ -463,7 +463,14 @@ def _work_add(progress: list[CohortProgress], *, today: dt.date) -> None:
     for submission in (
         Submission.objects.filter(enrolment__in=enrolments)
         .only(
-            "pk", "enrolment_id", "assignment_id", "attempt", "status", "outcome", "marked_at", "resubmit_due_on"
+            "pk",
+            "enrolment_id",
+            "assignment_id",
+            "attempt",
+            "status",
+            "outcome",
+            "marked_at",
+            "resubmit_due_on",
         )
         .order_by("attempt", "pk")
     ):

@@ -77,7 +77,9 @@ def _resubmission_open_after_end(*, enrolment: Enrolment, attempts: list[Submiss
     )
 
 
-def submission_may_hand_in(*, enrolment: Enrolment, attempts: list[Submission], today: date | None = None) -> str:
+def submission_may_hand_in(
+    *, enrolment: Enrolment, attempts: list[Submission], today: date | None = None
+) -> str:
     """Why the enrolment and its cohort stop the trainee handing in work now, or "" if not.
 
     `attempts` are the trainee's attempts at the assignment, oldest first: an open

@@ -104,7 +104,7 @@ TABLE_ROWS = _counted(r"<tr")
 # fmt: off
 PAGES = [
     Page("trainee home", "trainee", plain("members:trainee-home"), WELCOME, (6, 6), grows=False),
-    Page("my training", "trainee", plain("training:my-training"), COHORTS, (9, 9)),
+    Page("my training", "trainee", plain("training:my-training"), COHORTS, (12, 12)),
     Page("find a cohort", "trainee", plain("training:cohort-list"), COHORTS, (11, 11)),
     Page("cohort page (trainee)", "trainee", of("training:cohort-detail", "cohort"), SESSIONS, (11, 11)),
     Page("my certificates", "trainee", plain("certification:my-certificates"), CERTIFICATE_CARDS, (7, 7)),
@@ -125,7 +125,7 @@ PAGES = [
     Page("national dashboard", "national", plain("certification:dashboard"), _leaders_total, (25, 5)),
     Page("regional dashboard", "regional", plain("certification:dashboard"), _leaders_total, (27, 6)),
     Page("audit list", "national", plain("audit:entry-list", CERTIFICATES_ISSUED), TABLE_ROWS, (7, 7)),
-    Page("notices list", "national", plain("training:notice-list", EMAILS_WAITING), PEOPLE, (9, 9)),
+    Page("notices list", "national", plain("training:notice-list", EMAILS_WAITING), PEOPLE, (10, 10)),
     Page("API cohorts", "api", plain("api:cohort-list"), _results, (7, 6)),
     Page("API certificates", "api", plain("api:certificate-list"), _results, (6, 5)),
 ]

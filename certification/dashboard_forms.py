@@ -12,6 +12,7 @@ from certification.models import TargetScope
 from certification.selectors.dashboard_cohorts import RISK_REASONS
 from certification.selectors.dashboard_lists import COHORT_FIGURES, PEOPLE_FIGURES
 from certification.services.targets import TARGET_LEADERS_MAX
+from config.forms import PlainLimitsMixin
 from members.models import Constituency, Region
 from members.widgets import ConstituencySelect
 from training.models import Programme
@@ -25,7 +26,7 @@ def _date_widget():
     return forms.DateInput({"type": "date"}, format="%Y-%m-%d")
 
 
-class TargetForm(forms.Form):
+class TargetForm(PlainLimitsMixin, forms.Form):
     scope = forms.ChoiceField(label=_("For"), choices=TargetScope.choices, widget=forms.RadioSelect)
     region = forms.ModelChoiceField(
         label=_("Region"),
@@ -64,7 +65,7 @@ class TargetForm(forms.Form):
         self.helper.add_input(Submit("save", _("Set the target")))
 
 
-class TargetChangeForm(forms.Form):
+class TargetChangeForm(PlainLimitsMixin, forms.Form):
     leaders = forms.IntegerField(label=_("Certified leaders"), min_value=1, max_value=TARGET_LEADERS_MAX)
     deadline = forms.DateField(label=_("By"), widget=_date_widget())
     note = forms.CharField(

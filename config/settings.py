@@ -277,6 +277,9 @@ MEMBER_IMPORT_WRITE_LEASE_SECONDS = env.int("MEMBER_IMPORT_WRITE_LEASE_SECONDS",
 DATA_EXPORT_LINK_DAYS = env.int("DATA_EXPORT_LINK_DAYS", default=7)
 # Files handed in with submissions are deleted this many days after their cohort ended.
 SUBMISSION_FILE_RETENTION_DAYS = env.int("SUBMISSION_FILE_RETENTION_DAYS", default=730)
+# Owner: training (marking). A resubmission is due this many days after the mark that asks for
+# it (or on the assignment's own date, if later) unless the marker sets another date.
+RESUBMIT_DAYS = env.int("RESUBMIT_DAYS", default=14)
 
 # --- Accounts ----------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"

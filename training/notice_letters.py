@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Value
+from django.db.models import Exists, OuterRef, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from training.models import (
     EnrolmentStatus,
     Notice,
     NoticeKind,
+    Outcome,
     Session,
     SessionConfirmation,
     SessionStatus,
@@ -31,6 +32,7 @@ from training.models import (
 from training.models.curriculum import Assignment
 from training.services.calendar import sessions_ics
 from training.services.notices import Letter, letter_writer_register, reply_token
+from training.services.submissions import AFTER_END_STATUSES
 
 # Reminders sent at least this long before a session ask the trainee to confirm or apologise.
 REPLY_ASKED_BEFORE = timedelta(hours=12)
@@ -346,8 +348,11 @@ def absence_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
 
 
 def assignment_due_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
+    """Reminders of the cohort's due date, and of a resubmission's own due date (a subject
+    ending ":resubmit:<submission id>", written when the mark asked for it)."""
     assignment_ids = _ids(notices, 1)
     cohort_ids = _ids(notices, 3)
+    resubmit_ids = _ids(notices, 5)
     assignments = Assignment.objects.in_bulk(set(assignment_ids.values()))
     cohorts = Cohort.objects.select_related("version__programme").in_bulk(set(cohort_ids.values()))
     overrides = {
@@ -362,6 +367,7 @@ def assignment_due_write_letters(notices: list[Notice]) -> dict[int, Letter | st
             enrolment__cohort_id__in=set(cohort_ids.values()),
         ).values_list("enrolment__member_id", "assignment_id", "enrolment__cohort_id")
     )
+    resubmissions = _resubmissions_for(set(resubmit_ids.values()) - {0})
     today = timezone.localdate()
     letters: dict[int, Letter | str] = {}
     for notice in notices:
@@ -369,6 +375,11 @@ def assignment_due_write_letters(notices: list[Notice]) -> dict[int, Letter | st
         cohort = cohorts.get(cohort_ids[notice.pk])
         if assignment is None or cohort is None:
             letters[notice.pk] = GONE
+            continue
+        if resubmit_ids[notice.pk]:
+            letters[notice.pk] = _resubmission_letter(
+                notice, resubmissions.get(resubmit_ids[notice.pk]), assignment, cohort, today=today
+            )
             continue
         due_on = overrides.get((cohort.pk, assignment.pk)) or cohort.starts_on + timedelta(
             days=assignment.due_offset_days
@@ -381,11 +392,7 @@ def assignment_due_write_letters(notices: list[Notice]) -> dict[int, Letter | st
             letters[notice.pk] = "The work has been handed in."
         elif due_on < today:
             letters[notice.pk] = "The due date has passed."
-        elif (
-            timezone.localdate(notice.scheduled_for)
-            + timedelta(days=cohort.version.programme.assignment_reminder_days)
-            != due_on
-        ):
+        elif not _reminds_for(notice, cohort=cohort, due_on=due_on):
             letters[notice.pk] = "The due date moved (or the reminder days changed); a reminder follows it."
         else:
             letters[notice.pk] = Letter(
@@ -398,6 +405,59 @@ def assignment_due_write_letters(notices: list[Notice]) -> dict[int, Letter | st
                 },
             )
     return letters
+
+
+def _reminds_for(notice: Notice, *, cohort: Cohort, due_on) -> bool:
+    """Whether the notice was written for this due date (it went out the reminder days before)."""
+    days_before = cohort.version.programme.assignment_reminder_days
+    return timezone.localdate(notice.scheduled_for) + timedelta(days=days_before) == due_on
+
+
+def _resubmissions_for(submission_ids: set[int]) -> dict[int, Submission]:
+    """The attempts sent back for resubmission, each knowing whether a later attempt has been
+    handed in since. One query, none when there are none."""
+    if not submission_ids:
+        return {}
+    handed_in_later = Submission.objects.filter(
+        enrolment_id=OuterRef("enrolment_id"),
+        assignment_id=OuterRef("assignment_id"),
+        attempt__gt=OuterRef("attempt"),
+        status=SubmissionStatus.SUBMITTED,
+    )
+    return (
+        Submission.objects.select_related("enrolment")
+        .annotate(handed_in_later=Exists(handed_in_later))
+        .in_bulk(submission_ids)
+    )
+
+
+def _resubmission_letter(notice: Notice, submission, assignment, cohort, *, today) -> Letter | str:
+    """A reminder before a resubmission's own due date: sent while the cohort has not been
+    cancelled, even once it has finished (a resubmission may be handed in until its date)."""
+    if submission is None or submission.enrolment.member_id != notice.recipient_id:
+        return GONE
+    if cohort.status == CohortStatus.CANCELLED:
+        return "The cohort was cancelled."
+    if submission.enrolment.status not in AFTER_END_STATUSES:
+        return LEFT
+    if submission.handed_in_later:
+        return "The work has been handed in."
+    if submission.outcome != Outcome.RESUBMIT or submission.resubmit_due_on is None:
+        return "A later mark no longer asks for a resubmission."
+    if submission.resubmit_due_on < today:
+        return "The due date has passed."
+    if not _reminds_for(notice, cohort=cohort, due_on=submission.resubmit_due_on):
+        return "The resubmission's due date moved; a reminder follows it."
+    return Letter(
+        template="notices/email/assignment_due",
+        context={
+            "assignment": assignment,
+            "cohort": cohort,
+            "due_on": submission.resubmit_due_on,
+            "is_resubmission": True,
+            "assignment_path": reverse("training:assignment-detail", args=[assignment.pk]),
+        },
+    )
 
 
 def marking_backlog_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:

@@ -17,12 +17,13 @@ outcome already on the trainee's page, for a check that most marks never get. Th
 names the mark's version (Submission.mark_version): if another mark replaced it before it
 went, it is skipped and the newer mark's own notice says what stands.
 
-Resubmitting. There is no separate due date for a second attempt: every attempt is due on the
-cohort's date for the assignment (AssignmentDueDate, else the cohort's start plus the
-assignment's offset, services.submissions.assignment_due_on), and work handed in after it is
-marked late. A resubmit notice names that date as it stands when the email goes, and says so
-plainly when it has passed; the attempt rule (submission_may_start) says when no attempt is
-left or the cohort has closed.
+Resubmitting. A resubmit outcome with an attempt left carries its own due date, set by the
+marker (services.marking; Submission.resubmit_due_on), and the next attempt is due then rather
+than on the cohort's date (services.submissions.work_due_on), even once the cohort has
+finished. The work-marked notice names that date, and an assignment-due reminder is written
+for the days before it (resubmission_reminder_notify; its letter is in training.notice_letters,
+dropped once the attempt is handed in or the date has changed). The attempt rule
+(submission_may_start) says when no attempt is left or the cohort has closed.
 
 Second marking is told as one notice per request (a staff sample of several marks for one
 second marker is one email listing them all), not one per mark, and not held for a daily
@@ -35,7 +36,7 @@ A disagreement waiting for staff is not an outcome yet, so it tells nobody.
 """
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -56,7 +57,8 @@ from training.models import (
 )
 from training.selectors.submissions import SHOWN_MARK_KINDS
 from training.services.notices import Letter, letter_writer_register, notices_create, notices_send_on_commit
-from training.services.submissions import assignment_due_on, submission_may_start
+from training.services.reminders import DAYTIME_REMINDER_AT
+from training.services.submissions import submission_may_start, work_due_on
 
 GONE = "What this was about no longer exists."
 # A second-marking notice lists this many pieces of work; the rest are on the list page.
@@ -120,7 +122,7 @@ def work_marked_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
     for attempt in (
         Submission.objects.filter(pairs)
         .exclude(status=SubmissionStatus.DRAFT)
-        .only("pk", "enrolment_id", "assignment_id", "attempt", "status", "outcome")
+        .only("pk", "enrolment_id", "assignment_id", "attempt", "status", "outcome", "resubmit_due_on")
         .order_by("attempt")
     ):
         attempts[(attempt.enrolment_id, attempt.assignment_id)].append(attempt)
@@ -162,9 +164,11 @@ def work_marked_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
             refusal = ""
             if mark.outcome == Outcome.RESUBMIT:
                 refusal = submission_may_start(enrolment=enrolment, assignment=assignment, attempts=tried)
-            due_on = assignment_due_on(
+            # For a resubmit, the resubmission's own date (the attempt marked is the latest).
+            due_on = work_due_on(
                 assignment=assignment,
                 cohort=enrolment.cohort,
+                attempts=tried,
                 override=overrides.get((enrolment.cohort_id, assignment.pk)),
             )
             letters[notice.pk] = Letter(
@@ -192,6 +196,42 @@ def work_marked_write_letters(notices: list[Notice]) -> dict[int, Letter | str]:
                 },
             )
     return letters
+
+
+# --- A resubmission's due date coming (to the trainee) ------------------------------------
+
+
+def resubmission_reminder_subject(submission: Submission) -> str:
+    """An assignment-due subject ("assignment:3:cohort:5") naming the attempt sent back."""
+    cohort_id = submission.enrolment.cohort_id
+    return f"assignment:{submission.assignment_id}:cohort:{cohort_id}:resubmit:{submission.pk}"
+
+
+def resubmission_reminder_at(*, due_on, days_before: int) -> datetime | None:
+    """When to remind of a resubmission due on `due_on`: 9 a.m. local time, `days_before`
+    days before (as the cohort's assignment reminders), or None for a programme that sends none."""
+    if days_before <= 0:
+        return None
+    day = due_on - timedelta(days=days_before)
+    return timezone.make_aware(datetime.combine(day, DAYTIME_REMINDER_AT))
+
+
+def resubmission_reminder_notify(*, submission: Submission) -> list[int]:
+    """Write the reminder before the resubmission's due date, to go out when its day comes.
+    None when that moment has already passed: the work-marked email names the date then.
+    A correction that moves the date writes another; the letter drops the one for the old date."""
+    remind_at = resubmission_reminder_at(
+        due_on=submission.resubmit_due_on,
+        days_before=submission.enrolment.cohort.version.programme.assignment_reminder_days,
+    )
+    if remind_at is None or remind_at <= timezone.now():
+        return []
+    return notices_create(
+        kind=NoticeKind.ASSIGNMENT_DUE,
+        subject=resubmission_reminder_subject(submission),
+        recipient_ids=[submission.enrolment.member_id],
+        scheduled_for=remind_at,
+    )
 
 
 # --- Second marking waiting (to the second marker) --------------------------------------

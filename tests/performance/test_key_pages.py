@@ -105,7 +105,7 @@ TABLE_ROWS = _counted(r"<tr")
 # fmt: off
 PAGES = [
     Page("trainee home", "trainee", plain("members:trainee-home"), WELCOME, (7, 7), grows=False),
-    Page("my training", "trainee", plain("training:my-training"), COHORTS, (9, 9)),
+    Page("my training", "trainee", plain("training:my-training"), COHORTS, (11, 11)),
     Page("find a cohort", "trainee", plain("training:cohort-list"), COHORTS, (11, 11)),
     Page("cohort page (trainee)", "trainee", of("training:cohort-detail", "cohort"), SESSIONS, (11, 11)),
     Page("find a cohort (visitor)", "anonymous", plain("training:cohort-list", IN_REGION), COHORTS, (5, 5)),
@@ -114,8 +114,8 @@ PAGES = [
     Page("my certificates", "trainee", plain("certification:my-certificates"), CERTIFICATE_CARDS, (7, 7)),
     Page("cohort list (trainer)", "trainer", plain("training:manage-cohort-list"), COHORTS, (8, 8)),
     Page("cohort list (staff)", "national", plain("training:manage-cohort-list"), COHORTS, (8, 8)),
-    Page("cohort page (trainer)", "trainer", of("training:cohort-manage", "cohort"), PEOPLE, (11, 10)),
-    Page("cohort page (regional)", "regional", of("training:cohort-manage", "cohort"), PEOPLE, (11, 10)),
+    Page("cohort page (trainer)", "trainer", of("training:cohort-manage", "cohort"), PEOPLE, (12, 11)),
+    Page("cohort page (regional)", "regional", of("training:cohort-manage", "cohort"), PEOPLE, (12, 11)),
     Page("register", "trainer", of("training:session-register", "session"), PEOPLE, (12, 11)),
     Page("marking queue", "trainer", plain("training:marking-queue"), PEOPLE, (10, 10)),
     Page("gradebook", "trainer", of("training:cohort-gradebook", "cohort"), PEOPLE, (14, 13)),

@@ -220,11 +220,13 @@ def test_the_pass_that_completes_is_told_before_the_certificate_it_brings(traine
 def test_a_resubmit_names_the_due_date_and_the_next_attempt(
     client, trainer, cohort, submission, django_capture_on_commit_callbacks
 ):
-    """The next attempt is due on the cohort's date for the assignment, named in the email."""
-    due_on = timezone.localdate() + dt.timedelta(days=10)
-    AssignmentDueDate.objects.create(cohort=cohort, assignment=submission.assignment, due_on=due_on)
+    """The next attempt is due on the resubmission's own date (by default RESUBMIT_DAYS from
+    today, the cohort's date being sooner), named in the email."""
+    cohort_due_on = timezone.localdate() + dt.timedelta(days=10)
+    AssignmentDueDate.objects.create(cohort=cohort, assignment=submission.assignment, due_on=cohort_due_on)
     with django_capture_on_commit_callbacks(execute=True):
         mark(submission, trainer, (PASS, RESUBMIT), feedback="Name the decision makers.")
+    due_on = timezone.localdate() + dt.timedelta(days=settings.RESUBMIT_DAYS)
     [message] = outbox_to(submission.enrolment.member)
     assert message.subject == "[Future Leaders] Your work is marked: Power map, Resubmit"
     expected = (
@@ -237,15 +239,19 @@ def test_a_resubmit_names_the_due_date_and_the_next_attempt(
     assert follow(client, submission.enrolment.member, link).status_code == 200
 
 
-def test_a_resubmit_past_the_due_date_says_it_will_be_late(
+def test_a_resubmit_after_the_cohorts_date_is_not_late_from_the_start(
     trainer, cohort, submission, django_capture_on_commit_callbacks
 ):
-    due_on = timezone.localdate() - dt.timedelta(days=3)
-    AssignmentDueDate.objects.create(cohort=cohort, assignment=submission.assignment, due_on=due_on)
+    """The cohort's date has passed, but the resubmission has its own: the email names it and
+    does not say the work will be late."""
+    past = timezone.localdate() - dt.timedelta(days=3)
+    AssignmentDueDate.objects.create(cohort=cohort, assignment=submission.assignment, due_on=past)
     with django_capture_on_commit_callbacks(execute=True):
         mark(submission, trainer, (RESUBMIT, RESUBMIT))
     [message] = mail.outbox
-    assert "has passed: hand it in as soon as you can; it will be marked as late." in message.body
+    due_on = timezone.localdate() + dt.timedelta(days=settings.RESUBMIT_DAYS)
+    assert f"It is due by {due_on:%A} {due_on.day}" in message.body
+    assert "will be marked as late" not in message.body
 
 
 def test_a_resubmit_on_the_last_attempt_says_none_are_left(

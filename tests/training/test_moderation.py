@@ -127,7 +127,7 @@ def test_staff_send_a_sample_from_the_page(client, staff, trainers):
     ("change", "message"),
     [
         ({"second_marker": "first"}, "Choose someone other than the trainer"),
-        ({"size": 0}, "Ensure this value is greater than or equal to 1"),
+        ({"size": 0}, "Enter at least 1."),
         ({"size": "lots"}, "Enter a whole number"),
         ({"first_marker": 999999}, "Select a valid choice"),
     ],

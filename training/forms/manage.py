@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import PlainLimitsMixin
 from members.models import Region
 from members.widgets import constituency_field
 from training.models import (
@@ -83,7 +84,7 @@ class TrainerChoiceField(forms.ModelMultipleChoiceField):
         return f"{name} ({obj.email})" if name else obj.email
 
 
-class CohortForm(forms.Form):
+class CohortForm(PlainLimitsMixin, forms.Form):
     """Open a cohort, or change one. The programme version is chosen once, at opening."""
 
     version = forms.ModelChoiceField(
@@ -176,7 +177,7 @@ class CohortForm(forms.Form):
         self.helper.layout = Layout(*fields)
 
 
-class SessionForm(forms.Form):
+class SessionForm(PlainLimitsMixin, forms.Form):
     """A session's details. Times are typed in UK time and stored in UTC."""
 
     title = forms.CharField(label=_("Title"), max_length=200)

@@ -5,14 +5,17 @@ feedback's length, a reason for a correction, someone marking first) live in
 training.services.marking, whose ValidationErrors the views show on these forms.
 """
 
+from datetime import date
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import PlainLimitsMixin
 from training.forms.widgets import QuickSelect
 from training.models import Assignment, RubricCriterion
-from training.services.marking import FEEDBACK_MAX, REASON_MAX
+from training.services.marking import FEEDBACK_MAX, REASON_MAX, RESUBMIT_DUE_MAX_DAYS
 
 
 class AssignmentChoiceField(forms.ModelChoiceField):
@@ -117,11 +120,37 @@ class MarkForm(forms.Form):
         error_messages={"required": _("Say why the mark is being changed.")},
     )
     seen_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    # Only on forms given `resubmit_due`: it applies when the levels chosen ask for a
+    # resubmission, and the marking service checks it then (today at the earliest, at most
+    # RESUBMIT_DUE_MAX_DAYS ahead).
+    resubmit_due_on = forms.DateField(
+        label=_("Resubmission due by"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date, such as 31/3/2027.")},
+    )
 
-    def __init__(self, *args, criteria: list[RubricCriterion], is_correction: bool, **kwargs):
+    def __init__(
+        self,
+        *args,
+        criteria: list[RubricCriterion],
+        is_correction: bool,
+        resubmit_due: date | None = None,
+        **kwargs,
+    ):
+        """`resubmit_due`: the resubmission due date offered (services.marking.resubmit_due_default);
+        None leaves the field out (no attempt would be left, or the form is a blind second mark)."""
         super().__init__(*args, **kwargs)
         self.criteria = criteria
         self.is_correction = is_correction
+        if resubmit_due is None:
+            del self.fields["resubmit_due_on"]
+        else:
+            self.fields["resubmit_due_on"].initial = resubmit_due
+            self.fields["resubmit_due_on"].help_text = _(
+                "Used when the levels chosen ask for a resubmission: the trainee's next attempt "
+                "is due by this day, and they are reminded before it. From today to %(days)s days ahead."
+            ) % {"days": RESUBMIT_DUE_MAX_DAYS}
         self.fields["feedback"].help_text = _(
             "What went well and what to work on next. Up to %(max)s characters."
         ) % {"max": f"{FEEDBACK_MAX:,}"}
@@ -155,6 +184,8 @@ class MarkForm(forms.Form):
         """The levels and feedback of `mark` (its levels prefetched), to start a correction from."""
         initial = {cls.field_name(chosen.criterion_id): chosen.level_id for chosen in mark.levels.all()}
         initial["feedback"] = mark.feedback
+        if mark.resubmit_due_on is not None:
+            initial["resubmit_due_on"] = mark.resubmit_due_on
         return initial
 
     def rubric_entries(self):
@@ -180,7 +211,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return f"{obj.get_full_name() or obj.email} ({obj.email})"
 
 
-class ModerationSampleForm(forms.Form):
+class ModerationSampleForm(PlainLimitsMixin, forms.Form):
     """Staff send a random sample of one trainer's marks to a second marker."""
 
     first_marker = PersonChoiceField(label=_("Trainer whose marks to check"), queryset=None)

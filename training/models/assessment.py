@@ -101,6 +101,10 @@ class Submission(models.Model):
     # gradebook read one row per submission. Blank until marked; marking has then started.
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
     marked_at = models.DateTimeField(null=True, blank=True)
+    # When the current mark asks for a resubmission: the day the next attempt is due, instead
+    # of the cohort's date (kept in step with the mark, like `outcome`). Empty otherwise, and
+    # when no attempt is left.
+    resubmit_due_on = models.DateField(_("resubmission due on"), null=True, blank=True)
     # Bumped by every mark: a marker who saw an older number is told someone marked first.
     mark_version = models.PositiveIntegerField(default=0)
 
@@ -118,6 +122,10 @@ class Submission(models.Model):
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(submitted_at__isnull=False),
                 name="training_submission_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="resubmit") | Q(resubmit_due_on__isnull=True),
+                name="training_submission_resubmit_due_only_for_resubmit",
             ),
         ]
         indexes = [
@@ -183,6 +191,8 @@ class Mark(models.Model):
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     feedback = models.TextField(_("feedback"))
     reason = models.TextField(_("reason"), blank=True)
+    # A resubmit outcome with an attempt left names the day the next attempt is due.
+    resubmit_due_on = models.DateField(_("resubmission due on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -192,6 +202,10 @@ class Mark(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=["first", "moderation"]) | ~Q(reason=""),
                 name="training_mark_change_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="resubmit") | Q(resubmit_due_on__isnull=True),
+                name="training_mark_resubmit_due_only_for_resubmit",
             ),
         ]
 

@@ -31,7 +31,7 @@ from training.models import (
     SubmissionStatus,
 )
 from training.selectors.trainee import cohort_progress_list
-from training.services.submissions import assignment_due_on
+from training.services.submissions import resubmission_due_on, work_due_on
 
 # --- The marking queue ---------------------------------------------------------------
 
@@ -187,6 +187,16 @@ class MarkingPage:
         return bool(self.submission.outcome)
 
     @property
+    def is_resubmission_due(self) -> bool:
+        """Whether due_on is the date an earlier mark set for this resubmission."""
+        return resubmission_due_on(attempts=self.earlier_attempts) is not None
+
+    @property
+    def may_ask_resubmission(self) -> bool:
+        """Whether a resubmit outcome leaves an attempt to hand in (and so takes a due date)."""
+        return len(self.earlier_attempts) + 1 < self.submission.assignment.max_attempts
+
+    @property
     def may_mark(self) -> bool:
         """Whether the form is offered: there is a rubric, and the user is not marking blind."""
         return bool(self.criteria) and not self.is_blind
@@ -201,19 +211,23 @@ def marking_page_get(*, user, submission: Submission) -> MarkingPage:
         .first()
     )
     is_blind = user_second_marks_blind(user=user, submission=submission)
+    earlier_attempts = list(
+        Submission.objects.filter(
+            enrolment_id=submission.enrolment_id,
+            assignment_id=submission.assignment_id,
+            status=SubmissionStatus.SUBMITTED,
+            attempt__lt=submission.attempt,
+        ).order_by("attempt")
+    )
     return MarkingPage(
         submission=submission,
         criteria=rubric_list(assignment=submission.assignment),
         files=list(submission.files.all()),
-        due_on=assignment_due_on(assignment=submission.assignment, cohort=cohort, override=override),
-        earlier_attempts=list(
-            Submission.objects.filter(
-                enrolment_id=submission.enrolment_id,
-                assignment_id=submission.assignment_id,
-                status=SubmissionStatus.SUBMITTED,
-                attempt__lt=submission.attempt,
-            ).order_by("attempt")
+        # A resubmission was due on the date its mark set, not on the cohort's date.
+        due_on=work_due_on(
+            assignment=submission.assignment, cohort=cohort, attempts=earlier_attempts, override=override
         ),
+        earlier_attempts=earlier_attempts,
         marks=[] if is_blind else mark_list_for_marker(submission=submission, user=user),
         is_blind=is_blind,
     )

@@ -27,7 +27,12 @@ from training.models import (
     Submission,
     SubmissionStatus,
 )
-from training.services.submissions import assignment_due_on, submission_may_start
+from training.services.submissions import (
+    assignment_due_on,
+    resubmission_due_on,
+    submission_may_hand_in,
+    submission_may_start,
+)
 from training.uploads import SUBMISSION_MAX_BYTES, SUBMISSION_MAX_FILES, file_type_labels
 
 # The marks a trainee sees. A second marker's blind mark never reaches them; a settled
@@ -124,6 +129,8 @@ class Attempt:
 class AssignmentPage:
     assignment: Assignment
     enrolment: Enrolment
+    # When the next attempt is due: a resubmission's own date while one is asked for, else
+    # the cohort's date (services.submissions.work_due_on).
     due_on: dt.date
     criteria: list[RubricCriterion]
     # Handed-in and withdrawn attempts, newest first.
@@ -133,10 +140,23 @@ class AssignmentPage:
     refusal: str
     progress: str
     today: dt.date
+    # Whether due_on is a resubmission's own date rather than the cohort's.
+    is_resubmission_due: bool = False
 
     @property
     def cohort(self) -> Cohort:
         return self.enrolment.cohort
+
+    @property
+    def latest_marked(self) -> "Attempt | None":
+        """The newest attempt with a mark: its outcome and feedback lead the page."""
+        return next((a for a in self.attempts if a.mark is not None), None)
+
+    @property
+    def other_attempts(self) -> list["Attempt"]:
+        """Every attempt but the one leading the page, newest first."""
+        leading = self.latest_marked
+        return [a for a in self.attempts if a is not leading]
 
     @property
     def is_past_due(self) -> bool:
@@ -217,14 +237,19 @@ def assignment_page_get(*, user, assignment: Assignment, today: dt.date | None =
             )
         )
     }
+    today = today or timezone.localdate()
     draft = next((s for s in submissions if s.status == SubmissionStatus.DRAFT), None)
     earlier = [s for s in submissions if s.status != SubmissionStatus.DRAFT]
     if draft is None:
-        refusal = submission_may_start(enrolment=enrolment, assignment=assignment, attempts=earlier)
+        refusal = submission_may_start(
+            enrolment=enrolment, assignment=assignment, attempts=earlier, today=today
+        )
     else:
-        # A draft already holds its attempt: only the enrolment and the cohort can stop it,
-        # which is what the rule checks when it is given no attempts.
-        refusal = submission_may_start(enrolment=enrolment, assignment=assignment, attempts=[])
+        # A draft already holds its attempt: only the enrolment and the cohort (or an open
+        # resubmission after the cohort's end) decide whether it may be handed in.
+        refusal = submission_may_hand_in(enrolment=enrolment, attempts=earlier, today=today)
+    resubmission_due = resubmission_due_on(attempts=earlier)
+    cohort_due_on = due_dates_for(cohort=cohort, assignments=[assignment])[assignment.pk]
     attempts = []
     for submission in reversed(earlier):
         mark = marks.get(submission.current_mark_id)
@@ -234,11 +259,12 @@ def assignment_page_get(*, user, assignment: Assignment, today: dt.date | None =
     return AssignmentPage(
         assignment=assignment,
         enrolment=enrolment,
-        due_on=due_dates_for(cohort=cohort, assignments=[assignment])[assignment.pk],
+        due_on=resubmission_due or cohort_due_on,
         criteria=criteria,
         attempts=attempts,
         draft=draft,
         refusal=refusal,
         progress=progress_of(attempts=submissions, max_attempts=assignment.max_attempts),
-        today=today or timezone.localdate(),
+        today=today,
+        is_resubmission_due=resubmission_due is not None,
     )

@@ -28,11 +28,13 @@ from training.models import (
     AttendanceStatus,
     CalendarFeed,
     Cohort,
+    CohortStatus,
     Enrolment,
     EnrolmentStatus,
     Material,
     MaterialKind,
     Module,
+    Outcome,
     Session,
     SessionConfirmation,
     Submission,
@@ -41,7 +43,7 @@ from training.models import (
 from training.selectors.submissions import Progress, due_dates_for, progress_for, progress_of
 from training.services.attendance import checkin_is_open, checkin_opens_at
 from training.services.enrolment import cohort_accepts_applications
-from training.services.submissions import assignment_due_on
+from training.services.submissions import resubmission_due_on, work_due_on
 
 # How long a declined application (or a place in a cancelled cohort) stays on the member's
 # page, with the trainer's reason.
@@ -140,6 +142,8 @@ class WorkDue:
     assignment: Assignment
     due_on: dt.date
     progress: str
+    # due_on is the date the marker set for a resubmission (not the cohort's date).
+    is_resubmission_due: bool = False
 
     @property
     def progress_label(self) -> str:
@@ -289,7 +293,43 @@ def my_training_get(*, user, now: dt.datetime | None = None) -> MyTraining:
     if enrolled:
         page.enrolled = cohort_progress_list(enrolled, user=user, now=now)
         _work_add(page.enrolled, today=timezone.localdate(now))
+    if page.completed:
+        _resubmissions_after_end_add(page.completed, today=timezone.localdate(now))
     return page
+
+
+def _resubmissions_after_end_add(enrolments: list[Enrolment], *, today: dt.date) -> None:
+    """Give each ended enrolment `resubmissions_due`: the attempts sent back for resubmission
+    whose own due date has not passed and that nothing has been handed in after, since they
+    may still be handed in once the cohort has finished (services.submissions). One query."""
+    handed_in_later = Submission.objects.filter(
+        enrolment_id=OuterRef("enrolment_id"),
+        assignment_id=OuterRef("assignment_id"),
+        attempt__gt=OuterRef("attempt"),
+        status=SubmissionStatus.SUBMITTED,
+    )
+    due: dict[int, list[WorkDue]] = {}
+    for submission in (
+        Submission.objects.filter(
+            enrolment__in=[e for e in enrolments if e.cohort.status == CohortStatus.FINISHED],
+            status=SubmissionStatus.SUBMITTED,
+            outcome=Outcome.RESUBMIT,
+            resubmit_due_on__gte=today,
+        )
+        .exclude(Exists(handed_in_later))
+        .select_related("assignment")
+        .order_by("resubmit_due_on", "pk")
+    ):
+        due.setdefault(submission.enrolment_id, []).append(
+            WorkDue(
+                assignment=submission.assignment,
+                due_on=submission.resubmit_due_on,
+                progress=Progress.RESUBMIT,
+                is_resubmission_due=True,
+            )
+        )
+    for enrolment in enrolments:
+        enrolment.resubmissions_due = due.get(enrolment.pk, [])
 
 
 def cohort_progress_list(enrolments: list[Enrolment], *, user, now: dt.datetime) -> list[CohortProgress]:
@@ -364,7 +404,16 @@ def _work_add(progress: list[CohortProgress], *, today: dt.date) -> None:
     attempts: dict[tuple[int, int], list[Submission]] = {}
     for submission in (
         Submission.objects.filter(enrolment__in=enrolments)
-        .only("pk", "enrolment_id", "assignment_id", "attempt", "status", "outcome", "marked_at")
+        .only(
+            "pk",
+            "enrolment_id",
+            "assignment_id",
+            "attempt",
+            "status",
+            "outcome",
+            "marked_at",
+            "resubmit_due_on",
+        )
         .order_by("attempt", "pk")
     ):
         attempts.setdefault((submission.enrolment_id, submission.assignment_id), []).append(submission)
@@ -376,10 +425,18 @@ def _work_add(progress: list[CohortProgress], *, today: dt.date) -> None:
             tried = attempts.get((item.enrolment.pk, assignment.pk), [])
             state = progress_of(attempts=tried, max_attempts=assignment.max_attempts)
             if state in WORK_TO_DO:
-                due_on = assignment_due_on(
-                    assignment=assignment, cohort=cohort, override=assignment.own_due_on
+                # A resubmission is due on the date its mark set.
+                due_on = work_due_on(
+                    assignment=assignment, cohort=cohort, attempts=tried, override=assignment.own_due_on
                 )
-                due.append(WorkDue(assignment=assignment, due_on=due_on, progress=state))
+                due.append(
+                    WorkDue(
+                        assignment=assignment,
+                        due_on=due_on,
+                        progress=state,
+                        is_resubmission_due=resubmission_due_on(attempts=tried) is not None,
+                    )
+                )
             latest_marked = next(
                 (s for s in reversed(tried) if s.status == SubmissionStatus.SUBMITTED and s.outcome), None
             )

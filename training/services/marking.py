@@ -5,8 +5,13 @@ trainee when a mark becomes the one they see, a second marker when work is sent 
 the first marker when moderation reaches an outcome.
 """
 
+from datetime import date, timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
@@ -16,6 +21,7 @@ from training.models import (
     MarkKind,
     MarkLevel,
     Moderation,
+    Outcome,
     RubricLevel,
     Submission,
     SubmissionStatus,
@@ -24,14 +30,18 @@ from training.notices_marking import (
     AGREED,
     SETTLED,
     moderation_outcome_notify,
+    resubmission_reminder_notify,
     second_marking_notify,
     work_marked_notify,
 )
 from training.rubric import outcome_from_levels
+from training.services.submissions import assignment_due_on, assignment_due_override
 from training.signals import standing_changed_announce
 
 FEEDBACK_MAX = 5000
 REASON_MAX = 1000
+# The furthest a marker may set a resubmission's due date, in days from today.
+RESUBMIT_DUE_MAX_DAYS = 90
 
 
 class MarkConflict(ValidationError):
@@ -85,7 +95,61 @@ def _own_work_refuse(*, submission: Submission, marker) -> None:
         raise ValidationError(_("You cannot mark your own work."))
 
 
-def _write(*, submission: Submission, marker, kind: str, levels, feedback: str, reason: str = "") -> Mark:
+def resubmit_due_default(*, assignment_due_on: date, today: date) -> date:
+    """The due date a resubmission gets unless the marker sets another: RESUBMIT_DAYS from
+    today, or the assignment's own due date for the cohort when that is later."""
+    return max(assignment_due_on, today + timedelta(days=settings.RESUBMIT_DAYS))
+
+
+def _attempt_left(submission: Submission) -> bool:
+    # Counted up to this attempt, as the marking page counts them (selectors.marking).
+    handed_in = Submission.objects.filter(
+        enrolment_id=submission.enrolment_id,
+        assignment_id=submission.assignment_id,
+        status=SubmissionStatus.SUBMITTED,
+        attempt__lte=submission.attempt,
+    ).count()
+    return handed_in < submission.assignment.max_attempts
+
+
+def _resubmit_due_check(*, submission: Submission, outcome: str, chosen: date | None) -> date | None:
+    """The resubmission's due date for a mark with this outcome: the marker's (checked), else
+    the default; None when the work is not sent back or no attempt is left to hand in."""
+    if outcome != Outcome.RESUBMIT or not _attempt_left(submission):
+        return None
+    today = timezone.localdate()
+    if chosen is None:
+        cohort = submission.enrolment.cohort
+        cohort_due_on = assignment_due_on(
+            assignment=submission.assignment,
+            cohort=cohort,
+            override=assignment_due_override(assignment=submission.assignment, cohort=cohort),
+        )
+        return resubmit_due_default(assignment_due_on=cohort_due_on, today=today)
+    # A correction may keep the date already set, even once it has passed.
+    if chosen < today and chosen != submission.resubmit_due_on:
+        raise ValidationError({"resubmit_due_on": _("Choose today or a later day.")})
+    latest = today + timedelta(days=RESUBMIT_DUE_MAX_DAYS)
+    if chosen > latest:
+        raise ValidationError(
+            {
+                "resubmit_due_on": _("Choose a day at most %(days)s days from today (by %(latest)s).")
+                % {"days": RESUBMIT_DUE_MAX_DAYS, "latest": date_format(latest, "j F Y")}
+            }
+        )
+    return chosen
+
+
+def _write(
+    *,
+    submission: Submission,
+    marker,
+    kind: str,
+    levels,
+    feedback: str,
+    reason: str = "",
+    resubmit_due_on: date | None = None,
+) -> Mark:
     mark = Mark.objects.create(
         submission=submission,
         marker=marker,
@@ -93,6 +157,7 @@ def _write(*, submission: Submission, marker, kind: str, levels, feedback: str, 
         outcome=outcome_from_levels(levels),
         feedback=feedback,
         reason=reason,
+        resubmit_due_on=resubmit_due_on,
     )
     MarkLevel.objects.bulk_create(
         MarkLevel(mark=mark, criterion_id=level.criterion_id, level=level) for level in levels
@@ -122,21 +187,25 @@ def _audit(*, submission: Submission, mark: Mark, marker, before: str | None) ->
 
 def _make_current(*, submission: Submission, mark: Mark) -> None:
     """The mark becomes the one the trainee sees and completion counts; the trainee is told
-    once the transaction commits (a mark replaced before then is not told: notices_marking)."""
+    once the transaction commits (a mark replaced before then is not told: notices_marking),
+    and reminded before a resubmission's due date."""
     submission.outcome = mark.outcome
     submission.marked_at = mark.created_at
+    submission.resubmit_due_on = mark.resubmit_due_on
     submission.mark_version += 1
-    submission.save(update_fields=["outcome", "marked_at", "mark_version"])
+    submission.save(update_fields=["outcome", "marked_at", "resubmit_due_on", "mark_version"])
     # The mark's notice first: on commit, the standing change may issue a certificate, whose
     # email goes at once; the trainee should read that the work passed before that it earned one.
     work_marked_notify(submission=submission, marked_at=mark.created_at)
     standing_changed_announce(sender=Mark, enrolment_ids=[submission.enrolment_id], cause="mark")
+    if mark.resubmit_due_on is not None:
+        resubmission_reminder_notify(submission=submission)
 
 
 def _lock(submission: Submission) -> Submission:
     return (
         Submission.objects.select_for_update(of=("self",))
-        .select_related("enrolment__member", "assignment")
+        .select_related("enrolment__member", "enrolment__cohort__version__programme", "assignment")
         .get(pk=submission.pk)
     )
 
@@ -150,11 +219,14 @@ def mark_save(
     feedback: str,
     seen_version: int,
     reason: str = "",
+    resubmit_due_on: date | None = None,
 ) -> Mark:
     """Mark a submission, or correct its mark (a new mark with a reason).
 
     `seen_version` is the submission's `mark_version` when the marker opened it: if someone
-    marked it since, nothing is saved and MarkConflict says so.
+    marked it since, nothing is saved and MarkConflict says so. `resubmit_due_on` is when a
+    resubmission is due, used only if the levels chosen ask for one (resubmit_due_default
+    when not given).
     """
     submission = _lock(submission)
     _own_work_refuse(submission=submission, marker=marker)
@@ -171,6 +243,9 @@ def mark_save(
     before = submission.outcome or None
     feedback, reason = _text_check(feedback=feedback, reason=reason, reason_needed=correcting)
     chosen = _levels_check(submission=submission, chosen=levels)
+    due_on = _resubmit_due_check(
+        submission=submission, outcome=outcome_from_levels(chosen), chosen=resubmit_due_on
+    )
     mark = _write(
         submission=submission,
         marker=marker,
@@ -178,6 +253,7 @@ def mark_save(
         levels=chosen,
         feedback=feedback,
         reason=reason if correcting else "",
+        resubmit_due_on=due_on,
     )
     _make_current(submission=submission, mark=mark)
     _audit(submission=submission, mark=mark, marker=marker, before=before)
@@ -255,9 +331,16 @@ def moderation_mark(*, moderation: Moderation, marker, levels: dict[int, int], f
 
 @transaction.atomic
 def moderation_settle(
-    *, moderation: Moderation, actor, levels: dict[int, int], feedback: str, reason: str
+    *,
+    moderation: Moderation,
+    actor,
+    levels: dict[int, int],
+    feedback: str,
+    reason: str,
+    resubmit_due_on: date | None = None,
 ) -> Mark:
-    """Staff decide the final mark after moderation; it becomes the mark the trainee sees."""
+    """Staff decide the final mark after moderation; it becomes the mark the trainee sees
+    (with a resubmission's due date, as mark_save)."""
     moderation = Moderation.objects.select_for_update().select_related("first_mark").get(pk=moderation.pk)
     if not moderation.second_mark_id:
         raise ValidationError(_("Wait for the second marker before settling."))
@@ -267,6 +350,9 @@ def moderation_settle(
     _own_work_refuse(submission=submission, marker=actor)
     feedback, reason = _text_check(feedback=feedback, reason=reason, reason_needed=True)
     chosen = _levels_check(submission=submission, chosen=levels)
+    due_on = _resubmit_due_check(
+        submission=submission, outcome=outcome_from_levels(chosen), chosen=resubmit_due_on
+    )
     mark = _write(
         submission=submission,
         marker=actor,
@@ -274,6 +360,7 @@ def moderation_settle(
         levels=chosen,
         feedback=feedback,
         reason=reason,
+        resubmit_due_on=due_on,
     )
     before = submission.outcome or None
     moderation.settled_mark = mark

@@ -24,6 +24,8 @@ from training.uploads import SUBMISSION_MAX_BYTES, SUBMISSION_MAX_FILES, file_ch
 
 SUBMISSION_TEXT_MAX = 20_000
 CLOSED_FOR_WORK = [CohortStatus.FINISHED, CohortStatus.CANCELLED]
+# Once the cohort has finished, its end has settled the enrolment as one of these.
+AFTER_END_STATUSES = [EnrolmentStatus.ENROLLED, EnrolmentStatus.INCOMPLETE, EnrolmentStatus.COMPLETED]
 
 
 def assignment_due_on(*, assignment: Assignment, cohort: Cohort, override: date | None = None) -> date:
@@ -33,20 +35,78 @@ def assignment_due_on(*, assignment: Assignment, cohort: Cohort, override: date 
     return cohort.starts_on + timedelta(days=assignment.due_offset_days)
 
 
-def _due_override(*, assignment: Assignment, cohort: Cohort) -> date | None:
+def assignment_due_override(*, assignment: Assignment, cohort: Cohort) -> date | None:
+    """The cohort's own due date for the assignment (AssignmentDueDate), if it set one."""
     row = AssignmentDueDate.objects.filter(cohort=cohort, assignment=assignment).first()
     return row.due_on if row else None
 
 
-def submission_may_start(*, enrolment: Enrolment, assignment: Assignment, attempts: list[Submission]) -> str:
+def resubmission_due_on(*, attempts: list[Submission]) -> date | None:
+    """The day the next attempt is due when the latest handed-in attempt was sent back for
+    resubmission (the marker's date), else None: the cohort's date stands.
+
+    `attempts` are the trainee's attempts at one assignment, oldest first (drafts and
+    withdrawn ones are passed over). One rule for the pages, the emails and lateness.
+    """
+    handed_in = [s for s in attempts if s.status == SubmissionStatus.SUBMITTED]
+    if handed_in and handed_in[-1].outcome == Outcome.RESUBMIT:
+        return handed_in[-1].resubmit_due_on
+    return None
+
+
+def work_due_on(*, assignment: Assignment, cohort: Cohort, attempts: list[Submission], override=None) -> date:
+    """When the trainee's next piece of work at the assignment is due: the resubmission's own
+    date while one is asked for, else the cohort's date (see assignment_due_on)."""
+    return resubmission_due_on(attempts=attempts) or assignment_due_on(
+        assignment=assignment, cohort=cohort, override=override
+    )
+
+
+def _resubmission_open_after_end(*, enrolment: Enrolment, attempts: list[Submission], today: date) -> bool:
+    """The one exception to "no work after the cohort has finished": a resubmission asked
+    for (with its own due date) may be handed in until that date, once the cohort has
+    finished too (not when it was cancelled). The end settles the enrolment as not completed
+    (or completed) meanwhile; a pass then completes it and issues the certificate
+    (services.completion)."""
+    due_on = resubmission_due_on(attempts=attempts)
+    return (
+        due_on is not None
+        and today <= due_on
+        and enrolment.cohort.status == CohortStatus.FINISHED
+        and enrolment.status in AFTER_END_STATUSES
+    )
+
+
+def submission_may_hand_in(
+    *, enrolment: Enrolment, attempts: list[Submission], today: date | None = None
+) -> str:
+    """Why the enrolment and its cohort stop the trainee handing in work now, or "" if not.
+
+    `attempts` are the trainee's attempts at the assignment, oldest first: an open
+    resubmission keeps the door open past the cohort's end, until its due date.
+    """
+    today = today or timezone.localdate()
+    if _resubmission_open_after_end(enrolment=enrolment, attempts=attempts, today=today):
+        return ""
+    if enrolment.status not in AFTER_END_STATUSES:
+        return _("Only trainees enrolled in the cohort can hand in work.")
+    if enrolment.cohort.status in CLOSED_FOR_WORK:
+        return _("This cohort has finished, so work can no longer be handed in.")
+    if enrolment.status != EnrolmentStatus.ENROLLED:
+        return _("Only trainees enrolled in the cohort can hand in work.")
+    return ""
+
+
+def submission_may_start(
+    *, enrolment: Enrolment, assignment: Assignment, attempts: list[Submission], today: date | None = None
+) -> str:
     """Why the trainee may not start a new attempt now, or "" if they may.
 
     `attempts` are the trainee's earlier submissions for the assignment, oldest first.
     """
-    if enrolment.status != EnrolmentStatus.ENROLLED:
-        return _("Only trainees enrolled in the cohort can hand in work.")
-    if enrolment.cohort.status in CLOSED_FOR_WORK:
-        return _("This cohort has finished, so work can no longer be handed in.")
+    refusal = submission_may_hand_in(enrolment=enrolment, attempts=attempts, today=today)
+    if refusal:
+        return refusal
     if assignment.module.version_id != enrolment.cohort.version_id:
         return _("This assignment is not part of your cohort's programme.")
     handed_in = [s for s in attempts if s.status == SubmissionStatus.SUBMITTED]
@@ -111,8 +171,10 @@ def submission_draft_save(
             assignment=assignment,
             attempt=(attempts[-1].attempt + 1) if attempts else 1,
         )
-    elif enrolment.cohort.status in CLOSED_FOR_WORK:
-        raise ValidationError(_("This cohort has finished, so work can no longer be handed in."))
+    else:
+        refusal = submission_may_hand_in(enrolment=enrolment, attempts=attempts)
+        if refusal:
+            raise ValidationError(refusal)
     kept = draft.files.exclude(pk__in=remove_file_ids).count() if draft.pk else 0
     checked = _check_files(list(uploads), assignment=assignment, already=kept)
     draft.text = text
@@ -145,19 +207,30 @@ def submission_submit(*, submission: Submission, now=None) -> Submission:
     if submission.status != SubmissionStatus.DRAFT:
         raise ValidationError(_("This attempt has already been handed in."))
     cohort = submission.enrolment.cohort
-    if cohort.status in CLOSED_FOR_WORK or submission.enrolment.status != EnrolmentStatus.ENROLLED:
-        raise ValidationError(_("This cohort has finished, so work can no longer be handed in."))
+    earlier = list(
+        Submission.objects.filter(
+            enrolment_id=submission.enrolment_id,
+            assignment_id=submission.assignment_id,
+            attempt__lt=submission.attempt,
+        ).order_by("attempt")
+    )
+    today = timezone.localdate(now)
+    refusal = submission_may_hand_in(enrolment=submission.enrolment, attempts=earlier, today=today)
+    if refusal:
+        raise ValidationError(refusal)
     if not submission.text and not submission.files.exists():
         raise ValidationError(_("Your submission is empty. Write an answer or add a file first."))
-    due_on = assignment_due_on(
+    # A resubmission is judged against its own due date, the first attempt against the cohort's.
+    due_on = work_due_on(
         assignment=submission.assignment,
         cohort=cohort,
-        override=_due_override(assignment=submission.assignment, cohort=cohort),
+        attempts=earlier,
+        override=assignment_due_override(assignment=submission.assignment, cohort=cohort),
     )
     submission.status = SubmissionStatus.SUBMITTED
     submission.submitted_at = now
     # Late is judged by the UK calendar day, as trainees read their due dates.
-    submission.is_late = timezone.localdate(now) > due_on
+    submission.is_late = today > due_on
     submission.save(update_fields=["status", "submitted_at", "is_late"])
     milestones_refresh(enrolment_ids=[submission.enrolment_id])
     return submission

@@ -34,7 +34,7 @@ from training.selectors.marking import (
     marking_queue_next,
     marking_queue_rows,
 )
-from training.services.marking import MarkConflict, mark_save
+from training.services.marking import MarkConflict, mark_save, resubmit_due_default
 from training.views.base import RunsCohortsRequiredMixin, form_errors_add, paginate
 
 
@@ -115,7 +115,12 @@ class SubmissionMarkView(RunsCohortsRequiredMixin, View):
         if not page.may_mark:
             return self._render(request, page, None, status=400)
         # Validate against the form the marker saw: a reason is asked for when they saw a mark.
-        form = MarkForm(request.POST, criteria=page.criteria, is_correction=self._saw_a_mark(request.POST))
+        form = MarkForm(
+            request.POST,
+            criteria=page.criteria,
+            is_correction=self._saw_a_mark(request.POST),
+            resubmit_due=self._resubmit_due(page),
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -126,6 +131,7 @@ class SubmissionMarkView(RunsCohortsRequiredMixin, View):
                     feedback=data["feedback"],
                     seen_version=data["seen_version"],
                     reason=data.get("reason", ""),
+                    resubmit_due_on=data.get("resubmit_due_on"),
                 )
             except MarkConflict as conflict:
                 return self._conflict(request, pk, form, conflict)
@@ -154,11 +160,23 @@ class SubmissionMarkView(RunsCohortsRequiredMixin, View):
             return False
 
     @staticmethod
-    def _form(page: MarkingPage, **kwargs) -> MarkForm | None:
+    def _resubmit_due(page: MarkingPage):
+        """The resubmission due date the form offers, or None when no attempt would be left."""
+        if not page.may_ask_resubmission:
+            return None
+        return resubmit_due_default(assignment_due_on=page.due_on, today=timezone.localdate())
+
+    @classmethod
+    def _form(cls, page: MarkingPage, **kwargs) -> MarkForm | None:
         """The marking form, or None when there is nothing this user may mark here yet."""
         if not page.may_mark:
             return None
-        return MarkForm(criteria=page.criteria, is_correction=page.is_correction, **kwargs)
+        return MarkForm(
+            criteria=page.criteria,
+            is_correction=page.is_correction,
+            resubmit_due=cls._resubmit_due(page),
+            **kwargs,
+        )
 
     def _conflict(self, request, pk, stale: MarkForm, conflict: MarkConflict):
         """Someone marked first: show their mark, keep what this marker chose, and offer a correction."""

@@ -105,7 +105,7 @@ TABLE_ROWS = _counted(r"<tr")
 # fmt: off
 PAGES = [
     Page("trainee home", "trainee", plain("members:trainee-home"), WELCOME, (7, 7), grows=False),
-    Page("my training", "trainee", plain("training:my-training"), COHORTS, (11, 11)),
+    Page("my training", "trainee", plain("training:my-training"), COHORTS, (12, 12)),
     Page("find a cohort", "trainee", plain("training:cohort-list"), COHORTS, (11, 11)),
     Page("cohort page (trainee)", "trainee", of("training:cohort-detail", "cohort"), SESSIONS, (11, 11)),
     Page("find a cohort (visitor)", "anonymous", plain("training:cohort-list", IN_REGION), COHORTS, (5, 5)),
@@ -115,7 +115,7 @@ PAGES = [
     Page("cohort list (trainer)", "trainer", plain("training:manage-cohort-list"), COHORTS, (8, 8)),
     Page("cohort list (staff)", "national", plain("training:manage-cohort-list"), COHORTS, (8, 8)),
     Page("cohort page (trainer)", "trainer", of("training:cohort-manage", "cohort"), PEOPLE, (12, 11)),
-    Page("cohort page (regional)", "regional", of("training:cohort-manage", "cohort"), PEOPLE, (12, 11)),
+    Page("cohort page (regional)", "regional", of("training:cohort-manage", "cohort"), PEOPLE, (11, 10)),
     Page("register", "trainer", of("training:session-register", "session"), PEOPLE, (12, 11)),
     Page("marking queue", "trainer", plain("training:marking-queue"), PEOPLE, (10, 10)),
     Page("gradebook", "trainer", of("training:cohort-gradebook", "cohort"), PEOPLE, (14, 13)),
@@ -129,7 +129,7 @@ PAGES = [
     Page("national dashboard", "national", plain("certification:dashboard"), _leaders_total, (25, 5)),
     Page("regional dashboard", "regional", plain("certification:dashboard"), _leaders_total, (27, 6)),
     Page("audit list", "national", plain("audit:entry-list", CERTIFICATES_ISSUED), TABLE_ROWS, (7, 7)),
-    Page("notices list", "national", plain("training:notice-list", EMAILS_WAITING), PEOPLE, (9, 9)),
+    Page("notices list", "national", plain("training:notice-list", EMAILS_WAITING), PEOPLE, (10, 10)),
     Page("API cohorts", "api", plain("api:cohort-list"), _results, (7, 6)),
     Page("API certificates", "api", plain("api:certificate-list"), _results, (6, 5)),
 ]

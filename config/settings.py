@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "members.context_processors.roles",
+                "members.context_processors.support",
             ],
         },
     },
@@ -313,7 +314,11 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
+# Shared with the platform's own emails (config/emails.py): one sender, one look.
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Future Leaders] "
+# A member is told when their password, addresses or second factor change, and what to do
+# if it was not them (templates/account/email/base_notification.*).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, stated so that they are visibly on.
     "login": "30/m/ip",
@@ -326,7 +331,13 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
 # An address of another account is never added to this one (members/email_forms.py).
-ACCOUNT_FORMS = {"add_email": "members.email_forms.MemberAddEmailForm"}
+# The other three only put their labels in the site's voice (members/account_forms.py).
+ACCOUNT_FORMS = {
+    "add_email": "members.email_forms.MemberAddEmailForm",
+    "login": "members.account_forms.MemberLoginForm",
+    "change_password": "members.account_forms.MemberChangePasswordForm",
+    "reset_password_from_key": "members.account_forms.MemberResetPasswordKeyForm",
+}
 
 # The client's address for rate limits (allauth's and the certificate check's): behind N
 # proxies of ours, the Nth address from the right of X-Forwarded-For; or a header that the
@@ -359,6 +370,9 @@ USERSESSIONS_TRACK_ACTIVITY = False
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Future Leaders <noreply@futureleaders.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where people write when they are stuck (no confirmation email, no way in): shown on the
+# sign-in, verification and password pages and in every account email.
+SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="help@futureleaders.example")
 
 # --- Certificates --------------------------------------------------------------
 # The address printed on certificates and QR codes, and used in emails and credentials.

@@ -1,6 +1,7 @@
 import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
@@ -18,6 +19,25 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user_assign_role(user=user, role=Role.TRAINEE)
         return user
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Every account email (templates/account/email/, templates/mfa/email/) says who sent
+        it and how to get help, and links back by absolute addresses, on the host the person
+        used, as allauth's own links do (the site's address when there is no request)."""
+        super().send_mail(template_prefix, email, {**self._email_links(), **context})
+
+    def _email_links(self) -> dict:
+        def absolute(url_name: str) -> str:
+            path = reverse(url_name)
+            return self.request.build_absolute_uri(path) if self.request else settings.SITE_URL + path
+
+        return {
+            "support_email": settings.SUPPORT_EMAIL,
+            "home_url": absolute("members:home"),
+            "login_url": absolute("account_login"),
+            "password_reset_url": absolute("account_reset_password"),
+            "security_url": absolute("mfa_index"),
+        }
 
     def get_login_redirect_url(self, request):
         url_name = user_home_url_name(request.user)

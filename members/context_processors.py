@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 from members.permissions import user_roles
@@ -10,3 +11,8 @@ def roles(request) -> dict:
     has no user: it shows the navigation of someone signed out.
     """
     return {"user_roles": [role.value for role in user_roles(getattr(request, "user", AnonymousUser()))]}
+
+
+def support(request) -> dict:
+    """The address people write to when stuck, for the sign-in pages and account emails."""
+    return {"support_email": settings.SUPPORT_EMAIL}

@@ -169,7 +169,7 @@ def sign_in(browser, live_server):
         assert_accessible(page)
         field(page, "Email").fill(user.email)
         field(page, "Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign In").click()
+        page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
         if "/accounts/2fa/authenticate/" in page.url:
             assert_accessible(page)
@@ -183,7 +183,7 @@ def sign_in(browser, live_server):
                 code = totp_code()
             codes_used.add((user.pk, code))
             field(page, "Code").fill(code)
-            page.get_by_role("button", name="Sign In").click()
+            page.get_by_role("button", name="Sign in").click()
             page.wait_for_url(lambda url: "/accounts/2fa/authenticate/" not in url)
         return page
 

@@ -30,7 +30,7 @@ def test_new_member_journey(page, live_server):
     field(page, "Email").fill(EMAIL)
     field(page, "Password").fill(PASSWORD)
     field(page, "Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
 
     page.wait_for_url("**/accounts/confirm-email/")
     assert_accessible(page)
@@ -70,6 +70,9 @@ def test_new_member_journey(page, live_server):
     assert_accessible(page)
     # On a phone the menu folds behind a button that still opens it.
     page.get_by_role("button", name="Show the menu").click()
+    # Bootstrap's collapse animates (class "collapsing") before it is shown; a click on the
+    # Account menu in the middle of it was sometimes lost under load.
+    expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
     page.get_by_role("navigation").get_by_role("button", name="Account").click()
     expect(page.get_by_role("navigation").get_by_role("link", name="Profile", exact=True)).to_be_visible()
 

@@ -337,5 +337,6 @@ def _document_html(page) -> tuple[str, str]:
 def _screenshot(page) -> None:
     folder = Path(SCREENSHOTS_DIR)
     folder.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^a-z0-9]+", "-", urldefrag(page.url).url.split("//", 1)[-1].split("/", 1)[-1].lower()).strip("-")
+    path = urldefrag(page.url).url.split("//", 1)[-1].split("/", 1)[-1]
+    name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
     page.screenshot(path=str(folder / f"{name or 'home'}-{page.viewport_size['width']}.png"), full_page=True)

@@ -53,7 +53,11 @@ class NuChecker:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
             messages = json.load(response)["messages"]
         return [
-            NuError(line=message.get("lastLine", 0), message=message["message"], extract=message.get("extract", ""))
+            NuError(
+                line=message.get("lastLine", 0),
+                message=message["message"],
+                extract=message.get("extract", ""),
+            )
             for message in messages
             if message["type"] in {"error", "non-document-error"}
         ]
@@ -73,10 +77,10 @@ class NuChecker:
             return
         java = shutil.which("java")
         if not java:
-            missing("needs Java to run the Nu HTML checker (apt-get install default-jre-headless; .ci/run does)")
+            missing("needs Java for the Nu HTML checker (apt-get install default-jre-headless; .ci/run does)")
         npm_installed(FOLDER, what="the Nu HTML checker")
         port = _free_port()
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the service
         self._url = f"http://127.0.0.1:{port}/"
         self._process = subprocess.Popen(  # noqa: S603 - java with fixed arguments
             [

@@ -57,7 +57,9 @@ class TargetForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.attrs = {"novalidate": ""}
+        self.helper.form_tag = (
+            False  # the template writes the form tag: a second one nested in it was invalid
+        )
         self.helper.add_input(Submit("save", _("Set the target")))
 
 
@@ -74,7 +76,9 @@ class TargetChangeForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.attrs = {"novalidate": ""}
+        self.helper.form_tag = (
+            False  # the template writes the form tag: a second one nested in it was invalid
+        )
         self.helper.add_input(Submit("save", _("Change the target")))
 
 

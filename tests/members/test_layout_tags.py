@@ -4,6 +4,7 @@ HTML's <time datetime> takes them, and crispy forms' radio groups stay valid HTM
 import datetime as dt
 import re
 from collections import Counter
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -52,7 +53,9 @@ def test_each_page_belongs_to_one_section_of_the_menu(path, section):
 
 
 def test_the_menu_link_of_the_current_section_says_so():
-    template = Template('{% load layout_tags %}<a{% nav_current "cohorts" %}><a{% nav_current "staff" "true" %}>')
+    template = Template(
+        '{% load layout_tags %}<a{% nav_current "cohorts" %}><a{% nav_current "staff" "true" %}>'
+    )
     request = RequestFactory().get("/manage/cohorts/7/edit/")
     assert template.render(Context({"request": request})) == '<a aria-current="page"><a>'
     request = RequestFactory().get("/manage/webhooks/")
@@ -81,3 +84,32 @@ def test_the_registry_page_has_valid_forms(client, seeded):
     ids = Counter(re.findall(r'\sid="([^"]+)"', html))
     assert [name for name, count in ids.items() if count > 1] == []
     assert 'id="submit-id-save-visibility"' in html
+
+
+class _FormNesting(HTMLParser):
+    """The deepest nesting of <form> elements in a document, as written (not as parsed)."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth = self.deepest = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "form":
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.depth -= 1
+
+
+@pytest.mark.django_db
+def test_the_target_pages_have_no_form_inside_a_form(client, seeded):
+    """The template writes the form tag; crispy wrote a second one inside it, which browsers
+    drop (with the novalidate on it) and the Nu checker refuses."""
+    client.force_login(UserFactory(role=Role.NATIONAL_STAFF))
+    html = client.get(reverse("certification:target-create")).content.decode()
+    nesting = _FormNesting()
+    nesting.feed(html)
+    assert nesting.deepest == 1
+    assert 'value="Set the target"' in html

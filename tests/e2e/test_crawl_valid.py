@@ -1,4 +1,4 @@
-"""Every page each demo login reaches from the menu, and one link further, is valid HTML (W3C
+"""Every page each demo login reaches from the menu, and two links further, is valid HTML (W3C
 Nu checker), free of serious axe-core violations and fits a 360 px phone as well as a desktop;
 and the menu itself marks the current section and closes with Escape on a phone."""
 

@@ -61,7 +61,9 @@ class TargetForm(PlainLimitsMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.attrs = {"novalidate": ""}
+        self.helper.form_tag = (
+            False  # the template writes the form tag: a second one nested in it was invalid
+        )
         self.helper.add_input(Submit("save", _("Set the target")))
 
 
@@ -78,7 +80,9 @@ class TargetChangeForm(PlainLimitsMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.attrs = {"novalidate": ""}
+        self.helper.form_tag = (
+            False  # the template writes the form tag: a second one nested in it was invalid
+        )
         self.helper.add_input(Submit("save", _("Change the target")))
 
 

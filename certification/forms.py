@@ -161,7 +161,8 @@ class RegistryEntryForm(forms.Form):
         self.fields["visibility"].choices = Visibility.choices
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
-        self.helper.add_input(Submit("save", _("Save")))
+        # Each form on the registry page has its own button id (crispy makes it from the name).
+        self.helper.add_input(Submit("save-visibility", _("Save")))
 
 
 class LocalActionForm(forms.Form):
@@ -190,4 +191,4 @@ class LocalActionForm(forms.Form):
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
         self.helper.form_action = form_action or "certification:registry-action-create"
-        self.helper.add_input(Submit("save", submit_label or _("Add the action")))
+        self.helper.add_input(Submit("save-action", submit_label or _("Add the action")))

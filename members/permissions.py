@@ -46,12 +46,14 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
 }
 
-# The permission that opens each role's home page, and that page's URL name.
+# The permission that opens each role's home page, and that page's URL name. Trainees and
+# trainers have their homes in the training app, which sets them (training/apps.py); until
+# then they land on their profile.
 ROLE_HOME: dict[Role, tuple[str, str]] = {
     Role.NATIONAL_STAFF: ("members.access_staff_area", "members:staff-home"),
     Role.REGIONAL_STAFF: ("members.access_regional_area", "members:staff-home"),
-    Role.TRAINER: ("members.access_trainer_area", "members:trainer-home"),
-    Role.TRAINEE: ("members.access_trainee_area", "members:trainee-home"),
+    Role.TRAINER: ("members.access_trainer_area", "members:profile-edit"),
+    Role.TRAINEE: ("members.access_trainee_area", "members:profile-edit"),
 }
 
 
@@ -61,7 +63,7 @@ def role_permissions_extend(role: Role, permissions: list[str]) -> None:
 
 
 def role_home_set(role: Role, url_name: str) -> None:
-    """Let another app give a role a better home page than the placeholder here."""
+    """Let another app give a role its home page."""
     ROLE_HOME[role] = (ROLE_HOME[role][0], url_name)
 
 

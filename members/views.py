@@ -33,17 +33,12 @@ class RoleHomeView(PermissionRequiredMixin, TemplateView):
     """A role's home page: signed-in users holding the role's permission."""
 
 
-class TraineeHomeView(RoleHomeView):
-    permission_required = "members.access_trainee_area"
-    template_name = "members/home_trainee.html"
+class OldHomeRedirectView(LoginRequiredMixin, View):
+    """Signed-in users: /home/ and /trainer/, the first placeholder homes of trainees and
+    trainers, now lead to the member's own home (a bookmark still works)."""
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(profile=profile_get(user=self.request.user), **kwargs)
-
-
-class TrainerHomeView(RoleHomeView):
-    permission_required = "members.access_trainer_area"
-    template_name = "members/home_trainer.html"
+    def get(self, request):
+        return redirect("members:home")
 
 
 class StaffHomeView(RoleHomeView):

@@ -1,15 +1,23 @@
-"""Browser journeys: Playwright driving Debian's Chromium against a live server."""
+"""Browser journeys: Playwright driving Debian's Chromium against a live server.
 
+Every page a journey checks with `assert_accessible` is checked at phone (360 px) and desktop
+width for serious axe-core violations and sideways scrolling, and its HTML, as the server
+sent it, with the W3C Nu HTML checker (tests/e2e/vnu/).
+"""
+
+import hashlib
 import os
 import re
 import time
 from pathlib import Path
+from urllib.parse import urldefrag
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 
 from tests.conftest import IN_CI
+from tests.e2e.vnu.nu_checker import NuChecker
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Flags that keep Chromium quiet on a closed network.
@@ -24,6 +32,8 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
+# Set SCREENSHOTS_DIR to keep a picture of every page checked, at each width.
+SCREENSHOTS_DIR = os.environ.get("SCREENSHOTS_DIR")
 
 
 def _static_root_stale() -> list[str]:
@@ -120,11 +130,31 @@ def _watch_static(context, failures: list[str]) -> None:
     )
 
 
+def _keep_documents(context) -> None:
+    """Keep, on each page, the response that brought its current document: the Nu checker
+    reads the HTML as the server sent it (see assert_valid)."""
+
+    def keep(response):
+        request = response.request
+        if request.is_navigation_request() and request.frame.parent_frame is None:
+            request.frame.page.nu_document = response
+
+    context.on("response", keep)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nu_checker():
+    """The Nu HTML checker's service, started by the first page checked, stopped at the end."""
+    yield _nu
+    _nu.stop()
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
     static_failures: list[str] = []
     _watch_static(context, static_failures)
+    _keep_documents(context)
     page = context.new_page()
     csp_errors: list[str] = []
     page.on(
@@ -152,11 +182,12 @@ def sign_in(browser, live_server):
     csp_errors: list[str] = []
     static_failures: list[str] = []
 
-    from tests.factories import PASSWORD, totp_code
+    from tests.factories import PASSWORD, TOTP_SECRET, totp_code
 
-    def _sign_in(user):
+    def _sign_in(user, *, password=PASSWORD, totp_secret=TOTP_SECRET):
         context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
         _watch_static(context, static_failures)
+        _keep_documents(context)
         contexts.append(context)
         page = context.new_page()
         page.on(
@@ -168,7 +199,7 @@ def sign_in(browser, live_server):
         page.goto("/accounts/login/")
         assert_accessible(page)
         field(page, "Email").fill(user.email)
-        field(page, "Password").fill(PASSWORD)
+        field(page, "Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
         if "/accounts/2fa/authenticate/" in page.url:
@@ -177,10 +208,10 @@ def sign_in(browser, live_server):
             # in the last seconds of a step may be stale when the server sees it.
             if 30 - time.time() % 30 < 3:
                 time.sleep(30 - time.time() % 30 + 0.5)
-            code = totp_code()
+            code = totp_code(totp_secret)
             if (user.pk, code) in codes_used:  # a code works once: wait for the next one
                 time.sleep(30 - time.time() % 30 + 0.5)
-                code = totp_code()
+                code = totp_code(totp_secret)
             codes_used.add((user.pk, code))
             field(page, "Code").fill(code)
             page.get_by_role("button", name="Sign in").click()
@@ -206,9 +237,30 @@ def assert_styled(page) -> None:
 
 
 _axe = Axe()
+_nu = NuChecker()
+# Documents the Nu checker has passed, by digest: a page checked twice is sent once.
+_nu_passed: set[str] = set()
 
 
 def assert_accessible(page) -> None:
+    """Check the current page at its width and at the other of phone and desktop: no serious
+    or critical axe-core violation and no sideways scrolling at either, and valid HTML.
+    Leaves the page at the width it had."""
+    assert_valid(page)
+    width_then = page.viewport_size
+    other = DESKTOP if width_then == PHONE else PHONE
+    try:
+        for viewport in (width_then, other):
+            page.set_viewport_size(viewport)
+            assert_fits(page)
+            assert_axe_clean(page)
+            if SCREENSHOTS_DIR:
+                _screenshot(page)
+    finally:
+        page.set_viewport_size(width_then)
+
+
+def assert_axe_clean(page) -> None:
     """Fail on any serious or critical axe-core violation on the current page."""
     results = _axe.run(page)
     serious = [
@@ -217,4 +269,74 @@ def assert_accessible(page) -> None:
         for violation in results.response["violations"]
         if violation["impact"] in {"serious", "critical"}
     ]
-    assert not serious, f"{page.url}: " + "; ".join(serious)
+    width = page.viewport_size["width"]
+    assert not serious, f"{page.url} at {width} px: " + "; ".join(serious)
+
+
+def assert_fits(page) -> None:
+    """The page does not scroll sideways at its width (a wide table scrolls in its own box)."""
+    wider = page.evaluate(
+        """() => {
+            const root = document.documentElement;
+            if (root.scrollWidth <= root.clientWidth) return null;
+            const edge = root.clientWidth;
+            const out = [...document.body.querySelectorAll("*")]
+                .filter((element) => element.getBoundingClientRect().right > edge + 1)
+                .filter((element) => !element.parentElement
+                    || element.parentElement.getBoundingClientRect().right <= edge + 1)
+                .slice(0, 5)
+                .map((element) => element.tagName.toLowerCase()
+                    + (element.id ? "#" + element.id : "")
+                    + (element.className && typeof element.className === "string"
+                        ? "." + element.className.trim().split(/\\s+/).join(".") : "")
+                    + " (" + Math.round(element.getBoundingClientRect().right) + " px)");
+            return {scroll: root.scrollWidth, client: edge, out};
+        }"""
+    )
+    assert wider is None, (
+        f"{page.url} scrolls sideways at {page.viewport_size['width']} px: "
+        f"{wider['scroll']} px wide in {wider['client']} px; sticking out: {', '.join(wider['out'])}"
+    )
+
+
+def assert_valid(page) -> None:
+    """The W3C Nu HTML checker finds no error in the current page's HTML.
+
+    It reads the HTML the server sent for the page, not the browser's serialisation of its
+    DOM (page.content()): the parser silently repairs much of what makes a document invalid
+    (a form inside a form, a duplicate attribute, a stray end tag), so its copy would hide
+    exactly what we want to find, and scripts' changes to the DOM are not our templates'.
+    Where the server's copy is not at hand (a page opened in a context the fixtures did not
+    make, or changed by script without a new document), the browser's copy is checked.
+    """
+    html, source = _document_html(page)
+    digest = hashlib.sha256(html.encode()).hexdigest()
+    if digest in _nu_passed:
+        return
+    errors = _nu.errors(html)
+    assert not errors, f"{page.url} is not valid HTML ({source}):\n  " + "\n  ".join(map(str, errors))
+    _nu_passed.add(digest)
+
+
+def _document_html(page) -> tuple[str, str]:
+    from playwright.sync_api import Error
+
+    response = getattr(page, "nu_document", None)
+    if (
+        response is not None
+        and urldefrag(response.url).url == urldefrag(page.url).url
+        and "text/html" in response.headers.get("content-type", "")
+    ):
+        try:
+            return response.text(), "as the server sent it"
+        except Error:  # the browser no longer holds the body
+            pass
+    return page.content(), "the browser's copy"
+
+
+def _screenshot(page) -> None:
+    folder = Path(SCREENSHOTS_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = urldefrag(page.url).url.split("//", 1)[-1].split("/", 1)[-1]
+    name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+    page.screenshot(path=str(folder / f"{name or 'home'}-{page.viewport_size['width']}.png"), full_page=True)

@@ -34,7 +34,6 @@ def test_each_role_lands_on_its_home_after_login(client, seeded, role):
 @pytest.mark.parametrize(
     ("role", "forbidden"),
     [
-        (Role.TRAINEE, "members:trainer-home"),
         (Role.TRAINEE, "members:staff-home"),
         (Role.TRAINEE, "training:manage-cohort-list"),
         (Role.TRAINER, "members:staff-home"),
@@ -59,6 +58,18 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login") + "?next=")
+
+
+@pytest.mark.parametrize("old_home", ["members:trainee-home", "members:trainer-home"])
+@pytest.mark.parametrize("role", list(HOMES))
+def test_the_old_placeholder_homes_lead_to_the_members_own_home(client, seeded, old_home, role):
+    """/home/ and /trainer/ were placeholder pages ("Soon: ..."): a bookmark of either now
+    takes any member to their own home, and no page of the site is a placeholder."""
+    client.force_login(UserFactory(role=role))
+    response = client.get(reverse(old_home), follow=True)
+    assert response.redirect_chain[-1][0] == reverse(HOMES[role])
+    assert response.status_code == 200
+    assert "Soon:" not in response.content.decode()
 
 
 def test_front_page_is_public(client, db):

@@ -96,7 +96,6 @@ EMAILS_WAITING = f"?status={NoticeStatus.PENDING}"
 IN_REGION = "?region={region}"
 CERTIFICATE_CARDS = _distinct(r'id="certificate-\d+"')
 SESSIONS = _distinct(r"Session \d+")
-WELCOME = _showing("Welcome, Ada")
 TABLE_ROWS = _counted(r"<tr")
 
 # The key pages of issue 9 and their queries (with the cache empty, on the next request), the
@@ -104,7 +103,6 @@ TABLE_ROWS = _counted(r"<tr")
 # them from the cache (certification/dashboard_cache.py).
 # fmt: off
 PAGES = [
-    Page("trainee home", "trainee", plain("members:trainee-home"), WELCOME, (7, 7), grows=False),
     Page("my training", "trainee", plain("training:my-training"), COHORTS, (12, 12)),
     Page("find a cohort", "trainee", plain("training:cohort-list"), COHORTS, (11, 11)),
     Page("cohort page (trainee)", "trainee", of("training:cohort-detail", "cohort"), SESSIONS, (11, 11)),

@@ -67,8 +67,8 @@ TABLE: dict[str, Row] = {
     **ADMIN_ROWS,
     **API_ROWS,
     "members:home": Row("200 302 302 302 302 302 302 302"),
-    "members:trainee-home": Row("login 200 200 403 403 403 403 403"),
-    "members:trainer-home": Row("login 403 403 200 200 403 403 403"),
+    "members:trainee-home": Row("login 302 302 302 302 302 302 302"),
+    "members:trainer-home": Row("login 302 302 302 302 302 302 302"),
     "members:staff-home": Row("login 403 403 403 403 403 403 200"),
     "members:consent": Row("login 200 200 200 200 200 200 200", post="login 400 400 400 400 400 400 400"),
     "members:profile-edit": Row(

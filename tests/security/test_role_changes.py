@@ -204,7 +204,7 @@ def test_the_gate_asks_again_once_after_a_change_and_then_costs_nothing(world):
     after costs what it did before."""
     trainer = world.users["trainer"]
     client = _signed_in(trainer)
-    url = reverse("members:trainer-home")
+    url = reverse("training:manage-cohort-list")
 
     def queries() -> list[str]:
         with CaptureQueriesContext(connection) as captured:

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import Profile, Region
+from members.models import Region
 from members.onboarding import RETURN_TO_SESSION_KEY
 from members.permissions import Role
 from tests.factories import (
@@ -391,17 +391,6 @@ def test_home_page_shows_cohorts_in_the_region_the_visitor_chooses(client, db):
     bad = client.get(reverse("members:home"), {"region": "nowhere"})
     assert bad.status_code == 400
     assert "Choose a region from the list." in html_of(bad)
-
-
-def test_members_home_shows_cohorts_in_their_profiles_region(client, seeded):
-    trainee = UserFactory(role=Role.TRAINEE)
-    region = Profile.objects.get(user=trainee).region
-    CohortFactory(name="Near", region=region)
-    CohortFactory(name="Far", region=RegionFactory(name="Elsewhere"))
-    client.force_login(trainee)
-    response = client.get(reverse("members:trainee-home"))
-    assert _titles(response) == ["Near"]
-    assert f"Cohorts near you, in {region.name}" in html_of(response)
 
 
 # --- The constituency chooser -------------------------------------------------------------

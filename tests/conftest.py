@@ -78,15 +78,23 @@ def _tasks_inline(request):
     Under CI the app is configured for Redis; only tests with a real worker
     (tests/config/test_celery_worker.py) or marked `celery_as_configured` see that.
     """
+    from celery.result import allow_join_result
+
     from config.celery import app
 
-    if "celery_worker" in request.fixturenames or request.node.get_closest_marker("celery_as_configured"):
+    # Each test starts allowed to wait on a worker's result. Celery keeps "a join would block"
+    # in one process-wide flag that eager tasks save and restore; a live server's thread and
+    # the test's thread running eager tasks at once can leave it set, and every later
+    # result.get() (the worker and chaos tests) would then refuse ("Never call result.get()
+    # within a task!").
+    with allow_join_result():
+        if "celery_worker" in request.fixturenames or request.node.get_closest_marker("celery_as_configured"):
+            yield
+            return
+        previous = app.conf.task_always_eager
+        app.conf.task_always_eager = True
         yield
-        return
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
+        app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -170,7 +170,7 @@ def test_cohort_journey(sign_in, live_server):
     card = amira.get_by_role("listitem").filter(has=amira.get_by_role("link", name=COHORT))
     expect(card).to_contain_text("Applications reviewed")
     expect(card).to_contain_text("1 place left")
-    expect(card).to_contain_text("online and in person")
+    expect(card).to_contain_text("Online and in person")
     assert_accessible(amira)
     card.get_by_role("link", name=COHORT).click()
 

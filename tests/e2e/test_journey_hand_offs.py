@@ -335,7 +335,9 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     tomasz.get_by_role("button", name="Save mark", exact=True).click()
     expect(tomasz.get_by_text(re.compile(r"Mark saved for Rosa Jones.*Resubmit"))).to_be_visible()
     resubmit = outbox.one_to(outbox.new(), EMAIL)
-    due_on = today + dt.timedelta(days=5)
+    # The resubmission's own due date: by default RESUBMIT_DAYS from today (the cohort's date
+    # for the assignment, five days away, being sooner).
+    due_on = today + dt.timedelta(days=settings.RESUBMIT_DAYS)
     _check(
         resubmit,
         to=EMAIL,

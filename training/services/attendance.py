@@ -53,9 +53,14 @@ def _local_time(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "j F Y, H:i")
 
 
-def _enrolled(session: Session):
+def _on_register(session: Session):
     # Also those the cohort's end settled: its registers may still be corrected afterwards.
     return Enrolment.objects.filter(cohort_id=session.cohort_id, status__in=REGISTER_STATUSES)
+
+
+def _enrolled(session: Session):
+    # Checking in, apologising and confirming are for those who hold a place now.
+    return Enrolment.objects.filter(cohort_id=session.cohort_id, status=EnrolmentStatus.ENROLLED)
 
 
 def _upsert(*, session: Session, enrolment_id: int, status: str, source: str, actor, now) -> None:
@@ -75,7 +80,7 @@ def register_save(*, session: Session, marks: dict[int, str], actor, now: dateti
     now = now or timezone.now()
     if session.is_cancelled:
         raise ValidationError(_("This session was cancelled; there is no register to take."))
-    allowed = set(_enrolled(session).values_list("pk", flat=True))
+    allowed = set(_on_register(session).values_list("pk", flat=True))
     unknown = set(marks) - allowed
     if unknown:
         raise ValidationError(_("Some of those people are not enrolled in this cohort."))

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "members",
     "training",
     "certification",
+    "reporting",  # the read model and the dashboard: kept from the other apps' events
     "audit",
     "scale",  # generate_scale: data in bulk for benchmarks; no models
     "rest_framework",

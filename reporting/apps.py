@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ReportingConfig(AppConfig):
+    """The read model: what the dashboard counts from, kept in step by the other apps' events."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "reporting"
+    verbose_name = "Reporting"

@@ -2,6 +2,9 @@
 
 from django.conf import settings
 from django.core.checks import Error, Info, Tags, register
+from django.db import connection
+
+from config import crypto
 
 # Caches that each process keeps for itself: with several web processes, one would go on
 # showing what another has forgotten (a revoked certificate as valid, an erased name).
@@ -51,3 +54,29 @@ def demo_mode_check(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.database)
+def encrypted_secrets_readable_check(app_configs, databases=None, **kwargs):
+    """Run by `check --database default` (and `migrate`): a SECRET_KEY changed without the old
+    one in SECRET_KEY_FALLBACKS leaves stored secrets unreadable, and every sign-in with an
+    authenticator would fail. Say so before anyone tries."""
+    if not databases:
+        return []
+    errors = []
+    tables = connection.introspection.table_names()
+    for store in crypto.stores():
+        if store.table not in tables:  # not migrated yet (`migrate` runs this check first)
+            continue
+        unreadable = store.unreadable_count()
+        if unreadable:
+            errors.append(
+                Error(
+                    f"{unreadable} of the stored {store.name} cannot be decrypted with SECRET_KEY "
+                    "or any key in SECRET_KEY_FALLBACKS.",
+                    hint="Put the previous SECRET_KEY back into SECRET_KEY_FALLBACKS (comma-separated), "
+                    "then run `manage.py secrets_reencrypt` before removing it.",
+                    id="config.E003",
+                )
+            )
+    return errors

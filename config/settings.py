@@ -25,6 +25,9 @@ SECRET_KEY = env(
     "SECRET_KEY",
     default="django-insecure-development-only-key-do-not-use-in-production",
 )
+# Old keys, newest first, kept while what they signed (sessions, links) and encrypted
+# (authenticator and webhook secrets: config/crypto.py) is still in use. Comma-separated.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -18,15 +18,25 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(_roles_sync_after_last_app, dispatch_uid="members_roles_sync")
 
+        from allauth.mfa.models import Authenticator
         from allauth.mfa.signals import authenticator_added, authenticator_removed
         from django.contrib.auth.signals import user_logged_in
 
         from config import checks  # noqa: F401 - registers the platform's own system checks
+        from config.crypto import EncryptedStore, store_register
         from members import mfa
 
         user_logged_in.connect(mfa.on_user_logged_in, dispatch_uid="members_mfa_logged_in")
         authenticator_added.connect(mfa.on_authenticator_changed, dispatch_uid="members_mfa_added")
         authenticator_removed.connect(mfa.on_authenticator_changed, dispatch_uid="members_mfa_removed")
+        store_register(
+            EncryptedStore(
+                name="authenticator secrets",
+                table=Authenticator._meta.db_table,
+                reencrypt=mfa.authenticators_reencrypt,
+                unreadable_count=mfa.authenticators_unreadable_count,
+            )
+        )
         from allauth.account.signals import user_signed_up
 
         from members import onboarding

@@ -12,18 +12,14 @@ middle of a session takes the gate on the member's next request, and a role take
 counting at once. See docs/decisions/0010-mfa-and-sessions.md and 0020.
 """
 
-import base64
-import hashlib
-
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
-from cryptography.fernet import Fernet, MultiFernet
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
-from django.utils.encoding import force_bytes
 from django.utils.translation import gettext_lazy as _
+
+from config import crypto
 
 # {"required": bool, "enrolled": bool, "version": int}: worked out at the user's
 # access_version "version"; written at sign-in and whenever that version has moved.
@@ -37,8 +33,10 @@ MFA_REQUIRED_PERMISSIONS = (
     "members.access_staff_area",
 )
 
-# Every Fernet token starts so (version byte 0x80, base64); a base32 TOTP secret never does.
-FERNET_PREFIX = "gAAAAA"
+# Keys for authenticator secrets are derived with this context (config/crypto.py).
+CRYPTO_CONTEXT = "members.mfa:"
+# The parts of an authenticator's data allauth encrypts through the adapter.
+ENCRYPTED_DATA_KEYS = ("secret", "seed")
 
 # Recovery codes alone are a fallback, not a second factor someone has set up.
 ENROLLING_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
@@ -113,17 +111,6 @@ def on_authenticator_changed(sender, request, user, **kwargs) -> None:
 # --- allauth's MFA adapter ---------------------------------------------------------------
 
 
-def _fernet() -> MultiFernet:
-    """Keys derived from SECRET_KEY, then SECRET_KEY_FALLBACKS: a rotated key still decrypts."""
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet(
-        [
-            Fernet(base64.urlsafe_b64encode(hashlib.sha256(force_bytes("members.mfa:" + key)).digest()))
-            for key in keys
-        ]
-    )
-
-
 class MFAAdapter(DefaultMFAAdapter):
     """TOTP secrets and recovery-code seeds encrypted at rest; the required keep their factor."""
 
@@ -139,14 +126,16 @@ class MFAAdapter(DefaultMFAAdapter):
         return "Future Leaders"
 
     def encrypt(self, text: str) -> str:
-        return _fernet().encrypt(force_bytes(text)).decode("ascii")
+        return crypto.encrypt(context=CRYPTO_CONTEXT, text=text)
 
     def decrypt(self, encrypted_text: str) -> str:
-        if not encrypted_text.startswith(FERNET_PREFIX):
+        # A base32 TOTP secret never starts like a Fernet token.
+        if not encrypted_text.startswith(crypto.FERNET_PREFIX):
             return encrypted_text  # stored in the clear, before encryption was switched on
         # A key no longer in SECRET_KEY or SECRET_KEY_FALLBACKS raises InvalidToken: loud on
-        # purpose, as guessing would lock people out silently.
-        return _fernet().decrypt(force_bytes(encrypted_text)).decode()
+        # purpose, as guessing would lock people out silently (`check --database default`
+        # names the problem before anyone signs in: members.checks).
+        return crypto.decrypt(context=CRYPTO_CONTEXT, token=encrypted_text)
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         """Someone who must use MFA may remove a factor only while another one remains."""
@@ -154,3 +143,35 @@ class MFAAdapter(DefaultMFAAdapter):
             return True
         others = Authenticator.objects.filter(user_id=authenticator.user_id, type__in=ENROLLING_TYPES)
         return others.exclude(pk=authenticator.pk).exists()
+
+
+def authenticators_reencrypt() -> int:
+    """Every stored authenticator secret under the current SECRET_KEY; how many rows changed."""
+    changed = 0
+    for authenticator in Authenticator.objects.order_by("pk").iterator(chunk_size=500):
+        data = dict(authenticator.data)
+        for key in ENCRYPTED_DATA_KEYS:
+            value = data.get(key)
+            if not isinstance(value, str):
+                continue
+            if value.startswith(crypto.FERNET_PREFIX):
+                data[key] = crypto.reencrypt(context=CRYPTO_CONTEXT, token=value)
+            else:  # stored in the clear before encryption was switched on
+                data[key] = crypto.encrypt(context=CRYPTO_CONTEXT, text=value)
+        if data != authenticator.data:
+            Authenticator.objects.filter(pk=authenticator.pk).update(data=data)
+            changed += 1
+    return changed
+
+
+def authenticators_unreadable_count() -> int:
+    """Authenticators whose secret no current or fallback key opens (a key was lost)."""
+    unreadable = 0
+    for data in Authenticator.objects.values_list("data", flat=True).iterator(chunk_size=500):
+        for key in ENCRYPTED_DATA_KEYS:
+            value = data.get(key) if isinstance(data, dict) else None
+            encrypted = isinstance(value, str) and value.startswith(crypto.FERNET_PREFIX)
+            if encrypted and not crypto.is_readable(context=CRYPTO_CONTEXT, token=value):
+                unreadable += 1
+                break
+    return unreadable

@@ -7,10 +7,19 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
+        from config.crypto import EncryptedStore, store_register
         from members.permissions import Role, role_permissions_extend
-        from webhooks import data_rights
+        from webhooks import crypto, data_rights
 
         data_rights.register()  # events about a member sent elsewhere: in their export and erasure
 
         # National staff register and manage endpoints (the pages ask for this one permission).
         role_permissions_extend(Role.NATIONAL_STAFF, ["webhooks.add_endpoint"])
+        store_register(
+            EncryptedStore(
+                name="webhook endpoint secrets",
+                table=crypto.Endpoint._meta.db_table,
+                reencrypt=crypto.endpoint_secrets_reencrypt,
+                unreadable_count=crypto.endpoint_secrets_unreadable_count,
+            )
+        )

@@ -1,31 +1,24 @@
 """Endpoint secrets: made here, encrypted at rest, and the signature scheme receivers check.
 
-The secret must be read back to sign each delivery, so it is encrypted (Fernet, keys derived
-from SECRET_KEY and then SECRET_KEY_FALLBACKS, as members.mfa does for TOTP secrets), not
+The secret must be read back to sign each delivery, so it is encrypted (config/crypto.py: keys
+derived from SECRET_KEY and then SECRET_KEY_FALLBACKS, as for authenticator secrets), not
 hashed. The context string differs from the MFA one, so neither key opens the other's data.
 """
 
-import base64
 import hashlib
 import hmac
 import secrets
 
-from cryptography.fernet import Fernet, MultiFernet
-from django.conf import settings
 from django.utils.encoding import force_bytes
+
+from config import crypto
+from webhooks.models import Endpoint
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a label, not a secret
 SIGNATURE_SCHEME = "sha256"
 
 
-def _fernet() -> MultiFernet:
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet(
-        [
-            Fernet(base64.urlsafe_b64encode(hashlib.sha256(force_bytes("webhooks.secret:" + key)).digest()))
-            for key in keys
-        ]
-    )
+CRYPTO_CONTEXT = "webhooks.secret:"
 
 
 def secret_new() -> str:
@@ -34,13 +27,13 @@ def secret_new() -> str:
 
 
 def secret_encrypt(secret: str) -> str:
-    return _fernet().encrypt(force_bytes(secret)).decode("ascii")
+    return crypto.encrypt(context=CRYPTO_CONTEXT, text=secret)
 
 
 def secret_decrypt(encrypted: str) -> str:
     # A key no longer in SECRET_KEY or SECRET_KEY_FALLBACKS raises InvalidToken: loud on
     # purpose; staff rotate the endpoint's secret to recover.
-    return _fernet().decrypt(force_bytes(encrypted)).decode()
+    return crypto.decrypt(context=CRYPTO_CONTEXT, token=encrypted)
 
 
 def signature(*, secret: str, timestamp: str, body: bytes) -> str:
@@ -62,3 +55,22 @@ def signature_verify(
     if abs(now - sent_at) > tolerance:
         return False
     return hmac.compare_digest(signature(secret=secret, timestamp=timestamp, body=body), header or "")
+
+
+def endpoint_secrets_reencrypt() -> int:
+    """Every live endpoint's secret under the current SECRET_KEY; how many rows changed."""
+    changed = 0
+    for endpoint in Endpoint.objects.exclude(secret_encrypted="").only("secret_encrypted").iterator():
+        token = crypto.reencrypt(context=CRYPTO_CONTEXT, token=endpoint.secret_encrypted)
+        Endpoint.objects.filter(pk=endpoint.pk).update(secret_encrypted=token)
+        changed += 1
+    return changed
+
+
+def endpoint_secrets_unreadable_count() -> int:
+    return sum(
+        not crypto.is_readable(context=CRYPTO_CONTEXT, token=token)
+        for token in Endpoint.objects.exclude(secret_encrypted="")
+        .values_list("secret_encrypted", flat=True)
+        .iterator()
+    )

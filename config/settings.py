@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "api",
     "imports",  # staff import members from CSV/XLSX (django-import-export's Resource, own pages)
     "webhooks",
+    "dbbackup",  # backups of the database and the stored files (README: Backups and restore)
 ]
 
 MIDDLEWARE = [
@@ -481,6 +482,12 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Where `manage.py dbbackup` and `mediabackup` write (and `dbrestore`, `mediarestore`
+    # read): a folder to copy off the machine. Never the media store itself.
+    "dbbackup": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

@@ -23,6 +23,11 @@ def member_counts() -> tuple[int, int, int]:
     return User.objects.count(), Profile.objects.count(), ImportedMember.objects.count()
 
 
+CHECK_QUERIES = 8
+CHECK_QUERIES_COHORT = 9
+WRITE_QUERIES_A_NEW_MEMBER = 12
+
+
 def row_errors(member_import, n: int) -> list[list[str]]:
     return next(row for row in member_import.preview if row["n"] == n)["errors"]
 
@@ -403,3 +408,48 @@ def test_a_confirmed_import_waiting_for_its_worker_says_so(staff_client):
     assert "being written" in page
     assert 'http-equiv="refresh"' in page
     assert not User.objects.filter(email="imported1@example.org").exists()
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def _check_queries(staff, rows: int, cohort=None) -> int:
+    from imports.services import member_import_check
+
+    data = csv_bytes([member_row(n) for n in range(1, rows + 1)])
+    with CaptureQueriesContext(connection) as queries:
+        member_import_check(actor=staff, name="members.csv", data=data, cohort=cohort)
+    return len(queries)
+
+
+@pytest.mark.parametrize("with_cohort", [False, True])
+def test_the_check_costs_the_same_queries_whatever_the_files_length(staff, with_cohort):
+    """Everything a row is checked against is read once per file: 3 rows or 300, new members
+    or existing ones, the same fixed number of queries."""
+    from tests.factories import CohortFactory
+
+    cohort = CohortFactory() if with_cohort else None
+    for n in range(1, 4):
+        UserFactory(email=f"imported{n}@example.org")  # existing members are matched too
+    expected = CHECK_QUERIES_COHORT if with_cohort else CHECK_QUERIES
+    assert _check_queries(staff, 3, cohort) == _check_queries(staff, 300, cohort) == expected
+
+
+def _write_queries(staff_client, rows: int, capture) -> int:
+    from imports.services import member_import_write
+
+    member_import = checked(staff_client, csv_bytes([member_row(n) for n in range(rows * 10, rows * 11)]))
+    staff_client.post(reverse("imports:import-confirm", args=[member_import.pk]))
+    with CaptureQueriesContext(connection) as queries, capture():
+        member_import_write(member_import_id=member_import.pk)
+    member_import.refresh_from_db()
+    assert member_import.status == MemberImportStatus.CONFIRMED
+    return len(queries)
+
+
+def test_writing_costs_a_fixed_number_of_queries_a_new_member(
+    staff_client, django_capture_on_commit_callbacks
+):
+    small = _write_queries(staff_client, 2, django_capture_on_commit_callbacks)
+    large = _write_queries(staff_client, 12, django_capture_on_commit_callbacks)
+    assert large - small == 10 * WRITE_QUERIES_A_NEW_MEMBER

@@ -10,12 +10,15 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditAction, AuditEntry
 from imports.models import ImportedMember, MemberImport, MemberImportStatus
 from imports.parsing import MAX_FILE_BYTES, MAX_ROWS
+from imports.services import member_import_check, member_import_write, member_imports_expire
 from members.models import Profile, User
-from tests.factories import UserFactory
+from members.permissions import Role
+from tests.factories import CohortFactory, UserFactory
 from tests.imports.conftest import HEADINGS, checked, confirm, csv_bytes, member_row, upload
 
 
@@ -322,8 +325,6 @@ def test_unreadable_files_get_a_400_that_says_why(staff_client, data, message):
 def test_only_national_staff_may_import(client, seeded, role):
     """Trainees, trainers and regional staff get a 403 on every import page; anonymous
     visitors are sent to sign in."""
-    from members.permissions import Role
-
     other_staff = UserFactory(role=Role.NATIONAL_STAFF)
     client.force_login(other_staff)
     member_import = checked(client, csv_bytes([member_row(1)]))
@@ -348,10 +349,6 @@ def test_only_national_staff_may_import(client, seeded, role):
 def test_an_expired_check_cannot_be_confirmed_and_loses_its_rows(
     staff_client, django_capture_on_commit_callbacks
 ):
-    from django.utils import timezone
-
-    from imports.services import member_imports_expire
-
     member_import = checked(staff_client, csv_bytes([member_row(1)]))
     member_import.expires_at = timezone.now() - dt.timedelta(seconds=1)
     member_import.save(update_fields=["expires_at"])
@@ -386,8 +383,6 @@ def test_the_write_runs_once_when_its_task_is_delivered_twice(
 ):
     """Confirming marks the import as being written; a second delivery of the task finds it
     written and does nothing."""
-    from imports.services import member_import_write
-
     member_import = confirm(
         staff_client, checked(staff_client, csv_bytes([member_row(1)])), django_capture_on_commit_callbacks
     )
@@ -414,8 +409,6 @@ def test_a_confirmed_import_waiting_for_its_worker_says_so(staff_client):
 
 
 def _check_queries(staff, rows: int, cohort=None) -> int:
-    from imports.services import member_import_check
-
     data = csv_bytes([member_row(n) for n in range(1, rows + 1)])
     with CaptureQueriesContext(connection) as queries:
         member_import_check(actor=staff, name="members.csv", data=data, cohort=cohort)
@@ -426,8 +419,6 @@ def _check_queries(staff, rows: int, cohort=None) -> int:
 def test_the_check_costs_the_same_queries_whatever_the_files_length(staff, with_cohort):
     """Everything a row is checked against is read once per file: 3 rows or 300, new members
     or existing ones, the same fixed number of queries."""
-    from tests.factories import CohortFactory
-
     cohort = CohortFactory() if with_cohort else None
     for n in range(1, 4):
         UserFactory(email=f"imported{n}@example.org")  # existing members are matched too
@@ -436,8 +427,6 @@ def test_the_check_costs_the_same_queries_whatever_the_files_length(staff, with_
 
 
 def _write_queries(staff_client, rows: int, capture) -> int:
-    from imports.services import member_import_write
-
     member_import = checked(staff_client, csv_bytes([member_row(n) for n in range(rows * 10, rows * 11)]))
     staff_client.post(reverse("imports:import-confirm", args=[member_import.pk]))
     with CaptureQueriesContext(connection) as queries, capture():

@@ -217,6 +217,18 @@ def member_import_write_enqueue(*, member_import_id: int) -> bool:
     return True
 
 
+def member_invitations_enqueue(*, member_import_id: int) -> None:
+    """Hand the invitations of a written import to a worker. If the broker cannot be reached
+    (or, with tasks run inline, the sending failed), the invitations stay owed and the sweep
+    sends them (member_invitations_sweep): the write is done either way. Not a robust
+    on_commit callback wrapped in partial: Django names a failing robust callback by its
+    __qualname__, which a partial lacks."""
+    try:
+        tasks.member_invitations_send_task.delay(member_import_id)
+    except Exception as error:  # noqa: BLE001 - whatever the broker or the task raised, the sweep sends
+        logger.warning("Invitations of member import %s left to the sweep: %r", member_import_id, error)
+
+
 def member_imports_stuck(*, now=None):
     """Imports confirming with no worker on them for longer than the lease: never handed to
     the broker, or handed over that long ago (the message lost, say, in a Redis restart)."""
@@ -297,9 +309,7 @@ def member_import_write(*, member_import_id: int) -> MemberImport | None:
                 },
             )
             if invited_ids:
-                transaction.on_commit(
-                    partial(tasks.member_invitations_send_task.delay, locked.pk), robust=True
-                )
+                transaction.on_commit(partial(member_invitations_enqueue, member_import_id=locked.pk))
             return locked
     except ImportRefused as refused:
         checked = refused.args[0]

@@ -18,8 +18,11 @@ from imports.parsing import MAX_FILE_BYTES, MAX_ROWS
 from imports.services import member_import_check, member_import_write, member_imports_expire
 from members.models import Profile, User
 from members.permissions import Role
+from members.selectors import consent_text_current
+from members.services import consent_give
 from tests.factories import CohortFactory, UserFactory
 from tests.imports.conftest import HEADINGS, checked, confirm, csv_bytes, member_row, upload
+from training.models import Cohort, CohortStatus, Enrolment
 
 
 def member_counts() -> tuple[int, int, int]:
@@ -442,3 +445,27 @@ def test_writing_costs_a_fixed_number_of_queries_a_new_member(
     small = _write_queries(staff_client, 2, django_capture_on_commit_callbacks)
     large = _write_queries(staff_client, 12, django_capture_on_commit_callbacks)
     assert large - small == 10 * WRITE_QUERIES_A_NEW_MEMBER
+
+
+def test_a_row_that_cannot_be_written_refuses_the_whole_import_with_its_message(
+    staff_client, django_capture_on_commit_callbacks
+):
+    """Row 2 applies an existing member for the cohort; the cohort stops taking applications
+    between the check and the confirm. Nothing is written, not even row 1's new member, and
+    row 2 says why."""
+    cohort = CohortFactory()
+    member = UserFactory(email="imported2@example.org")
+    consent_give(user=member, text=consent_text_current())
+    member_import = checked(staff_client, csv_bytes([member_row(1), member_row(2)]), cohort=cohort)
+    assert "enrol" in member_import.preview[1]["changes"]
+    Cohort.objects.filter(pk=cohort.pk).update(status=CohortStatus.RUNNING)
+    before = member_counts()
+
+    member_import = confirm(staff_client, member_import, django_capture_on_commit_callbacks)
+
+    assert member_import.status == MemberImportStatus.REFUSED
+    assert member_counts() == before
+    assert not Enrolment.objects.filter(member=member).exists()
+    assert row_errors(member_import, 1) == []
+    assert row_errors(member_import, 2) == [["", "This cohort is not taking applications."]]
+    assert (member_import.rows_new, member_import.rows_updated, member_import.rows_invalid) == (1, 0, 1)

@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
-    "imports",  # staff import members from CSV/XLSX (django-import-export's Resource, own pages)
+    "imports",  # staff import members from CSV/XLSX (own parser, a form a row, own pages)
     "webhooks",
     "dbbackup",  # backups of the database and the stored files (README: Backups and restore)
 ]

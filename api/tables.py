@@ -3,7 +3,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import ListTable, hidden_header
+from config.tables import DateColumn, DateTimeColumn, ListTable, hidden_header
 
 DAY = {"format": "j M Y"}
 NOWRAP = {"td": {"class": "text-nowrap"}}
@@ -19,8 +19,8 @@ class ApiTokenTable(ListTable):
     )
     access = tables.Column(verbose_name=_("Access"))
     resources = tables.Column(verbose_name=_("Resources"), orderable=False)
-    created_at = tables.DateColumn(verbose_name=_("Created"), attrs=NOWRAP, **DAY)
-    expires_at = tables.DateTimeColumn(verbose_name=_("Expires"), format="j M Y H:i", attrs=NOWRAP)
+    created_at = DateColumn(verbose_name=_("Created"), attrs=NOWRAP, **DAY)
+    expires_at = DateTimeColumn(verbose_name=_("Expires"), format="j M Y H:i", attrs=NOWRAP)
     state = tables.TemplateColumn(
         template_name="api/partials/_token_state.html",
         verbose_name=_("State"),

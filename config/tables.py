@@ -63,6 +63,20 @@ class ListTable(tables.Table):
         )
 
 
+class DateColumn(tables.DateColumn):
+    """Shown in the page's format (`format=`, e.g. "j M Y"); downloaded as a date."""
+
+    def value(self, value):
+        return value
+
+
+class DateTimeColumn(tables.DateTimeColumn):
+    """Shown in the page's format; downloaded as a date and time."""
+
+    def value(self, value):
+        return value
+
+
 def numeric(**extra) -> dict:
     """Column attrs for numbers: right-aligned header and cells."""
     return {"th": {"class": "text-end"}, "td": {"class": "text-end text-nowrap"}, **extra}

@@ -156,6 +156,7 @@ class DashboardComponent(ListTable):
         attrs = {"class": "table table-sm align-middle dashboard-table"}
 
     caption_above = True
+    query_keys = None  # the dashboard's views refuse unknown keys; links keep its filters
 
 
 class DashboardColumn(django_tables2.Column):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import django_tables2 as tables
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.html import format_html
@@ -43,6 +43,9 @@ class ListTable(tables.Table):
     caption = ""
     row_header = ""
     caption_above = False  # a visible title above the scrolling box, the caption kept for readers
+    # The query keys (besides sort and page) that sort and page links carry over: the page's own
+    # filters. Anything else in the address is left out of them (None: keep every key).
+    query_keys: tuple[str, ...] | None = ()
 
     class Meta:
         template_name = "tables/table.html"
@@ -55,6 +58,18 @@ class ListTable(tables.Table):
         if caption is not None:
             self.caption = caption
         self.html_id = html_id or "table-" + type(self).__name__.lower()
+
+    @property
+    def kept_query(self) -> QueryDict:
+        """The request's query string as sort and page links keep it."""
+        request = getattr(self, "request", None)  # set by table_configure
+        query = request.GET.copy() if request is not None else QueryDict(mutable=True)
+        if self.query_keys is not None:
+            allowed = {*self.query_keys, self.prefixed_order_by_field, self.prefixed_page_field}
+            for key in list(query):
+                if key not in allowed:
+                    del query[key]
+        return query
 
     def export_response(self, *, export_format: str, filename: str) -> HttpResponse:
         """Every row (not just a page), every column not excluded from exports."""

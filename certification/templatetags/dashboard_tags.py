@@ -10,11 +10,14 @@ register = template.Library()
 NUMERIC_KINDS = {"number", "percent"}
 
 
-@register.simple_tag
-def dashboard_table(table, rows=None, sortable=False, sort=""):
-    """A dashboard Table (certification/dashboard_tables.py) as the site's table component."""
+@register.simple_tag(takes_context=True)
+def dashboard_table(context, table, rows=None, sortable=False, sort=""):
+    """A dashboard Table (certification/dashboard_tables.py) as the site's table component;
+    its sort links keep the page's filters (the request's query string)."""
     # `rows` is "" when the including template gives none: then every row of the table.
-    return table.component(rows=list(rows) if rows else None, sortable=bool(sortable), sort=sort or "")
+    component = table.component(rows=list(rows) if rows else None, sortable=bool(sortable), sort=sort or "")
+    component.request = context.get("request")
+    return component
 
 
 @register.filter

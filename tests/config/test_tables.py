@@ -133,3 +133,16 @@ def test_xlsx_download_keeps_dates_and_stores_formulas_as_text():
     assert formula.data_type == "s"
     assert formula.value == '=HYPERLINK("http://x")'
     assert formula.quotePrefix
+
+
+def test_sort_and_page_links_keep_the_pages_filters_and_drop_unknown_keys():
+    """Links carry the keys the page reads (its filters, sort, page), never other ones."""
+
+    class FilteredPeople(PeopleTable):
+        query_keys = ("region",)
+
+    request = RequestFactory().get("/people/?region=3&order=user__password&sort=name")
+    table = table_configure(FilteredPeople([dict(row) for row in ROWS]), request=request, per_page=2)
+    html = _html(table)
+    assert "region=3" in html
+    assert "password" not in html

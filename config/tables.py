@@ -104,7 +104,12 @@ def table_configure(
     ?page= asks for; like Django's Paginator.get_page, a page that is not a number shows the
     first and one past the end shows the last. The page size is fixed here, never by the URL."""
     table.request = request
-    sort = request.GET.getlist(table.prefixed_order_by_field)
+    # Only sortable columns' keys; with none, the default order stays (and is shown as such).
+    sort = [
+        key
+        for key in request.GET.getlist(table.prefixed_order_by_field)
+        if key.removeprefix("-") in table.columns and table.columns[key.removeprefix("-")].orderable
+    ]
     if sort:
         table.order_by = sort
     if paginate:

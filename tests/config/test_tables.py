@@ -146,3 +146,16 @@ def test_sort_and_page_links_keep_the_pages_filters_and_drop_unknown_keys():
     html = _html(table)
     assert "region=3" in html
     assert "password" not in html
+
+
+def test_an_unknown_sort_key_leaves_the_default_order_shown():
+    """A table sorted by default still says so when ?sort= names no sortable column."""
+
+    class SortedPeople(PeopleTable):
+        class Meta(PeopleTable.Meta):
+            order_by = "name"
+
+    request = RequestFactory().get("/people/?sort=password")
+    table = table_configure(SortedPeople([dict(row) for row in ROWS]), request=request, per_page=10)
+    assert _names(table) == ["Ada", "Bea", "Cleo"]
+    assert 'aria-sort="ascending"' in _html(table)

@@ -7,7 +7,6 @@ sign in, everyone else gets a 403. Each member sees and revokes only their own t
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -15,16 +14,20 @@ from django.views import View
 from api.forms import ApiTokenForm
 from api.selectors import api_token_get_own, api_token_list_for_user
 from api.services import api_token_create, api_token_revoke
+from api.tables import ApiTokenTable
+from config.tables import table_configure
 
 PER_PAGE = 25
 
 
 def _render(request, form, *, created=None, raw=None, status=200):
-    tokens = Paginator(api_token_list_for_user(user=request.user), PER_PAGE).get_page(request.GET.get("page"))
+    tokens = table_configure(
+        ApiTokenTable(api_token_list_for_user(user=request.user)), request=request, per_page=PER_PAGE
+    )
     return render(
         request,
         "api/token_list.html",
-        {"form": form, "page_obj": tokens, "created": created, "raw_token": raw},
+        {"form": form, "table": tokens, "created": created, "raw_token": raw},
         status=status,
     )
 

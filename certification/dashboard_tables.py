@@ -1,35 +1,40 @@
 """The dashboard's tables: one definition per table gives its HTML, its sorting and filters
 (allow-listed keys only) and its downloads, so that the page and the downloads always agree.
-CSV and XLSX are written from the same exported rows (Table.export_rows)."""
+CSV and XLSX are written from the same exported rows (Table.export_rows).
 
-import csv
+Each definition is shown through the site's one table component (config/tables.py, decision
+0023): `Table.component()` is the django-tables2 table that renders it."""
+
 import datetime as dt
 import functools
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+import django_tables2
 from django.http import HttpResponse
 from django.urls import get_script_prefix, reverse
-from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from django_tables2.data import TableListData
 
 from certification.forecast import STAGE_LABELS, STAGES, VERDICT_LABELS
 from certification.selectors.dashboard import NOWHERE, TargetProgress
 from certification.selectors.dashboard_cohorts import CohortRisk
-from config.spreadsheets import csv_safe, formula_like
+from config.tables import EXPORT_FORMATS, XLSX_DATE_FORMAT, ListTable, export_filename, table_export_response
 
-# The downloads every table offers: ?format= value, content type, file extension.
-EXPORT_FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+__all__ = ["EXPORT_FORMATS", "XLSX_DATE_FORMAT", "Column", "Table", "export_filename"]
+
+NUMERIC_KINDS = {"number", "percent"}
+VERDICT_CLASSES = {
+    "met": "text-bg-success",
+    "on_track": "text-bg-success",
+    "at_risk": "text-bg-warning",
+    "off_track": "text-bg-danger",
+    "missed": "text-bg-danger",
 }
-XLSX_DATE_FORMAT = "yyyy-mm-dd"
 
 
 @dataclass
@@ -42,6 +47,10 @@ class Column:
     sortable: bool = True
     csv_only: bool = False
     row_header: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
 
 
 @dataclass
@@ -65,13 +74,36 @@ class Table:
         key = (sort or "").removeprefix("-")
         if key not in sortable:
             return self
-        descending = (sort or "").startswith("-")
-        present = [row for row in self.rows if row.get(key) is not None]
-        missing = [row for row in self.rows if row.get(key) is None]
-        present.sort(key=lambda row: _sort_value(row[key]), reverse=descending)
-        self.rows = present + missing
+        self.rows = rows_sorted(self.rows, key=key, descending=(sort or "").startswith("-"))
         self.default_sort = sort
         return self
+
+    def component(
+        self, *, rows: list[dict] | None = None, sortable: bool = False, sort: str = ""
+    ) -> ListTable:
+        """The table as the site's table component: `rows` (default: all of them; a page of
+        them on the full-table pages), sort links in the headers when `sortable`."""
+        rows = self.rows if rows is None else rows
+        caption = self.caption
+        if self.total is not None and self.total > len(self.rows):
+            caption = _gettext("%(caption)s: the first %(shown)s of %(total)s") % {
+                "caption": caption,
+                "shown": len(self.rows),
+                "total": self.total,
+            }
+        component = DashboardComponent(
+            DashboardRows(list(rows)),
+            extra_columns=[
+                (column.key, DashboardColumn(column, orderable=sortable and column.sortable))
+                for column in self.html_columns
+            ],
+            caption=caption,
+            html_id=f"table-{self.slug}",
+            orderable=sortable,
+            order_by=sort or None,
+        )
+        component.row_header = next((column.key for column in self.html_columns if column.row_header), "")
+        return component
 
     def cells(self, row: dict) -> list[dict]:
         return [
@@ -95,48 +127,89 @@ class Table:
 
     def export_response(self, *, export_format: str, slug: str, suffix: str = "") -> HttpResponse:
         """The table as a download in `export_format` (a key of EXPORT_FORMATS)."""
-        filename = export_filename(slug, suffix=suffix, extension=export_format)
-        response = HttpResponse(
-            content_type=EXPORT_FORMATS[export_format],
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        return table_export_response(
+            self.export_rows(),
+            export_format=export_format,
+            filename=export_filename(slug, suffix=suffix, extension=export_format),
+            sheet_title=self.slug,
         )
-        if export_format == "xlsx":
-            response.write(self._xlsx_bytes())
+
+
+def rows_sorted(rows: list[dict], *, key: str, descending: bool) -> list[dict]:
+    """The dashboard's order: words without regard to case, empty cells last either way."""
+    present = [row for row in rows if row.get(key) is not None]
+    missing = [row for row in rows if row.get(key) is None]
+    present.sort(key=lambda row: _sort_value(row[key]), reverse=descending)
+    return present + missing
+
+
+class DashboardRows(TableListData):
+    """Rows of dicts that django-tables2 sorts the way the dashboard does (rows_sorted)."""
+
+    def order_by(self, aliases):
+        for alias in reversed(list(aliases)):  # stable sorts, least significant first
+            self.data = rows_sorted(self.data, key=alias.removeprefix("-"), descending=alias.startswith("-"))
+
+
+class DashboardComponent(ListTable):
+    class Meta(ListTable.Meta):
+        attrs = {"class": "table table-sm align-middle dashboard-table"}
+
+    caption_above = True
+    query_keys = None  # the dashboard's views refuse unknown keys; links keep its filters
+
+
+class DashboardColumn(django_tables2.Column):
+    """A cell of a dashboard table: its text, a link, a note below, a verdict's badge; numbers
+    sort largest first on the first click, words A to Z."""
+
+    def __init__(self, spec: Column, *, orderable: bool):
+        if spec.row_header:
+            cell_class = "fw-normal"
+        elif spec.numeric:
+            cell_class = "text-end text-nowrap"
+        elif spec.kind in ("date", "verdict"):
+            cell_class = "text-nowrap"
         else:
-            self._csv_write(response)
-        return response
+            cell_class = ""
+        super().__init__(
+            verbose_name=spec.label,
+            orderable=orderable,
+            initial_sort_descending=spec.numeric,
+            empty_values=(),
+            attrs={
+                "th": {"class": "text-end"} if spec.numeric else {},
+                "td": {"class": cell_class} if cell_class else {},
+            },
+        )
+        self.spec = spec
 
-    def _csv_write(self, response: HttpResponse) -> None:
-        response.write("\ufeff")  # lets Excel read names as UTF-8
-        writer = csv.writer(response)
-        for values in self.export_rows():
-            writer.writerow(
-                [csv_safe(value.isoformat() if isinstance(value, dt.date) else value) for value in values]
+    def render(self, value, record):
+        spec = self.spec
+        text = _text(spec, value)
+        if spec.kind == "list":
+            shown = format_html(
+                '<ul class="list-unstyled mb-0">{}</ul>',
+                format_html_join("", "<li>{}</li>", ((item,) for item in value or ())),
             )
+        elif text == "":
+            shown = format_html(
+                '<span aria-hidden="true">–</span><span class="visually-hidden">{}</span>', _("none")
+            )
+        elif spec.kind == "verdict":
+            badge = VERDICT_CLASSES.get(record.get("verdict_key"), "text-bg-secondary")
+            shown = format_html('<span class="badge {}">{}</span>', badge, text)
+        elif spec.link and record.get(spec.link):
+            shown = format_html('<a href="{}">{}</a>', record[spec.link], text)
+        else:
+            shown = text
+        note = record.get(spec.note) if spec.note else None
+        if note:
+            return format_html('{}<div class="small text-body-secondary text-nowrap">{}</div>', shown, note)
+        return shown
 
-    def _xlsx_bytes(self) -> bytes:
-        """One sheet; formula-like text is stored as text and marked as typed with a leading
-        apostrophe, so the spreadsheet shows it and never runs it, even when the cell is edited."""
-        workbook = Workbook(write_only=True)  # streams rows: a list of every member stays small
-        sheet = workbook.create_sheet(title=self.slug[:31])
-        header = True
-        for values in self.export_rows():
-            cells = []
-            for value in values:
-                cell = WriteOnlyCell(sheet, value=value)
-                if formula_like(value):
-                    cell.data_type = "s"
-                    cell.quotePrefix = True
-                elif isinstance(value, dt.date):
-                    cell.number_format = XLSX_DATE_FORMAT
-                if header:
-                    cell.font = Font(bold=True)
-                cells.append(cell)
-            sheet.append(cells)
-            header = False
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return buffer.getvalue()
+    def value(self, value, record):
+        return _export_value(self.spec, value)
 
 
 def _sort_value(value):
@@ -170,12 +243,6 @@ def _export_value(column: Column, value):
     if isinstance(value, float):
         return round(value, 1)
     return value if isinstance(value, int) else str(value)
-
-
-def export_filename(slug: str, *, suffix: str = "", extension: str = "csv") -> str:
-    """A download name from allow-listed parts only."""
-    parts = [slug, suffix, f"{timezone.localdate():%Y-%m-%d}"]
-    return "-".join(part for part in parts if part) + "." + extension
 
 
 # --- Links to the lists behind the figures --------------------------------------------------------

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "scale",  # generate_scale: data in bulk for benchmarks; no models
     "rest_framework",
     "django_filters",
+    "django_tables2",  # the one table component (config/tables.py, decision 0023)
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
@@ -108,6 +109,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# The one table markup every django-tables2 table renders with (decision 0023).
+# https://django-tables2.readthedocs.io/en/latest/pages/custom-rendering.html
+DJANGO_TABLES2_TEMPLATE = "tables/table.html"
 
 # --- Database and cache ------------------------------------------------------
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url

@@ -9,9 +9,11 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from audit.services import audit_member_list_record
+from config.tables import table_configure
 from members.forms import StaffRegionForm
 from members.permissions import regional_staff_get_for_granter, regional_staff_list_for_granter
 from members.services import staff_region_set
+from members.tables import RegionalStaffTable
 
 
 class StaffRegionListView(PermissionRequiredMixin, View):
@@ -22,11 +24,10 @@ class StaffRegionListView(PermissionRequiredMixin, View):
     template_name = "members/staff_region_list.html"
 
     def get(self, request):
-        staff = list(
-            regional_staff_list_for_granter(user=request.user).order_by("last_name", "first_name", "pk")
-        )
+        staff = regional_staff_list_for_granter(user=request.user).order_by("last_name", "first_name", "pk")
+        table = table_configure(RegionalStaffTable(staff), request=request)
         audit_member_list_record(request=request, label="Regional staff and their regions")
-        return render(request, self.template_name, {"staff": staff})
+        return render(request, self.template_name, {"table": table})
 
 
 class StaffRegionEditView(PermissionRequiredMixin, View):

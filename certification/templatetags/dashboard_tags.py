@@ -1,10 +1,23 @@
-"""What the dashboard's table partial needs: a row's cells, and each header's sort link."""
+"""What the dashboard's table partial needs: the table as the site's table component, a row's
+cells, and each header's sort link."""
 
 from django import template
+
+from certification.dashboard_tables import VERDICT_CLASSES
 
 register = template.Library()
 
 NUMERIC_KINDS = {"number", "percent"}
+
+
+@register.simple_tag(takes_context=True)
+def dashboard_table(context, table, rows=None, sortable=False, sort=""):
+    """A dashboard Table (certification/dashboard_tables.py) as the site's table component;
+    its sort links keep the page's filters (the request's query string)."""
+    # `rows` is "" when the including template gives none: then every row of the table.
+    component = table.component(rows=list(rows) if rows else None, sortable=bool(sortable), sort=sort or "")
+    component.request = context.get("request")
+    return component
 
 
 @register.filter
@@ -33,15 +46,6 @@ def is_numeric(column) -> bool:
 def percent_width(share) -> int:
     """A share (0 to 1) as a whole percentage, for SVG bar widths."""
     return max(0, min(100, round((share or 0) * 100)))
-
-
-VERDICT_CLASSES = {
-    "met": "text-bg-success",
-    "on_track": "text-bg-success",
-    "at_risk": "text-bg-warning",
-    "off_track": "text-bg-danger",
-    "missed": "text-bg-danger",
-}
 
 
 @register.filter

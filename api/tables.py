@@ -1,0 +1,39 @@
+"""The API tokens page's table (the site's one table component, config/tables.py)."""
+
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from config.tables import DateColumn, DateTimeColumn, ListTable, hidden_header
+
+DAY = {"format": "j M Y"}
+NOWRAP = {"td": {"class": "text-nowrap"}}
+
+
+class ApiTokenTable(ListTable):
+    caption = _("Your tokens")
+    row_header = "name"
+
+    name = tables.Column(verbose_name=_("Name"))
+    prefix = tables.TemplateColumn(
+        "<code>fl_{{ value }}_…</code>", verbose_name=_("Starts with"), orderable=False
+    )
+    access = tables.Column(verbose_name=_("Access"))
+    resources = tables.Column(verbose_name=_("Resources"), orderable=False)
+    created_at = DateColumn(verbose_name=_("Created"), attrs=NOWRAP, **DAY)
+    expires_at = DateTimeColumn(verbose_name=_("Expires"), format="j M Y H:i", attrs=NOWRAP)
+    state = tables.TemplateColumn(
+        template_name="api/partials/_token_state.html",
+        verbose_name=_("State"),
+        orderable=False,
+        empty_values=(),
+    )
+    actions = tables.TemplateColumn(
+        template_name="api/partials/_token_actions.html",
+        verbose_name=hidden_header(_("Actions")),
+        orderable=False,
+        empty_values=(),
+        exclude_from_export=True,
+    )
+
+    def render_resources(self, value):
+        return ", ".join(value)

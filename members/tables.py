@@ -1,0 +1,49 @@
+"""The members app's staff lists (the site's one table component, config/tables.py)."""
+
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from config.tables import ListTable, hidden_header
+
+
+class RegionalStaffTable(ListTable):
+    """Regional staff, the region each oversees and the one each lives in."""
+
+    caption = _("Regional staff")
+    row_header = "name"
+
+    class Meta(ListTable.Meta):
+        empty_text = _("No one holds the regional staff role.")
+
+    name = tables.Column(
+        verbose_name=_("Name"),
+        accessor="last_name",
+        order_by=("last_name", "first_name", "pk"),
+        empty_values=(),
+    )
+    email = tables.Column(verbose_name=_("Email"))
+    staff_region = tables.Column(
+        verbose_name=_("Region they oversee"), order_by=("staff_region__name", "pk"), empty_values=()
+    )
+    lives_in = tables.Column(
+        verbose_name=_("Lives in"),
+        accessor="profile__region",
+        order_by=("profile__region__name", "pk"),
+        empty_values=(),
+    )
+    change = tables.TemplateColumn(
+        template_name="members/partials/_staff_region_change.html",
+        verbose_name=hidden_header(_("Actions")),
+        orderable=False,
+        empty_values=(),
+        exclude_from_export=True,
+    )
+
+    def render_name(self, record):
+        return record.get_full_name() or _("Not given")
+
+    def render_staff_region(self, value):
+        return value or _("None: sees no region")
+
+    def render_lives_in(self, value):
+        return value or _("Not given")

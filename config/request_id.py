@@ -16,6 +16,8 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.utils.crypto import salted_hmac
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -60,15 +62,21 @@ class RequestIdMiddleware:
     def __call__(self, request):
         request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id
-        request_token = request_id_var.set(request_id)
-        member_token = member_var.set(NONE)
-        try:
-            response = self.get_response(request)
-        finally:
-            member_var.reset(member_token)
-            request_id_var.reset(request_token)
+        # Kept until the response is closed (request_context_clear), not only while the
+        # middleware runs: Django logs a 4xx response ("Not Found: ...") after every
+        # middleware has returned.
+        request_id_var.set(request_id)
+        member_var.set(NONE)
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+@receiver(request_finished, dispatch_uid="config.request_id.request_context_clear")
+def request_context_clear(**kwargs):
+    """The response is sent: this thread's next log lines belong to no request."""
+    request_id_var.set(NONE)
+    member_var.set(NONE)
 
 
 class MemberPseudonymMiddleware:

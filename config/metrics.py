@@ -160,14 +160,18 @@ class _Registry:
         yield from self.registry.collect()
 
 
-def metrics_exposition() -> bytes:
-    """The text a scrape gets: the request metrics (this process's, or every process's with
-    PROMETHEUS_MULTIPROC_DIR) and the state read now."""
-    registry = CollectorRegistry()
+def request_metrics_collector():
+    """The request metrics: every process's (the files in PROMETHEUS_MULTIPROC_DIR) when it
+    is set, else this process's."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)
-    else:
-        registry.register(_Registry(REQUEST_REGISTRY))
+        return MultiProcessCollector(None)
+    return _Registry(REQUEST_REGISTRY)
+
+
+def metrics_exposition() -> bytes:
+    """The text a scrape gets: the request metrics and the state read now."""
+    registry = CollectorRegistry()
+    registry.register(request_metrics_collector())
     registry.register(StateCollector())
     return generate_latest(registry)
 

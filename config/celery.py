@@ -3,7 +3,9 @@
 import os
 
 from celery import Celery
-from celery.signals import celeryd_init
+from celery.signals import celeryd_init, task_postrun, task_prerun
+
+from config.request_id import task_id_var
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -25,3 +27,21 @@ def worker_broker_patience(conf=None, **kwargs):
         "socket_timeout": 5,
     }
     conf.task_publish_retry_policy = {**(conf.task_publish_retry_policy or {}), "max_retries": 1}
+
+
+# Each task's id in its log lines and error reports (config.logging, config.sentry). The token
+# of each run is kept by task id: a task run inline from another (eager mode) restores the
+# outer task's id when it ends.
+_task_id_tokens = {}
+
+
+@task_prerun.connect
+def task_id_into_logs(task_id=None, **kwargs):
+    _task_id_tokens[task_id] = task_id_var.set(task_id or "-")
+
+
+@task_postrun.connect
+def task_id_out_of_logs(task_id=None, **kwargs):
+    token = _task_id_tokens.pop(task_id, None)
+    if token is not None:
+        task_id_var.reset(token)

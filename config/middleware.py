@@ -4,6 +4,7 @@ import re
 
 from django.core.exceptions import SuspiciousOperation
 from django.http import JsonResponse
+from django.middleware.gzip import GZipMiddleware
 
 # NUL and the other C0 controls (and DEL) never belong in a URL path: PostgreSQL refuses NUL in
 # any text, so one reaching a query is a 500 (/calendar/feed/%00.ics was).
@@ -42,3 +43,23 @@ class RejectControlCharactersMiddleware:
                 )
             raise ControlCharacterInURL("A control character in the URL's path or query string.")
         return self.get_response(request)
+
+
+# Responses worth compressing: text. PDFs, ZIPs, images and XLSX are compressed already (or
+# nearly), so gzip would spend CPU for nothing; and file downloads stay byte ranges of the file.
+COMPRESSIBLE_TYPES = re.compile(
+    r"\A(?:text/|application/(?:json|ld\+json|javascript|xml|xhtml\+xml|problem\+json|openmetrics-text))"
+)
+
+
+class TextGZipMiddleware(GZipMiddleware):
+    """Django's GZipMiddleware (with its BREACH mitigation: random bytes in each gzip header,
+    besides the CSRF token Django masks anew in every response) for text responses only.
+
+    In MIDDLEWARE after WhiteNoise (which serves static files already compressed) and before
+    every middleware that could read or change the body."""
+
+    def process_response(self, request, response):
+        if not COMPRESSIBLE_TYPES.match(response.get("Content-Type", "")):
+            return response
+        return super().process_response(request, response)

@@ -71,8 +71,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response carries X-Request-ID and every log line of the request names it;
+    # then the timing of everything below (docs/decisions/0026-observability.md).
+    "config.request_id.RequestIdMiddleware",
+    "config.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Text responses gzipped (static files come precompressed from WhiteNoise above); before
+    # anything below that could read or rewrite the body.
+    "config.middleware.TextGZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # NUL and other control characters in the path or query string: a 400 before any view.
@@ -87,6 +94,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.MfaRequiredMiddleware",
     "members.middleware.OnboardingRequiredMiddleware",
+    # After the gates above, which load request.user anyway: the member's pseudonym for logs.
+    "config.request_id.MemberPseudonymMiddleware",
     "audit.middleware.AuditRequestMiddleware",
 ]
 
@@ -557,12 +566,31 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# --- Logging -----------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # WeasyPrint reports every rendering step at INFO.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
-}
+# --- Logging, errors and metrics -------------------------------------------------
+# docs/decisions/0026-observability.md. LOG_FORMAT=json: one JSON object a line (production,
+# for a log collector); otherwise readable text. Every line names its request id, member
+# (a pseudonym) and Celery task; none names a person (config.logging).
+from config.logging import logging_config  # noqa: E402
+
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env("LOG_LEVEL", default="INFO"))
+# Workers log through the LOGGING above, not Celery's own format (which drops the filter).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Errors reported to Sentry (or a server speaking its protocol) when SENTRY_DSN is set, with
+# members' data scrubbed (config.sentry). Release: SENTRY_RELEASE, else the SDK's guess (git).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        release=env("SENTRY_RELEASE", default=""),
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
+# /metrics (Prometheus) answers only these client addresses or networks (comma-separated),
+# or a request bearing METRICS_TOKEN; with neither set, nobody (config.metrics).
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import healthz, healthz_live, healthz_ready
+from config.metrics import metrics
 
 admin.site.site_header = "Future Leaders administration"
 admin.site.site_title = "Future Leaders admin"
@@ -22,7 +23,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/live", healthz_live, name="healthz-live"),
     path("healthz/ready", healthz_ready, name="healthz-ready"),
+    path("metrics", metrics, name="metrics"),
 ]
 
 # JSON under /api/, the site's page elsewhere.
 handler404 = "api.exceptions.not_found"
+# The 500 page shows the request's id, for the member to quote (config.request_id).
+handler500 = "config.errors.server_error"

@@ -40,3 +40,15 @@ def certificate_list_revoked() -> QuerySet[Certificate]:
         .select_related("holder")
         .order_by("pk")
     )
+
+
+def certificate_counts_by_status() -> dict[str, int]:
+    """Certificates issued, by status (valid, revoked), every status named: one query
+    (config.metrics reports it at each scrape)."""
+    counts = dict(
+        Certificate.objects.order_by()
+        .values_list("status")
+        .annotate(count=Count("pk"))
+        .values_list("status", "count")
+    )
+    return {status: counts.get(status, 0) for status in CertificateStatus.values}

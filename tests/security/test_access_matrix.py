@@ -425,6 +425,9 @@ TABLE: dict[str, Row] = {
     "healthz": Row("200 200 200 200 200 200 200 200"),
     "healthz-live": Row("200 200 200 200 200 200 200 200"),
     "healthz-ready": Row("200 200 200 200 200 200 200 200"),
+    # Prometheus metrics: operators' scrapers only (METRICS_ALLOWED_IPS or METRICS_TOKEN, both
+    # unset here): a 404 to every member, whatever their role (tests/config/test_metrics.py).
+    "metrics": Row("404 404 404 404 404 404 404 404"),
     "audit:entry-list": Row("login 403 403 403 403 403 403 200"),
     # Webhooks: national staff only (webhooks.add_endpoint). An empty form is a 400; the
     # actions take POST only.

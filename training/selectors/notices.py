@@ -92,3 +92,17 @@ def session_reply_target_get(*, notice_id: int | None) -> ReplyTarget | None:
         Session.objects.select_related("cohort").filter(pk=int(found.group(1))).first() if found else None
     )
     return ReplyTarget(notice=notice, session=session) if session else None
+
+
+def notice_counts_waiting_and_failed() -> dict[str, int]:
+    """Notices by status, for the waiting ones (pending, sending) and the failed: one query,
+    read through the index on status (config.metrics reports it at each scrape)."""
+    wanted = [NoticeStatus.PENDING, NoticeStatus.SENDING, NoticeStatus.FAILED]
+    counts = dict(
+        Notice.objects.filter(status__in=wanted)
+        .order_by()
+        .values_list("status")
+        .annotate(count=Count("pk"))
+        .values_list("status", "count")
+    )
+    return {status: counts.get(status, 0) for status in wanted}

@@ -1,0 +1,16 @@
+"""The 500 page, with the request's id so that a member can quote it
+(docs/decisions/0026-observability.md)."""
+
+from django.http import HttpResponseServerError
+from django.template import loader
+from django.views.decorators.csrf import requires_csrf_token
+
+from config.request_id import request_id_get
+
+
+@requires_csrf_token
+def server_error(request, template_name="500.html"):
+    """Django's own server_error, plus the request id. Like Django's, it renders with a
+    plain context (no context processors): whatever failed must not fail the error page."""
+    template = loader.get_template(template_name)
+    return HttpResponseServerError(template.render({"request_id": request_id_get()}))

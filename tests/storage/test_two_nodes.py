@@ -11,7 +11,9 @@ Steps (docs/decisions/0025-object-storage.md):
    holder downloads their PDF from A and from B: the bytes the worker stored, rendered once.
 4. The holder asks A for a copy of their data; the worker builds the ZIP; the link, read
    from B's page, downloads the same ZIP from A and from B.
-5. No process wrote a file to its local disk.
+5. Staff upload a member import on B and confirm it on A; the worker writes the members (the
+   file is read in the request and its rows kept in the database, so no file is shared).
+6. No process wrote a file to its local disk.
 
 It needs PostgreSQL and Redis: under CI=true it fails without them; locally it skips.
 """
@@ -42,11 +44,13 @@ from certification.services.certificates import certificate_issue_manually
 from certification.services.pdfs import certificate_pdf_storage_name
 from certification.tasks import certificate_pdfs_render_task
 from config import settings as project_settings
-from members.models import DataExport, DataExportStatus
+from imports.models import MemberImport, MemberImportStatus
+from members.models import DataExport, DataExportStatus, User
 from members.permissions import Role
 from tests.config.own_redis import totp_code_fresh
 from tests.conftest import IN_CI
 from tests.factories import PASSWORD, PDF, AssignmentFactory, CohortFactory, EnrolmentFactory, UserFactory
+from tests.imports.conftest import csv_bytes, member_row
 from training.models import CohortStatus, SubmissionFile
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_as_configured]
@@ -188,10 +192,11 @@ class Browser:
     def get(self, node: Node, path: str, **kwargs) -> requests.Response:
         return self.session.get(node.url + path, timeout=WAIT, **kwargs)
 
-    def post(self, node: Node, path: str, data: dict, **kwargs) -> requests.Response:
-        page = self.get(node, path)
+    def post(self, node: Node, path: str, data: dict, *, form_page: str = "", **kwargs) -> requests.Response:
+        """Fill in the form on form_page (by default the page posted to) and send it."""
+        page = self.get(node, form_page or path)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-        assert token, f"no form at {path} on {node.name}: {page.status_code}"
+        assert token, f"no form at {form_page or path} on {node.name}: {page.status_code}"
         return self.session.post(
             node.url + path,
             data={**data, "csrfmiddlewaretoken": token.group(1)},
@@ -251,7 +256,7 @@ def test_files_written_by_one_process_are_served_by_the_others(seeded, deploymen
     certificate = certificate_issue_manually(
         enrolment=EnrolmentFactory(member=trainee), actor=staff, reason="Evidence."
     )
-    _passwords_the_servers_read(settings, trainer, trainee)
+    _passwords_the_servers_read(settings, trainer, trainee, staff)
 
     # 1. Two web servers and a worker, each with its own empty local disk.
     node_a, node_b = deployment.web("node-a"), deployment.web("node-b")
@@ -308,6 +313,29 @@ def test_files_written_by_one_process_are_served_by_the_others(seeded, deploymen
         # The file handed in on A, read by the worker from the store into the ZIP.
         assert PDF in [archive.read(entry) for entry in archive.namelist() if entry != "data.json"]
 
-    # 5. Nothing went to a local disk: each node saw only what the store holds.
+    # 5. A member import checked on B, confirmed on A, written by the worker.
+    staff_browser = Browser()
+    staff_browser.sign_in(node_b, staff, second_factor=True)
+    response = staff_browser.post(
+        node_b,
+        reverse("imports:import-create"),
+        {"cohort": ""},
+        files={"file": ("members.csv", csv_bytes([member_row(1), member_row(2)]), "text/csv")},
+    )
+    assert response.status_code == 200, response.text[:500]
+    member_import = MemberImport.objects.get()
+    detail = reverse("imports:import-detail", args=[member_import.pk])
+    assert "imported1@example.org" in staff_browser.get(node_a, detail).text
+    response = staff_browser.post(
+        node_a, reverse("imports:import-confirm", args=[member_import.pk]), {}, form_page=detail
+    )
+    assert response.status_code == 200
+    deadline = time.monotonic() + WAIT
+    while MemberImport.objects.get().status != MemberImportStatus.CONFIRMED:
+        assert time.monotonic() < deadline, f"the import was not written:\n{worker.log()}"
+        time.sleep(0.5)
+    assert User.objects.filter(email__in=["imported1@example.org", "imported2@example.org"]).count() == 2
+
+    # 6. Nothing went to a local disk: each node saw only what the store holds.
     for node in deployment.nodes:
         assert node.files_on_disk() == [], node.name

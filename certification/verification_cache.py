@@ -13,6 +13,7 @@ The content has no form, script or nonce: the same HTML serves every visitor.
 
 import dataclasses
 import datetime as dt
+import json
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,6 +25,7 @@ from django.utils.translation import get_language
 
 from certification.selectors.certificates import certificate_for_verification, code_normalise
 from certification.standing import certificate_standing
+from config.cache import UNREACHABLE, shared_redis, shared_redis_unreachable
 
 KEPT_SECONDS = 5 * 60
 CONTENT_TEMPLATE = "certification/_verify_content.html"
@@ -51,12 +53,13 @@ def _key(normalised_code: str, language: str, day: dt.date) -> str:
     return f"verify-page:{normalised_code}:{language}:{day.isoformat()}"
 
 
-def checked_page_get(*, code: str, kept: dict | None) -> CheckedPage | None:
-    """The page's content for this code, or None for no such certificate: from `kept` (what
-    the cache holds at checked_page_key(code), read by the caller), or rendered from the
-    certificate (one query, certificate_for_verification) and kept. Unknown codes are not kept."""
+def checked_page_get(*, code: str, kept: str | None) -> CheckedPage | None:
+    """The page's content for this code, or None for no such certificate: from `kept` (the
+    text kept at checked_page_key(code), read by the caller with the rate limit), or rendered
+    from the certificate (one query, certificate_for_verification) and kept. Unknown codes are
+    not kept."""
     if kept is not None:
-        return CheckedPage(**kept)
+        return CheckedPage(**json.loads(kept))
     certificate = certificate_for_verification(code=code)
     if certificate is None:
         return None
@@ -69,8 +72,20 @@ def checked_page_get(*, code: str, kept: dict | None) -> CheckedPage | None:
             )
         ),
     )
-    cache.set(checked_page_key(code), dataclasses.asdict(page), KEPT_SECONDS)
+    _keep(checked_page_key(code), json.dumps(dataclasses.asdict(page)))
     return page
+
+
+def _keep(key: str, text: str) -> None:
+    """As text: on Redis the check page's script reads it back raw (services.verification)."""
+    client = shared_redis()
+    if client is None:
+        cache.set(key, text, KEPT_SECONDS)
+        return
+    try:
+        client.set(cache.make_key(key), text, ex=KEPT_SECONDS)
+    except UNREACHABLE as error:
+        shared_redis_unreachable(error)
 
 
 def checked_pages_forget(*, codes: list[str]) -> None:

@@ -33,7 +33,7 @@ class VerifyView(View):
     def get(self, request, code):
         # The check is counted in the database (below), not queued in Redis: a count must
         # survive a Redis restart or a cache flush (docs/decisions/0016, amended).
-        check = verification_page_check(request, cache_key=checked_page_key(code), code=None)
+        check = verification_page_check(request, cache_key=checked_page_key(code))
         if check.exceeded:
             response = render(request, "certification/verify_slow_down.html", status=429)
             response["Retry-After"] = str(RATE_WINDOW_SECONDS)

@@ -8,7 +8,10 @@ counted in the cache (allauth's, DRF's throttles, the check page's) let requests
 (fail open, decided per limit in the record).
 
 Only Django's documented cache API is overridden (the public methods of BaseCache), each
-calling the parent. Short socket timeouts (OPTIONS in CACHES) bound what a paused Redis
+calling the parent. For what that API cannot say in one round trip (the check page's script),
+`shared_redis()` gives a redis-py client of our own on the same Redis, built from the cache's
+LOCATION and timeouts with redis-py's documented `Redis.from_url`: nothing reaches into the
+backend's private client. Short socket timeouts (OPTIONS in CACHES) bound what a paused Redis
 costs; after a failure this process skips Redis for DOWN_SECONDS, so that one request, not
 every one, pays the timeout.
 """
@@ -17,10 +20,14 @@ import logging
 import threading
 import time
 
+import redis
+from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +51,24 @@ class FailSafeRedisCache(RedisCache):
         super().__init__(server, params)
         self._down_until = 0.0
         self._lock = threading.Lock()
+        # The first server is the primary (Django's RedisCache writes there too).
+        self._primary_url = server.split(",")[0] if isinstance(server, str) else server[0]
+        self._timeouts = {
+            name: options[name] for name in ("socket_timeout", "socket_connect_timeout") if name in options
+        }
+        self._client: redis.Redis | None = None
+
+    def client(self) -> redis.Redis:
+        """Our own redis-py client on the cache's primary, one per process (thread-safe, and
+        redis-py's pool starts afresh in a forked child)."""
+        with self._lock:
+            if self._client is None:
+                # One attempt, no back-off: a failure is a miss here, and the process then
+                # skips Redis for DOWN_SECONDS; retrying would make the request wait.
+                self._client = redis.Redis.from_url(
+                    self._primary_url, retry=Retry(NoBackoff(), 0), **self._timeouts
+                )
+            return self._client
 
     # --- Whether to try Redis --------------------------------------------------------------
 
@@ -111,3 +136,21 @@ class FailSafeRedisCache(RedisCache):
 
     def clear(self):
         return self._safely(lambda: super(FailSafeRedisCache, self).clear(), False)
+
+
+def shared_redis() -> redis.Redis | None:
+    """A redis-py client on the default cache's Redis, for a command the cache API has no word
+    for; None without Redis, or while this process skips it after a failure. Keys made with
+    `cache.make_key` share the cache's namespace (so `cache.delete_many` and `clear` reach
+    them); values are stored as text, not through the cache's serializer. A caller that fails
+    to reach Redis reports it with `shared_redis_unreachable` and goes on without it."""
+    backend = caches["default"]
+    if not isinstance(backend, FailSafeRedisCache) or not backend.reachable():
+        return None
+    return backend.client()
+
+
+def shared_redis_unreachable(error: Exception) -> None:
+    backend = caches["default"]
+    if isinstance(backend, FailSafeRedisCache):
+        backend.unreachable_noted(error)

@@ -64,8 +64,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
-    "imports",  # staff import members from CSV/XLSX (django-import-export's Resource, own pages)
+    "imports",  # staff import members from CSV/XLSX (own parser, a form a row, own pages)
     "webhooks",
+    "dbbackup",  # backups of the database and the stored files (README: Backups and restore)
 ]
 
 MIDDLEWARE = [
@@ -487,6 +488,12 @@ from config.storage import storage_from_url  # noqa: E402 - kept beside the bloc
 STORAGE_URL = env.str("STORAGE_URL", default="")
 STORAGES = {
     "default": storage_from_url(STORAGE_URL),
+    # Where `manage.py dbbackup` and `mediabackup` write (and `dbrestore`, `mediarestore`
+    # read): a folder to copy off the machine. Never the media store itself.
+    "dbbackup": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

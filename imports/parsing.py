@@ -3,6 +3,7 @@ headers matched to the columns the import knows. Nothing here touches the databa
 
 import codecs
 import csv
+import datetime as dt
 import io
 import json
 import logging
@@ -12,7 +13,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import tablib
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class ImportFileError(ValueError):
 
 @dataclass
 class ParsedFile:
-    dataset: tablib.Dataset
+    rows: list[dict[str, str]]  # one dict a member, keyed by the columns the import knows
     read_as: str  # e.g. "CSV, UTF-8 with BOM" or "XLSX"
 
 
@@ -112,25 +112,41 @@ def _mixed_message(data: bytes, error: UnicodeDecodeError) -> str:
     ) % {"line": line}
 
 
-def _dataset(headings: list, body: list[list]) -> tablib.Dataset:
+def _text(cell) -> str:
+    """A cell as text (a workbook gives numbers too), so that rows can be kept as JSON."""
+    if cell is None:
+        return ""
+    if isinstance(cell, dt.datetime):
+        return cell.date().isoformat()
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def _rows(headings: list, body: list[list]) -> list[dict[str, str]]:
     columns = _columns_match(headings)
     width = len(columns)
-    dataset = tablib.Dataset(headers=columns)
+    rows: list[dict[str, str]] = []
     for cells in body:
-        cells = list(cells)[:width] + [""] * (width - len(cells))
-        cells = ["" if cell is None else cell for cell in cells]
-        if all(str(cell).strip() == "" for cell in cells):
+        cells = [_text(cell) for cell in list(cells)[:width]] + [""] * (width - len(cells))
+        if all(cell.strip() == "" for cell in cells):
             continue  # blank lines in a spreadsheet are not rows
-        if len(dataset) >= MAX_ROWS:
+        if len(rows) >= MAX_ROWS:
             raise ImportFileError(
                 _("The file has more than %(max)s rows. Split it and import each part.") % {"max": MAX_ROWS}
             )
-        dataset.append(cells)
-    for column in [c for c in columns if c.startswith("ignored:")]:
-        del dataset[column]
-    if not len(dataset):
+        rows.append(
+            {
+                column: cell
+                for column, cell in zip(columns, cells, strict=True)
+                if not column.startswith("ignored:")
+            }
+        )
+    if not rows:
         raise ImportFileError(_("The file has a heading row but no members under it."))
-    return dataset
+    return rows
 
 
 def _csv_read(data: bytes) -> ParsedFile:
@@ -175,7 +191,7 @@ def _csv_read(data: bytes) -> ParsedFile:
     if not lines:
         raise ImportFileError(_("The file is empty."))
     return ParsedFile(
-        dataset=_dataset(lines[0], lines[1:]), read_as=_("CSV, %(encoding)s") % {"encoding": encoding}
+        rows=_rows(lines[0], lines[1:]), read_as=_("CSV, %(encoding)s") % {"encoding": encoding}
     )
 
 
@@ -293,7 +309,7 @@ def _xlsx_read(data: bytes) -> ParsedFile:
     rows = xlsx_rows_read(data)
     if not rows:
         raise ImportFileError(_("The first sheet of the workbook is empty."))
-    return ParsedFile(dataset=_dataset(rows[0], rows[1:]), read_as="XLSX")
+    return ParsedFile(rows=_rows(rows[0], rows[1:]), read_as="XLSX")
 
 
 def import_file_read(*, name: str, data: bytes) -> ParsedFile:

@@ -1,11 +1,17 @@
 """Writes of the imports app: checking a file (which writes only the import's own row),
 confirming it (all rows in one transaction, or none), inviting the members it created, and
-activating them once they have set a password and consented."""
+activating them once they have set a password and consented.
+
+A file's rows are read by imports.parsing and each is checked by MemberImportRowForm against
+what member_import_lookups read once for the whole file: the check costs a fixed number of
+queries whatever the file's length, and the preview writes nothing but the import's own row."""
 
 import hashlib
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
@@ -13,7 +19,7 @@ from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -22,14 +28,17 @@ from django.utils.translation import gettext as _
 from audit.models import AuditAction
 from audit.services import audit_record
 from config.emails import templated_email
+from imports import tasks
+from imports.forms import COLUMN_LABELS, MemberImportRowForm, RowPlan
 from imports.models import ImportedMember, MemberImport, MemberImportStatus
-from imports.parsing import ParsedFile, import_file_read
-from imports.resources import COLUMN_LABELS, MemberPreviewResource, MemberResource, RowPlan
+from imports.parsing import import_file_read
+from imports.selectors import ImportLookups, member_import_lookups
 from members.models import Profile, User
 from members.permissions import Role
 from members.selectors import member_onboarding_state
 from members.services import user_assign_role
 from training.models import Cohort
+from training.services.enrolment import enrolment_apply
 
 logger = logging.getLogger(__name__)
 
@@ -45,64 +54,92 @@ class ImportRefused(Exception):
 
 @dataclass
 class Checked:
-    preview: list[dict]
-    counts: dict[str, int]
-    invited_ids: list[int]
+    preview: list[dict]  # one entry a row, as the preview page shows it
+    counts: dict[str, int]  # rows by outcome
+    plans: dict[int, RowPlan]  # row number -> what confirming it does, for rows that change something
+
+    def refuse_row(self, number: int, messages: list[str]) -> None:
+        """A row that passed the check but could not be written: shown as invalid."""
+        entry = self.preview[number - 1]
+        self.counts[entry["outcome"]] -= 1
+        self.counts[OUTCOME_INVALID] += 1
+        entry.update(
+            outcome=OUTCOME_INVALID, errors=[["", message] for message in messages], changes=[], notes=[]
+        )
 
 
-def _checked(resource: MemberResource, dataset, result) -> Checked:
+def _duplicates_find(rows: list[dict]) -> dict[int, dict[str, str]]:
+    """Row number -> column -> message, for each row repeating an email or a membership
+    number of an earlier row (ignoring case): each member once."""
+    found: dict[int, dict[str, str]] = {}
+    for column in ("email", "membership_number"):
+        values = [str(row.get(column) or "").strip().lower() for row in rows]
+        counts = Counter(value for value in values if value)
+        first_seen: dict[str, int] = {}
+        for number, value in enumerate(values, 1):
+            if not value or counts[value] < 2:
+                continue
+            if value in first_seen:
+                found.setdefault(number, {})[column] = _("Same as row %(row)s: each member once.") % {
+                    "row": first_seen[value]
+                }
+            else:
+                first_seen[value] = number
+    return found
+
+
+def _row_check(row: dict, *, lookups: ImportLookups, duplicates: dict[str, str]):
+    """A row's plan (None if it has errors) and its errors by column."""
+    try:
+        member = lookups.member_match(row)
+    except ValidationError as error:
+        return None, error.message_dict  # two members named: nothing more to say about the row
+    form = MemberImportRowForm(row, lookups=lookups, member=member)
+    errors = {column: [message] for column, message in duplicates.items()}
+    for column, messages in form.errors.items():
+        errors.setdefault(column, []).extend(messages)
+    return form.plan, errors
+
+
+def member_import_rows_check(*, rows: list[dict], cohort: Cohort | None) -> Checked:
+    """Check every row of a file without writing anything: what each would do, or its errors."""
+    lookups = member_import_lookups(rows=rows, cohort=cohort)
+    duplicates = _duplicates_find(rows)
     preview: list[dict] = []
     counts = dict.fromkeys((OUTCOME_NEW, OUTCOME_UPDATED, OUTCOME_UNCHANGED, OUTCOME_INVALID), 0)
-    for number, (row, row_result) in enumerate(zip(dataset.dict, result.rows, strict=True), 1):
-        errors: list[list[str]] = []
-        if row_result.validation_error is not None:
-            for column, messages in row_result.validation_error.message_dict.items():
-                label = str(COLUMN_LABELS.get(column, column))
-                errors += [[label, message] for message in messages]
-        for error in row_result.errors:
-            logger.warning("Member import row %s failed: %r", number, error.error)
-            errors.append(
-                ["", _("This row could not be saved: %(error)s") % {"error": type(error.error).__name__}]
-            )
+    plans: dict[int, RowPlan] = {}
+    for number, row in enumerate(rows, 1):
+        plan, errors = _row_check(row, lookups=lookups, duplicates=duplicates.get(number, {}))
         if errors:
             outcome = OUTCOME_INVALID
-        elif row_result.import_type == row_result.IMPORT_TYPE_NEW:
+        elif plan.is_new:
             outcome = OUTCOME_NEW
-        elif row_result.import_type == row_result.IMPORT_TYPE_UPDATE:
+        elif plan.changes:
             outcome = OUTCOME_UPDATED
         else:
             outcome = OUTCOME_UNCHANGED
         counts[outcome] += 1
-        plan: RowPlan | None = resource.plans.get(number)
+        if outcome in (OUTCOME_NEW, OUTCOME_UPDATED):
+            plans[number] = plan
+        valid = outcome != OUTCOME_INVALID
         preview.append(
             {
                 "n": number,
                 "email": str(row.get("email") or "")[:254],
                 "name": f"{row.get('first_name') or ''} {row.get('last_name') or ''}".strip()[:300],
                 "outcome": outcome,
-                "errors": errors,
-                "changes": [str(COLUMN_LABELS.get(c, c)) for c in plan.changes]
-                if plan and not errors
+                "errors": [
+                    [str(COLUMN_LABELS.get(column, column)), str(message)]
+                    for column, messages in errors.items()
+                    for message in messages
+                ],
+                "changes": [str(COLUMN_LABELS.get(change, change)) for change in plan.changes]
+                if valid
                 else [],
-                "notes": [str(note) for note in plan.notes] if plan and not errors else [],
+                "notes": [str(note) for note in plan.notes] if valid else [],
             }
         )
-    return Checked(preview=preview, counts=counts, invited_ids=resource.invited_ids)
-
-
-def _cell(value) -> str:
-    """A cell as text (XLSX gives dates and numbers), so the rows can be kept as JSON."""
-    import datetime as dt
-
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return Checked(preview=preview, counts=counts, plans=plans)
 
 
 def member_imports_expire(*, now=None) -> int:
@@ -117,16 +154,8 @@ def member_import_check(*, actor: User, name: str, data: bytes, cohort: Cohort |
     """Read and check a file without changing any member: the result is kept privately on an
     import row for the preview. Raises ImportFileError when the file cannot be read at all."""
     member_imports_expire()
-    parsed: ParsedFile = import_file_read(name=name, data=data)
-    dataset = parsed.dataset
-    for index in range(len(dataset)):
-        dataset[index] = tuple(_cell(value) for value in dataset[index])
-    resource = MemberPreviewResource(cohort=cohort)
-    result = resource.import_data(dataset, dry_run=True)
-    if result.base_errors:
-        logger.error("Member import check failed: %r", result.base_errors[0].error)
-        raise ValidationError(_("The file could not be checked."))
-    checked = _checked(resource, dataset, result)
+    parsed = import_file_read(name=name, data=data)
+    checked = member_import_rows_check(rows=parsed.rows, cohort=cohort)
     now = timezone.now()
     return MemberImport.objects.create(
         created_by=actor,
@@ -136,24 +165,14 @@ def member_import_check(*, actor: User, name: str, data: bytes, cohort: Cohort |
         file_sha256=hashlib.sha256(data).hexdigest(),
         file_format=parsed.read_as,
         cohort=cohort,
-        rows=[dict(zip(dataset.headers, row, strict=True)) for row in dataset],
+        rows=parsed.rows,
         preview=checked.preview,
-        rows_total=len(dataset),
+        rows_total=len(parsed.rows),
         rows_new=checked.counts[OUTCOME_NEW],
         rows_updated=checked.counts[OUTCOME_UPDATED],
         rows_unchanged=checked.counts[OUTCOME_UNCHANGED],
         rows_invalid=checked.counts[OUTCOME_INVALID],
     )
-
-
-def _dataset_from_rows(rows: list[dict]):
-    import tablib
-
-    headers = list(rows[0].keys())
-    dataset = tablib.Dataset(headers=headers)
-    for row in rows:
-        dataset.append([row.get(h, "") for h in headers])
-    return dataset
 
 
 @transaction.atomic
@@ -170,8 +189,7 @@ def member_import_confirm(*, member_import: MemberImport, actor: User) -> Member
     locked.confirmed_by = actor
     locked.write_enqueued_at = timezone.now()
     locked.save(update_fields=["status", "confirmed_by", "write_enqueued_at"])
-    import_id = locked.pk
-    transaction.on_commit(lambda: member_import_write_enqueue(member_import_id=import_id))
+    transaction.on_commit(partial(member_import_write_enqueue, member_import_id=locked.pk))
     return locked
 
 
@@ -183,13 +201,11 @@ def member_import_write_enqueue(*, member_import_id: int) -> bool:
     """Hand the write of a confirmed import to a worker. If the broker cannot be reached the
     import stays confirming, marked as not handed over, and the sweep asks again: the staff
     member's request does not fail for it. Returns whether it was handed over."""
-    from imports.tasks import member_import_write_task  # tasks import this module
-
     MemberImport.objects.filter(pk=member_import_id, status=MemberImportStatus.CONFIRMING).update(
         write_enqueued_at=timezone.now()
     )
     try:
-        member_import_write_task.delay(member_import_id)
+        tasks.member_import_write_task.delay(member_import_id)
     except Exception as error:  # noqa: BLE001 - whatever the broker raised, the sweep retries
         logger.warning(
             "Member import %s not handed to a worker; the sweep retries: %r", member_import_id, error
@@ -199,6 +215,18 @@ def member_import_write_enqueue(*, member_import_id: int) -> bool:
         )
         return False
     return True
+
+
+def member_invitations_enqueue(*, member_import_id: int) -> None:
+    """Hand the invitations of a written import to a worker. If the broker cannot be reached
+    (or, with tasks run inline, the sending failed), the invitations stay owed and the sweep
+    sends them (member_invitations_sweep): the write is done either way. Not a robust
+    on_commit callback wrapped in partial: Django names a failing robust callback by its
+    __qualname__, which a partial lacks."""
+    try:
+        tasks.member_invitations_send_task.delay(member_import_id)
+    except Exception as error:  # noqa: BLE001 - whatever the broker or the task raised, the sweep sends
+        logger.warning("Invitations of member import %s left to the sweep: %r", member_import_id, error)
 
 
 def member_imports_stuck(*, now=None):
@@ -250,28 +278,23 @@ def member_import_write(*, member_import_id: int) -> MemberImport | None:
             )
             if locked is None:
                 return None
-            actor = locked.confirmed_by
-            dataset = _dataset_from_rows(locked.rows)
-            resource = MemberResource(actor=actor, member_import=locked, cohort=locked.cohort)
-            result = resource.import_data(dataset, dry_run=False, use_transactions=True)
-            if result.base_errors:
-                raise result.base_errors[0].error
-            checked = _checked(resource, dataset, result)
+            checked = member_import_rows_check(rows=locked.rows, cohort=locked.cohort)
             expected = {
                 OUTCOME_NEW: locked.rows_new,
                 OUTCOME_UPDATED: locked.rows_updated,
                 OUTCOME_UNCHANGED: locked.rows_unchanged,
                 OUTCOME_INVALID: 0,
             }
-            if result.has_errors() or checked.counts != expected:
+            if checked.counts != expected:
                 raise ImportRefused(checked)
+            invited_ids = _rows_write(checked=checked, member_import=locked)
             locked.status = MemberImportStatus.CONFIRMED
             locked.confirmed_at = timezone.now()
             locked.rows = []
             locked.preview = []
             locked.save(update_fields=["status", "confirmed_at", "rows", "preview"])
             audit_record(
-                actor=actor,
+                actor=locked.confirmed_by,
                 action=AuditAction.MEMBERS_IMPORTED,
                 obj=locked,
                 label=f"Member import {locked.pk}",
@@ -285,11 +308,8 @@ def member_import_write(*, member_import_id: int) -> MemberImport | None:
                     "file_sha256": locked.file_sha256,
                 },
             )
-            if checked.invited_ids:
-                from imports.tasks import member_invitations_send_task
-
-                import_id = locked.pk
-                transaction.on_commit(lambda: member_invitations_send_task.delay(import_id), robust=True)
+            if invited_ids:
+                transaction.on_commit(partial(member_invitations_enqueue, member_import_id=locked.pk))
             return locked
     except ImportRefused as refused:
         checked = refused.args[0]
@@ -312,42 +332,79 @@ def member_import_write(*, member_import_id: int) -> MemberImport | None:
         raise
 
 
-def member_import_row_write(
-    *, user: User, plan: RowPlan, member_import: MemberImport, cohort: Cohort | None, actor: User
-) -> int | None:
-    """Write one checked row (inside the confirm's transaction). Returns the id of a member
-    to invite, when the row created one."""
-    if plan.is_new:
-        user.set_unusable_password()  # they choose their own, from the invitation
-        # The row was checked against the database in this transaction (MemberResource); the
-        # database's own constraints stand behind it. No lookups per row here.
-        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
-        user.save(force_insert=True)
-        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
-        user_assign_role(user=user, role=Role.TRAINEE, actor=actor)
-        _profile_write(user=user, plan=plan, profile=None)
-        ImportedMember.objects.create(
-            user=user,
-            member_import=member_import,
-            consent_evidence_date=plan.consent_date,
-            consent_evidence_source=plan.consent_source,
-            cohort=cohort if "hold" in plan.changes else None,
-        )
-        return user.pk
-    filled = [name for name in ("first_name", "last_name") if name in plan.changes]
-    if filled:
-        user.save(update_fields=filled)
-    if {"profile", "constituency", "membership_number"} & set(plan.changes):
-        _profile_write(user=user, plan=plan, profile=getattr(user, "profile", None))
-    if "hold" in plan.changes:
-        ImportedMember.objects.filter(user=user, activated_at__isnull=True, cohort__isnull=True).update(
-            cohort=cohort
-        )
-    if "enrol" in plan.changes:
-        from training.services.enrolment import enrolment_apply
+def _rows_write(*, checked: Checked, member_import: MemberImport) -> list[int]:
+    """Write the rows a check planned, inside the confirm's transaction, with no savepoint:
+    a row that fails (a constraint another writer reached first) refuses the whole import.
+    Accounts and profiles are saved one by one, since other apps act on their saving, and
+    roles are given through members' service, which records them; the unverified addresses
+    and the import's own records are written together. Returns the ids of the members to invite."""
+    actor, cohort = member_import.confirmed_by, member_import.cohort
+    created: list[ImportedMember] = []
+    held: list[int] = []
+    for number, plan in checked.plans.items():
+        try:
+            if plan.is_new:
+                user = _member_create(plan=plan, actor=actor)
+                created.append(
+                    ImportedMember(
+                        user=user,
+                        member_import=member_import,
+                        consent_evidence_date=plan.consent_date,
+                        consent_evidence_source=plan.consent_source,
+                        cohort=cohort if "hold" in plan.changes else None,
+                    )
+                )
+            else:
+                _member_update(plan=plan)
+                if "hold" in plan.changes:
+                    held.append(plan.member.pk)
+                if "enrol" in plan.changes:
+                    enrolment_apply(cohort=cohort, member=plan.member)
+        except ValidationError as error:
+            checked.refuse_row(number, error.messages)
+            raise ImportRefused(checked) from error
+        except IntegrityError as error:
+            logger.warning("Member import %s row %s failed: %r", member_import.pk, number, error)
+            checked.refuse_row(
+                number, [_("This row could not be saved: %(error)s") % {"error": type(error).__name__}]
+            )
+            raise ImportRefused(checked) from error
+    # The address waits for proof: using the invitation's link proves it.
+    EmailAddress.objects.bulk_create(
+        EmailAddress(user=imported.user, email=imported.user.email, primary=True, verified=False)
+        for imported in created
+    )
+    ImportedMember.objects.bulk_create(created)
+    if held:
+        ImportedMember.objects.filter(
+            user_id__in=held, activated_at__isnull=True, cohort__isnull=True
+        ).update(cohort=cohort)
+    return [imported.user_id for imported in created]
 
-        enrolment_apply(cohort=cohort, member=user)
-    return None
+
+def _member_create(*, plan: RowPlan, actor: User) -> User:
+    """A new member's account, trainee role and profile (its address: _rows_write)."""
+    user = User(email=plan.email, first_name=plan.first_name, last_name=plan.last_name)
+    user.set_unusable_password()  # they choose their own, from the invitation
+    # The row was checked against the database in this transaction (member_import_lookups);
+    # the database's own constraints stand behind it. No lookups per row here.
+    user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    user.save(force_insert=True)
+    user_assign_role(user=user, role=Role.TRAINEE, actor=actor)
+    _profile_write(user=user, plan=plan, profile=None)
+    return user
+
+
+def _member_update(*, plan: RowPlan) -> None:
+    """An existing member: only the blanks the check planned to fill."""
+    member = plan.member
+    filled = [column for column in ("first_name", "last_name") if column in plan.changes]
+    for column in filled:
+        setattr(member, column, getattr(plan, column))
+    if filled:
+        member.save(update_fields=filled)
+    if {"profile", "constituency", "membership_number"} & set(plan.changes):
+        _profile_write(user=member, plan=plan, profile=getattr(member, "profile", None))
 
 
 def _profile_write(*, user: User, plan: RowPlan, profile: Profile | None) -> None:
@@ -501,8 +558,6 @@ def imported_member_activate(*, user: User) -> ImportedMember | None:
     imported.activated_at = timezone.now()
     fields = ["activated_at"]
     if imported.cohort_id:
-        from training.services.enrolment import enrolment_apply
-
         cohort = Cohort.objects.get(pk=imported.cohort_id)
         try:
             with transaction.atomic():

@@ -2,13 +2,7 @@
 
 from celery import shared_task
 
-from imports.services import (
-    member_import_write,
-    member_imports_confirming_sweep,
-    member_imports_expire,
-    member_invitations_send,
-    member_invitations_sweep,
-)
+from imports import services
 
 
 @shared_task(
@@ -21,7 +15,7 @@ from imports.services import (
 )
 def member_import_write_task(member_import_id: int) -> str:
     """Write a confirmed import, all rows or none; running it twice writes once."""
-    written = member_import_write(member_import_id=member_import_id)
+    written = services.member_import_write(member_import_id=member_import_id)
     return written.status if written else "nothing to do"
 
 
@@ -38,13 +32,13 @@ def member_import_write_task(member_import_id: int) -> str:
 )
 def member_invitations_send_task(member_import_id: int) -> int:
     """Invite the members an import created; running it twice sends each invitation once."""
-    return member_invitations_send(member_import_id=member_import_id)
+    return services.member_invitations_send(member_import_id=member_import_id)
 
 
 @shared_task(name="imports.member_imports_expire", ignore_result=True)
 def member_imports_expire_task() -> dict:
     """Delete the rows of checked files never confirmed; send invitations left unsent."""
-    return {"expired": member_imports_expire(), "invited": member_invitations_sweep()}
+    return {"expired": services.member_imports_expire(), "invited": services.member_invitations_sweep()}
 
 
 @shared_task(
@@ -52,7 +46,7 @@ def member_imports_expire_task() -> dict:
 )
 def member_imports_confirming_sweep_task() -> int:
     """Hand again to a worker the imports confirming that no worker has (beat: each minute)."""
-    return member_imports_confirming_sweep()
+    return services.member_imports_confirming_sweep()
 
 
 @shared_task(
@@ -66,4 +60,4 @@ def member_imports_confirming_sweep_task() -> int:
 def member_invitations_sweep_task() -> int:
     """Invite the imported members still owed an invitation that no live worker has claimed
     (beat: every MEMBER_IMPORT_SWEEP_SECONDS). Running it twice sends each invitation once."""
-    return member_invitations_sweep()
+    return services.member_invitations_sweep()

@@ -16,9 +16,11 @@ cell and of all the text kept. A DOCTYPE, and so any entity, is refused.
 
 import contextlib
 import datetime as dt
+import io
 import json
 import posixpath
 import re
+import resource
 import sys
 import zipfile
 import zlib
@@ -381,8 +383,6 @@ def _relationships_of(archive, part: str, limits: Limits) -> _Relationships:
 
 def read_xlsx(data: bytes, limits: Limits) -> list[list]:
     """The rows of the first sheet that hold something; Refused if any bound is passed."""
-    import io
-
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
@@ -428,8 +428,6 @@ def read_xlsx(data: bytes, limits: Limits) -> list[list]:
 
 
 def _cap(memory_bytes: int, cpu_seconds: int) -> None:
-    import resource
-
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # writes no file

@@ -189,9 +189,10 @@ def test_verification_runs_a_fixed_number_of_queries(client, course):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_check_outside_a_transaction_is_counted_in_one_round_trip(seeded):
-    """On PostgreSQL, outside a transaction, the count is one statement that commits without
-    waiting for the disk; a failed count raises and leaves the connection usable."""
+def test_a_check_outside_a_transaction_commits_without_waiting_for_the_disk(seeded):
+    """On PostgreSQL, outside a transaction, the count is its own transaction, opened by
+    Django's transaction API, that commits without waiting for the disk; a failed count
+    raises and leaves the connection usable, with no transaction Django does not know of."""
     if connection.vendor != "postgresql":
         pytest.skip("the one-round-trip count is PostgreSQL's (make test uses it under CI=true)")
     certificate = certificate_issue_manually(
@@ -199,15 +200,20 @@ def test_a_check_outside_a_transaction_is_counted_in_one_round_trip(seeded):
     )
     with CaptureQueriesContext(connection) as queries:
         verification_record(certificate_id=certificate.pk, channel="page")
-    assert len(queries) == 1
-    assert "synchronous_commit" in queries[0]["sql"]
+    assert [query["sql"].split()[0] for query in queries] == ["BEGIN", "SET", "INSERT", "COMMIT"]
+    assert queries[1]["sql"] == "SET LOCAL synchronous_commit TO OFF"
     assert Verification.objects.filter(certificate=certificate, channel="page").count() == 1
     assert connection.get_autocommit()
+    with connection.cursor() as cursor:  # SET LOCAL ended with its transaction
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
 
     gone = Certificate(pk=certificate.pk + 1000, code="X" * 16)
     with pytest.raises(IntegrityError):
         verification_record(certificate_id=gone.pk, channel="page")
     assert Verification.objects.filter(certificate=certificate).count() == 1  # still usable
+    assert connection.get_autocommit()
+    assert not connection.in_atomic_block
 
 
 @pytest.mark.django_db(transaction=True)

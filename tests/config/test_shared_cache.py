@@ -42,10 +42,10 @@ def _kept_elsewhere(folder, key: str) -> str:
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     script = (
-        "import django; django.setup()\n"
+        "import json, django; django.setup()\n"
         "from django.core.cache import cache\n"
         f"kept = cache.get({key!r})\n"
-        "print(kept['content'] if kept else '')\n"
+        "print(json.loads(kept)['content'] if kept else '')\n"
     )
     result = subprocess.run(  # noqa: S603 - our own interpreter and settings
         [sys.executable, "-c", script],

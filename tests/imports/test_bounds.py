@@ -107,8 +107,8 @@ LIMITS = Limits(
 def test_a_hand_made_workbook_is_read_in_the_child_process():
     parsed = import_file_read(name="members.xlsx", data=xlsx(members_sheet(3)))
     assert parsed.read_as == "XLSX"
-    assert len(parsed.dataset) == 3
-    assert parsed.dataset.dict[0]["email"] == "imported1@example.org"
+    assert len(parsed.rows) == 3
+    assert parsed.rows[0]["email"] == "imported1@example.org"
 
 
 @pytest.mark.parametrize("part", ["sheet", "workbook", "shared"])
@@ -157,7 +157,7 @@ def test_the_limit_of_rows_is_let_through_and_blank_rows_do_not_count():
             + rows_xml([member_row(n) for n in range(1, MAX_ROWS + 1)], first=3000)
         )
     )
-    assert len(import_file_read(name="members.xlsx", data=data).dataset) == MAX_ROWS
+    assert len(import_file_read(name="members.xlsx", data=data).rows) == MAX_ROWS
 
 
 def test_three_million_empty_rows_without_a_dimension_are_refused_quickly():
@@ -170,7 +170,7 @@ def test_three_million_empty_rows_without_a_dimension_are_refused_quickly():
     assert time.perf_counter() - started < 3
     # Blank rows under the bound are passed over.
     data = xlsx(sheet("<row/>" * 90_000 + rows_xml([HEADINGS, member_row(1)], first=90_001)))
-    assert len(import_file_read(name="members.xlsx", data=data).dataset) == 1
+    assert len(import_file_read(name="members.xlsx", data=data).rows) == 1
 
 
 def test_empty_cells_past_the_element_bound_are_refused_quickly():
@@ -217,7 +217,7 @@ def test_a_cell_past_the_column_limit_is_refused():
     assert f"more than {MAX_COLUMNS} columns" in refusal(xlsx(body))
     # An empty cell that far out (formatting) is no content.
     body = sheet(rows_xml([HEADINGS, member_row(1)]) + '<row r="3"><c r="XFD3" s="1"/></row>')
-    assert len(import_file_read(name="members.xlsx", data=xlsx(body)).dataset) == 1
+    assert len(import_file_read(name="members.xlsx", data=xlsx(body)).rows) == 1
 
 
 def _declared_size(data: bytes, name: bytes, size: int) -> bytes:
@@ -283,7 +283,7 @@ def test_a_csv_with_too_many_columns_is_refused():
     with pytest.raises(ImportFileError, match=f"more than {MAX_COLUMNS} columns"):
         import_file_read(name="m.csv", data=csv_bytes([wide]))
     trailing = [*member_row(1), *([""] * MAX_COLUMNS)]  # empty cells past the limit: nothing there
-    assert len(import_file_read(name="m.csv", data=csv_bytes([trailing])).dataset) == 1
+    assert len(import_file_read(name="m.csv", data=csv_bytes([trailing])).rows) == 1
 
 
 def test_a_csv_stops_at_one_row_past_the_limit():

@@ -10,17 +10,28 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditAction, AuditEntry
 from imports.models import ImportedMember, MemberImport, MemberImportStatus
 from imports.parsing import MAX_FILE_BYTES, MAX_ROWS
+from imports.services import member_import_check, member_import_write, member_imports_expire
 from members.models import Profile, User
-from tests.factories import UserFactory
+from members.permissions import Role
+from members.selectors import consent_text_current
+from members.services import consent_give
+from tests.factories import CohortFactory, UserFactory
 from tests.imports.conftest import HEADINGS, checked, confirm, csv_bytes, member_row, upload
+from training.models import Cohort, CohortStatus, Enrolment
 
 
 def member_counts() -> tuple[int, int, int]:
     return User.objects.count(), Profile.objects.count(), ImportedMember.objects.count()
+
+
+CHECK_QUERIES = 8
+CHECK_QUERIES_COHORT = 9
+WRITE_QUERIES_A_NEW_MEMBER = 12
 
 
 def row_errors(member_import, n: int) -> list[list[str]]:
@@ -317,8 +328,6 @@ def test_unreadable_files_get_a_400_that_says_why(staff_client, data, message):
 def test_only_national_staff_may_import(client, seeded, role):
     """Trainees, trainers and regional staff get a 403 on every import page; anonymous
     visitors are sent to sign in."""
-    from members.permissions import Role
-
     other_staff = UserFactory(role=Role.NATIONAL_STAFF)
     client.force_login(other_staff)
     member_import = checked(client, csv_bytes([member_row(1)]))
@@ -343,10 +352,6 @@ def test_only_national_staff_may_import(client, seeded, role):
 def test_an_expired_check_cannot_be_confirmed_and_loses_its_rows(
     staff_client, django_capture_on_commit_callbacks
 ):
-    from django.utils import timezone
-
-    from imports.services import member_imports_expire
-
     member_import = checked(staff_client, csv_bytes([member_row(1)]))
     member_import.expires_at = timezone.now() - dt.timedelta(seconds=1)
     member_import.save(update_fields=["expires_at"])
@@ -381,8 +386,6 @@ def test_the_write_runs_once_when_its_task_is_delivered_twice(
 ):
     """Confirming marks the import as being written; a second delivery of the task finds it
     written and does nothing."""
-    from imports.services import member_import_write
-
     member_import = confirm(
         staff_client, checked(staff_client, csv_bytes([member_row(1)])), django_capture_on_commit_callbacks
     )
@@ -403,3 +406,66 @@ def test_a_confirmed_import_waiting_for_its_worker_says_so(staff_client):
     assert "being written" in page
     assert 'http-equiv="refresh"' in page
     assert not User.objects.filter(email="imported1@example.org").exists()
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def _check_queries(staff, rows: int, cohort=None) -> int:
+    data = csv_bytes([member_row(n) for n in range(1, rows + 1)])
+    with CaptureQueriesContext(connection) as queries:
+        member_import_check(actor=staff, name="members.csv", data=data, cohort=cohort)
+    return len(queries)
+
+
+@pytest.mark.parametrize("with_cohort", [False, True])
+def test_the_check_costs_the_same_queries_whatever_the_files_length(staff, with_cohort):
+    """Everything a row is checked against is read once per file: 3 rows or 300, new members
+    or existing ones, the same fixed number of queries."""
+    cohort = CohortFactory() if with_cohort else None
+    for n in range(1, 4):
+        UserFactory(email=f"imported{n}@example.org")  # existing members are matched too
+    expected = CHECK_QUERIES_COHORT if with_cohort else CHECK_QUERIES
+    assert _check_queries(staff, 3, cohort) == _check_queries(staff, 300, cohort) == expected
+
+
+def _write_queries(staff_client, rows: int, capture) -> int:
+    member_import = checked(staff_client, csv_bytes([member_row(n) for n in range(rows * 10, rows * 11)]))
+    staff_client.post(reverse("imports:import-confirm", args=[member_import.pk]))
+    with CaptureQueriesContext(connection) as queries, capture():
+        member_import_write(member_import_id=member_import.pk)
+    member_import.refresh_from_db()
+    assert member_import.status == MemberImportStatus.CONFIRMED
+    return len(queries)
+
+
+def test_writing_costs_a_fixed_number_of_queries_a_new_member(
+    staff_client, django_capture_on_commit_callbacks
+):
+    small = _write_queries(staff_client, 2, django_capture_on_commit_callbacks)
+    large = _write_queries(staff_client, 12, django_capture_on_commit_callbacks)
+    assert large - small == 10 * WRITE_QUERIES_A_NEW_MEMBER
+
+
+def test_a_row_that_cannot_be_written_refuses_the_whole_import_with_its_message(
+    staff_client, django_capture_on_commit_callbacks
+):
+    """Row 2 applies an existing member for the cohort; the cohort stops taking applications
+    between the check and the confirm. Nothing is written, not even row 1's new member, and
+    row 2 says why."""
+    cohort = CohortFactory()
+    member = UserFactory(email="imported2@example.org")
+    consent_give(user=member, text=consent_text_current())
+    member_import = checked(staff_client, csv_bytes([member_row(1), member_row(2)]), cohort=cohort)
+    assert "enrol" in member_import.preview[1]["changes"]
+    Cohort.objects.filter(pk=cohort.pk).update(status=CohortStatus.RUNNING)
+    before = member_counts()
+
+    member_import = confirm(staff_client, member_import, django_capture_on_commit_callbacks)
+
+    assert member_import.status == MemberImportStatus.REFUSED
+    assert member_counts() == before
+    assert not Enrolment.objects.filter(member=member).exists()
+    assert row_errors(member_import, 1) == []
+    assert row_errors(member_import, 2) == [["", "This cohort is not taking applications."]]
+    assert (member_import.rows_new, member_import.rows_updated, member_import.rows_invalid) == (1, 0, 1)

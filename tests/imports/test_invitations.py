@@ -12,7 +12,10 @@ from django.utils import timezone
 
 from imports.models import ImportedMember
 from imports.services import imported_member_activate, member_invitations_send
+from imports.tasks import member_imports_expire_task
 from members.models import ConsentRecord, User
+from members.selectors import consent_text_current
+from members.services import consent_give
 from tests.factories import CohortFactory, EnrolmentFactory, SessionFactory, UserFactory
 from tests.imports.conftest import checked, confirm, csv_bytes, member_row
 from training.models import Enrolment, EnrolmentStatus, Notice, NoticeKind
@@ -161,9 +164,6 @@ def test_consent_given_before_a_password_waits_for_the_password(
 ):
     imported(staff_client, django_capture_on_commit_callbacks, cohort=cohort)
     member = User.objects.get(email="imported1@example.org")
-    from members.selectors import consent_text_current
-    from members.services import consent_give
-
     with django_capture_on_commit_callbacks(execute=True):
         consent_give(user=member, text=consent_text_current())
     assert ConsentRecord.objects.filter(user=member).exists()
@@ -174,8 +174,6 @@ def test_invitations_a_failed_send_left_behind_go_out_with_the_hourly_sweep(
     staff_client, django_capture_on_commit_callbacks, settings
 ):
     """The mail server refused every try: the invitation waits, and the sweep sends it later."""
-    from imports.tasks import member_imports_expire_task
-
     settings.EMAIL_BACKEND = "tests.imports.test_invitations.RefusingBackend"
     imported(staff_client, django_capture_on_commit_callbacks)  # the task's failure is logged, not raised
     waiting = ImportedMember.objects.get()

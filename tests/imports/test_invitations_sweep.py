@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from imports import services
 from imports.models import ImportedMember, MemberImport
 from imports.tasks import member_invitations_send_task, member_invitations_sweep_task
 from tests.imports.conftest import checked, confirm, csv_bytes, member_row
@@ -76,8 +77,6 @@ def test_a_long_send_renews_its_claims_so_the_sweep_does_not_take_them(
 ):
     """While a worker sends a long import, the claims of what it has not sent yet are renewed
     every third of the lease: the sweep, meanwhile, finds none to take."""
-    from imports import services
-
     _imported_with_the_task_lost(staff_client, django_capture_on_commit_callbacks, monkeypatch, n=3)
     seen = []
     real = services._invitation_message

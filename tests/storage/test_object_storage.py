@@ -138,3 +138,27 @@ def test_a_hand_in_goes_to_the_store_privately_and_comes_back_through_the_view(
     assert response["Cache-Control"] == "private, no-store"
     client.force_login(UserFactory(role=Role.TRAINEE))
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_media_backup_and_restore_read_and_write_the_object_store(on_object_storage, settings, tmp_path):
+    """`mediabackup` (README "Backups and restore") takes the files from the store, and
+    `mediarestore` puts them back into an emptied one, private again."""
+    from django.core.files.base import ContentFile
+    from django.core.management import call_command
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "dbbackup": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    name = default_storage.save("submissions/abc/plan.pdf", ContentFile(PDF))
+    call_command("mediabackup", verbosity=0)
+    default_storage.delete(name)
+    assert not default_storage.exists(name)
+    call_command("mediarestore", "--noinput", verbosity=0)
+    with default_storage.open(name, "rb") as handle:
+        assert handle.read() == PDF
+    assert_stored_privately(name)  # restored as private as it was

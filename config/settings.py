@@ -494,8 +494,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 # Member uploads live outside the static root and are served only through views.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Uploads, certificate PDFs and data exports: the local disk, or with STORAGE_URL an
+# S3-compatible object store every web server and worker shares (config/storage.py).
+# https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+from config.storage import storage_from_url  # noqa: E402 - kept beside the block it serves
+
+STORAGE_URL = env.str("STORAGE_URL", default="")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_from_url(STORAGE_URL),
     # Where `manage.py dbbackup` and `mediabackup` write (and `dbrestore`, `mediarestore`
     # read): a folder to copy off the machine. Never the media store itself.
     "dbbackup": {

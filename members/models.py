@@ -199,8 +199,9 @@ class DataExportStatus(models.TextChoices):
 class DataExport(models.Model):
     """A member's request for a copy of everything held about them (UK GDPR article 15).
 
-    The ZIP lives in private storage (MEDIA_ROOT, served only through a view) until
-    `expires_at`; then the expiry task deletes the file and marks the row expired.
+    The ZIP lives in private storage (MEDIA_ROOT or the object store: config/storage.py),
+    served only through a view, until `expires_at`; then the expiry task deletes the file and
+    marks the row expired.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports")

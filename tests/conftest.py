@@ -10,6 +10,31 @@ from redis.exceptions import RedisError
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+pytest_plugins = ["tests.storage.object_store"]
+
+# The tests of uploads, certificate PDFs, data exports and imports: under CI (or locally with
+# TEST_STORAGE=s3) their files go to the test object store instead of a temporary MEDIA_ROOT.
+OBJECT_STORAGE_TESTS = IN_CI or os.environ.get("TEST_STORAGE", "").lower() == "s3"
+OBJECT_STORAGE_MODULES = {
+    "tests/training/test_submissions.py",
+    "tests/training/test_authoring.py",
+    "tests/training/test_retention.py",
+    "tests/certification/test_pdf_storage.py",
+    "tests/certification/test_pdf_and_pages.py",
+    "tests/certification/test_certificate_pdf_tagged.py",
+    "tests/members/test_data_rights.py",
+    "tests/members/test_data_export_sweep.py",
+    "tests/imports/test_import.py",
+    "tests/imports/test_confirming_sweep.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.split("::", 1)[0] in OBJECT_STORAGE_MODULES:
+            item.add_marker(pytest.mark.object_storage)
+
+
 if settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
     # Without Redis the cache is a folder (config.settings): each test run gets its own, so
     # two runs on one machine never clear each other's; processes the tests start share it.
@@ -66,9 +91,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Uploaded files go to a temporary folder, never the project's."""
+def _media_in_tmp(settings, tmp_path, request):
+    """Uploaded files go to a temporary folder, never the project's; in the object-storage
+    tests under CI, to the test object store (tests/storage/object_store.py)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    if OBJECT_STORAGE_TESTS and request.node.get_closest_marker("object_storage"):
+        request.getfixturevalue("on_object_storage")
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,9 @@ language): `certificate-pdfs/<id>/<digest>.pdf`. When what the PDF shows changes
 renewal, a corrected name, erasure, a new template) the digest changes with it, so the next
 download renders afresh, whichever code path made the change; the older file is deleted then.
 
-Storage is the default storage, under MEDIA_ROOT, which no URL serves: a stored PDF is reached
-only through CertificatePdfView, with its holder-or-staff check.
+Storage is the default storage (MEDIA_ROOT, which no URL serves, or a private object on the
+object store: config/storage.py): a stored PDF is reached only through CertificatePdfView,
+with its holder-or-staff check, so a PDF a worker rendered is served by every web server.
 """
 
 import hashlib

@@ -2,7 +2,6 @@
 again only when what they show changes; deleted on erasure."""
 
 import logging
-from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -21,6 +20,7 @@ from certification.tasks import certificate_pdfs_render_task
 from members.erasure import account_erase
 from members.permissions import Role
 from tests.factories import CohortFactory, EnrolmentFactory, UserFactory
+from tests.storage.privacy import assert_stored_privately
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +65,9 @@ def download(client, certificate) -> bytes:
     return b"".join(response.streaming_content)
 
 
-def stored_path(certificate) -> Path:
-    return Path(default_storage.path(certificate_pdf_storage_name(certificate)))
+def stored_bytes(name: str) -> bytes:
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()
 
 
 def test_the_second_download_is_served_from_storage_without_rendering(client, certificate, renders):
@@ -75,14 +76,14 @@ def test_the_second_download_is_served_from_storage_without_rendering(client, ce
     first = download(client, certificate)
     assert first.startswith(b"%PDF")
     assert renders.count == 1
-    path = stored_path(certificate)
-    assert path.read_bytes() == first
-    written = path.stat().st_mtime_ns
+    name = certificate_pdf_storage_name(certificate)
+    assert stored_bytes(name) == first
+    written = default_storage.get_modified_time(name)
 
     second = download(client, certificate)
     assert renders.count == 1
     assert second == first
-    assert path.stat().st_mtime_ns == written
+    assert default_storage.get_modified_time(name) == written
     assert certificate_pdf_stored_names(certificate_id=certificate.pk) == [
         certificate_pdf_storage_name(certificate)
     ]
@@ -92,13 +93,13 @@ def test_a_corrected_name_renders_again_and_the_old_file_goes(client, certificat
     """The name printed on it changed: a new PDF, the name in it; the older one deleted."""
     client.force_login(certificate.holder)
     download(client, certificate)
-    old_path = stored_path(certificate)
+    old_name = certificate_pdf_storage_name(certificate)
     Certificate.objects.filter(pk=certificate.pk).update(holder_name="Aisha Khan-Brown")
     certificate.refresh_from_db()
 
     download(client, certificate)
     assert renders.count == 2
-    assert not old_path.exists()
+    assert not default_storage.exists(old_name)
     assert certificate_pdf_stored_names(certificate_id=certificate.pk) == [
         certificate_pdf_storage_name(certificate)
     ]
@@ -134,13 +135,12 @@ def test_another_members_id_is_a_404_and_nothing_is_rendered(client, certificate
 
 
 def test_the_stored_file_is_not_under_a_public_address(client, settings, certificate):
-    """Stored in MEDIA_ROOT, outside the static files, and no URL serves MEDIA_URL."""
+    """Stored privately (MEDIA_ROOT outside the static files, or a private object), and no
+    URL serves MEDIA_URL."""
     client.force_login(certificate.holder)
     download(client, certificate)
-    path = stored_path(certificate)
-    assert path.is_relative_to(Path(settings.MEDIA_ROOT))
-    assert not path.is_relative_to(Path(settings.STATIC_ROOT))
     name = certificate_pdf_storage_name(certificate)
+    assert_stored_privately(name)
     assert client.get(settings.MEDIA_URL + name).status_code == 404
     client.logout()
     assert client.get(settings.MEDIA_URL + name).status_code == 404
@@ -152,13 +152,13 @@ def test_erasure_deletes_the_stored_pdfs(client, certificate, django_capture_on_
     member = certificate.holder
     client.force_login(member)
     download(client, certificate)
-    path = stored_path(certificate)
-    assert path.exists()
+    name = certificate_pdf_storage_name(certificate)
+    assert default_storage.exists(name)
     with django_capture_on_commit_callbacks(execute=True):
         report = account_erase(user=member, actor=member)
-        assert path.exists()
+        assert default_storage.exists(name)
     assert report.counts["certification"]["certificate_pdfs"] == 1
-    assert not path.exists()
+    assert not default_storage.exists(name)
     assert certificate_pdf_stored_names(certificate_id=certificate.pk) == []
 
 

@@ -37,6 +37,7 @@ from tests.factories import (
     UserFactory,
     VersionFactory,
 )
+from tests.storage.privacy import assert_stored_privately
 from training.models import (
     Apology,
     Attendance,
@@ -282,9 +283,7 @@ def test_the_export_holds_everything_about_the_member_and_nothing_about_another(
 
 def test_the_zip_is_stored_privately_not_under_static(client, ada, settings):
     export, _url = _ask_and_download(client, ada["member"])
-    path = default_storage.path(export.file.name)
-    assert str(path).startswith(str(settings.MEDIA_ROOT))
-    assert not str(path).startswith(str(settings.STATIC_ROOT))
+    assert_stored_privately(export.file.name)
     # The random folder makes the stored name unguessable; it is not served by any URL pattern.
     assert len(export.file.name.split("/")[1]) == 32
 

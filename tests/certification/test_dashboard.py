@@ -17,7 +17,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from certification.dashboard_cache import dashboard_figures_changed, dashboard_figures_get
 from certification.dashboard_views import TABLE_SLUGS
 from certification.forecast import forecast, rates_from_counts
 from certification.models import Certificate, Target, TargetChange, TargetScope
@@ -36,6 +35,8 @@ from certification.services.targets import target_change, target_create
 from config.spreadsheets import csv_safe
 from members.models import Constituency, Profile, Region
 from members.permissions import Role
+from members.signals import member_place_changed_announce
+from reporting.services.figures import dashboard_figures_changed, dashboard_figures_get
 from tests.factories import (
     AssignmentFactory,
     CohortFactory,
@@ -94,6 +95,7 @@ def member_in(region, *, constituency=None, role=Role.TRAINEE, **kwargs):
     user.profile.region = region
     user.profile.constituency = constituency
     user.profile.save()
+    member_place_changed_announce(user_ids=[user.pk])  # as profile_save does
     return user
 
 
@@ -1129,7 +1131,7 @@ def test_the_burn_up_chart_is_drawn_to_scale():
     assert len(narrow.x_ticks) <= 4
 
 
-# --- Kept figures: a change shows on the next load (certification/dashboard_cache.py) ----------------
+# --- Kept figures: a change shows on the next load (reporting/services/figures.py) ----------------
 
 
 def figures_counted(client) -> dict | None:

@@ -29,6 +29,7 @@ from members.models import Profile, User
 from members.permissions import Role
 from members.selectors import member_onboarding_state
 from members.services import user_assign_role
+from members.signals import member_name_changed_announce, member_place_changed_announce
 from training.models import Cohort
 
 logger = logging.getLogger(__name__)
@@ -337,6 +338,7 @@ def member_import_row_write(
     filled = [name for name in ("first_name", "last_name") if name in plan.changes]
     if filled:
         user.save(update_fields=filled)
+        member_name_changed_announce(user_ids=[user.pk])
     if {"profile", "constituency", "membership_number"} & set(plan.changes):
         _profile_write(user=user, plan=plan, profile=getattr(user, "profile", None))
     if "hold" in plan.changes:
@@ -371,6 +373,7 @@ def _profile_write(*, user: User, plan: RowPlan, profile: Profile | None) -> Non
         profile.save(update_fields=[*fields, "updated_at"])
     else:
         profile.save()
+    member_place_changed_announce(user_ids=[user.pk])
 
 
 # --- Invitations ------------------------------------------------------------------------

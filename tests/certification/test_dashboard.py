@@ -32,6 +32,7 @@ from certification.selectors.dashboard import (
 from certification.selectors.dashboard_cohorts import cohorts_at_risk, trainer_rows
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from certification.services.targets import target_change, target_create
+from certification.signals import certificate_standing_changed_announce
 from config.spreadsheets import csv_safe
 from members.models import Constituency, Profile, Region
 from members.permissions import Role
@@ -161,6 +162,7 @@ def world(places, staff):
     lapsed = certify(member_in(london, first_name="Eve", last_name="Lapsed"), version=version, actor=staff)
     lapsed.expires_on = timezone.localdate() - dt.timedelta(days=1)
     lapsed.save(update_fields=["expires_on"])
+    certificate_standing_changed_announce(holder_ids=[lapsed.holder_id], enrolment_ids=[lapsed.enrolment_id])
     # In training: a running cohort in the North East ending soon, and an open one in Wales.
     running = CohortFactory(
         status=CohortStatus.RUNNING,

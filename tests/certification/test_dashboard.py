@@ -519,6 +519,9 @@ def test_leaders_by_month_counts_each_leader_at_their_first_certificate(world):
     for certificate, days_ago in ((first, 400), (second, 100)):
         certificate.issued_at = now - dt.timedelta(days=days_ago)
         certificate.save(update_fields=["issued_at"])
+    certificate_standing_changed_announce(
+        holder_ids=[first.holder_id], enrolment_ids=[first.enrolment_id, second.enrolment_id]
+    )
     series = leaders_by_month(scope=Scope())
     assert series[-1][1] == 4
     assert [n for _month, n in series] == sorted(n for _month, n in series)

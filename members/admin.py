@@ -30,6 +30,17 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     readonly_fields = ["last_login", "date_joined"]
 
+    # A member deleted here takes their profile with them: announced as erasure announces it.
+    def delete_model(self, request, obj):
+        user_id = obj.pk
+        super().delete_model(request, obj)
+        member_place_changed_announce(user_ids=[user_id])
+
+    def delete_queryset(self, request, queryset):
+        user_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        member_place_changed_announce(user_ids=user_ids)
+
     def save_related(self, request, form, formsets, change):
         """Roles (groups), the region a regional staff member oversees and the admin flags
         changed here go into the audit trail, as the services' role changes do. A change of

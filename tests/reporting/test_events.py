@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.urls import reverse
 
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from members.erasure import account_erase
@@ -153,3 +154,35 @@ def test_a_bulk_update_is_drift_the_check_finds_and_the_rebuild_corrects(north):
     call_command("dashboard_rebuild", stdout=io.StringIO())
     rebuild_check()
     assert Enrolment.objects.get(member=member).member_region_id == region.pk
+
+
+def test_a_profile_moved_in_the_admin_moves_the_leader_and_their_enrolments(client, north, staff):
+    """The admin writes the profile itself (not through profile_save) and announces it too."""
+    region, seat = north
+    elsewhere = RegionFactory(name="Elsewhere")
+    member = UserFactory()
+    move(member, region, seat)
+    enrolment = completed(member)
+    certificate_issue_manually(enrolment=enrolment, actor=staff, reason="Evidence on paper.")
+    client.force_login(UserFactory(role=Role.NATIONAL_STAFF, is_staff=True, is_superuser=True))
+    response = client.post(
+        reverse("admin:members_profile_change", args=[member.profile.pk]),
+        {"user": member.pk, "region": elsewhere.pk, "constituency": "", "phone": "", "membership_number": ""},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert LeaderTally.objects.get(user=member).region_id == elsewhere.pk
+    enrolment.refresh_from_db()
+    assert (enrolment.member_region_id, enrolment.member_constituency_id) == (elsewhere.pk, None)
+    rebuild_check()
+
+
+def test_target_seats_flagged_in_the_admin_make_the_kept_figures_out_of_date(client, north):
+    _region, seat = north
+    client.force_login(UserFactory(role=Role.NATIONAL_STAFF, is_staff=True, is_superuser=True))
+    cache.set(GENERATION_KEY, "before", None)
+    response = client.post(
+        reverse("admin:members_constituency_changelist"),
+        {"action": "flag_as_target_seat", "_selected_action": [seat.pk]},
+    )
+    assert response.status_code == 302
+    assert cache.get(GENERATION_KEY) != "before"

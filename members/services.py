@@ -144,7 +144,6 @@ def profile_save(
     phone: str = "",
 ) -> Profile:
     """Create or update a member's profile and the name on their account."""
-    renamed = (user.first_name, user.last_name) != (first_name, last_name)
     user.first_name = first_name
     user.last_name = last_name
     user.full_clean(exclude=["password"])
@@ -160,8 +159,8 @@ def profile_save(
     profile.phone = phone
     profile.full_clean()
     profile.save()
-    if renamed:
-        member_name_changed_announce(user_ids=[user.pk])
+    # Announced on every save: a caller's form may already have put the new name on `user`.
+    member_name_changed_announce(user_ids=[user.pk])
     if moved:
         member_place_changed_announce(user_ids=[user.pk])
     return profile

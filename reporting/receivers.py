@@ -22,9 +22,12 @@ def on_member_place_changed(sender, *, user_ids, **kwargs) -> None:
     dashboard_figures_changed()
 
 
-def on_enrolments_changed(sender, *, enrolment_ids, **kwargs) -> None:
-    """A new enrolment starts in its member's place; any change is counted on the next load."""
-    enrolment_places_sync(enrolment_ids=enrolment_ids)
+def on_enrolments_changed(sender, *, enrolment_ids, made=False, **kwargs) -> None:
+    """A new enrolment starts in its member's place (later moves come with
+    member_place_changed, so a status change costs no query); any change is counted on the
+    next load."""
+    if made:
+        enrolment_places_sync(enrolment_ids=enrolment_ids)
     dashboard_figures_changed()
 
 

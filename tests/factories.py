@@ -250,7 +250,7 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def announced(self, create, extracted, **kwargs):
         if create:
-            enrolments_changed_announce(enrolment_ids=[self.pk])
+            enrolments_changed_announce(enrolment_ids=[self.pk], made=True)
             self.refresh_from_db(fields=["member_region", "member_constituency"])
 
 

@@ -14,8 +14,9 @@ from training.models import Cohort, Enrolment
 # Sent after commit when something that counts towards completion changes (an attendance
 # record or a mark), with `enrolment_ids` (a list) and `cause` ("attendance" or "mark").
 standing_changed = Signal()
-# Enrolments were made, or something the dashboard counts of them changed: their status,
-# their milestones, their attendance, work handed in or marked. `enrolment_ids`: a sorted list.
+# Enrolments were made (`made=True`), or something the dashboard counts of them changed:
+# their status, their milestones, their attendance, work handed in or marked.
+# `enrolment_ids`: a sorted list.
 enrolments_changed = Signal()
 # What is offered changed: a programme or version, a cohort (its dates, status, place or
 # trainers), a session, a due date. The dashboard shows them; no copy is kept of them.
@@ -33,8 +34,8 @@ def standing_changed_announce(*, sender, enrolment_ids: list[int], cause: str) -
     )
 
 
-def enrolments_changed_announce(*, enrolment_ids) -> None:
-    enrolments_changed.send(sender=Enrolment, enrolment_ids=sorted(set(enrolment_ids)))
+def enrolments_changed_announce(*, enrolment_ids, made: bool = False) -> None:
+    enrolments_changed.send(sender=Enrolment, enrolment_ids=sorted(set(enrolment_ids)), made=made)
 
 
 def training_offer_changed_announce() -> None:

@@ -136,7 +136,7 @@ def enrolment_apply(*, cohort: Cohort, member, motivation: str = "", actor=None)
         enrolment=enrolment, from_status="", to_status=status, actor=actor or member, at=now
     )
     # reporting copies the member's place onto it, in this transaction.
-    enrolments_changed_announce(enrolment_ids=[enrolment.pk])
+    enrolments_changed_announce(enrolment_ids=[enrolment.pk], made=True)
     webhook_event_record(
         event_type=EventType.ENROLMENT_CHANGED, payload=enrolment_data(enrolment, previous_status="")
     )

@@ -166,7 +166,7 @@ def dashboard_cache_empty() -> None:
     """What the first visitor after a change finds: no figures kept (the conversion rates
     and trainers' analytics, kept ten minutes, stay)."""
     try:
-        from certification.dashboard_cache import dashboard_figures_changed
+        from reporting.services.figures import dashboard_figures_changed
     except ImportError:  # before the figures were cached
         return
     dashboard_figures_changed()

@@ -25,7 +25,6 @@ from audit.services import audit_member_list_record
 from certification import dashboard_tables as tables
 from certification import permissions
 from certification.charts import burnup
-from certification.dashboard_cache import dashboard_figures_get
 from certification.dashboard_forms import FigureForm, TableQueryForm, TargetChangeForm, TargetForm
 from certification.forecast import PIPELINE_STAGES, STAGE_LABELS, VERDICT_LABELS, verdict_sentence
 from certification.models import Target, TargetScope
@@ -58,6 +57,7 @@ from certification.selectors.dashboard_lists import (
     people_for_figure,
 )
 from certification.services.targets import target_change, target_create
+from reporting.services.figures import dashboard_figures_get
 from training.models import Programme
 from training.permissions import user_manages_all_cohorts, user_reads_region_cohorts
 from training.views.base import form_errors_add

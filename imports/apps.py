@@ -8,17 +8,16 @@ class ImportsConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.account.signals import password_changed, password_reset, password_set
-        from django.db.models.signals import post_save
 
         from imports import receivers
-        from members.models import ConsentRecord
         from members.permissions import Role, role_permissions_extend
+        from members.signals import consent_given
 
         # National staff import members; regional staff only read their region (decision 0014).
         role_permissions_extend(
             Role.NATIONAL_STAFF, ["imports.add_memberimport", "imports.view_memberimport"]
         )
-        post_save.connect(receivers.on_consent_saved, sender=ConsentRecord, dispatch_uid="imports_consent")
+        consent_given.connect(receivers.on_consent_given, dispatch_uid="imports_consent")
         password_reset.connect(receivers.on_password_reset, dispatch_uid="imports_password_reset")
         password_set.connect(receivers.on_password_set, dispatch_uid="imports_password_set")
         password_changed.connect(receivers.on_password_set, dispatch_uid="imports_password_changed")

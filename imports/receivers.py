@@ -4,13 +4,13 @@ halves are done: a password of their own, and their own consent. Either may come
 from django.db import transaction
 
 from imports.services import imported_member_activate, imported_member_email_verified
+from members.models import User
 
 
-def on_consent_saved(sender, instance, **kwargs) -> None:
-    if instance.withdrawn_at is None:
-        user = instance.user
-        # After the consent commits: a cohort that refuses the place must not undo the consent.
-        transaction.on_commit(lambda: imported_member_activate(user=user), robust=True)
+def on_consent_given(sender, *, user_id, **kwargs) -> None:
+    """members announces a consent once it has committed: a cohort that refuses the place
+    must not undo the consent."""
+    imported_member_activate(user=User.objects.get(pk=user_id))
 
 
 def on_password_reset(sender, request, user, **kwargs) -> None:

@@ -37,6 +37,7 @@ from members.models import Profile, User
 from members.permissions import Role
 from members.selectors import member_onboarding_state
 from members.services import user_assign_role
+from members.signals import member_name_changed_announce, member_place_changed_announce
 from training.models import Cohort
 from training.services.enrolment import enrolment_apply
 
@@ -403,6 +404,7 @@ def _member_update(*, plan: RowPlan) -> None:
         setattr(member, column, getattr(plan, column))
     if filled:
         member.save(update_fields=filled)
+        member_name_changed_announce(user_ids=[member.pk])
     if {"profile", "constituency", "membership_number"} & set(plan.changes):
         _profile_write(user=member, plan=plan, profile=getattr(member, "profile", None))
 
@@ -428,6 +430,7 @@ def _profile_write(*, user: User, plan: RowPlan, profile: Profile | None) -> Non
         profile.save(update_fields=[*fields, "updated_at"])
     else:
         profile.save()
+    member_place_changed_announce(user_ids=[user.pk])
 
 
 # --- Invitations ------------------------------------------------------------------------

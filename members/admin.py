@@ -6,6 +6,11 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
 from members.services import user_access_version_bump
+from members.signals import (
+    member_name_changed_announce,
+    member_place_changed_announce,
+    places_changed_announce,
+)
 
 
 @admin.register(User)
@@ -25,6 +30,17 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     readonly_fields = ["last_login", "date_joined"]
 
+    # A member deleted here takes their profile with them: announced as erasure announces it.
+    def delete_model(self, request, obj):
+        user_id = obj.pk
+        super().delete_model(request, obj)
+        member_place_changed_announce(user_ids=[user_id])
+
+    def delete_queryset(self, request, queryset):
+        user_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        member_place_changed_announce(user_ids=user_ids)
+
     def save_related(self, request, form, formsets, change):
         """Roles (groups), the region a regional staff member oversees and the admin flags
         changed here go into the audit trail, as the services' role changes do. A change of
@@ -38,6 +54,8 @@ class UserAdmin(DjangoUserAdmin):
         }
         super().save_related(request, form, formsets, change)
         user = form.instance
+        if {"first_name", "last_name"} & set(form.changed_data):
+            member_name_changed_announce(user_ids=[user.pk])
         after = {
             "groups": sorted(group.name for group in form.cleaned_data.get("groups", [])),
             "staff_region": user.staff_region_id,
@@ -72,16 +90,47 @@ class ProfileAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     autocomplete_fields = ["constituency"]
 
+    # A place changed here is announced as profile_save announces it (reporting keeps copies).
+    def save_model(self, request, obj, form, change):
+        before = form.initial.get("user") if change else None
+        super().save_model(request, obj, form, change)
+        member_place_changed_announce(user_ids=[obj.user_id, *([before] if before else [])])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        member_place_changed_announce(user_ids=[obj.user_id])
+
+    def delete_queryset(self, request, queryset):
+        user_ids = list(queryset.values_list("user_id", flat=True))
+        super().delete_queryset(request, queryset)
+        member_place_changed_announce(user_ids=user_ids)
+
+
+class PlacesAdmin(admin.ModelAdmin):
+    """The geography is on the dashboard: edits here are announced as the ONS import's are."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        places_changed_announce()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        places_changed_announce()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        places_changed_announce()
+
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(PlacesAdmin):
     list_display = ["name", "ons_code", "nation"]
     list_filter = ["nation"]
     search_fields = ["name", "ons_code"]
 
 
 @admin.register(Constituency)
-class ConstituencyAdmin(admin.ModelAdmin):
+class ConstituencyAdmin(PlacesAdmin):
     list_display = ["name", "ons_code", "region", "is_target_seat"]
     list_editable = ["is_target_seat"]
     list_filter = ["is_target_seat", "region"]
@@ -96,10 +145,12 @@ class ConstituencyAdmin(admin.ModelAdmin):
     @admin.action(description=_("Flag as target seats"), permissions=["change"])
     def flag_as_target_seat(self, request, queryset):
         queryset.update(is_target_seat=True)
+        places_changed_announce()
 
     @admin.action(description=_("Remove the target seat flag"), permissions=["change"])
     def unflag_as_target_seat(self, request, queryset):
         queryset.update(is_target_seat=False)
+        places_changed_announce()
 
 
 @admin.register(ConsentText)

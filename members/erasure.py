@@ -36,6 +36,7 @@ from members.data_rights import (
     member_traces_collect,
 )
 from members.models import ConsentRecord, DataExport, Profile, User
+from members.signals import member_name_changed_announce, member_place_changed_announce
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,10 @@ def account_erase(*, user: User, actor: User, reason: str = "", request=None) ->
                 "erased_at",
             ]
         )
+        # Their profile went with the members section, their name just now: whoever keeps
+        # copies of either hears it in this transaction.
+        member_place_changed_announce(user_ids=[locked.pk])
+        member_name_changed_announce(user_ids=[locked.pk])
         _audit_erasure(user=locked, actor=actor, reason=reason, report=report, request=request)
         report.files_deleted = len(storage_names)
         transaction.on_commit(lambda: _storage_delete(storage_names))

@@ -9,6 +9,7 @@ from typing import NoReturn, TypeVar
 from django.db import transaction
 
 from members.models import Constituency, Nation, Region
+from members.signals import places_changed_announce
 
 ONS_CODE = re.compile(r"^[ENSW]\d{8}$")
 # ONS headers carry the boundary year (PCON24CD, RGN24CD, ...); any year is accepted.
@@ -178,6 +179,8 @@ def _places_save(model: type[Place], wanted: dict[str, Place], *, fields: list[s
             to_update.append(current)
     model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
     model.objects.bulk_update(to_update, fields, batch_size=BATCH_SIZE)
+    if to_create or to_update:
+        places_changed_announce()
     return ImportResult(
         created=len(to_create),
         updated=len(to_update),

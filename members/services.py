@@ -11,6 +11,11 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from members.models import ConsentRecord, ConsentText, Constituency, Profile, Region, User
 from members.permissions import ROLE_GROUP_NAMES, ROLE_PERMISSIONS, Role
+from members.signals import (
+    consent_given_announce,
+    member_name_changed_announce,
+    member_place_changed_announce,
+)
 
 
 @transaction.atomic
@@ -115,13 +120,16 @@ def consent_text_publish(*, version: str, body: str) -> ConsentText:
 @transaction.atomic
 def consent_give(*, user: User, text: ConsentText) -> ConsentRecord:
     """Record that the user agreed to this text now. Agreeing twice keeps the first record."""
-    record, _created = ConsentRecord.objects.get_or_create(
+    record, created = ConsentRecord.objects.get_or_create(
         user=user, text=text, defaults={"given_at": timezone.now()}
     )
     if record.withdrawn_at is not None:
         record.given_at = timezone.now()
         record.withdrawn_at = None
         record.save(update_fields=["given_at", "withdrawn_at"])
+    elif not created:
+        return record  # agreed already: nothing new to announce
+    consent_given_announce(user_id=user.pk)
     return record
 
 
@@ -142,9 +150,17 @@ def profile_save(
     user.save(update_fields=["first_name", "last_name"])
 
     profile = Profile.objects.filter(user=user).first() or Profile(user=user)
+    moved = profile.pk is None or (profile.region_id, profile.constituency_id) != (
+        region.pk,
+        constituency.pk if constituency else None,
+    )
     profile.region = region
     profile.constituency = constituency
     profile.phone = phone
     profile.full_clean()
     profile.save()
+    # Announced on every save: a caller's form may already have put the new name on `user`.
+    member_name_changed_announce(user_ids=[user.pk])
+    if moved:
+        member_place_changed_announce(user_ids=[user.pk])
     return profile

@@ -7,3 +7,8 @@ class ReportingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reporting"
     verbose_name = "Reporting"
+
+    def ready(self) -> None:
+        from reporting import receivers
+
+        receivers.connect()  # the other apps' events, never their models' signals

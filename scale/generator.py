@@ -38,7 +38,6 @@ from certification.models import (
     CertificateEvent,
     CertificateEventKind,
     CertificateStatus,
-    LeaderTally,
     LocalAction,
     RegistryEntry,
     TargetScope,
@@ -49,12 +48,13 @@ from certification.models import (
     VisibilityChange,
     certificate_code_new,
 )
-from certification.services.tally import month_of
 from certification.services.targets import target_create
 from certification.status_list import MIN_LENGTH
 from members.models import ConsentRecord, Constituency, Profile, Region, User
 from members.permissions import ROLE_GROUP_NAMES, Role
 from members.selectors import consent_text_current
+from reporting.models import LeaderTally
+from reporting.services.tally import month_of
 from scale.tables import movement_write
 from training.models import (
     Assignment,

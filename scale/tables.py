@@ -12,7 +12,6 @@ from django.contrib.auth.hashers import make_password
 from certification.models import (
     Certificate,
     CertificateEvent,
-    LeaderTally,
     LocalAction,
     RegistryEntry,
     TrainerAccreditation,
@@ -20,6 +19,7 @@ from certification.models import (
     VisibilityChange,
 )
 from members.models import ConsentRecord, Profile, User
+from reporting.models import LeaderTally
 from training.models import (
     Attendance,
     Cohort,

@@ -12,6 +12,7 @@ from members.models import ConsentRecord, ConsentText, Constituency, Profile, Re
 from members.permissions import Role
 from members.selectors import consent_text_current
 from members.services import user_assign_role
+from members.signals import member_place_changed_announce
 from training.models import (
     Assignment,
     Cohort,
@@ -31,6 +32,7 @@ from training.models import (
     VersionStatus,
 )
 from training.services.cohorts import checkin_code_new
+from training.signals import enrolments_changed_announce
 
 PASSWORD = "correct-horse-battery-staple"
 # Every trainer and staff member made here has an authenticator app with this secret
@@ -121,6 +123,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         text = consent_text_current() or ConsentTextFactory()
         ConsentRecord.objects.create(user=self, text=text, given_at=timezone.now())
         Profile.objects.create(user=self, region=RegionFactory())
+        member_place_changed_announce(user_ids=[self.pk])  # as profile_save does
 
     @factory.post_generation
     def staff_region(self, create, extracted, **kwargs):
@@ -225,10 +228,12 @@ class SessionFactory(factory.django.DjangoModelFactory):
 
 
 class EnrolmentFactory(factory.django.DjangoModelFactory):
-    """An enrolled trainee."""
+    """An enrolled trainee, announced as enrolment_apply announces it: reporting copies the
+    member's place onto it."""
 
     class Meta:
         model = Enrolment
+        skip_postgeneration_save = True
 
     cohort = factory.SubFactory(CohortFactory)
     member = factory.SubFactory(UserFactory)
@@ -241,6 +246,12 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
             o.status_changed_at if o.status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED) else None
         )
     )
+
+    @factory.post_generation
+    def announced(self, create, extracted, **kwargs):
+        if create:
+            enrolments_changed_announce(enrolment_ids=[self.pk], made=True)
+            self.refresh_from_db(fields=["member_region", "member_constituency"])
 
 
 # --- assessment -------------------------------------------------------------------

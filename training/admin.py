@@ -22,6 +22,24 @@ from training.models import (
     Session,
     Submission,
 )
+from training.signals import enrolments_changed_announce, training_offer_changed_announce
+
+
+class TrainingOfferAdmin(admin.ModelAdmin):
+    """Programmes, versions, cohorts and sessions changed here are announced as the
+    services announce them: the dashboard shows them (decision 0024)."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # after the trainers are set
+        training_offer_changed_announce()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        training_offer_changed_announce()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        training_offer_changed_announce()
 
 
 class VersionInline(admin.TabularInline):
@@ -34,7 +52,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(TrainingOfferAdmin):
     list_display = ["title", "slug", "created_at"]
     search_fields = ["title", "slug"]
     inlines = [VersionInline]
@@ -50,7 +68,7 @@ class ModuleInline(admin.TabularInline):
 
 
 @admin.register(ProgrammeVersion)
-class ProgrammeVersionAdmin(admin.ModelAdmin):
+class ProgrammeVersionAdmin(TrainingOfferAdmin):
     list_display = ["__str__", "status", "published_at"]
     list_filter = ["status"]
     list_select_related = ["programme"]
@@ -106,7 +124,7 @@ class SessionInline(admin.TabularInline):
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(TrainingOfferAdmin):
     list_display = ["name", "version", "region", "starts_on", "status", "capacity"]
     list_filter = ["status", "region"]
     list_select_related = ["version__programme", "region"]
@@ -117,7 +135,7 @@ class CohortAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(TrainingOfferAdmin):
     list_display = ["title", "cohort", "starts_at", "mode", "status"]
     list_filter = ["status", "mode"]
     list_select_related = ["cohort"]
@@ -160,6 +178,20 @@ class AttendanceAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    # Added or removed here, attendance is announced as the registers announce it.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        enrolments_changed_announce(enrolment_ids=[obj.enrolment_id])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        enrolments_changed_announce(enrolment_ids=[obj.enrolment_id])
+
+    def delete_queryset(self, request, queryset):
+        enrolment_ids = list(queryset.values_list("enrolment_id", flat=True))
+        super().delete_queryset(request, queryset)
+        enrolments_changed_announce(enrolment_ids=enrolment_ids)
 
 
 @admin.register(Apology)

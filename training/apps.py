@@ -8,13 +8,12 @@ class TrainingConfig(AppConfig):
 
     def ready(self) -> None:
         from members.permissions import Role, role_home_set, role_permissions_extend
-        from training import (  # noqa: F401 (receivers connect on import)
+        from training import (
             data_rights,
             notice_letters,
             notices_applications,
             notices_marking,
             notices_messages,
-            receivers,
         )
 
         notice_letters.register()

@@ -42,9 +42,10 @@ from certification.forecast import (
     rates_from_counts,
     verdict,
 )
-from certification.models import LeaderTally, Target, TargetScope
+from certification.models import Target, TargetScope
 from certification.standing import in_date_q, leader_certificates
 from members.models import Constituency, Region, User
+from reporting.models import LeaderTally
 from training.models import (
     ACTIVE_ENROLMENT_STATUSES,
     Cohort,

@@ -20,6 +20,7 @@ from certification.models import (
 )
 from certification.notice_letters import certificate_notify
 from certification.services.registry import trainer_accredit_by_certificate
+from certification.signals import certificate_standing_changed_announce
 from certification.status_list import status_list_index_allocate
 from training.models import Enrolment, NoticeKind
 from training.selectors.standing import Standing, enrolment_standing_list
@@ -89,6 +90,8 @@ def _create(*, standing: Standing, actor, reason: str, manual: bool) -> Certific
         expires_on=expires_on,
     )
     _status_list_index_save(certificate)
+    # reporting counts a new leader (and the enrolment as certified) in this transaction.
+    certificate_standing_changed_announce(holder_ids=[certificate.holder_id], enrolment_ids=[enrolment.pk])
     CertificateEvent.objects.create(
         certificate=certificate,
         kind=CertificateEventKind.ISSUED_MANUALLY if manual else CertificateEventKind.ISSUED,
@@ -199,6 +202,9 @@ def certificate_revoke(*, certificate: Certificate, actor, public_reason: str, n
     certificate.revoked_reason = public_reason
     certificate.needs_review = False
     certificate.save(update_fields=["status", "revoked_at", "revoked_reason", "needs_review"])
+    certificate_standing_changed_announce(
+        holder_ids=[certificate.holder_id], enrolment_ids=[certificate.enrolment_id]
+    )
     CertificateEvent.objects.create(
         certificate=certificate,
         kind=CertificateEventKind.REVOKED,

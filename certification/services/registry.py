@@ -23,6 +23,7 @@ from certification.models import (
     Visibility,
     VisibilityChange,
 )
+from certification.signals import certificate_standing_changed_announce
 from members.permissions import Role
 from members.services import user_assign_role
 from training.models import Cohort, CohortStatus
@@ -177,6 +178,9 @@ def certificate_renew(*, certificate: Certificate, actor) -> Certificate:
         )
     certificate.expires_on += relativedelta(months=certificate.version.certificate_valid_months)
     certificate.save(update_fields=["expires_on"])
+    certificate_standing_changed_announce(
+        holder_ids=[certificate.holder_id], enrolment_ids=[certificate.enrolment_id]
+    )
     CertificateEvent.objects.create(
         certificate=certificate,
         kind=CertificateEventKind.RENEWED,

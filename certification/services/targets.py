@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditAction
 from audit.services import audit_record
 from certification.models import Target, TargetChange, TargetScope
+from certification.signals import targets_changed_announce
 from members.models import Constituency, Region
 from training.models import Programme
 
@@ -56,6 +57,7 @@ def target_create(
         deadline=deadline,
         created_at=timezone.now(),
     )
+    targets_changed_announce()
     TargetChange.objects.create(
         target=target,
         leaders=leaders,
@@ -103,6 +105,7 @@ def target_change(*, target: Target, leaders: int, deadline: dt.date, actor, not
     }
     target.leaders, target.deadline = leaders, deadline
     target.save(update_fields=["leaders", "deadline"])
+    targets_changed_announce()
     audit_record(
         actor=actor, action=AuditAction.TARGET_CHANGED, obj=target, label=target.place_label, changes=changes
     )

@@ -17,7 +17,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from certification.dashboard_cache import dashboard_figures_changed, dashboard_figures_get
 from certification.dashboard_views import TABLE_SLUGS
 from certification.forecast import forecast, rates_from_counts
 from certification.models import Certificate, Target, TargetChange, TargetScope
@@ -33,9 +32,12 @@ from certification.selectors.dashboard import (
 from certification.selectors.dashboard_cohorts import cohorts_at_risk, trainer_rows
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from certification.services.targets import target_change, target_create
+from certification.signals import certificate_standing_changed_announce
 from config.spreadsheets import csv_safe
 from members.models import Constituency, Profile, Region
 from members.permissions import Role
+from members.signals import member_place_changed_announce
+from reporting.services.figures import dashboard_figures_changed, dashboard_figures_get
 from tests.factories import (
     AssignmentFactory,
     CohortFactory,
@@ -94,6 +96,7 @@ def member_in(region, *, constituency=None, role=Role.TRAINEE, **kwargs):
     user.profile.region = region
     user.profile.constituency = constituency
     user.profile.save()
+    member_place_changed_announce(user_ids=[user.pk])  # as profile_save does
     return user
 
 
@@ -159,6 +162,7 @@ def world(places, staff):
     lapsed = certify(member_in(london, first_name="Eve", last_name="Lapsed"), version=version, actor=staff)
     lapsed.expires_on = timezone.localdate() - dt.timedelta(days=1)
     lapsed.save(update_fields=["expires_on"])
+    certificate_standing_changed_announce(holder_ids=[lapsed.holder_id], enrolment_ids=[lapsed.enrolment_id])
     # In training: a running cohort in the North East ending soon, and an open one in Wales.
     running = CohortFactory(
         status=CohortStatus.RUNNING,
@@ -515,6 +519,9 @@ def test_leaders_by_month_counts_each_leader_at_their_first_certificate(world):
     for certificate, days_ago in ((first, 400), (second, 100)):
         certificate.issued_at = now - dt.timedelta(days=days_ago)
         certificate.save(update_fields=["issued_at"])
+    certificate_standing_changed_announce(
+        holder_ids=[first.holder_id], enrolment_ids=[first.enrolment_id, second.enrolment_id]
+    )
     series = leaders_by_month(scope=Scope())
     assert series[-1][1] == 4
     assert [n for _month, n in series] == sorted(n for _month, n in series)
@@ -1129,7 +1136,7 @@ def test_the_burn_up_chart_is_drawn_to_scale():
     assert len(narrow.x_ticks) <= 4
 
 
-# --- Kept figures: a change shows on the next load (certification/dashboard_cache.py) ----------------
+# --- Kept figures: a change shows on the next load (reporting/services/figures.py) ----------------
 
 
 def figures_counted(client) -> dict | None:

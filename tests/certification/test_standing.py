@@ -13,10 +13,10 @@ from rest_framework.test import APIClient
 from certification.models import Certificate, RegistryEntry, Visibility
 from certification.selectors.dashboard import Scope, lapsed_leaders_count, leaders_by_place, leaders_count
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
-from certification.services.tally import leader_tally_refresh
 from certification.standing import Standing, certificate_standing
 from members.erasure import account_erase
 from members.permissions import Role
+from reporting.services.tally import leader_tally_sync
 from tests.factories import EnrolmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def _leader(staff, *, visibility=Visibility.PUBLIC) -> Certificate:
 
 def _expiring(certificate: Certificate, last_day: dt.date) -> Certificate:
     Certificate.objects.filter(pk=certificate.pk).update(expires_on=last_day)
-    leader_tally_refresh(user_ids=[certificate.holder_id])  # the update() passed the services by
+    leader_tally_sync(user_ids=[certificate.holder_id])  # the update() announced nothing
     return Certificate.objects.select_related("holder").get(pk=certificate.pk)
 
 

@@ -17,6 +17,7 @@ from certification.services.certificates import certificate_issue_manually
 from certification.services.targets import target_create
 from members.models import Region
 from members.permissions import Role
+from members.signals import member_place_changed_announce
 from tests.e2e.conftest import PHONE, assert_accessible, assert_styled
 from tests.factories import CohortFactory, EnrolmentFactory, UserFactory
 from training.models import CohortStatus, EnrolmentStatus
@@ -28,6 +29,7 @@ def _member(region):
     member = UserFactory(role=Role.TRAINEE)
     member.profile.region = region
     member.profile.save()
+    member_place_changed_announce(user_ids=[member.pk])  # as profile_save does
     return member
 
 

@@ -100,7 +100,7 @@ TABLE_ROWS = _counted(r"<tr")
 
 # The key pages of issue 9 and their queries (with the cache empty, on the next request), the
 # same on SQLite and PostgreSQL. A dashboard's first number counts its figures; the second reads
-# them from the cache (certification/dashboard_cache.py).
+# them from the cache (reporting/services/figures.py).
 # fmt: off
 PAGES = [
     Page("my training", "trainee", plain("training:my-training"), COHORTS, (12, 12)),

@@ -13,12 +13,12 @@ from certification.dashboard_views import TABLE_SLUGS
 from certification.models import (
     Certificate,
     CertificateStatus,
-    LeaderTally,
     RegistryEntry,
     TrainerAccreditation,
 )
 from members.models import ConsentRecord, Constituency, Profile, Region, User
 from members.permissions import Role
+from reporting.models import LeaderTally
 from tests.factories import UserFactory
 from training.models import (
     ACTIVE_ENROLMENT_STATUSES,

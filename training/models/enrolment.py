@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Constituency, Profile, Region
+from members.models import Constituency, Region
 from training.models.cohorts import Cohort, Session
 from training.models.curriculum import Programme
 
@@ -61,12 +61,13 @@ class Enrolment(models.Model):
     first_enrolled_at = models.DateTimeField(null=True, blank=True)
     first_attended_at = models.DateTimeField(null=True, blank=True)
     work_submitted_at = models.DateTimeField(null=True, blank=True)
-    # When the certificate of this enrolment was issued, while it is valid: kept by
-    # certification, so funnels need not join the certificates.
+    # Copies kept for the dashboard, written only by reporting (reporting/services/
+    # enrolment_copies.py) from the events training, members and certification announce, so
+    # funnels count by place and certification without a join:
+    # when the certificate of this enrolment was issued, while it is valid;
     certified_at = models.DateTimeField(null=True, blank=True)
-    # The member's place now (their profile's region and constituency), copied here when the
-    # enrolment is made and whenever the profile changes, so counts by place read one table.
-    # No region means no profile.
+    # the member's place now (their profile's region and constituency). No region means no
+    # profile.
     member_region = models.ForeignKey(
         Region, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -87,18 +88,6 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} in {self.cohort}"
-
-    def save(self, *args, **kwargs):
-        # A new enrolment starts in its member's place, whoever creates it; later moves are
-        # copied by training.receivers.
-        if self._state.adding and self.member_region_id is None:
-            place = (
-                Profile.objects.filter(user_id=self.member_id).values("region_id", "constituency_id").first()
-            )
-            if place:
-                self.member_region_id = place["region_id"]
-                self.member_constituency_id = place["constituency_id"]
-        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

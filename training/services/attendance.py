@@ -20,7 +20,7 @@ from training.models import (
 )
 from training.services.milestones import milestones_refresh
 from training.services.reminders import absence_warnings_write
-from training.signals import standing_changed_announce
+from training.signals import enrolments_changed_announce, standing_changed_announce
 
 # Who is on a session's register: a place held, or ended by the cohort's end (completed or
 # not). Checking in stays for sessions under way, so only the enrolled reach it in practice.
@@ -124,6 +124,7 @@ def register_save(*, session: Session, marks: dict[int, str], actor, now: dateti
     changed = [row.enrolment_id for row in to_create + to_update]
     if changed:
         milestones_refresh(enrolment_ids=changed)
+        enrolments_changed_announce(enrolment_ids=changed)
         standing_changed_announce(sender=Attendance, enrolment_ids=changed, cause="attendance")
         absent = [row.enrolment_id for row in to_create + to_update if row.status == AttendanceStatus.ABSENT]
         absence_warnings_write(session=session, enrolment_ids=absent)
@@ -163,6 +164,7 @@ def checkin(*, member, code: str, now=None) -> Attendance:
     )
     standing_changed_announce(sender=Attendance, enrolment_ids=[enrolment.pk], cause="attendance")
     milestones_refresh(enrolment_ids=[enrolment.pk])
+    enrolments_changed_announce(enrolment_ids=[enrolment.pk])
     return Attendance.objects.get(session=session, enrolment=enrolment)
 
 
@@ -182,7 +184,7 @@ def apology_send(*, session: Session, member, note: str = "") -> Apology:
     )
     SessionConfirmation.objects.filter(session=session, enrolment=enrolment).delete()
     # Excused unless the trainer has already recorded something for this session.
-    Attendance.objects.get_or_create(
+    _attendance, excused = Attendance.objects.get_or_create(
         session=session,
         enrolment=enrolment,
         defaults={
@@ -192,6 +194,8 @@ def apology_send(*, session: Session, member, note: str = "") -> Apology:
             "recorded_at": now,
         },
     )
+    if excused:
+        enrolments_changed_announce(enrolment_ids=[enrolment.pk])
     return apology
 
 
@@ -207,7 +211,11 @@ def session_confirm(*, session: Session, member) -> SessionConfirmation:
     if now >= session.starts_at:
         raise ValidationError(_("The session has started; tell your trainer directly."))
     Apology.objects.filter(session=session, enrolment=enrolment).delete()
-    Attendance.objects.filter(session=session, enrolment=enrolment, source=AttendanceSource.APOLOGY).delete()
+    deleted, _by_model = Attendance.objects.filter(
+        session=session, enrolment=enrolment, source=AttendanceSource.APOLOGY
+    ).delete()
+    if deleted:
+        enrolments_changed_announce(enrolment_ids=[enrolment.pk])
     confirmation, _created = SessionConfirmation.objects.get_or_create(
         session=session, enrolment=enrolment, defaults={"created_at": now}
     )

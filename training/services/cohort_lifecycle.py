@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from training.models import Cohort, CohortStatus, Enrolment, EnrolmentStatus
 from training.services.completion import cohort_enrolments_settle
+from training.signals import training_offer_changed_announce
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ def _move(*, due: Q, to: str, report: LifecycleReport) -> list[int]:
             before = cohort.status
             cohort.status = to
             cohort.save(update_fields=["status"])
+            training_offer_changed_announce()
             logger.info("Cohort %s moved by its dates from %s to %s", pk, before, to)
             if to == CohortStatus.FINISHED:
                 settled = cohort_enrolments_settle(cohort=cohort)

@@ -34,6 +34,7 @@ from training.services.enrolment import (
     cohort_places_rebalance,
 )
 from training.services.reminders import cohort_cancelled_notify, session_change_notify
+from training.signals import training_offer_changed_announce
 
 # No 0/O or 1/I/L: codes are read aloud and typed on phones.
 CHECKIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -116,6 +117,7 @@ def cohort_create(
     cohort.full_clean()
     cohort.save()
     cohort.trainers.set(trainers)
+    training_offer_changed_announce()
     return cohort
 
 
@@ -157,6 +159,7 @@ def cohort_update(*, cohort: Cohort, actor, trainers=None, **fields) -> Cohort:
     if trainers is not None:
         _trainers_check(trainers)
         locked.trainers.set(trainers)
+    training_offer_changed_announce()
     if locked.status == CohortStatus.CANCELLED and not was_cancelled:
         _cancelled_cohort_settle(cohort=locked, actor=actor)
     if locked.status == CohortStatus.FINISHED and status_before != CohortStatus.FINISHED:
@@ -191,6 +194,7 @@ def cohort_cancel(*, cohort: Cohort, actor) -> Cohort:
     if locked.status != CohortStatus.CANCELLED:
         locked.status = CohortStatus.CANCELLED
         locked.save(update_fields=["status"])
+        training_offer_changed_announce()
     _cancelled_cohort_settle(cohort=locked, actor=actor)
     return locked
 
@@ -288,6 +292,7 @@ def session_create(
     session.full_clean()
     session.save()
     session.modules.set(modules)
+    training_offer_changed_announce()
     return session
 
 
@@ -314,6 +319,7 @@ def session_update(*, session: Session, modules: list[Module] | None = None, **f
     session.full_clean()
     session.save()
     session.modules.set(modules)
+    training_offer_changed_announce()
     if changed & SESSION_NOTICE_FIELDS:
         session_change_notify(session=session)
     return session
@@ -329,6 +335,7 @@ def session_cancel(*, session: Session, notify: bool = True) -> Session:
     session.status = SessionStatus.CANCELLED
     session.sequence += 1
     session.save(update_fields=["status", "sequence", "updated_at"])
+    training_offer_changed_announce()
     if notify:
         session_change_notify(session=session)
     return session
@@ -368,4 +375,6 @@ def cohort_due_dates_set(*, cohort: Cohort, due_dates: dict[int, date | None]) -
             row.due_on = day
             row.save(update_fields=["due_on"])
             changed += 1
+    if changed:
+        training_offer_changed_announce()
     return changed

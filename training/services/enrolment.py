@@ -22,6 +22,7 @@ from training.models import (
 )
 from training.services.application_notices import application_received_notify
 from training.services.reminders import enrolment_decision_notify
+from training.signals import enrolments_changed_announce
 from webhooks.events import enrolment_data
 from webhooks.models import EventType
 from webhooks.services import webhook_event_record
@@ -60,6 +61,7 @@ def _status_set(enrolment: Enrolment, status: str, *, actor, note: str = "") -> 
     EnrolmentEvent.objects.create(
         enrolment=enrolment, from_status=previous, to_status=status, actor=actor, note=note, at=now
     )
+    enrolments_changed_announce(enrolment_ids=[enrolment.pk])
     webhook_event_record(
         event_type=EventType.ENROLMENT_CHANGED, payload=enrolment_data(enrolment, previous_status=previous)
     )
@@ -133,6 +135,8 @@ def enrolment_apply(*, cohort: Cohort, member, motivation: str = "", actor=None)
     EnrolmentEvent.objects.create(
         enrolment=enrolment, from_status="", to_status=status, actor=actor or member, at=now
     )
+    # reporting copies the member's place onto it, in this transaction.
+    enrolments_changed_announce(enrolment_ids=[enrolment.pk], made=True)
     webhook_event_record(
         event_type=EventType.ENROLMENT_CHANGED, payload=enrolment_data(enrolment, previous_status="")
     )

@@ -36,7 +36,7 @@ from training.notices_marking import (
 )
 from training.rubric import outcome_from_levels
 from training.services.submissions import assignment_due_on, assignment_due_override
-from training.signals import standing_changed_announce
+from training.signals import enrolments_changed_announce, standing_changed_announce
 
 FEEDBACK_MAX = 5000
 REASON_MAX = 1000
@@ -198,6 +198,7 @@ def _make_current(*, submission: Submission, mark: Mark) -> None:
     # email goes at once; the trainee should read that the work passed before that it earned one.
     work_marked_notify(submission=submission, marked_at=mark.created_at)
     standing_changed_announce(sender=Mark, enrolment_ids=[submission.enrolment_id], cause="mark")
+    enrolments_changed_announce(enrolment_ids=[submission.enrolment_id])
     if mark.resubmit_due_on is not None:
         resubmission_reminder_notify(submission=submission)
 

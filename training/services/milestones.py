@@ -11,7 +11,6 @@ from datetime import datetime
 
 from django.db.models import Min
 
-from members.models import Profile
 from training.models import (
     Assignment,
     Attendance,
@@ -120,25 +119,3 @@ def milestones_rebuild(*, fix: bool, batch_size: int = 2000) -> tuple[int, int]:
             _apply(wrong, computed)
         checked += len(batch)
         last_pk = batch[-1].pk
-
-
-def enrolment_places_rebuild(*, fix: bool) -> tuple[int, int]:
-    """Compare every enrolment's copy of its member's place with the profile (none: no place);
-    with fix=True correct the differing ones. Returns (checked, differing)."""
-    places = {
-        user_id: (region_id, constituency_id)
-        for user_id, region_id, constituency_id in Profile.objects.values_list(
-            "user_id", "region_id", "constituency_id"
-        )
-    }
-    wrong = []
-    checked = 0
-    for enrolment in Enrolment.objects.only("pk", "member_id", "member_region_id", "member_constituency_id"):
-        checked += 1
-        place = places.get(enrolment.member_id, (None, None))
-        if (enrolment.member_region_id, enrolment.member_constituency_id) != place:
-            enrolment.member_region_id, enrolment.member_constituency_id = place
-            wrong.append(enrolment)
-    if fix:
-        Enrolment.objects.bulk_update(wrong, ["member_region_id", "member_constituency_id"], batch_size=1000)
-    return checked, len(wrong)

@@ -17,6 +17,7 @@ from training.models import (
     RubricLevel,
     VersionStatus,
 )
+from training.signals import training_offer_changed_announce
 from training.uploads import FILE_TYPE_CHOICES, FILE_TYPE_KEYS, material_file_check
 
 MAX_ATTEMPTS = 10
@@ -38,6 +39,7 @@ def programme_create(*, slug: str, title: str, description: str = "") -> Program
     programme.full_clean()
     programme.save()
     ProgrammeVersion.objects.create(programme=programme, number=1)
+    training_offer_changed_announce()
     return programme
 
 
@@ -70,6 +72,7 @@ def programme_update(
             fields.append(name)
     programme.full_clean()
     programme.save(update_fields=fields)
+    training_offer_changed_announce()
     return programme
 
 
@@ -79,6 +82,7 @@ def programme_slug_update(*, programme: Programme, slug: str) -> Programme:
     programme.slug = slug
     programme.full_clean()
     programme.save(update_fields=["slug"])
+    training_offer_changed_announce()
     return programme
 
 
@@ -209,6 +213,7 @@ def version_update(
         fields.append("marking_turnaround_days")
     version.full_clean()
     version.save(update_fields=fields)
+    training_offer_changed_announce()
     return version
 
 
@@ -237,6 +242,7 @@ def version_publish(*, version: ProgrammeVersion) -> ProgrammeVersion:
     version.status = VersionStatus.PUBLISHED
     version.published_at = timezone.now()
     version.save(update_fields=["status", "published_at"])
+    training_offer_changed_announce()
     return version
 
 

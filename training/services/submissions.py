@@ -20,6 +20,7 @@ from training.models import (
     SubmissionStatus,
 )
 from training.services.milestones import milestones_refresh
+from training.signals import enrolments_changed_announce
 from training.uploads import SUBMISSION_MAX_BYTES, SUBMISSION_MAX_FILES, file_check
 
 SUBMISSION_TEXT_MAX = 20_000
@@ -233,6 +234,7 @@ def submission_submit(*, submission: Submission, now=None) -> Submission:
     submission.is_late = today > due_on
     submission.save(update_fields=["status", "submitted_at", "is_late"])
     milestones_refresh(enrolment_ids=[submission.enrolment_id])
+    enrolments_changed_announce(enrolment_ids=[submission.enrolment_id])
     return submission
 
 
@@ -248,4 +250,5 @@ def submission_withdraw(*, submission: Submission, now=None) -> Submission:
     submission.withdrawn_at = now or timezone.now()
     submission.save(update_fields=["status", "withdrawn_at"])
     milestones_refresh(enrolment_ids=[submission.enrolment_id])
+    enrolments_changed_announce(enrolment_ids=[submission.enrolment_id])
     return submission

@@ -8,13 +8,13 @@ every change to the data replaces. A page load after a change finds no figures u
 token and counts afresh, so a change shows on the next load; every other load reads one
 cache entry. The figures are also kept at most FIGURES_CACHE_SECONDS, for what changes with
 the clock alone (sessions become "held", deadlines come nearer) and for a change made by SQL
-or QuerySet.update(), which no receiver sees.
+or QuerySet.update(), which announces nothing.
 
-What replaces the token (certification/receivers.py): saving or deleting a certificate,
-profile, enrolment, attendance record, submission, mark, session, cohort (and its trainers),
-target, programme or version, region or constituency, and training's standing_changed
-(registers saved in bulk). `manage.py dashboard_rebuild` replaces it after correcting the
-kept summaries.
+What replaces the token (reporting/receivers.py): every event the other apps announce
+(a member's place or name, the geography, enrolments, what training offers, a certificate's
+standing, targets), and `manage.py dashboard_rebuild` after checking or correcting the kept
+summaries. A change made by SQL or QuerySet.update() announces nothing: the time limit above
+is the backstop for it.
 
 The token is replaced at once (so a reader in the same transaction sees the change) and
 again when the transaction commits: a reader that took the token before the commit and

@@ -3,8 +3,10 @@ from django.db.models.signals import post_migrate
 
 
 def _roles_sync_after_last_app(sender, **kwargs) -> None:
-    # Every app's permissions exist only once the last app has migrated.
-    if sender is list(apps.get_app_configs())[-1]:
+    # Every app's permissions exist only once the last app has migrated. Django sends
+    # post_migrate only for apps with a models module, so the last of those.
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender is with_models[-1]:
         from members.services import roles_sync
 
         roles_sync()

@@ -15,6 +15,7 @@ class TrainingConfig(AppConfig):
             notices_marking,
             notices_messages,
             receivers,
+            tasks,  # registers the tasks the services enqueue by name
         )
 
         notice_letters.register()

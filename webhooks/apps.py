@@ -8,7 +8,10 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from members.permissions import Role, role_permissions_extend
-        from webhooks import data_rights
+        from webhooks import (
+            data_rights,
+            tasks,  # noqa: F401 - registers the tasks the services enqueue by name
+        )
 
         data_rights.register()  # events about a member sent elsewhere: in their export and erasure
 

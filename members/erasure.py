@@ -10,6 +10,7 @@ transaction commits, so a failure part-way changes nothing.
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -105,7 +106,7 @@ def account_erase(*, user: User, actor: User, reason: str = "", request=None) ->
         )
         _audit_erasure(user=locked, actor=actor, reason=reason, report=report, request=request)
         report.files_deleted = len(storage_names)
-        transaction.on_commit(lambda: _storage_delete(storage_names))
+        transaction.on_commit(partial(_storage_delete, storage_names))
     user.refresh_from_db()
     return report
 

@@ -3,6 +3,7 @@ for anonymous ones; counted in the shared cache (Redis when configured), so they
 processes. Rates are settings (API_RATE_TOKEN, API_RATE_USER, API_RATE_ANON)."""
 
 from allauth.account.adapter import get_adapter
+from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import ApiToken
@@ -13,8 +14,6 @@ class ApiRateThrottle(SimpleRateThrottle):
 
     def get_rate(self):
         # Read at each call (not at import), so settings changed in tests take effect.
-        from django.conf import settings
-
         rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
         return rates[self.scope]
 

@@ -293,9 +293,13 @@ def measure(recipients: int, args, log_path: Path) -> dict:
 
     from config.celery import app
     from training.models import Notice, NoticeStatus
-    from training.services.notices import NOTICE_BATCH_SIZE, notices_send, notices_waiting_ids
+    from training.services.notices import (
+        NOTICE_BATCH_SIZE,
+        notices_dispatch,
+        notices_send,
+        notices_waiting_ids,
+    )
     from training.services.reminders import sweep
-    from training.tasks import notices_dispatch
 
     data_reset()
     made = data_create(recipients=recipients, cohort_size=args.cohort_size)

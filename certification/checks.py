@@ -4,14 +4,14 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
+from certification import signing_keys
+
 
 @register(Tags.security, deploy=True)
 def openbadges_signing_key_check(app_configs, **kwargs):
     """Production signs Open Badges with its own keys, one of each curve at least. The
     development fallback, keys made in OPENBADGES_KEY_DIR, differs per server and is lost with
     the disk, and every credential signed with it then fails to verify."""
-    from certification import signing_keys
-
     hint = (
         "Run `manage.py openbadges_key_rotate --print` and add what it prints to "
         "OPENBADGES_SIGNING_KEYS (keep the keys secret and backed up); see README."

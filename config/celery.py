@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import celeryd_init, task_postrun, task_prerun
 
 from config.request_id import task_id_var
@@ -13,6 +13,15 @@ app = Celery("future_leaders")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["config"])
+
+
+def task_named(name: str) -> Task:
+    """The task registered under `name` (the `name=` it was declared with, as beat's schedule
+    names it). Services enqueue their app's tasks through this rather than by importing the
+    tasks module, because each tasks module imports its services: the import then goes one
+    way only (docs/architecture.md, "Imports"). Each app that enqueues imports its tasks
+    module in AppConfig.ready(), so the web process knows them as the worker does."""
+    return app.tasks[name]
 
 
 @celeryd_init.connect

@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote, quote_plus
 
+from allauth.account.models import EmailAddress
 from django.db.models import JSONField, Q, QuerySet, TextField
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Cast
+
+from members.models import Profile
 
 
 @dataclass
@@ -201,10 +204,6 @@ def member_traces(user) -> MemberTraces:
 
 
 def member_traces_collect(user) -> MemberTraces:
-    from allauth.account.models import EmailAddress
-
-    from members.models import Profile
-
     emails = {user.email.lower()} if user.email else set()
     emails |= {
         email.lower() for email in EmailAddress.objects.filter(user=user).values_list("email", flat=True)

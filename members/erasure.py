@@ -10,9 +10,11 @@ transaction commits, so a failure part-way changes nothing.
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from allauth.account.models import EmailAddress
-from django.apps import apps
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -109,7 +111,7 @@ def account_erase(*, user: User, actor: User, reason: str = "", request=None) ->
         member_name_changed_announce(user_ids=[locked.pk])
         _audit_erasure(user=locked, actor=actor, reason=reason, report=report, request=request)
         report.files_deleted = len(storage_names)
-        transaction.on_commit(lambda: _storage_delete(storage_names))
+        transaction.on_commit(partial(_storage_delete, storage_names))
     user.refresh_from_db()
     return report
 
@@ -186,10 +188,6 @@ def _members_export(user: User) -> ExportPart:
 def _sessions(user: User) -> list[dict]:
     """Where and with what the member is signed in (allauth.usersessions): never the session key,
     which would let anyone holding the copy act as them."""
-    if not apps.is_installed("allauth.usersessions"):
-        return []
-    from allauth.usersessions.models import UserSession
-
     return [
         {
             "address": session.ip,
@@ -205,10 +203,6 @@ def _authenticators(user: User) -> list[dict]:
     """The member's second factors: which kind, the name they gave a security key, when added
     and last used. Never their data: the TOTP seed, the recovery codes (or their seed) and a
     key's credential would let anyone holding the copy pass the second step as them."""
-    if not apps.is_installed("allauth.mfa"):
-        return []
-    from allauth.mfa.models import Authenticator
-
     return [
         {
             "kind": authenticator.type,
@@ -258,18 +252,13 @@ def _members_erase(user: User, now) -> ErasurePart:
     part.counts["data_exports"] = exports.delete()[0]
     part.counts["permissions"] = user.user_permissions.count()
     user.user_permissions.clear()
-    # Sign-in factors and sessions, where those allauth apps are installed.
-    if apps.is_installed("allauth.mfa"):
-        from allauth.mfa.models import Authenticator
-
-        part.counts["authenticators"] = Authenticator.objects.filter(user=user).delete()[0]
-    if apps.is_installed("allauth.usersessions"):
-        from allauth.usersessions.models import UserSession
-
-        sessions = list(UserSession.objects.filter(user=user))
-        for session in sessions:
-            session.end()  # deletes the Django session too
-        part.counts["sessions"] = len(sessions)
+    # Sign-in factors and sessions (allauth.mfa and allauth.usersessions: the second-factor
+    # gate needs both, so both are always installed).
+    part.counts["authenticators"] = Authenticator.objects.filter(user=user).delete()[0]
+    sessions = list(UserSession.objects.filter(user=user))
+    for session in sessions:
+        session.end()  # deletes the Django session too
+    part.counts["sessions"] = len(sessions)
     return part
 
 

@@ -13,6 +13,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core import signing
@@ -23,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.celery import task_named
 from members.data_rights import data_sections
 from members.models import DataExport, DataExportStatus, User
 
@@ -67,16 +69,14 @@ def data_export_request(*, user: User, now=None) -> ExportAsked:
         return ExportAsked(
             DataExport.objects.get(user=user, status=DataExportStatus.PREPARING), created=False
         )
-    transaction.on_commit(lambda: data_export_hand_over(export_id=export.pk))
+    transaction.on_commit(partial(data_export_hand_over, export_id=export.pk))
     return ExportAsked(export, created=True)
 
 
 def data_export_enqueue(*, export_id: int) -> bool:
     """Hand the build to a worker; if the broker is down the sweep asks again later."""
-    from members.tasks import data_export_build_task
-
     try:
-        data_export_build_task.delay(export_id)
+        task_named("members.data_export_build").delay(export_id)
     except Exception as error:  # noqa: BLE001 - whatever the broker raised, the sweep retries
         logger.warning("Broker unreachable; data export %s waits for the sweep: %s", export_id, error)
         return False
@@ -258,7 +258,7 @@ def data_exports_sweep(*, now=None) -> SweepReport:
             export.file = ""
             export.save(update_fields=["status", "file"])
             if name:
-                transaction.on_commit(lambda name=name: default_storage.delete(name))
+                transaction.on_commit(partial(default_storage.delete, name))
             report.expired += 1
     stuck = DataExport.objects.filter(status=DataExportStatus.PREPARING)
     report.given_up = stuck.filter(requested_at__lte=now - STALE_AFTER).update(

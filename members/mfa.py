@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config import crypto
+from members.services import user_access_version_bump
 
 # {"required": bool, "enrolled": bool, "version": int}: worked out at the user's
 # access_version "version"; written at sign-in and whenever that version has moved.
@@ -101,8 +102,6 @@ def on_user_logged_in(sender, request, user, **kwargs) -> None:
 def on_authenticator_changed(sender, request, user, **kwargs) -> None:
     # The member's other sessions work it out again on their next request (a key added here
     # lets a session elsewhere past the gate; one removed by an operator stops it there).
-    from members.services import user_access_version_bump
-
     user_access_version_bump(user_ids=[user.pk])
     if request is not None and hasattr(request, "session") and request.user == user:
         mfa_session_state_save(request=request, user=user)

@@ -43,6 +43,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "members.view_consentrecord",
         "members.erase_member",
         "members.grant_roles",
+        # The audit trail sits below members (every app records into it and it imports none),
+        # so its one permission is given here: national staff read the trail and export it;
+        # nobody may change it.
+        "audit.view_auditentry",
     ],
 }
 

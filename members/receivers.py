@@ -6,12 +6,17 @@ change it through Django's many-to-many managers (`user.groups.add`, `group.user
 `access_version`, so that no path that gives or takes a role can leave a session deciding
 the second factor on roles it no longer has (decision 0020). A signal, not a call in each
 service, because the paths are not all ours: the admin's form saves groups itself.
+
+After `migrate`, once the last app has made its permissions, each role's group is given what
+the apps declared for it (members.services.roles_sync).
 """
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.db.models.signals import m2m_changed, post_migrate
 
-from members.services import user_access_version_bump
+from members.services import roles_sync, user_access_version_bump
 
 # m2m_changed actions after which the rows are as they will stay; a clear is caught before,
 # while the rows it removes can still be read.
@@ -42,9 +47,16 @@ def on_access_m2m_changed(sender, instance, action, reverse, model, pk_set, **kw
     user_access_version_bump(user_ids=list(user_ids or []))
 
 
-def connect() -> None:
-    from django.db.models.signals import m2m_changed
+def on_post_migrate(sender, **kwargs) -> None:
+    # Every app's permissions exist only once the last app has migrated. Django sends
+    # post_migrate only for apps with a models module, so the last of those.
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender is with_models[-1]:
+        roles_sync()
 
+
+def connect() -> None:
+    post_migrate.connect(on_post_migrate, dispatch_uid="members_roles_sync")
     User = get_user_model()
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
         m2m_changed.connect(

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from allauth.account.models import EmailAddress
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -56,6 +57,7 @@ from members.selectors import consent_text_current
 from reporting.models import LeaderTally
 from reporting.services.tally import month_of
 from scale.tables import movement_write
+from scale.writer import RowWriter
 from training.models import (
     Assignment,
     Attendance,
@@ -1193,10 +1195,6 @@ class MovementGenerator:
     # --- All of it -------------------------------------------------------------------------
 
     def run(self) -> dict[str, int]:
-        from allauth.account.models import EmailAddress
-
-        from scale.writer import RowWriter
-
         models = [
             User,
             User.groups.through,

@@ -14,6 +14,7 @@ class TrainingConfig(AppConfig):
             notices_applications,
             notices_marking,
             notices_messages,
+            tasks,  # noqa: F401 - registers the tasks the services enqueue by name
         )
 
         notice_letters.register()

@@ -4,23 +4,13 @@ No task is parked in Redis with an ETA for later: what is due later waits in the
 ledger, and the sweep (run by beat every few minutes) asks for it when it is due.
 """
 
-import logging
-
 from celery import shared_task
-from django.utils import timezone
 
 from training.services.application_notices import applications_waiting_digest_write
 from training.services.cohort_lifecycle import cohorts_move_by_dates
-from training.services.notices import (
-    NOTICE_BATCH_SIZE,
-    notices_mark_enqueued,
-    notices_send,
-    notices_unmark_enqueued,
-)
+from training.services.notices import notices_dispatch, notices_send
 from training.services.reminders import sweep
 from training.services.retention import retention_files_remove
-
-logger = logging.getLogger(__name__)
 
 
 # ignore_result: nothing reads a batch's result (the ledger is the record), and a task that
@@ -33,30 +23,6 @@ def notices_send_task(self, notice_ids: list[int]) -> dict:
     """Send one batch. A redelivered task (same id) takes back its own claim."""
     report = notices_send(notice_ids, claimant=self.request.id)
     return {"sent": len(report.sent), "skipped": len(report.skipped), "failed": len(report.failed)}
-
-
-def notices_dispatch(notice_ids: list[int]) -> int:
-    """Enqueue batches of notices; returns how many were handed to the broker.
-
-    If the broker cannot be reached the notices stay waiting and the next sweep asks
-    again: a web request never fails because Redis is down.
-    """
-    notice_ids = list(notice_ids)
-    # Marked before handing over (one UPDATE for all): a worker quick to fail a notice clears
-    # the mark (so that its retry is not held back), and must not find it set again after.
-    enqueued_at = timezone.now()
-    notices_mark_enqueued(notice_ids, now=enqueued_at)
-    handed = 0
-    for start in range(0, len(notice_ids), NOTICE_BATCH_SIZE):
-        batch = notice_ids[start : start + NOTICE_BATCH_SIZE]
-        try:
-            notices_send_task.delay(batch)
-        except Exception as error:  # noqa: BLE001 - whatever the broker raised, the ledger keeps them
-            logger.warning("Broker unreachable; %s notices wait for the next sweep: %s", len(batch), error)
-            notices_unmark_enqueued(notice_ids[start:], enqueued_at=enqueued_at)
-            return handed
-        handed += len(batch)
-    return handed
 
 
 @shared_task(name="training.notices_sweep", acks_late=True, reject_on_worker_lost=True)

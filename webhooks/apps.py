@@ -9,7 +9,11 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         from config.crypto import EncryptedStore, store_register
         from members.permissions import Role, role_permissions_extend
-        from webhooks import crypto, data_rights
+        from webhooks import (
+            crypto,
+            data_rights,
+            tasks,  # noqa: F401 - registers the tasks the services enqueue by name
+        )
 
         data_rights.register()  # events about a member sent elsewhere: in their export and erasure
 

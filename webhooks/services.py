@@ -11,6 +11,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
@@ -25,7 +26,10 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from config.celery import app as celery_app
+from config.celery import task_named
 from config.emails import templated_email
+from members.models import User
 from webhooks import transport
 from webhooks.addresses import url_resolve
 from webhooks.crypto import secret_decrypt, secret_encrypt, secret_new, signature
@@ -112,9 +116,7 @@ def _workers_send() -> bool:
     """Whether a broker's workers send. When tasks run in-process (no broker: `make run`,
     tests), nothing is asked of them after commit: beat's sweep sends, in its own process,
     so a slow receiver never holds a web request."""
-    from config.celery import app
-
-    return not app.conf.task_always_eager
+    return not celery_app.conf.task_always_eager
 
 
 def _send_on_commit(delivery_ids: list[int], *, mark: bool = True) -> None:
@@ -125,13 +127,26 @@ def _send_on_commit(delivery_ids: list[int], *, mark: bool = True) -> None:
     ids = list(delivery_ids)
     if mark:
         Delivery.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+    transaction.on_commit(partial(deliveries_enqueue, ids), robust=True)
 
-    def enqueue():
-        from webhooks.tasks import deliveries_enqueue  # tasks import this module
 
-        deliveries_enqueue(ids)
-
-    transaction.on_commit(enqueue, robust=True)
+def deliveries_enqueue(delivery_ids: list[int]) -> int:
+    """Ask workers to send; returns how many were handed to the broker. If the broker cannot
+    be reached the rows wait and the next sweep sends them: nothing is lost, nothing fails."""
+    handed = 0
+    for delivery_id in delivery_ids:
+        try:
+            task_named("webhooks.delivery_send").delay(delivery_id)
+        except Exception as error:  # noqa: BLE001 - whatever the broker raised, the outbox keeps them
+            logger.warning(
+                "Broker unreachable; %s webhook deliveries wait for the sweep: %s",
+                len(delivery_ids) - handed,
+                error,
+            )
+            deliveries_unmark_enqueued(delivery_ids[handed:])
+            return handed
+        handed += 1
+    return handed
 
 
 def webhook_event_record(*, event_type: str, payload: dict) -> list[Delivery]:
@@ -386,15 +401,12 @@ def _endpoint_failed(endpoint_id: int) -> None:
             settings.WEBHOOKS_PAUSE_AFTER_FAILURES,
         )
         _subscriptions_changed()
-        from webhooks.tasks import endpoint_paused_notify_task
-
-        transaction.on_commit(lambda: endpoint_paused_notify_task.delay(endpoint_id), robust=True)
+        notify = task_named("webhooks.endpoint_paused_notify")
+        transaction.on_commit(partial(notify.delay, endpoint_id), robust=True)
 
 
 def endpoint_paused_recipients() -> list:
     """Who is told of an automatic pause: everyone who may manage webhooks, still active."""
-    from members.models import User
-
     return list(
         User.objects.with_perm(
             "webhooks.add_endpoint",

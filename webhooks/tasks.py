@@ -4,20 +4,16 @@ Retries are not Celery retries parked in the broker with an ETA: a failed delive
 next time in the outbox row, and the sweep (beat, every minute) hands out what is due.
 """
 
-import logging
-
 from celery import shared_task
 
 from webhooks.services import (
     deliveries_due_ids,
+    deliveries_enqueue,
     deliveries_purge,
-    deliveries_unmark_enqueued,
     delivery_send,
     endpoint_paused_notify,
     endpoints_paused_notify_sweep,
 )
-
-logger = logging.getLogger(__name__)
 
 
 # ignore_result: the outbox row is the record; and delay() must not wait on a result store.
@@ -32,25 +28,6 @@ logger = logging.getLogger(__name__)
 def delivery_send_task(delivery_id: int) -> str:
     """Send one delivery. Running it twice sends once."""
     return delivery_send(delivery_id=delivery_id).result
-
-
-def deliveries_enqueue(delivery_ids: list[int]) -> int:
-    """Ask workers to send; returns how many were handed to the broker. If the broker cannot
-    be reached the rows wait and the next sweep sends them: nothing is lost, nothing fails."""
-    handed = 0
-    for delivery_id in delivery_ids:
-        try:
-            delivery_send_task.delay(delivery_id)
-        except Exception as error:  # noqa: BLE001 - whatever the broker raised, the outbox keeps them
-            logger.warning(
-                "Broker unreachable; %s webhook deliveries wait for the sweep: %s",
-                len(delivery_ids) - handed,
-                error,
-            )
-            deliveries_unmark_enqueued(delivery_ids[handed:])
-            return handed
-        handed += 1
-    return handed
 
 
 @shared_task(name="webhooks.deliveries_sweep", acks_late=True, reject_on_worker_lost=True)

@@ -19,6 +19,7 @@ from certification.models import (
     RegistryEntry,
 )
 from certification.notice_letters import certificate_notify
+from certification.selectors.owed import enrolments_owed_window
 from certification.services.registry import trainer_accredit_by_certificate
 from certification.signals import certificate_standing_changed_announce
 from certification.status_list import status_list_index_allocate
@@ -145,8 +146,6 @@ def certificates_owed_issue(*, batch: int = OWED_SWEEP_BATCH) -> int:
     one enrolment at a time: the receiver that should have issued it failed after its pass
     committed. Idempotent: the enrolment is locked, and the database holds one certificate
     per enrolment. Returns how many were issued by this run."""
-    from certification.selectors.owed import enrolments_owed_window
-
     issued = 0
     after = 0
     while True:

@@ -46,7 +46,7 @@ from training.models import (
     SessionMode,
     SubmissionStatus,
 )
-from training.services.attendance import register_save
+from training.services.attendance import register_save, session_reply
 from training.services.calendar import session_uid
 from training.services.cohorts import cohort_update, session_cancel, session_update
 from training.services.enrolment import (
@@ -66,7 +66,6 @@ from training.services.notices import (
     notices_send,
     notices_waiting_ids,
     reply_token_read,
-    session_reply,
     unsubscribe_token_read,
 )
 from training.services.reminders import sweep

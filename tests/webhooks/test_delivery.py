@@ -15,6 +15,7 @@ from webhooks.models import Delivery, DeliveryStatus, Endpoint, EventType
 from webhooks.services import (
     ENQUEUE_LEASE,
     deliveries_due_ids,
+    deliveries_enqueue,
     delivery_send,
     delivery_send_again,
     endpoint_paused_notify,
@@ -302,7 +303,9 @@ def test_with_workers_an_event_is_marked_enqueued_in_its_one_insert(
     finally:
         app.conf.task_always_eager = True
     assert Delivery.objects.get(pk=delivery.pk).enqueued_at is not None
-    assert any(callback.__name__ == "enqueue" for callback in callbacks)
+    assert [
+        callback.args for callback in callbacks if getattr(callback, "func", None) is deliveries_enqueue
+    ] == [([delivery.pk],)]
 
 
 def test_staff_who_manage_webhooks_are_emailed_when_an_endpoint_is_paused(

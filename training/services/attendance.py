@@ -15,6 +15,8 @@ from training.models import (
     AttendanceStatus,
     Enrolment,
     EnrolmentStatus,
+    Notice,
+    NoticeKind,
     Session,
     SessionConfirmation,
 )
@@ -220,3 +222,26 @@ def session_confirm(*, session: Session, member) -> SessionConfirmation:
         session=session, enrolment=enrolment, defaults={"created_at": now}
     )
     return confirmation
+
+
+@transaction.atomic
+def session_reply(*, notice_id: int, attending: bool, note: str = "") -> Notice:
+    """The one-click answer to a reminder: confirm, or send apologies. Each link works once."""
+    notice = (
+        Notice.objects.select_related("recipient")
+        .filter(pk=notice_id, kind=NoticeKind.SESSION_REMINDER)
+        .first()
+    )
+    if notice is None:
+        raise ValidationError("This link is not valid.", code="invalid")
+    claimed = Notice.objects.filter(pk=notice.pk, replied_at__isnull=True).update(replied_at=timezone.now())
+    if not claimed:
+        raise ValidationError("You have already answered this reminder.", code="used")
+    session = Session.objects.filter(pk=int(notice.subject.split(":")[1])).first()
+    if session is None:
+        raise ValidationError("This session no longer exists.", code="gone")
+    if attending:
+        session_confirm(session=session, member=notice.recipient)
+    else:
+        apology_send(session=session, member=notice.recipient, note=note)
+    return notice

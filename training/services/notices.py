@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -42,6 +43,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from config.celery import task_named
 from config.emails import templated_email
 from training.models import (
     MUTABLE_NOTICE_KINDS,
@@ -143,9 +145,31 @@ def notices_send_on_commit(notice_ids: list[int]) -> None:
     request still succeeds: the rows wait, and the next sweep sends them."""
     if not notice_ids:
         return
-    from training.tasks import notices_dispatch  # tasks import this module
+    transaction.on_commit(partial(notices_dispatch, notice_ids), robust=True)
 
-    transaction.on_commit(lambda: notices_dispatch(notice_ids), robust=True)
+
+def notices_dispatch(notice_ids: list[int]) -> int:
+    """Enqueue batches of notices; returns how many were handed to the broker.
+
+    If the broker cannot be reached the notices stay waiting and the next sweep asks
+    again: a web request never fails because Redis is down.
+    """
+    notice_ids = list(notice_ids)
+    # Marked before handing over (one UPDATE for all): a worker quick to fail a notice clears
+    # the mark (so that its retry is not held back), and must not find it set again after.
+    enqueued_at = timezone.now()
+    notices_mark_enqueued(notice_ids, now=enqueued_at)
+    handed = 0
+    for start in range(0, len(notice_ids), NOTICE_BATCH_SIZE):
+        batch = notice_ids[start : start + NOTICE_BATCH_SIZE]
+        try:
+            task_named("training.notices_send").delay(batch)
+        except Exception as error:  # noqa: BLE001 - whatever the broker raised, the ledger keeps them
+            logger.warning("Broker unreachable; %s notices wait for the next sweep: %s", len(batch), error)
+            notices_unmark_enqueued(notice_ids[start:], enqueued_at=enqueued_at)
+            return handed
+        handed += len(batch)
+    return handed
 
 
 # Rows per UPDATE ... WHERE pk IN (...): within SQLite's limit on parameters.
@@ -505,29 +529,3 @@ def email_address_problem_record(*, email: str, reason: str) -> None:
     EmailAddressProblem.objects.update_or_create(
         email=email.lower(), defaults={"reason": reason[:300], "recorded_at": timezone.now()}
     )
-
-
-@transaction.atomic
-def session_reply(*, notice_id: int, attending: bool, note: str = "") -> "Notice":
-    """The one-click answer to a reminder: confirm, or send apologies. Each link works once."""
-    from training.models import Session
-    from training.services.attendance import apology_send, session_confirm
-
-    notice = (
-        Notice.objects.select_related("recipient")
-        .filter(pk=notice_id, kind=NoticeKind.SESSION_REMINDER)
-        .first()
-    )
-    if notice is None:
-        raise ValidationError("This link is not valid.", code="invalid")
-    claimed = Notice.objects.filter(pk=notice.pk, replied_at__isnull=True).update(replied_at=timezone.now())
-    if not claimed:
-        raise ValidationError("You have already answered this reminder.", code="used")
-    session = Session.objects.filter(pk=int(notice.subject.split(":")[1])).first()
-    if session is None:
-        raise ValidationError("This session no longer exists.", code="gone")
-    if attending:
-        session_confirm(session=session, member=notice.recipient)
-    else:
-        apology_send(session=session, member=notice.recipient, note=note)
-    return notice

@@ -7,6 +7,7 @@ row stays too, marked as removed by retention, so the record shows a file was ha
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -91,7 +92,7 @@ def retention_files_remove(
                 file="", removed_at=now, removed_reason=FileRemoval.RETENTION
             )
             names = [name for _pk, name, _size in batch if name]
-            transaction.on_commit(lambda names=names: _storage_delete(names))
+            transaction.on_commit(partial(_storage_delete, names))
         report.files += len(batch)
         report.bytes += sum(size for _pk, _name, size in batch)
     return report

@@ -91,6 +91,12 @@ def _render(request, template: str, context: dict, *, status: int = 200):
     return render(request, f"training/authoring/{template}", context, status=status)
 
 
+def _module_context(module: Module, **context) -> dict:
+    """A page about one module of a draft, or something in it: its breadcrumbs need the
+    programme, the version and the module."""
+    return {"programme": module.version.programme, "version": module.version, "module": module, **context}
+
+
 def _version_url(version: ProgrammeVersion, *, module: Module | None = None) -> str:
     url = reverse("training:version-detail", args=[version.pk])
     return f"{url}#module-{module.pk}" if module else url
@@ -301,16 +307,14 @@ def _module_page(request, module, *, form=None, preview=None, errors=(), status:
     return _render(
         request,
         "module_form.html",
-        {
-            "programme": module.version.programme,
-            "version": module.version,
-            "module": module,
-            "form": form,
-            "preview": module.materials if preview is None else preview,
-            "attachments": module_material_list(module=module),
-            "assignments": module_assignment_list(module=module),
-            "errors": errors,
-        },
+        _module_context(
+            module,
+            form=form,
+            preview=module.materials if preview is None else preview,
+            attachments=module_material_list(module=module),
+            assignments=module_assignment_list(module=module),
+            errors=errors,
+        ),
         status=status,
     )
 
@@ -393,14 +397,12 @@ class ModuleDeleteView(AuthorsProgrammesRequiredMixin, View):
     """Confirm (GET), then delete (POST) a draft's module with its materials and assignments."""
 
     def _page(self, request, module, *, errors=(), status: int = 200):
-        context = {
-            "programme": module.version.programme,
-            "version": module.version,
-            "module": module,
-            "attachments": module_material_list(module=module),
-            "assignments": module_assignment_list(module=module),
-            "errors": errors,
-        }
+        context = _module_context(
+            module,
+            attachments=module_material_list(module=module),
+            assignments=module_assignment_list(module=module),
+            errors=errors,
+        )
         return _render(request, "module_delete.html", context, status=status)
 
     def get(self, request, pk):
@@ -425,12 +427,7 @@ class MaterialCreateView(AuthorsProgrammesRequiredMixin, View):
     template = "material_form.html"
 
     def _page(self, request, module, form, *, status: int = 200):
-        context = {
-            "programme": module.version.programme,
-            "version": module.version,
-            "module": module,
-            "form": form,
-        }
+        context = _module_context(module, form=form)
         return _render(request, self.template, context, status=status)
 
     def get(self, request, pk):
@@ -477,18 +474,16 @@ def _assignment_page(
     request, module, form, *, assignment=None, preview: str = "", errors=(), status: int = 200
 ):
     """The assignment's form; once it exists, its rubric below, with the actions on each criterion."""
-    context = {
-        "programme": module.version.programme,
-        "version": module.version,
-        "module": module,
-        "assignment": assignment,
-        "form": form,
-        "preview": preview,
-        "criteria": assignment_criterion_list(assignment=assignment) if assignment else [],
-        "file_types": file_type_labels(assignment.accepted_file_types.split(",")) if assignment else "",
-        "rule_explained": RULE_EXPLAINED,
-        "errors": errors,
-    }
+    context = _module_context(
+        module,
+        assignment=assignment,
+        form=form,
+        preview=preview,
+        criteria=assignment_criterion_list(assignment=assignment) if assignment else [],
+        file_types=file_type_labels(assignment.accepted_file_types.split(",")) if assignment else "",
+        rule_explained=RULE_EXPLAINED,
+        errors=errors,
+    )
     return _render(request, "assignment_form.html", context, status=status)
 
 
@@ -565,13 +560,7 @@ class AssignmentDeleteView(AuthorsProgrammesRequiredMixin, View):
 
     def _page(self, request, assignment, *, errors=(), status: int = 200):
         module = assignment.module
-        context = {
-            "programme": module.version.programme,
-            "version": module.version,
-            "module": module,
-            "assignment": assignment,
-            "errors": errors,
-        }
+        context = _module_context(module, assignment=assignment, errors=errors)
         return _render(request, "assignment_delete.html", context, status=status)
 
     def get(self, request, pk):
@@ -592,15 +581,13 @@ class AssignmentDeleteView(AuthorsProgrammesRequiredMixin, View):
 
 def _criterion_page(request, assignment, form, formset, *, criterion=None, status: int = 200):
     module = assignment.module
-    context = {
-        "programme": module.version.programme,
-        "version": module.version,
-        "module": module,
-        "assignment": assignment,
-        "criterion": criterion,
-        "form": form,
-        "formset": formset,
-    }
+    context = _module_context(
+        module,
+        assignment=assignment,
+        criterion=criterion,
+        form=form,
+        formset=formset,
+    )
     return _render(request, "criterion_form.html", context, status=status)
 
 
@@ -682,15 +669,13 @@ class CriterionDeleteView(AuthorsProgrammesRequiredMixin, View):
 
     def _page(self, request, criterion, *, errors=(), status: int = 200):
         module = criterion.assignment.module
-        context = {
-            "programme": module.version.programme,
-            "version": module.version,
-            "module": module,
-            "assignment": criterion.assignment,
-            "criterion": criterion,
-            "level_count": criterion.levels.count(),
-            "errors": errors,
-        }
+        context = _module_context(
+            module,
+            assignment=criterion.assignment,
+            criterion=criterion,
+            level_count=criterion.levels.count(),
+            errors=errors,
+        )
         return _render(request, "criterion_delete.html", context, status=status)
 
     def get(self, request, pk):
@@ -708,19 +693,17 @@ class CriterionDeleteView(AuthorsProgrammesRequiredMixin, View):
 
 def _rubric_grid_page(request, assignment, formset, *, level_columns: int, errors=(), status: int = 200):
     module = assignment.module
-    context = {
-        "programme": module.version.programme,
-        "version": module.version,
-        "module": module,
-        "assignment": assignment,
-        "formset": formset,
-        "level_columns": level_columns,
-        "column_numbers": range(1, level_columns + 1),
-        "can_add_column": level_columns < MAX_LEVELS,
-        "can_add_row": formset.total_form_count() < MAX_CRITERIA,
-        "rule_explained": RULE_EXPLAINED,
-        "errors": errors,
-    }
+    context = _module_context(
+        module,
+        assignment=assignment,
+        formset=formset,
+        level_columns=level_columns,
+        column_numbers=range(1, level_columns + 1),
+        can_add_column=level_columns < MAX_LEVELS,
+        can_add_row=formset.total_form_count() < MAX_CRITERIA,
+        rule_explained=RULE_EXPLAINED,
+        errors=errors,
+    )
     return _render(request, "rubric_grid.html", context, status=status)
 
 

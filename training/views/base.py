@@ -3,7 +3,9 @@
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.shortcuts import render
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from training import permissions
 
@@ -64,3 +66,18 @@ def safe_filename(title: str, *, extension: str, fallback: str) -> str:
     """A download name from our own title: ASCII letters, digits and hyphens only."""
     stem = slugify(title)[:80].strip("-") or fallback
     return f"{stem}.{extension}" if extension else stem
+
+
+def cohorts_title(user) -> str | None:
+    """The name of the cohort list the breadcrumbs of a cohort's pages start from; None for
+    regional staff, who reach cohorts from their dashboard, not a list."""
+    if permissions.user_manages_all_cohorts(user):
+        return _("Cohorts")
+    return _("Your cohorts") if user.has_perm("training.run_cohorts") else None
+
+
+def cohort_page_render(request, template: str, context: dict, *, status: int = 200):
+    """Render one of a cohort's pages for those who run or read it, with the name of the list
+    its breadcrumbs start from."""
+    context.setdefault("cohorts_title", cohorts_title(request.user))
+    return render(request, template, context, status=status)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -55,6 +55,7 @@ from training.views.base import (
     ManagesCohortsRequiredMixin,
     ReadsCohortsRequiredMixin,
     RunsCohortsRequiredMixin,
+    cohort_page_render,
     form_errors_add,
     paginate,
 )
@@ -92,18 +93,8 @@ def _cohort_fields(form) -> dict:
     return fields
 
 
-def _cohorts_title(user) -> str | None:
-    """The name of the cohort list the breadcrumbs start from; None for regional staff, who
-    reach cohorts from their dashboard, not a list."""
-    if permissions.user_manages_all_cohorts(user):
-        return _("Cohorts")
-    return _("Your cohorts") if user.has_perm("training.run_cohorts") else None
-
-
 def _render(request, template: str, context: dict, *, status: int = 200):
-    """Render a manage page, with the name of the list its breadcrumbs start from."""
-    context.setdefault("cohorts_title", _cohorts_title(request.user))
-    return render(request, f"training/manage/{template}", context, status=status)
+    return cohort_page_render(request, f"training/manage/{template}", context, status=status)
 
 
 # --- Cohorts ------------------------------------------------------------------------

@@ -35,11 +35,7 @@ from training.selectors.marking import (
     marking_queue_rows,
 )
 from training.services.marking import MarkConflict, mark_save, resubmit_due_default
-from training.views.base import RunsCohortsRequiredMixin, form_errors_add, paginate
-
-
-def _cohorts_title(user) -> str:
-    return _("Cohorts") if permissions.user_manages_all_cohorts(user) else _("Your cohorts")
+from training.views.base import RunsCohortsRequiredMixin, cohort_page_render, form_errors_add, paginate
 
 
 def _filter_form(request) -> MarkingQueueFilterForm:
@@ -226,14 +222,10 @@ class CohortGradebookView(RunsCohortsRequiredMixin, View):
         audit_member_list_record(
             request=request, obj=cohort, label=_("Gradebook: %(cohort)s") % {"cohort": cohort.name}
         )
-        return render(
+        return cohort_page_render(
             request,
             "training/marking/cohort_gradebook.html",
-            {
-                "cohort": cohort,
-                "gradebook": cohort_gradebook_get(cohort=cohort, user=request.user),
-                "cohorts_title": _cohorts_title(request.user),
-            },
+            {"cohort": cohort, "gradebook": cohort_gradebook_get(cohort=cohort, user=request.user)},
         )
 
 

@@ -30,7 +30,7 @@ from training.selectors.messages import (
     thread_replies,
 )
 from training.services.messages import cohort_message_send, message_reply_add
-from training.views.base import RunsCohortsRequiredMixin, form_errors_add, paginate
+from training.views.base import RunsCohortsRequiredMixin, cohort_page_render, form_errors_add, paginate
 
 TEMPLATES = "training/messages/"
 HISTORY_PAGE_SIZE = 10
@@ -45,10 +45,21 @@ def message_history_page(request, cohort):
 
 
 def _manage_render(request, template: str, context: dict, *, status: int = 200):
-    from training.views.manage import _cohorts_title  # the manage pages' breadcrumbs start there
+    return cohort_page_render(request, TEMPLATES + template, context, status=status)
 
-    context.setdefault("cohorts_title", _cohorts_title(request.user))
-    return render(request, TEMPLATES + template, context, status=status)
+
+def _reply_add(request, thread, form, *, success: str, thread_url: str):
+    """Add the reply a valid form holds to the thread, say `success` and go to the thread's latest
+    reply. None when the form or the service refused it (their errors are on the form)."""
+    if not form.is_valid():
+        return None
+    try:
+        message_reply_add(thread=thread, author=request.user, body=form.cleaned_data["body"])
+    except ValidationError as error:
+        form_errors_add(form, error)
+        return None
+    messages.success(request, success)
+    return redirect(thread_url + "#latest")
 
 
 # --- Those who run the cohort ----------------------------------------------------------------
@@ -120,15 +131,9 @@ class MessageThreadManageView(RunsCohortsRequiredMixin, View):
     def post(self, request, pk):
         thread = thread_get_manageable(user=request.user, pk=pk)
         form = self._form(request.POST)
-        if form.is_valid():
-            try:
-                message_reply_add(thread=thread, author=request.user, body=form.cleaned_data["body"])
-            except ValidationError as error:
-                form_errors_add(form, error)
-            else:
-                messages.success(request, _("Your answer is sent."))
-                return redirect(reverse("training:message-thread-manage", args=[thread.pk]) + "#latest")
-        return self._render(request, thread, form, status=400)
+        thread_url = reverse("training:message-thread-manage", args=[thread.pk])
+        done = _reply_add(request, thread, form, success=_("Your answer is sent."), thread_url=thread_url)
+        return done or self._render(request, thread, form, status=400)
 
     @staticmethod
     def _form(data=None):
@@ -174,15 +179,11 @@ class MessageThreadView(LoginRequiredMixin, View):
     def post(self, request, pk):
         thread = thread_get_own(user=request.user, message_pk=pk)
         form = self._form(request.POST)
-        if form.is_valid():
-            try:
-                message_reply_add(thread=thread, author=request.user, body=form.cleaned_data["body"])
-            except ValidationError as error:
-                form_errors_add(form, error)
-            else:
-                messages.success(request, _("Your reply is sent to your trainers."))
-                return redirect(reverse("training:message-thread", args=[pk]) + "#latest")
-        return self._render(request, thread, form, status=400)
+        thread_url = reverse("training:message-thread", args=[pk])
+        done = _reply_add(
+            request, thread, form, success=_("Your reply is sent to your trainers."), thread_url=thread_url
+        )
+        return done or self._render(request, thread, form, status=400)
 
     @staticmethod
     def _form(data=None):

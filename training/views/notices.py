@@ -32,12 +32,12 @@ from training.selectors.notices import (
     notice_subject_labels,
     session_reply_target_get,
 )
+from training.services.attendance import session_reply
 from training.services.notices import (
     notice_mute,
     notice_preferences_set,
     notices_retry,
     reply_token_read,
-    session_reply,
     unsubscribe_token_read,
 )
 from training.views.base import paginate

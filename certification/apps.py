@@ -7,6 +7,16 @@ class CertificationConfig(AppConfig):
     verbose_name = "Certification"
 
     def ready(self) -> None:
+        from certification.selectors.certificates import certificate_counts_by_status
+        from config.metrics import CountsByStatus, counts_by_status_register
+
+        counts_by_status_register(
+            CountsByStatus(
+                name="fl_certificates",
+                documentation="Certificates issued, by status.",
+                counts=certificate_counts_by_status,
+            )
+        )
         from django.db.backends.signals import connection_created
 
         from certification import (

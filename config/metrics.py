@@ -21,6 +21,8 @@ import hmac
 import ipaddress
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from allauth.account.adapter import get_adapter
 from django.conf import settings
@@ -110,14 +112,27 @@ def celery_queue_lengths() -> dict[str, int] | None:
     return {name: sum(next(lengths) for _ in group) for name, group in zip(names, keys, strict=True)}
 
 
+@dataclass(frozen=True)
+class CountsByStatus:
+    """A figure an app offers to the scrape: its rows counted by status (one query)."""
+
+    name: str
+    documentation: str
+    counts: Callable[[], dict[str, int]]
+
+
+# Registered by each app in its ready() (config is the lowest layer: it names no app).
+_counts_by_status: list[CountsByStatus] = []
+
+
+def counts_by_status_register(figure: CountsByStatus) -> None:
+    _counts_by_status.append(figure)
+
+
 class StateCollector:
     """Figures read from the database and the broker at each scrape."""
 
     def collect(self):
-        from certification.selectors.certificates import certificate_counts_by_status
-        from training.selectors.notices import notice_counts_waiting_and_failed
-        from webhooks.selectors import delivery_counts_by_status
-
         lengths = celery_queue_lengths()
         if settings.REDIS_URL:
             redis_up = GaugeMetricFamily("fl_broker_up", "1 when the broker's Redis answered this scrape.")
@@ -130,17 +145,8 @@ class StateCollector:
             for name, length in lengths.items():
                 queues.add_metric([name], length)
             yield queues
-        yield _by_status(
-            "fl_notices",
-            "Notices (emails) waiting to be sent (pending, sending) and failed after every try.",
-            notice_counts_waiting_and_failed(),
-        )
-        yield _by_status(
-            "fl_webhook_deliveries",
-            "Webhook deliveries kept, by status (gave_up: given up after every retry).",
-            delivery_counts_by_status(),
-        )
-        yield _by_status("fl_certificates", "Certificates issued, by status.", certificate_counts_by_status())
+        for figure in _counts_by_status:
+            yield _by_status(figure.name, figure.documentation, figure.counts())
 
 
 def _by_status(name: str, documentation: str, counts: dict[str, int]) -> GaugeMetricFamily:

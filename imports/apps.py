@@ -9,7 +9,11 @@ class ImportsConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import password_changed, password_reset, password_set
 
-        from imports import receivers
+        from imports import (
+            data_rights,
+            receivers,
+            tasks,  # noqa: F401 - registers the tasks the services enqueue by name
+        )
         from members.permissions import Role, role_permissions_extend
         from members.signals import consent_given
 
@@ -21,6 +25,4 @@ class ImportsConfig(AppConfig):
         password_reset.connect(receivers.on_password_reset, dispatch_uid="imports_password_reset")
         password_set.connect(receivers.on_password_set, dispatch_uid="imports_password_set")
         password_changed.connect(receivers.on_password_set, dispatch_uid="imports_password_changed")
-        from imports import data_rights
-
         data_rights.register()  # the import record in a member's data export and erasure

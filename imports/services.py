@@ -27,8 +27,8 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from config.celery import task_named
 from config.emails import templated_email
-from imports import tasks
 from imports.forms import COLUMN_LABELS, MemberImportRowForm, RowPlan
 from imports.models import ImportedMember, MemberImport, MemberImportStatus
 from imports.parsing import import_file_read
@@ -206,7 +206,7 @@ def member_import_write_enqueue(*, member_import_id: int) -> bool:
         write_enqueued_at=timezone.now()
     )
     try:
-        tasks.member_import_write_task.delay(member_import_id)
+        task_named("imports.member_import_write").delay(member_import_id)
     except Exception as error:  # noqa: BLE001 - whatever the broker raised, the sweep retries
         logger.warning(
             "Member import %s not handed to a worker; the sweep retries: %r", member_import_id, error
@@ -225,7 +225,7 @@ def member_invitations_enqueue(*, member_import_id: int) -> None:
     on_commit callback wrapped in partial: Django names a failing robust callback by its
     __qualname__, which a partial lacks."""
     try:
-        tasks.member_invitations_send_task.delay(member_import_id)
+        task_named("imports.member_invitations_send").delay(member_import_id)
     except Exception as error:  # noqa: BLE001 - whatever the broker or the task raised, the sweep sends
         logger.warning("Invitations of member import %s left to the sweep: %r", member_import_id, error)
 

@@ -7,6 +7,17 @@ class TrainingConfig(AppConfig):
     verbose_name = "Training"
 
     def ready(self) -> None:
+        from config.metrics import CountsByStatus, counts_by_status_register
+        from training.selectors.notices import notice_counts_waiting_and_failed
+
+        counts_by_status_register(
+            CountsByStatus(
+                name="fl_notices",
+                documentation="Notices (emails) waiting to be sent (pending, sending) and failed "
+                "after every try.",
+                counts=notice_counts_waiting_and_failed,
+            )
+        )
         from members.permissions import Role, role_home_set, role_permissions_extend
         from training import (
             data_rights,

@@ -7,6 +7,16 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
+        from config.metrics import CountsByStatus, counts_by_status_register
+        from webhooks.selectors import delivery_counts_by_status
+
+        counts_by_status_register(
+            CountsByStatus(
+                name="fl_webhook_deliveries",
+                documentation="Webhook deliveries kept, by status (gave_up: given up after every retry).",
+                counts=delivery_counts_by_status,
+            )
+        )
         from config.crypto import EncryptedStore, store_register
         from members.permissions import Role, role_permissions_extend
         from webhooks import (

@@ -52,40 +52,12 @@ CHECKED = sorted(APP_LAYER)
 # load that only a few cold paths use.
 HEAVY_LIBRARIES = {"weasyprint", "openpyxl"}
 
-PENDING = "brought into line when the branch rewriting this file merges"
-
 # (file, function, imported module): why the import is inside that function.
 ALLOWED: dict[tuple[str, str, str], str] = {
     ("certification/models.py", "Certificate.standing", "certification.standing"): (
         "A model's property that hands over to the one definition of a certificate's standing, "
         "a module whose queries read this model: the one circle between a model and its rules."
     ),
-    # Files another helper is rewriting now; brought into line when their branch merges.
-    (
-        "imports/resources.py",
-        "MemberResource.save_instance",
-        "imports.services",
-    ): PENDING,  # pending merge: imports
-    ("imports/services.py", "_cell", "datetime"): PENDING,  # pending merge: imports
-    ("imports/services.py", "_dataset_from_rows", "tablib"): PENDING,  # pending merge: imports
-    (
-        "imports/services.py",
-        "member_import_write_enqueue",
-        "imports.tasks",
-    ): PENDING,  # pending merge: imports
-    ("imports/services.py", "member_import_write", "imports.tasks"): PENDING,  # pending merge: imports
-    (
-        "imports/services.py",
-        "member_import_row_write",
-        "training.services.enrolment",
-    ): PENDING,  # pending merge: imports
-    (
-        "imports/services.py",
-        "imported_member_activate",
-        "training.services.enrolment",
-    ): PENDING,  # pending merge: imports
-    ("imports/xlsx_reader.py", "read_xlsx", "io"): PENDING,  # pending merge: imports
-    ("imports/xlsx_reader.py", "_cap", "resource"): PENDING,  # pending merge: imports
 }
 
 

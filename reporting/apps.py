@@ -7,3 +7,9 @@ class ReportingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reporting"
     verbose_name = "Reporting"
+
+    def ready(self) -> None:
+        from members.permissions import Role, role_home_set
+
+        # Regional staff land on their region's dashboard (certification grants them its permission).
+        role_home_set(Role.REGIONAL_STAFF, "reporting:dashboard")

@@ -9,7 +9,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from certification.models import Certificate, LeaderTally
-from certification.selectors.dashboard import (
+from certification.services.certificates import certificate_issue_manually, certificate_revoke
+from members.models import Profile
+from members.permissions import Role
+from members.services import profile_save
+from reporting.selectors.dashboard import (
     Scope,
     lapsed_leaders_count,
     leader_list,
@@ -17,10 +21,6 @@ from certification.selectors.dashboard import (
     leaders_by_place,
     leaders_count,
 )
-from certification.services.certificates import certificate_issue_manually, certificate_revoke
-from members.models import Profile
-from members.permissions import Role
-from members.services import profile_save
 from tests.factories import (
     CohortFactory,
     ConstituencyFactory,

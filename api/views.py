@@ -24,7 +24,13 @@ from api.services import api_call_record
 from certification import permissions as certificate_permissions
 from certification.models import Target, VerificationChannel
 from certification.selectors.certificates import certificate_for_verification
-from certification.selectors.dashboard import (
+from certification.selectors.registry import registry_entry_get, registry_entry_place, registry_list
+from certification.services.verification import (
+    RATE_WINDOW_SECONDS,
+    verification_rate_exceeded,
+    verification_record,
+)
+from reporting.selectors.dashboard import (
     Scope,
     base_get,
     lapsed_leaders_count,
@@ -32,12 +38,6 @@ from certification.selectors.dashboard import (
     target_list,
     target_main,
     targets_progress,
-)
-from certification.selectors.registry import registry_entry_get, registry_entry_place, registry_list
-from certification.services.verification import (
-    RATE_WINDOW_SECONDS,
-    verification_rate_exceeded,
-    verification_record,
 )
 from training import permissions as training_permissions
 from training.models import Cohort, Enrolment, Session

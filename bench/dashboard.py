@@ -111,17 +111,17 @@ def pages(regional: bool) -> list[str]:
 
     from members.models import Region
 
-    table = "certification:dashboard-table"
+    table = "reporting:dashboard-table"
     north_east = Region.objects.get(ons_code="E12000001").pk
     urls = [
-        reverse("certification:dashboard"),
+        reverse("reporting:dashboard"),
         reverse(table, args=["places"]),
         reverse(table, args=["places"]) + f"?region={north_east}&sort=-leaders",
         reverse(table, args=["cohorts-at-risk"]),
         reverse(table, args=["trainers"]),
-        reverse("certification:dashboard-people") + "?figure=leaders",
-        reverse("certification:dashboard-people") + "?figure=training&stage=attending",
-        reverse("certification:dashboard-cohorts") + "?figure=at_risk",
+        reverse("reporting:dashboard-people") + "?figure=leaders",
+        reverse("reporting:dashboard-people") + "?figure=training&stage=attending",
+        reverse("reporting:dashboard-cohorts") + "?figure=at_risk",
     ]
     if not regional:
         urls += [reverse(table, args=["targets"]), reverse(table, args=["funnel-region"])]
@@ -217,7 +217,7 @@ def main() -> None:
     setup_test_environment()
     results = []
     floor_url = reverse("bench-floor")
-    dashboard_url = reverse("certification:dashboard")
+    dashboard_url = reverse("reporting:dashboard")
     for members in args.members:
         use_database(names[members])
         cache.clear()  # the bench's cache may hold another size's figures

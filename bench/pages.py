@@ -539,7 +539,7 @@ def page_url(page: Page, objects: BenchObjects) -> str:
         "gradebook": lambda: reverse("training:cohort-gradebook", args=[cohort]),
         "registry-search": lambda: reverse("certification:registry") + f"?name={LEADER_SURNAME}",
         "verification": lambda: reverse("certification:verify", args=[objects.certificate_code]),
-        "dashboard": lambda: reverse("certification:dashboard"),
+        "dashboard": lambda: reverse("reporting:dashboard"),
         "cohort-csv": lambda: reverse("training:cohort-gradebook-csv", args=[cohort]),
     }[page.key]()
 

@@ -26,7 +26,7 @@ class CertificationConfig(AppConfig):
         )
         from certification.dbfunctions import sqlite_functions_register
         from certification.receivers import standing_changed_receive
-        from members.permissions import Role, role_home_set, role_permissions_extend
+        from members.permissions import Role, role_permissions_extend
         from training.signals import standing_changed
 
         role_permissions_extend(
@@ -39,9 +39,8 @@ class CertificationConfig(AppConfig):
                 "certification.set_targets",
             ],
         )
-        # Regional staff see the dashboard of their profile's region, and land on it.
+        # Regional staff see the dashboard of their region (reporting sets it as their home).
         role_permissions_extend(Role.REGIONAL_STAFF, ["certification.view_dashboard"])
-        role_home_set(Role.REGIONAL_STAFF, "certification:dashboard")
         notice_letters.register()
         data_rights.register()
         standing_changed.connect(standing_changed_receive, dispatch_uid="certification.standing_changed")

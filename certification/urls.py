@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certification import badge_views, dashboard_views, registry_views, staff_views, views
+from certification import badge_views, registry_views, staff_views, views
 
 app_name = "certification"
 
@@ -65,18 +65,4 @@ urlpatterns = [
         staff_views.ManualIssueView.as_view(),
         name="staff-manual-issue",
     ),
-    # The dashboard (national and regional staff) and targets (national staff)
-    path("manage/dashboard/", dashboard_views.DashboardView.as_view(), name="dashboard"),
-    path("manage/dashboard/people/", dashboard_views.DashboardPeopleView.as_view(), name="dashboard-people"),
-    path(
-        "manage/dashboard/cohorts/", dashboard_views.DashboardCohortsView.as_view(), name="dashboard-cohorts"
-    ),
-    path(
-        "manage/dashboard/tables/<slug:slug>/",
-        dashboard_views.DashboardTableView.as_view(),
-        name="dashboard-table",
-    ),
-    path("manage/targets/", dashboard_views.TargetListView.as_view(), name="target-list"),
-    path("manage/targets/new/", dashboard_views.TargetCreateView.as_view(), name="target-create"),
-    path("manage/targets/<int:pk>/change/", dashboard_views.TargetChangeView.as_view(), name="target-change"),
 ]

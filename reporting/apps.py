@@ -12,3 +12,7 @@ class ReportingConfig(AppConfig):
         from reporting import receivers
 
         receivers.connect()  # the other apps' events, never their models' signals
+        from members.permissions import Role, role_home_set
+
+        # Regional staff land on their region's dashboard (certification grants them its permission).
+        role_home_set(Role.REGIONAL_STAFF, "reporting:dashboard")

@@ -64,7 +64,7 @@ def test_a_registry_entry_answers_as_its_page(world, role):
 @pytest.mark.parametrize("role", SIGNED_IN)
 def test_targets_and_figures_answer_as_the_dashboard(world, role):
     client = _clients(world, role)
-    page_status = _status(client, reverse("certification:dashboard"))
+    page_status = _status(client, reverse("reporting:dashboard"))
     for name in ("api:target-list", "api:dashboard"):
         assert _status(client, reverse(name)) == page_status, name
 

@@ -385,9 +385,9 @@ def test_cohort_pages_gradebook_and_register_are_audited(client, trainer, cohort
 
 def test_dashboard_lists_and_exports_are_audited(client, staff):
     client.force_login(staff)
-    people = reverse("certification:dashboard-people")
-    trainers = reverse("certification:dashboard-table", args=["trainers"])
-    places = reverse("certification:dashboard-table", args=["places"])
+    people = reverse("reporting:dashboard-people")
+    trainers = reverse("reporting:dashboard-table", args=["trainers"])
+    places = reverse("reporting:dashboard-table", args=["places"])
     assert client.get(people, {"figure": "leaders"}).status_code == 200
     assert client.get(people, {"figure": "leaders", "format": "csv"}).status_code == 200
     assert client.get(trainers, {"format": "csv"}).status_code == 200

@@ -11,11 +11,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from certification.models import Certificate, RegistryEntry, Visibility
-from certification.selectors.dashboard import Scope, lapsed_leaders_count, leaders_by_place, leaders_count
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from certification.standing import Standing, certificate_standing
 from members.erasure import account_erase
 from members.permissions import Role
+from reporting.selectors.dashboard import Scope, lapsed_leaders_count, leaders_by_place, leaders_count
 from reporting.services.tally import leader_tally_sync
 from tests.factories import EnrolmentFactory, UserFactory
 

@@ -21,4 +21,4 @@ def test_only_ascii_digits_in_the_id_range_are_ids(text, expected):
 @pytest.mark.parametrize("region", ["²", str(10**20), "-3", "x"])
 def test_the_dashboard_answers_a_strange_region_with_a_4xx(client, seeded, region):
     client.force_login(UserFactory(role=Role.NATIONAL_STAFF))
-    assert client.get(reverse("certification:dashboard"), {"region": region}).status_code in (400, 404)
+    assert client.get(reverse("reporting:dashboard"), {"region": region}).status_code in (400, 404)

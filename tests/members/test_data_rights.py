@@ -401,8 +401,8 @@ def test_data_pages_need_sign_in_and_get_is_safe(client, ada):
 def _dashboard_counts(client, staff) -> tuple[int, int]:
     """The dashboard's headline leaders and the places table's total of leaders."""
     client.force_login(staff)
-    headline = client.get(reverse("certification:dashboard")).context["leaders_total"]
-    response = client.get(reverse("certification:dashboard-table", args=["places"]))
+    headline = client.get(reverse("reporting:dashboard")).context["leaders_total"]
+    response = client.get(reverse("reporting:dashboard-table", args=["places"]))
     assert response.status_code == 200
     table = response.context["table"]
     total = sum(row["leaders"] for row in table.rows)

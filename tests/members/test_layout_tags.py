@@ -108,7 +108,7 @@ def test_the_target_pages_have_no_form_inside_a_form(client, seeded):
     """The template writes the form tag; crispy wrote a second one inside it, which browsers
     drop (with the novalidate on it) and the Nu checker refuses."""
     client.force_login(UserFactory(role=Role.NATIONAL_STAFF))
-    html = client.get(reverse("certification:target-create")).content.decode()
+    html = client.get(reverse("reporting:target-create")).content.decode()
     nesting = _FormNesting()
     nesting.feed(html)
     assert nesting.deepest == 1

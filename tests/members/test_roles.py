@@ -131,4 +131,4 @@ def test_home_pages_run_a_fixed_number_of_queries(client, seeded, name):
     client.get(reverse(name))
     assert count_queries() == small
     # Regional staff land on their dashboard, whose budget is tests/certification/test_dashboard.py's.
-    assert small <= (30 if name == "certification:dashboard" else 8)
+    assert small <= (30 if name == "reporting:dashboard" else 8)

@@ -92,13 +92,13 @@ def _sees_only(client, cohorts, *, mine: str, other: str) -> None:
     assert enrolments == set(cohorts[mine].enrolments.values_list("pk", flat=True))
     mine_region, other_region = cohorts[mine].region, cohorts[other].region
     assert client.get(reverse("api:dashboard")).json()["region"] == mine_region.pk
-    dashboard = client.get(reverse("certification:dashboard"))
+    dashboard = client.get(reverse("reporting:dashboard"))
     assert dashboard.status_code == 200
     assert mine_region.name in dashboard.content.decode()
-    people = reverse("certification:dashboard-people")
+    people = reverse("reporting:dashboard-people")
     assert client.get(people, {"figure": "leaders", "region": other_region.pk}).status_code == 404
     assert client.get(people, {"figure": "leaders", "region": mine_region.pk}).status_code == 200
-    table = reverse("certification:dashboard-table", kwargs={"slug": "places"})
+    table = reverse("reporting:dashboard-table", kwargs={"slug": "places"})
     assert client.get(table, {"format": "csv", "region": other_region.pk}).status_code == 404
     csv = client.get(table, {"format": "csv"})
     assert csv.status_code == 200
@@ -190,7 +190,7 @@ def test_regional_staff_given_no_region_see_no_region(regions, cohorts):
     client = _signed_in(user)
     assert client.get(reverse("training:cohort-manage", args=[cohorts["north_east"].pk])).status_code == 404
     assert _ids(client.get(reverse("api:cohort-list"))) == set()
-    refused = client.get(reverse("certification:dashboard"))
+    refused = client.get(reverse("reporting:dashboard"))
     assert refused.status_code == 403
 
 

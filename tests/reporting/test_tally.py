@@ -9,14 +9,6 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from certification.models import Certificate
-from certification.selectors.dashboard import (
-    Scope,
-    lapsed_leaders_count,
-    leader_list,
-    leaders_by_month,
-    leaders_by_place,
-    leaders_count,
-)
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from certification.signals import certificate_standing_changed_announce
 from members.models import Profile
@@ -24,6 +16,14 @@ from members.permissions import Role
 from members.services import profile_save
 from members.signals import member_place_changed_announce
 from reporting.models import LeaderTally
+from reporting.selectors.dashboard import (
+    Scope,
+    lapsed_leaders_count,
+    leader_list,
+    leaders_by_month,
+    leaders_by_place,
+    leaders_count,
+)
 from tests.factories import (
     CohortFactory,
     ConstituencyFactory,

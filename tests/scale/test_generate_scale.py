@@ -9,7 +9,6 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Q
 from django.urls import reverse
 
-from certification.dashboard_views import TABLE_SLUGS
 from certification.models import (
     Certificate,
     CertificateStatus,
@@ -19,6 +18,7 @@ from certification.models import (
 from members.models import ConsentRecord, Constituency, Profile, Region, User
 from members.permissions import Role
 from reporting.models import LeaderTally
+from reporting.views.tables import TABLE_SLUGS
 from tests.factories import UserFactory
 from training.models import (
     ACTIVE_ENROLMENT_STATUSES,
@@ -175,13 +175,13 @@ def test_every_staff_page_opens_on_the_data(client, movement):
     running = Cohort.objects.filter(status=CohortStatus.RUNNING).first() or Cohort.objects.first()
     held = Session.objects.filter(cohort=running, attendance__isnull=False).first()
     urls = [
-        reverse("certification:dashboard"),
-        *(reverse("certification:dashboard-table", args=[slug]) for slug in TABLE_SLUGS),
-        reverse("certification:dashboard-people") + "?figure=leaders",
-        reverse("certification:dashboard-people") + "?figure=training",
-        reverse("certification:dashboard-people") + "?figure=lapsed",
-        reverse("certification:dashboard-cohorts") + "?figure=at_risk",
-        reverse("certification:target-list"),
+        reverse("reporting:dashboard"),
+        *(reverse("reporting:dashboard-table", args=[slug]) for slug in TABLE_SLUGS),
+        reverse("reporting:dashboard-people") + "?figure=leaders",
+        reverse("reporting:dashboard-people") + "?figure=training",
+        reverse("reporting:dashboard-people") + "?figure=lapsed",
+        reverse("reporting:dashboard-cohorts") + "?figure=at_risk",
+        reverse("reporting:target-list"),
         reverse("certification:registry"),
         reverse("certification:registry-lineage"),
         reverse("certification:staff-overview"),

@@ -49,7 +49,7 @@ API_ROWS: dict[str, Row] = {
     # As certification:registry and registry-entry (the entry is visible to staff only).
     "api:registry-list": Row("200 200 200 200 200 200 200 200"),
     "api:registry-detail": Row("404 404 404 404 404 404 404 200", kwargs=pk("entry")),
-    # As certification:dashboard: national staff, and regional staff for their region.
+    # As reporting:dashboard: national staff, and regional staff for their region.
     "api:target-list": Row("401 403 403 403 403 200 200 200"),
     "api:dashboard": Row("401 403 403 403 403 200 200 200"),
     "api:token-list": Row("login 403 403 403 403 403 403 200", post="login 403 403 403 403 403 403 400"),

@@ -357,25 +357,23 @@ TABLE: dict[str, Row] = {
     "certification:staff-manual-issue": Row(
         "login 403 403 403 403 403 403 200", post="login 403 403 403 403 403 403 400", kwargs=pk("enrolment")
     ),
-    "certification:dashboard": Row(
-        "login 403 403 403 403 200 404 200", query=lambda s: f"target={s.target.pk}"
-    ),
-    "certification:dashboard-people": Row(
+    "reporting:dashboard": Row("login 403 403 403 403 200 404 200", query=lambda s: f"target={s.target.pk}"),
+    "reporting:dashboard-people": Row(
         "login 403 403 403 403 200 404 200", query=lambda s: f"figure=leaders&region={s.region.pk}"
     ),
-    "certification:dashboard-cohorts": Row(
+    "reporting:dashboard-cohorts": Row(
         "login 403 403 403 403 200 404 200", query=lambda s: f"figure=at_risk&region={s.region.pk}"
     ),
-    "certification:dashboard-table": Row(
+    "reporting:dashboard-table": Row(
         "login 403 403 403 403 200 404 200",
         kwargs=lambda s: {"slug": "places"},
         query=lambda s: f"region={s.region.pk}",
     ),
-    "certification:target-list": Row("login 403 403 403 403 403 403 200"),
-    "certification:target-create": Row(
+    "reporting:target-list": Row("login 403 403 403 403 403 403 200"),
+    "reporting:target-create": Row(
         "login 403 403 403 403 403 403 200", post="login 403 403 403 403 403 403 400"
     ),
-    "certification:target-change": Row(
+    "reporting:target-change": Row(
         "login 403 403 403 403 403 403 200", post="login 403 403 403 403 403 403 400", kwargs=pk("target")
     ),
     "account_login": Row("200 302 302 302 302 302 302 302", post="200 302 302 302 302 302 302 302"),
@@ -645,7 +643,7 @@ def test_unknown_filters_and_sorts_are_ignored_and_malformed_pages_never_fail(wo
     for name, row in sorted(TABLE.items()):
         role = permitted_role(row, "get")
         # Lists and dashboards: the pages with no object in their address, and the tables.
-        is_list = not row.kwargs(world) or name == "certification:dashboard-table"
+        is_list = not row.kwargs(world) or name == "reporting:dashboard-table"
         if name.startswith("admin:") or not is_list or role is None or row.expected("get")[role] != "200":
             continue
         client = all_clients[role]

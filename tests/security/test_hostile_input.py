@@ -429,14 +429,14 @@ def test_malformed_local_actions_are_form_errors(world, field, value):
     ("url_name", "data"),
     [
         (
-            "certification:target-create",
+            "reporting:target-create",
             {"scope": "region", "region": "1", "leaders": "10", "deadline": "2026-02-30"},
         ),
         (
-            "certification:target-create",
+            "reporting:target-create",
             {"scope": "region", "region": "x", "leaders": "1e99", "deadline": "9999-99-99"},
         ),
-        ("certification:target-create", {"scope": "<script>", "leaders": "-1", "deadline": "0001-01-01"}),
+        ("reporting:target-create", {"scope": "<script>", "leaders": "-1", "deadline": "0001-01-01"}),
         (
             "training:cohort-create",
             {"name": "\x00", "starts_on": "2026-02-30", "capacity": "99999999999999999999"},
@@ -642,14 +642,14 @@ def test_another_cohorts_id_in_the_marking_queue_filter_shows_none_of_its_work(w
 
 def test_another_regions_trainer_in_the_dashboard_shows_none_of_their_cohorts(world):
     page = signed_in(world.users["regional"]).get(
-        reverse("certification:dashboard-cohorts"),
+        reverse("reporting:dashboard-cohorts"),
         {"figure": "trainer_cohorts", "trainer": world.users["trainer_other"].pk},
     )
     assert page.status_code in (200, 404)
     assert world.cohort_other.name not in page.content.decode()
     # The same question about their own region's trainer does list the cohort.
     page = signed_in(world.users["regional"]).get(
-        reverse("certification:dashboard-cohorts"),
+        reverse("reporting:dashboard-cohorts"),
         {"figure": "trainer_cohorts", "trainer": world.users["trainer"].pk},
     )
     assert world.cohort.name in page.content.decode()

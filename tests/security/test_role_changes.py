@@ -126,7 +126,7 @@ ROWS: dict[str, RoleChange] = {
         lambda s, who: user_assign_role(
             user=s.users[who], role=Role.REGIONAL_STAFF, actor=s.users["national"]
         ),
-        ("certification:dashboard", "api:dashboard"),
+        ("reporting:dashboard", "api:dashboard"),
         "403 403",
         "mfa mfa",
     ),
@@ -135,7 +135,7 @@ ROWS: dict[str, RoleChange] = {
         lambda s, who: user_assign_role(
             user=s.users[who], role=Role.NATIONAL_STAFF, actor=s.users["national"]
         ),
-        (*MARKING, "certification:dashboard"),
+        (*MARKING, "reporting:dashboard"),
         "403 403 403 403",
         "mfa mfa mfa mfa",
     ),
@@ -166,7 +166,7 @@ ROWS: dict[str, RoleChange] = {
         lambda s, who: user_remove_role(
             user=s.users[who], role=Role.REGIONAL_STAFF, actor=s.users["national"]
         ),
-        ("training:cohort-manage", "certification:dashboard", "api:enrolment-list"),
+        ("training:cohort-manage", "reporting:dashboard", "api:enrolment-list"),
         "200 200 200",
         "403 403 403",
     ),

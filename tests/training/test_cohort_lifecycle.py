@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 
 from api.models import TokenAccess
 from api.services import api_token_create
-from certification.selectors.dashboard import in_flight_enrolments
 from config.celery import app
 from members.permissions import Role
+from reporting.selectors.dashboard import in_flight_enrolments
 from tests.factories import CohortFactory, EnrolmentFactory, UserFactory
 from tests.training.test_notices_worker import WAIT, Worker, worker_database_url  # noqa: F401 - a fixture
 from training.models import CohortStatus, EnrolmentEvent, EnrolmentStatus

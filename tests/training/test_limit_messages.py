@@ -7,9 +7,9 @@ import pytest
 from django import forms
 from django.urls import reverse
 
-from certification.dashboard_forms import TargetChangeForm
 from config.forms import PlainLimitsMixin, limits_in_plain_words
 from members.permissions import Role
+from reporting.forms import TargetChangeForm
 from tests.factories import CohortFactory, UserFactory
 from training.forms.manage import CohortForm, SessionForm
 from training.forms.marking import ModerationSampleForm

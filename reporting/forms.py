@@ -1,20 +1,28 @@
 """Forms of the dashboard and targets pages: targets, and the allow-listed parameters of the
-lists behind the figures. The rules live in the services; these check the input."""
+lists behind the figures. The rules live in the services; these check the input.
+
+The dashboard's forms take the viewer (`Form(data, viewer=...)`, a DashboardViewer) and, once
+the input is well formed (else 400), resolve what it asks for with the access functions of
+certification.permissions: what the viewer may not see is a 404, as if it did not exist.
+"""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.core.validators import RegexValidator
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from certification.forecast import STAGES
-from certification.models import TargetScope
-from certification.selectors.dashboard_cohorts import RISK_REASONS
-from certification.selectors.dashboard_lists import COHORT_FIGURES, PEOPLE_FIGURES
+from certification import permissions
+from certification.models import Target, TargetScope
 from certification.services.targets import TARGET_LEADERS_MAX
 from config.forms import PlainLimitsMixin
 from members.models import Constituency, Region
 from members.widgets import ConstituencySelect
+from reporting.forecast import STAGES
+from reporting.selectors.dashboard import NOWHERE, Scope
+from reporting.selectors.dashboard_cohorts import RISK_REASONS
+from reporting.selectors.dashboard_lists import COHORT_FIGURES, PEOPLE_FIGURES
 from training.models import Programme
 
 NOTE_MAX = 300
@@ -86,9 +94,20 @@ class TargetChangeForm(PlainLimitsMixin, forms.Form):
         self.helper.add_input(Submit("save", _("Change the target")))
 
 
-class FigureForm(forms.Form):
+class ViewerFormMixin:
+    """A form that resolves its input for a dashboard viewer (whose region they see)."""
+
+    def __init__(self, data=None, *, viewer: permissions.DashboardViewer, **kwargs):
+        self.viewer = viewer
+        super().__init__(data, **kwargs)
+
+
+class FigureForm(ViewerFormMixin, forms.Form):
     """The parameters of a list behind a figure. Anything else in the query string is ignored;
-    a malformed value makes the form invalid (the page answers 400)."""
+    a malformed value makes the form invalid (the page answers 400).
+
+    Once valid, cleaned_data holds the objects asked for (`target`, `region`, `constituency`,
+    `programme`), `ends_by` (the period) and `scope` (the people the figure counts)."""
 
     figure = forms.ChoiceField(choices=[(key, key) for key in [*PEOPLE_FIGURES, *sorted(COHORT_FIGURES)]])
     region = forms.CharField(required=False, validators=[PLACE_VALUE])
@@ -108,11 +127,64 @@ class FigureForm(forms.Form):
             raise forms.ValidationError(_("Say which trainer."))
         if figure == "reached" and not data.get("stage"):
             raise forms.ValidationError(_("Say which stage."))
+        if not self.errors:
+            self._resolve(data)
         return data
 
+    def _resolve(self, data: dict) -> None:
+        viewer = self.viewer
+        nowhere = data.get("region") == "none"  # people with no place recorded
+        target = (
+            permissions.dashboard_target_get(viewer=viewer, pk=data["target"]) if data.get("target") else None
+        )
+        if nowhere and not viewer.is_national:
+            raise Http404("Not found.")
+        region = (
+            None if nowhere else permissions.dashboard_region_get(viewer=viewer, value=data.get("region"))
+        )
+        constituency, constituency_id = None, None
+        if data.get("constituency") == "none":
+            constituency_id = NOWHERE
+        elif data.get("constituency"):
+            constituency = permissions.dashboard_constituency_get(
+                viewer=viewer, pk=int(data["constituency"]), region=region
+            )
+            constituency_id = constituency.pk
+        programme = None
+        if data.get("programme"):
+            # Programmes are public; one that does not exist is not found, as a place would be.
+            programme = Programme.objects.filter(pk=data["programme"]).first()
+            if programme is None:
+                raise Http404("Not found.")
+        # The period: cohorts ending by ?by=, or for a target's pipeline, by its deadline.
+        ends_by = data.get("by")
+        if ends_by is None and target is not None and data["figure"] == "training":
+            ends_by = target.deadline
+        if target is not None:
+            scope = Scope.of_target(target)
+        else:
+            scope = Scope(
+                region_id=NOWHERE if nowhere else (region.pk if region else None),
+                constituency_id=constituency_id,
+                target_seats=bool(data.get("seats")),
+                programme_id=programme.pk if programme else None,
+            )
+        data.update(
+            nowhere=nowhere,
+            target=target,
+            region=region,
+            constituency=constituency,
+            constituency_id=constituency_id,
+            programme=programme,
+            ends_by=ends_by,
+            scope=scope,
+        )
 
-class TableQueryForm(forms.Form):
-    """Sorting and filters of a table page; unknown keys and values are ignored."""
+
+class TableQueryForm(ViewerFormMixin, forms.Form):
+    """Sorting and filters of the dashboard (`table` None) or one of its tables (its slug);
+    unknown keys are ignored. Once valid, cleaned_data holds the `target` (dashboard and
+    leaders by month) and the `region` (places: the viewer's by default), else None."""
 
     sort = forms.RegexField(regex=r"^-?[a-z_]{1,40}$", required=False)
     region = forms.CharField(required=False, validators=[PLACE_VALUE])
@@ -120,3 +192,25 @@ class TableQueryForm(forms.Form):
     seats = forms.BooleanField(required=False)
     gap = forms.BooleanField(required=False)
     reason = forms.ChoiceField(required=False, choices=[("", "")] + [(key, key) for key in RISK_REASONS])
+
+    TARGET_TABLES = {None, "leaders-by-month"}
+    REGION_TABLES = {"places"}
+
+    def __init__(self, data=None, *, viewer: permissions.DashboardViewer, table: str | None = None, **kwargs):
+        self.table = table
+        super().__init__(data, viewer=viewer, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            data["region"] = self._region(data.get("region")) if self.table in self.REGION_TABLES else None
+            data["target"] = self._target(data.get("target")) if self.table in self.TARGET_TABLES else None
+        return data
+
+    def _region(self, value: str | None) -> Region | None:
+        if value == "none":  # the places table lists places, not people without one
+            raise Http404("Not found.")
+        return permissions.dashboard_region_get(viewer=self.viewer, value=value) or self.viewer.region
+
+    def _target(self, pk: int | None) -> Target | None:
+        return permissions.dashboard_target_get(viewer=self.viewer, pk=pk) if pk else None

@@ -3,7 +3,7 @@ cells, and each header's sort link."""
 
 from django import template
 
-from certification.dashboard_tables import VERDICT_CLASSES
+from reporting.dashboard_tables import VERDICT_CLASSES
 
 register = template.Library()
 
@@ -12,7 +12,7 @@ NUMERIC_KINDS = {"number", "percent"}
 
 @register.simple_tag(takes_context=True)
 def dashboard_table(context, table, rows=None, sortable=False, sort=""):
-    """A dashboard Table (certification/dashboard_tables.py) as the site's table component;
+    """A dashboard Table (reporting/dashboard_tables.py) as the site's table component;
     its sort links keep the page's filters (the request's query string)."""
     # `rows` is "" when the including template gives none: then every row of the table.
     component = table.component(rows=list(rows) if rows else None, sortable=bool(sortable), sort=sort or "")

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from certification.forecast import (
+from reporting.forecast import (
     AT_RISK,
     MET,
     MISSED,

@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableListData
 
-from certification.forecast import STAGE_LABELS, STAGES, VERDICT_LABELS
-from certification.selectors.dashboard import NOWHERE, TargetProgress
-from certification.selectors.dashboard_cohorts import CohortRisk
 from config.tables import EXPORT_FORMATS, XLSX_DATE_FORMAT, ListTable, export_filename, table_export_response
+from reporting.forecast import STAGE_LABELS, STAGES, VERDICT_LABELS
+from reporting.selectors.dashboard import NOWHERE, TargetProgress
+from reporting.selectors.dashboard_cohorts import CohortRisk
 
 __all__ = ["EXPORT_FORMATS", "XLSX_DATE_FORMAT", "Column", "Table", "export_filename"]
 
@@ -256,7 +256,7 @@ def _path(name: str, script_prefix: str) -> str:
 def people_url(**params) -> str:
     """The list of people behind a figure (reversed once per process: tables link every row)."""
     return (
-        _path("certification:dashboard-people", get_script_prefix())
+        _path("reporting:dashboard-people", get_script_prefix())
         + "?"
         + urlencode({key: value for key, value in params.items() if value not in (None, "", False)})
     )
@@ -264,7 +264,7 @@ def people_url(**params) -> str:
 
 def cohorts_url(**params) -> str:
     return (
-        _path("certification:dashboard-cohorts", get_script_prefix())
+        _path("reporting:dashboard-cohorts", get_script_prefix())
         + "?"
         + urlencode({key: value for key, value in params.items() if value not in (None, "", False)})
     )
@@ -286,7 +286,7 @@ def targets_table(progress: list[TargetProgress]) -> Table:
             {
                 "id": target.pk,
                 "target_name": label,
-                "chart_href": reverse("certification:dashboard") + f"?target={target.pk}#chart",
+                "chart_href": reverse("reporting:dashboard") + f"?target={target.pk}#chart",
                 "deadline": target.deadline,
                 "target": target.leaders,
                 "certified": item.certified,
@@ -389,7 +389,7 @@ def places_table(rows: list[dict], *, region=None, caption: str) -> Table:
             scope = {"region": _place_param(row["id"])}
             name = row["name"] or str(_("Place not recorded"))
             name_href = (
-                reverse("certification:dashboard-table", args=["places"]) + f"?region={row['id']}"
+                reverse("reporting:dashboard-table", args=["places"]) + f"?region={row['id']}"
                 if row["id"] != NOWHERE
                 else None
             )

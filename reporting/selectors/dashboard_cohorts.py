@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from certification.dbfunctions import DaysBetween, Median
-from certification.selectors.dashboard import IN_FLIGHT_COHORTS, valid_certificates
 from members.models import User
+from reporting.selectors.dashboard import IN_FLIGHT_COHORTS, valid_certificates
 from training.models import (
     PLACE_HOLDING_STATUSES,
     Attendance,

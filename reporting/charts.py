@@ -1,5 +1,5 @@
 """The burn-up chart as server-side SVG: the geometry here, the drawing in
-templates/certification/dashboard/_burnup.html. No script, so it sits under the site's CSP.
+templates/reporting/partials/_burnup.html. No script, so it sits under the site's CSP.
 
 Cumulative leaders by month up to today, the target as a line, and from today to the
 deadline the forecast: its expected value as a dashed line and its band as a shaded wedge.
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.utils.formats import date_format
 
-from certification.forecast import Forecast
+from reporting.forecast import Forecast
 
 SIZES = {
     # name: (width, height, most x labels)

@@ -9,8 +9,8 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
-from certification.forecast import PIPELINE_STAGES, STAGES
-from certification.selectors.dashboard import (
+from reporting.forecast import PIPELINE_STAGES, STAGES
+from reporting.selectors.dashboard import (
     Scope,
     in_flight_enrolments,
     lapsed_leader_list,
@@ -18,7 +18,7 @@ from certification.selectors.dashboard import (
     stage_now_q,
     stage_reached_q,
 )
-from certification.selectors.dashboard_cohorts import (
+from reporting.selectors.dashboard_cohorts import (
     RISK_REASONS,
     CohortRisk,
     cohorts_at_risk,

@@ -34,7 +34,10 @@ from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from certification.forecast import (
+from certification.models import Target, TargetScope
+from certification.standing import in_date_q, leader_certificates
+from members.models import Constituency, Region, User
+from reporting.forecast import (
     PIPELINE_STAGES,
     ConversionRates,
     Forecast,
@@ -42,9 +45,6 @@ from certification.forecast import (
     rates_from_counts,
     verdict,
 )
-from certification.models import Target, TargetScope
-from certification.standing import in_date_q, leader_certificates
-from members.models import Constituency, Region, User
 from reporting.models import LeaderTally
 from training.models import (
     ACTIVE_ENROLMENT_STATUSES,
@@ -54,7 +54,9 @@ from training.models import (
 )
 
 IN_FLIGHT_COHORTS = [CohortStatus.OPEN, CohortStatus.RUNNING]
-RATES_CACHE_KEY = "dashboard:conversion-rates"
+# Names the module: the value is a pickled ConversionRates, which moved from
+# certification.forecast to reporting.forecast; what the old code cached is never read back.
+RATES_CACHE_KEY = "dashboard:conversion-rates:reporting"
 RATES_CACHE_SECONDS = 600
 NOWHERE = 0  # a region or constituency id meaning "none recorded"
 

@@ -17,19 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from certification.dashboard_views import TABLE_SLUGS
-from certification.forecast import forecast, rates_from_counts
 from certification.models import Certificate, Target, TargetChange, TargetScope
 from certification.permissions import DashboardViewer, dashboard_viewer_get
 from certification.seeding import demo_targets_load, regional_shares
-from certification.selectors.dashboard import (
-    Scope,
-    conversion_rates,
-    leaders_by_month,
-    target_list,
-    targets_progress,
-)
-from certification.selectors.dashboard_cohorts import cohorts_at_risk, trainer_rows
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from certification.services.targets import target_change, target_create
 from certification.signals import certificate_standing_changed_announce
@@ -37,7 +27,17 @@ from config.spreadsheets import csv_safe
 from members.models import Constituency, Profile, Region
 from members.permissions import Role
 from members.signals import member_place_changed_announce
+from reporting.forecast import forecast, rates_from_counts
+from reporting.selectors.dashboard import (
+    Scope,
+    conversion_rates,
+    leaders_by_month,
+    target_list,
+    targets_progress,
+)
+from reporting.selectors.dashboard_cohorts import cohorts_at_risk, trainer_rows
 from reporting.services.figures import dashboard_figures_changed, dashboard_figures_get
+from reporting.views.tables import TABLE_SLUGS
 from tests.factories import (
     AssignmentFactory,
     CohortFactory,
@@ -63,13 +63,13 @@ from training.services.enrolment import enrolment_apply
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD = "certification:dashboard"
-PEOPLE = "certification:dashboard-people"
-COHORTS = "certification:dashboard-cohorts"
+DASHBOARD = "reporting:dashboard"
+PEOPLE = "reporting:dashboard-people"
+COHORTS = "reporting:dashboard-cohorts"
 
 
 def table_url(slug):
-    return reverse("certification:dashboard-table", args=[slug])
+    return reverse("reporting:dashboard-table", args=[slug])
 
 
 # --- Building a small movement --------------------------------------------------------------
@@ -611,12 +611,12 @@ def _dashboard_urls(world):
 @pytest.mark.parametrize("role", [Role.TRAINEE, Role.TRAINER])
 def test_trainees_and_trainers_are_refused(client, world, role):
     client.force_login(member_in(world["north_east"], role=role))
-    for url in [*_dashboard_urls(world), reverse("certification:target-list")]:
+    for url in [*_dashboard_urls(world), reverse("reporting:target-list")]:
         assert client.get(url).status_code == 403, url
 
 
 def test_anonymous_visitors_are_asked_to_sign_in(client, world):
-    for url in [*_dashboard_urls(world), reverse("certification:target-list")]:
+    for url in [*_dashboard_urls(world), reverse("reporting:target-list")]:
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.url.startswith(reverse("account_login"))
@@ -629,8 +629,8 @@ def test_national_and_regional_staff_reach_the_dashboard_only_national_set_targe
         client.force_login(user)
         for url in _dashboard_urls(world):
             assert client.get(url).status_code == 200, (user, url)
-        assert client.get(reverse("certification:target-list")).status_code == targets_status
-        assert client.get(reverse("certification:target-create")).status_code == targets_status
+        assert client.get(reverse("reporting:target-list")).status_code == targets_status
+        assert client.get(reverse("reporting:target-create")).status_code == targets_status
 
 
 # --- Tables: sorting, filters, CSV -------------------------------------------------------------------------
@@ -885,7 +885,7 @@ def test_staff_set_a_target_and_change_it_with_a_reason(client, staff, places):
     client.force_login(staff)
     deadline = (timezone.localdate() + dt.timedelta(days=400)).isoformat()
     response = client.post(
-        reverse("certification:target-create"),
+        reverse("reporting:target-create"),
         {
             "scope": "region",
             "region": places["wales"].pk,
@@ -897,7 +897,7 @@ def test_staff_set_a_target_and_change_it_with_a_reason(client, staff, places):
     assert response.status_code == 302
     target = Target.objects.get()
     assert (target.scope, target.region, target.leaders) == ("region", places["wales"], 60)
-    url = reverse("certification:target-change", args=[target.pk])
+    url = reverse("reporting:target-change", args=[target.pk])
     response = client.post(url, {"leaders": "80", "deadline": deadline, "note": ""})
     assert response.status_code == 400
     assert "Say why the target changes" in response.content.decode()
@@ -907,7 +907,7 @@ def test_staff_set_a_target_and_change_it_with_a_reason(client, staff, places):
     assert target.leaders == 80
     history = list(TargetChange.objects.filter(target=target).values_list("leaders", "note", "actor"))
     assert history == [(60, "Plan A", staff.pk), (80, "A new branch opened.", staff.pk)]
-    page = client.get(reverse("certification:target-list")).content.decode()
+    page = client.get(reverse("reporting:target-list")).content.decode()
     assert "A new branch opened." in page
     assert "Plan A" in page
 
@@ -926,7 +926,7 @@ def test_staff_set_a_target_and_change_it_with_a_reason(client, staff, places):
 def test_bad_targets_are_refused_with_a_message(client, staff, places, data):
     client.force_login(staff)
     data = {"deadline": (timezone.localdate() + dt.timedelta(days=30)).isoformat(), **data}
-    response = client.post(reverse("certification:target-create"), data)
+    response = client.post(reverse("reporting:target-create"), data)
     assert response.status_code == 400
     assert 'class="invalid-feedback' in response.content.decode() or "alert" in response.content.decode()
     assert not Target.objects.exists()
@@ -938,7 +938,7 @@ def test_targets_need_the_csrf_token(staff, places):
     client = Client(enforce_csrf_checks=True)
     client.force_login(staff)
     response = client.post(
-        reverse("certification:target-create"),
+        reverse("reporting:target-create"),
         {
             "scope": "national",
             "leaders": "10",
@@ -1050,7 +1050,7 @@ def _pages(places, world_targets):
         reverse(PEOPLE) + "?figure=lapsed&format=csv",
         reverse(PEOPLE) + "?figure=leaders&format=xlsx",
         reverse(COHORTS) + "?figure=at_risk",
-        reverse("certification:target-list"),
+        reverse("reporting:target-list"),
     ]
 
 
@@ -1110,8 +1110,8 @@ def test_regional_pages_run_a_fixed_number_of_queries(client, regional, staff, w
 def test_the_burn_up_chart_is_drawn_to_scale():
     """Leaders rise to 9 by today; the target line sits at 20; the forecast band runs from
     today's 9 to the range at the deadline; after the deadline there is no band."""
-    from certification.charts import burnup
-    from certification.forecast import Forecast
+    from reporting.charts import burnup
+    from reporting.forecast import Forecast
 
     result = Forecast(certified_now=9, from_pipeline=6, from_open_places=0, low=12, high=18)
     today = dt.date(2026, 3, 15)

@@ -26,8 +26,31 @@ def _redis_reachable(url: str) -> bool:
         return False
 
 
+# Fixtures of tests that start real processes beside the test (a Celery worker, a live server
+# and Chromium, redis-server, Node): `make test-fast` leaves these tests out (marker `processes`).
+PROCESS_FIXTURES = {"celery_worker", "worker_database_url", "chaos", "live_server", "browser", "redis_down"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.processes)
+
+
 def pytest_sessionstart(session):
-    """Under CI the suite must run on PostgreSQL and Redis: stop at once if they are missing."""
+    """Under CI the suite must run on PostgreSQL and Redis: stop at once if they are missing.
+
+    Parallel workers (pytest-xdist) need a Redis database of their own (tests/xdist_redis.py)."""
+    if (
+        os.environ.get("PYTEST_XDIST_WORKER")
+        and settings.REDIS_URL
+        and not session.config.pluginmanager.has_plugin("tests.xdist_redis")
+    ):
+        pytest.exit(
+            "With Redis, run parallel workers with `-p tests.xdist_redis` (as `make test` does): "
+            "on one Redis database they would clear each other's cache and take each other's tasks",
+            returncode=3,
+        )
     if not IN_CI:
         return
     problems = []
@@ -139,6 +162,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
         after = _row_counts()
     _SeedState.tables = [table for table, count in after.items() if count > before[table]]
     _SeedState.in_database = True
+    # Factory-made codes clear of the seeds' real ones (regions E12000001-9, seats from
+    # E14001063): a factory region is never a seeded one, a factory seat never clashes.
+    from tests.factories import ConstituencyFactory, RegionFactory
+
+    RegionFactory.reset_sequence(100)
+    ConstituencyFactory.reset_sequence(2000)
 
 
 def _transactional(item: pytest.Item) -> bool:

@@ -10,7 +10,7 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/future_leaders
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 endif
 
-.PHONY: run setup test lint format bench
+.PHONY: run setup test test-fast lint format bench
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,9 +33,19 @@ run: setup
 	trap 'kill $$BEAT 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# Two workers (pytest-xdist), each on a test database and Redis databases of its own
+# (tests/xdist_redis.py: worker N moves REDIS_URL up by 2N databases).
+TEST_WORKERS ?= 2
+PARALLEL := -n $(TEST_WORKERS) -p tests.xdist_redis
+
 test: $(INSTALLED)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) -m pytest
+	$(PY) -m pytest $(PARALLEL)
+
+# The inner loop: every test but those that start processes beside them (browser journeys,
+# Celery workers, redis-server; marker `processes`). `make test` runs them all.
+test-fast: $(INSTALLED)
+	$(PY) -m pytest $(PARALLEL) -m "not processes and not e2e"
 
 # The benchmarks (bench/run.py; never part of `make test`), against this machine's PostgreSQL
 # and Redis; results go on top of bench/RESULTS.md. BENCH_ARGS='--only pages --args pages=--reuse'

@@ -1,5 +1,6 @@
 """Shared test setup: the CI guard, real-service fixtures and the common factories."""
 
+import io
 import os
 import tempfile
 
@@ -50,8 +51,31 @@ def _redis_reachable(url: str) -> bool:
         return False
 
 
+# Fixtures of tests that start real processes beside the test (a Celery worker, a live server
+# and Chromium, redis-server, Node): `make test-fast` leaves these tests out (marker `processes`).
+PROCESS_FIXTURES = {"celery_worker", "worker_database_url", "chaos", "live_server", "browser", "redis_down"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.processes)
+
+
 def pytest_sessionstart(session):
-    """Under CI the suite must run on PostgreSQL and Redis: stop at once if they are missing."""
+    """Under CI the suite must run on PostgreSQL and Redis: stop at once if they are missing.
+
+    Parallel workers (pytest-xdist) need a Redis database of their own (tests/xdist_redis.py)."""
+    if (
+        os.environ.get("PYTEST_XDIST_WORKER")
+        and settings.REDIS_URL
+        and not session.config.pluginmanager.has_plugin("tests.xdist_redis")
+    ):
+        pytest.exit(
+            "With Redis, run parallel workers with `-p tests.xdist_redis` (as `make test` does): "
+            "on one Redis database they would clear each other's cache and take each other's tasks",
+            returncode=3,
+        )
     if not IN_CI:
         return
     problems = []
@@ -125,9 +149,102 @@ def _tasks_inline(request):
         app.conf.task_always_eager = previous
 
 
-@pytest.fixture
-def seeded(db):
-    """Roles, regions, constituencies and the consent text, as `make setup` loads them."""
+# --- Seeds ---------------------------------------------------------------------------------
+# The seeds (`load_seeds` without --demo: roles, regions, constituencies, the consent text and
+# the programme) are loaded once, into the test database as it is made, not for each test:
+# each test that is not transactional runs in a transaction rolled back at its end, so it sees
+# them and leaves them. Transactional tests (a live server, a real worker) empty every table
+# when they end; pytest-django runs them after all the others, and `seeded` loads the seeds
+# again for those that ask.
+
+
+class _SeedState:
+    """Whether the test database holds the seeds now, and the tables they fill."""
+
+    in_database = False
+    tables: list[str] = []
+
+
+def _seeds_load() -> None:
     from django.core.management import call_command
 
-    call_command("load_seeds", verbosity=0)
+    call_command("load_seeds", verbosity=0, stdout=io.StringIO())
+
+
+def _row_counts() -> dict[str, int]:
+    from django.apps import apps
+
+    return {
+        model._meta.db_table: model._base_manager.count()
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.managed and not model._meta.proxy
+    }
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, with the seeds loaded once."""
+    with django_db_blocker.unblock():
+        before = _row_counts()
+        _seeds_load()
+        after = _row_counts()
+    _SeedState.tables = [table for table, count in after.items() if count > before[table]]
+    _SeedState.in_database = True
+    # Factory-made codes clear of the seeds' real ones (regions E12000001-9, seats from
+    # E14001063): a factory region is never a seeded one, a factory seat never clashes.
+    from tests.factories import ConstituencyFactory, RegionFactory
+
+    RegionFactory.reset_sequence(100)
+    ConstituencyFactory.reset_sequence(2000)
+
+
+def _transactional(item: pytest.Item) -> bool:
+    """As pytest-django decides it: the test empties every table when it ends."""
+    marker = item.get_closest_marker("django_db")
+    if marker and (
+        marker.kwargs.get("transaction")
+        or marker.kwargs.get("reset_sequences")
+        or (marker.args and marker.args[0])
+    ):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.fixture(autouse=True)
+def _transactional_tests_start_as_before(request):
+    """A transactional test starts without the seeds unless it asks for them (`seeded`), as
+    each did before the seeds were loaded once; its end empties the tables anyway."""
+    if not _transactional(request.node):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    if _SeedState.in_database and "seeded" not in request.fixturenames:
+        from django.core.management import call_command
+
+        call_command("flush", interactive=False, verbosity=0)
+        _SeedState.in_database = False
+    yield
+    _SeedState.in_database = False  # emptied by pytest-django as the test ends
+
+
+@pytest.fixture
+def seeded(request, db):
+    """Roles, regions, constituencies, the consent text and the programme, as `make setup`
+    loads them (without the demo): already there, or loaded again after a transactional
+    test emptied the tables."""
+    if not _SeedState.in_database:
+        _seeds_load()
+        # A test that is not transactional loaded them in its own transaction, rolled back.
+        _SeedState.in_database = _transactional(request.node)
+
+
+@pytest.fixture
+def unseeded(db):
+    """The tables the seeds fill, empty again (in this test's transaction, rolled back at its
+    end): for tests of loading the seeds themselves."""
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    connection.ops.execute_sql_flush(
+        connection.ops.sql_flush(no_style(), _SeedState.tables, allow_cascade=True)
+    )

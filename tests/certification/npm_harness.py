@@ -1,6 +1,7 @@
 """A Node harness folder made ready for the outside-verifier tests: `npm ci` once, while its
 lock file is unchanged. Skips locally without node and npm; fails under CI=true."""
 
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -26,6 +27,14 @@ def npm_installed(folder: Path, *, what: str) -> Path:
         missing(f"needs node and npm (apt-get install nodejs npm) to run {what}")
     stamp = folder / "node_modules" / STAMP_NAME
     lock = hashlib.sha256((folder / "package-lock.json").read_bytes()).hexdigest()
+    # Parallel test workers (pytest-xdist) take turns: one installs, the others then see the stamp.
+    with (folder / ".npm-ci.lock").open("w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        _install_unless_stamped(folder, npm=npm, stamp=stamp, lock=lock)
+    return folder
+
+
+def _install_unless_stamped(folder: Path, *, npm: str, stamp: Path, lock: str) -> None:
     if not stamp.exists() or stamp.read_text() != lock:
         done = subprocess.run(  # noqa: S603 - npm with fixed arguments
             [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
@@ -38,4 +47,3 @@ def npm_installed(folder: Path, *, what: str) -> Path:
         if done.returncode != 0:
             pytest.fail(f"npm ci failed in {folder}:\n{done.stdout}\n{done.stderr}")
         stamp.write_text(lock)
-    return folder

@@ -5,6 +5,7 @@ width for serious axe-core violations and sideways scrolling, and its HTML, as t
 sent it, with the W3C Nu HTML checker (tests/e2e/vnu/).
 """
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -171,12 +172,22 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def sign_in(browser, live_server):
+def sign_in(browser, live_server, time_machine):
     """Open a fresh browser context for a person and sign them in through allauth.
 
     Trainers and staff have an authenticator app (tests/factories.py): the helper answers
-    the second step with its current code, as the person would from their phone.
+    the second step with its current code, as the person would from their phone. Where the
+    person would wait for the app's next code (a code works once; one about to change may be
+    stale when the server checks it), the clock of this process, the live server's too (a
+    thread here), moves on to the next 30-second step instead: the server still checks each
+    code against its clock and refuses a used one (tests/members/test_mfa.py).
     """
+
+    def next_code_step() -> None:
+        if time_machine.traveller is None:
+            time_machine.move_to(dt.datetime.now(tz=dt.UTC), tick=True)  # real time, ticking
+        time_machine.shift(30 - time.time() % 30 + 0.5)
+
     contexts = []
     codes_used: set[tuple[int, str]] = set()
     csp_errors: list[str] = []
@@ -207,10 +218,10 @@ def sign_in(browser, live_server):
             # A code is checked against its own 30-second step only (no tolerance): one read
             # in the last seconds of a step may be stale when the server sees it.
             if 30 - time.time() % 30 < 3:
-                time.sleep(30 - time.time() % 30 + 0.5)
+                next_code_step()
             code = totp_code(totp_secret)
-            if (user.pk, code) in codes_used:  # a code works once: wait for the next one
-                time.sleep(30 - time.time() % 30 + 0.5)
+            if (user.pk, code) in codes_used:  # a code works once: the next one
+                next_code_step()
                 code = totp_code(totp_secret)
             codes_used.add((user.pk, code))
             field(page, "Code").fill(code)

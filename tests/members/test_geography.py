@@ -16,7 +16,8 @@ from members.geography import (
 )
 from members.models import Constituency, Region
 
-pytestmark = pytest.mark.django_db
+# These tests load the geography themselves, into tables emptied of the seeds.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unseeded")]
 
 SEEDS = settings.BASE_DIR / "seeds" / "geography"
 REGIONS_CSV = SEEDS / "regions.csv"

@@ -28,6 +28,8 @@ from django.db import connection
 
 from config.tasks import ping
 
+pytestmark = pytest.mark.processes  # gunicorn, nginx, a worker and beat
+
 DEPLOY = Path(settings.BASE_DIR) / "deploy"
 HOST = "futureleaders.example"
 IN_CI = os.environ.get("CI") == "true"

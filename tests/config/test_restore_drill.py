@@ -26,7 +26,7 @@ from members.models import DataExport
 from members.permissions import Role
 from tests.factories import EnrolmentFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
 # Run in the restored place: the same requests a stranger and the member would make.
 CHECKS = """

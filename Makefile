@@ -38,9 +38,12 @@ run: setup
 TEST_WORKERS ?= 2
 PARALLEL := -n $(TEST_WORKERS) -p tests.xdist_redis
 
+# Two passes: everything else in parallel, then the tests that time requests (marker
+# `serial`) alone; the run fails if either does.
 test: $(INSTALLED)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) -m pytest $(PARALLEL)
+	$(PY) -m pytest $(PARALLEL) -m "not serial"; status=$$?; \
+	$(PY) -m pytest -m serial || status=1; exit $$status
 
 # The inner loop: every test but those that start processes beside them (browser journeys,
 # Celery workers, redis-server; marker `processes`). `make test` runs them all.

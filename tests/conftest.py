@@ -30,10 +30,16 @@ OBJECT_STORAGE_MODULES = {
 }
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.nodeid.split("::", 1)[0] in OBJECT_STORAGE_MODULES:
-            item.add_marker(pytest.mark.object_storage)
+# Tests that time requests against a limit (Redis down, the chaos runs, the XLSX reader's
+# bounds): `make test` runs them in a second pass on their own, so that the other parallel
+# worker's browser, checker and server do not take the time they measure.
+SERIAL_MODULES = {
+    "tests/config/test_redis_down.py",
+    "tests/config/test_redis_down_walk.py",
+    "tests/imports/test_bounds.py",
+    "tests/training/test_notices_chaos.py",
+    "tests/training/test_notices_chaos_more.py",
+}
 
 
 if settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
@@ -58,8 +64,13 @@ PROCESS_FIXTURES = {"celery_worker", "worker_database_url", "chaos", "live_serve
 
 def pytest_collection_modifyitems(items):
     for item in items:
+        module = item.nodeid.split("::", 1)[0]
         if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.processes)
+        if module in OBJECT_STORAGE_MODULES:
+            item.add_marker(pytest.mark.object_storage)
+        if module in SERIAL_MODULES:
+            item.add_marker(pytest.mark.serial)
 
 
 def pytest_sessionstart(session):

@@ -3,8 +3,11 @@ from django.db.models.signals import post_migrate
 
 
 def _roles_sync_after_last_app(sender, **kwargs) -> None:
-    # Every app's permissions exist only once the last app has migrated.
-    if sender is list(apps.get_app_configs())[-1]:
+    # Every app's permissions exist only once the last app has migrated. post_migrate is sent
+    # only for apps with a models module, so the last of those (not a model-less app such as
+    # dbbackup, which would leave the role groups never made).
+    migrated = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender is migrated[-1]:
         from members.services import roles_sync
 
         roles_sync()

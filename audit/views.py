@@ -8,20 +8,22 @@ import csv
 import json
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from audit.forms import AuditFilterForm
 from audit.models import AuditAction
 from audit.selectors import audit_entry_as_dict, audit_entry_list
 from audit.services import audit_record
+from audit.tables import AuditEntryTable
 
 # One function decides what a spreadsheet would run as a formula; the dashboard's CSVs use it too.
 from config.spreadsheets import csv_safe
+from config.tables import table_configure
 
 PER_PAGE = 50
 CSV_COLUMNS = [
@@ -45,30 +47,6 @@ class _Echo:
         return value
 
 
-def _change_lines(changes) -> list[tuple[str, str]]:
-    """`changes` for people to read: "field: before → after", or the value as it is."""
-    if not isinstance(changes, dict):
-        return [("", json.dumps(changes, ensure_ascii=False))]
-    lines = []
-    for key, value in changes.items():
-        if isinstance(value, dict) and set(value) == {"before", "after"}:
-            text = f"{_plain(value['before'])} → {_plain(value['after'])}"
-        else:
-            text = _plain(value)
-        lines.append((key, text))
-    return lines
-
-
-def _plain(value) -> str:
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, list):
-        return ", ".join(_plain(item) for item in value) or "–"
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
 class AuditEntryListView(PermissionRequiredMixin, View):
     """National staff: every audit entry, newest first, filtered by action, who acted, whom
     it is about and dates (allow-listed keys only); ?format=csv downloads the filtered list."""
@@ -85,7 +63,11 @@ class AuditEntryListView(PermissionRequiredMixin, View):
         entries = audit_entry_list(**filters)
         if wants_csv:
             return self._csv(request, entries, filters)
-        page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+        table = table_configure(AuditEntryTable(entries), request=request, per_page=PER_PAGE)
+        count = table.paginator.count
+        table.caption = ngettext("%(count)d entry", "%(count)d entries", count) % {"count": count}
+        if any(filters.values()):
+            table.caption += " " + str(_("(filtered)"))
         params = request.GET.copy()
         params.pop("page", None)
         params["format"] = "csv"
@@ -94,8 +76,7 @@ class AuditEntryListView(PermissionRequiredMixin, View):
             self.template,
             {
                 "form": form,
-                "page_obj": page,
-                "rows": [(entry, _change_lines(entry.changes)) for entry in page.object_list],
+                "table": table,
                 "is_filtered": any(filters.values()),
                 "csv_url": "?" + params.urlencode(),
             },

@@ -9,11 +9,12 @@ the clear or put in the session.
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
+from config.tables import table_configure
 from webhooks.forms import DeliveryFilterForm, EndpointForm
 from webhooks.selectors import (
     delivery_get,
@@ -36,6 +37,7 @@ from webhooks.services import (
     endpoint_test_send,
     max_attempts,
 )
+from webhooks.tables import DeliveryTable, EndpointTable
 
 PER_PAGE = 25
 DELIVERIES_PER_PAGE = 50
@@ -43,13 +45,13 @@ PERMISSION = "webhooks.add_endpoint"
 
 
 def _list_render(request, form, *, created=None, secret=None, error=None, status=200):
-    endpoints = Paginator(endpoint_list(), PER_PAGE).get_page(request.GET.get("page"))
+    endpoints = table_configure(EndpointTable(endpoint_list()), request=request, per_page=PER_PAGE)
     response = render(
         request,
         "webhooks/endpoint_list.html",
         {
             "form": form,
-            "page_obj": endpoints,
+            "table": endpoints,
             "paused_by_failures": list(
                 endpoint_list_paused_automatically().values_list("url", flat=True)[:10]
             ),
@@ -158,16 +160,21 @@ def _deliveries_render(request, endpoint, *, error=None, status=200):
         deliveries = delivery_list_for_endpoint(endpoint=endpoint)
     else:
         deliveries = delivery_list_for_endpoint(endpoint=endpoint, status=form.cleaned_data["status"])
-    page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
+    table = table_configure(
+        DeliveryTable(deliveries, max_attempts=max_attempts()),
+        request=request,
+        per_page=DELIVERIES_PER_PAGE,
+    )
+    count = table.paginator.count  # the paginator's own count: no second query
+    table.caption = ngettext("%(count)d delivery", "%(count)d deliveries", count) % {"count": count}
     return render(
         request,
         "webhooks/delivery_list.html",
         {
             "endpoint": endpoint,
             "filter_form": form,
-            "page_obj": page,
+            "table": table,
             "error": error,
-            "max_attempts": max_attempts(),
         },
         status=status,
     )

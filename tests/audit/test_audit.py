@@ -452,7 +452,7 @@ def test_filters_take_only_their_keys(client, staff, trainer):
     def labels(**params):
         response = client.get(url, params)
         assert response.status_code == 200, response.content.decode()[:500]
-        return [entry.pk for entry, _changes in response.context["rows"]]
+        return [row.record.pk for row in response.context["table"].paginated_rows]
 
     everything = labels()
     assert len(everything) == AuditEntry.objects.count()
@@ -584,3 +584,23 @@ def test_the_admin_shows_entries_and_changes_nothing(client, seeded, staff):
         == 403
     )
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_the_trail_sorts_by_time_only_and_keeps_the_filters(client, staff, trainer):
+    """The one table component: "When" sorts (oldest first on request) and its link keeps the
+    filters; other columns do not sort, and an unknown sort key leaves newest first."""
+    _seed_trail(staff, trainer)
+    client.force_login(staff)
+    url = reverse(AUDIT)
+    newest_first = list(AuditEntry.objects.order_by("-at", "-pk").values_list("pk", flat=True))
+
+    def pks(**params):
+        response = client.get(url, params)
+        assert response.status_code == 200
+        return [row.record.pk for row in response.context["table"].paginated_rows]
+
+    assert pks(sort="at") == newest_first[::-1]
+    assert pks(sort="action") == newest_first
+    page = client.get(url, {"actor": "tess@example.org"}).content.decode()
+    assert "?actor=tess%40example.org&amp;sort=at" in page
+    assert 'scope="row"' in page

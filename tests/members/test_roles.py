@@ -132,3 +132,13 @@ def test_home_pages_run_a_fixed_number_of_queries(client, seeded, name):
     assert count_queries() == small
     # Regional staff land on their dashboard, whose budget is tests/certification/test_dashboard.py's.
     assert small <= (30 if name == "reporting:dashboard" else 8)
+
+
+def test_migrating_makes_every_role_group(db):
+    """The groups come from post_migrate after the last app with models (a model-less app
+    listed last, such as dbbackup, gets no post_migrate and must not be waited for)."""
+    from django.contrib.auth.models import Group
+
+    from members.permissions import ROLE_GROUP_NAMES
+
+    assert set(Group.objects.values_list("name", flat=True)) >= set(ROLE_GROUP_NAMES.values())

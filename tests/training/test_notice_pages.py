@@ -639,3 +639,20 @@ def test_visitors_not_in_the_cohort_do_not_see_what_to_prepare(client, trainee, 
     coming_session(cohort, preparation="Bring a pen")
     client.force_login(trainee)
     assert "Bring a pen" not in html_of(client.get(reverse("training:cohort-detail", args=[cohort.pk])))
+
+
+def test_notice_table_shows_tick_boxes_only_for_failed_and_when_sent_ones_went(client, staff, trainee):
+    """The one table component: the tick box column is the failed tab's alone; the last
+    column is "Why" there and "Sent" on the sent tab; tab links stay the page's own."""
+    failed_notice(trainee, outcome="550 No such user")
+    sent_notice(trainee, subject="session:2")
+    client.force_login(staff)
+
+    failed_page = html_of(client.get(NOTICE_LIST))
+    assert 'type="checkbox" name="notice"' in failed_page
+    assert ">Why</th>" in re.sub(r"\s+", "", failed_page).replace('scope="col">', ">")
+    assert "Failed: 1 email</caption>" in failed_page
+
+    sent_page = html_of(client.get(NOTICE_LIST, {"status": "sent"}))
+    assert 'name="notice"' not in sent_page
+    assert ">Sent</th>" in re.sub(r"\s+", "", sent_page).replace('scope="col">', ">")

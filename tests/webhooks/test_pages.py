@@ -231,3 +231,28 @@ def test_the_endpoint_list_runs_a_fixed_number_of_queries(staff_client, local_ht
     add(30)  # more than a page
     large = _queries(staff_client, LIST)
     assert small == large
+
+
+def test_the_deliveries_table_sorts_within_the_status_filter(staff_client, local_http, national):
+    """The one table component: sort links keep ?status=, an unknown sort key changes nothing."""
+    endpoint = _endpoint(national)
+    for _ in range(2):
+        webhook_event_record(event_type=EventType.ENROLMENT_CHANGED, payload={"enrolment_id": 1})
+    Delivery.objects.filter(endpoint=endpoint).update(status=DeliveryStatus.GAVE_UP)
+    url = reverse("webhooks:delivery-list", args=[endpoint.pk])
+    page = staff_client.get(url, {"status": DeliveryStatus.GAVE_UP}).content.decode()
+    assert 'scope="col"' in page
+    assert "2 deliveries</caption>" in page
+    assert f"?status={DeliveryStatus.GAVE_UP}&amp;sort=attempts" in page
+    assert "Send again" in page
+    sorted_page = staff_client.get(url, {"status": DeliveryStatus.GAVE_UP, "sort": "-attempts"})
+    assert 'aria-sort="descending"' in sorted_page.content.decode()
+    assert staff_client.get(url, {"sort": "payload"}).status_code == 200
+
+
+def test_the_endpoint_table_sorts_by_waiting_deliveries(staff_client, local_http, national):
+    _endpoint(national)
+    page = staff_client.get(LIST, {"sort": "-waiting_count"}).content.decode()
+    assert 'aria-sort="descending"' in page
+    assert "http://127.0.0.1:9/hook" in page
+    assert "Rotate secret" in page

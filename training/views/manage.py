@@ -14,9 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from audit.services import audit_member_list_record
+from config.tables import table_configure
 from members.selectors import profile_get
 from training import permissions
 from training.forms.manage import (
@@ -51,13 +53,14 @@ from training.services.cohorts import (
     session_update,
 )
 from training.services.enrolment import enrolment_decide
+from training.tables import CohortTable
 from training.views.base import (
+    PAGE_SIZE,
     ManagesCohortsRequiredMixin,
     ReadsCohortsRequiredMixin,
     RunsCohortsRequiredMixin,
     cohort_page_render,
     form_errors_add,
-    paginate,
 )
 from training.views.messages import message_history_page
 
@@ -108,14 +111,19 @@ class CohortManageListView(RunsCohortsRequiredMixin, View):
         cohorts = cohort_list_for_manage_page(
             cohorts=permissions.cohort_list_manageable_by(user=request.user), **filter_form.filters()
         )
-        page = paginate(request, cohorts)
+        table = table_configure(CohortTable(cohorts), request=request, per_page=PAGE_SIZE)
+        is_filtered = any(filter_form.filters().values())
+        count = table.paginator.count
+        table.caption = ngettext("%(count)d cohort", "%(count)d cohorts", count) % {"count": count}
+        if is_filtered:
+            table.caption += " " + _("(filtered)")
         return _render(
             request,
             "cohort_list.html",
             {
-                "page_obj": page,
+                "table": table,
                 "filter_form": filter_form,
-                "is_filtered": any(filter_form.filters().values()),
+                "is_filtered": is_filtered,
                 "may_open_cohorts": permissions.user_manages_all_cohorts(request.user),
             },
         )

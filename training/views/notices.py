@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from config.tables import table_configure
 from training.models import MUTABLE_NOTICE_KINDS, NoticeKind, NoticeStatus
 from training.selectors.notices import (
     notice_failed_ids,
@@ -40,7 +41,7 @@ from training.services.notices import (
     reply_token_read,
     unsubscribe_token_read,
 )
-from training.views.base import paginate
+from training.tables import NoticeTable
 
 # A notice id as staff's retry form sends it: a few ASCII digits (a bigint at most).
 NOTICE_ID = re.compile(r"[0-9]{1,18}")
@@ -301,14 +302,23 @@ class NoticeListView(PermissionRequiredMixin, View):
         status = request.GET.get("status")
         if status not in self.STATUSES:
             status = NoticeStatus.FAILED
-        page = paginate(request, notice_list_by_status(status=status), per_page=self.PER_PAGE)
-        labels = notice_subject_labels(notices=page.object_list)
+        table = table_configure(
+            NoticeTable(notice_list_by_status(status=status), status=status),
+            request=request,
+            per_page=self.PER_PAGE,
+        )
+        table.about_labels = notice_subject_labels(notices=[row.record for row in table.page.object_list])
+        count = table.paginator.count
+        status_label = NoticeStatus(status).label
+        table.caption = ngettext("%(status)s: %(count)d email", "%(status)s: %(count)d emails", count) % {
+            "status": status_label,
+            "count": count,
+        }
         counts = notice_status_counts()
         context = {
-            "page": page,
-            "rows": [(notice, labels.get(notice.pk, "")) for notice in page.object_list],
+            "table": table,
             "status": status,
-            "status_label": NoticeStatus(status).label,
+            "status_label": status_label,
             "statuses": [(value, NoticeStatus(value).label, counts[value]) for value in self.STATUSES],
             "failed_count": counts[NoticeStatus.FAILED],
         }

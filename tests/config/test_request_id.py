@@ -132,3 +132,13 @@ def test_the_500_page_shows_the_request_id(settings):
     page = response.content.decode()
     assert "Something went wrong on our side" in page
     assert f'<code class="user-select-all" id="request-id">{response["X-Request-ID"]}</code>' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("dsn", "told"), [("", False), ("http://public@127.0.0.1:9/1", True)])
+def test_the_500_page_says_the_team_knows_only_when_errors_are_reported(settings, dsn, told):
+    settings.OPENBADGES_SIGNING_KEYS = BROKEN_SIGNING_KEYS
+    settings.SENTRY_DSN, settings.ADMINS = dsn, []
+    page = Client(raise_request_exception=False).get(reverse("certification:jwks")).content.decode()
+    assert ("The team has been told." in page) is told
+    assert settings.SUPPORT_EMAIL in page

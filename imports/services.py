@@ -342,10 +342,12 @@ def _rows_write(*, checked: Checked, member_import: MemberImport) -> list[int]:
     actor, cohort = member_import.confirmed_by, member_import.cohort
     created: list[ImportedMember] = []
     held: list[int] = []
+    placed: list[int] = []  # members whose profile was made or moved
     for number, plan in checked.plans.items():
         try:
             if plan.is_new:
                 user = _member_create(plan=plan, actor=actor)
+                placed.append(user.pk)
                 created.append(
                     ImportedMember(
                         user=user,
@@ -356,7 +358,8 @@ def _rows_write(*, checked: Checked, member_import: MemberImport) -> list[int]:
                     )
                 )
             else:
-                _member_update(plan=plan)
+                if _member_update(plan=plan):
+                    placed.append(plan.member.pk)
                 if "hold" in plan.changes:
                     held.append(plan.member.pk)
                 if "enrol" in plan.changes:
@@ -370,6 +373,9 @@ def _rows_write(*, checked: Checked, member_import: MemberImport) -> list[int]:
                 number, [_("This row could not be saved: %(error)s") % {"error": type(error).__name__}]
             )
             raise ImportRefused(checked) from error
+    # Reporting's read model follows every place made or moved here, told once for them all.
+    if placed:
+        member_place_changed_announce(user_ids=placed)
     # The address waits for proof: using the invitation's link proves it.
     EmailAddress.objects.bulk_create(
         EmailAddress(user=imported.user, email=imported.user.email, primary=True, verified=False)
@@ -396,8 +402,9 @@ def _member_create(*, plan: RowPlan, actor: User) -> User:
     return user
 
 
-def _member_update(*, plan: RowPlan) -> None:
-    """An existing member: only the blanks the check planned to fill."""
+def _member_update(*, plan: RowPlan) -> bool:
+    """An existing member: only the blanks the check planned to fill. Returns whether their
+    profile was made or moved (announced by _rows_write for all rows at once)."""
     member = plan.member
     filled = [column for column in ("first_name", "last_name") if column in plan.changes]
     for column in filled:
@@ -407,6 +414,8 @@ def _member_update(*, plan: RowPlan) -> None:
         member_name_changed_announce(user_ids=[member.pk])
     if {"profile", "constituency", "membership_number"} & set(plan.changes):
         _profile_write(user=member, plan=plan, profile=getattr(member, "profile", None))
+        return True
+    return False
 
 
 def _profile_write(*, user: User, plan: RowPlan, profile: Profile | None) -> None:
@@ -430,7 +439,6 @@ def _profile_write(*, user: User, plan: RowPlan, profile: Profile | None) -> Non
         profile.save(update_fields=[*fields, "updated_at"])
     else:
         profile.save()
-    member_place_changed_announce(user_ids=[user.pk])
 
 
 # --- Invitations ------------------------------------------------------------------------

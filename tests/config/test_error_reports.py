@@ -19,7 +19,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import sentry_sdk
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import Client
 from django.urls import reverse
@@ -143,14 +143,16 @@ def _served_by_wsgi(*, method: str, path: str, query: str, body: bytes, cookies:
     def start_response(status, headers, exc_info=None):
         answer.update(status=status, headers=dict(headers))
 
-    # As Django's test client does: closing the response must not close the test's
-    # connection (its transaction holds the test's rows).
+    # As Django's test client does: starting and closing the request must not close the
+    # test's connection (its transaction holds the test's rows).
+    request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
         response = WSGIHandler()(environ, start_response)
         answer["body"] = b"".join(response)
         response.close()
     finally:
+        request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
     answer["headers"]["body"] = answer["body"]
     return answer["status"], answer["headers"]

@@ -31,7 +31,7 @@ def member_counts() -> tuple[int, int, int]:
 
 CHECK_QUERIES = 8
 CHECK_QUERIES_COHORT = 9
-WRITE_QUERIES_A_NEW_MEMBER = 12
+WRITE_QUERIES_A_NEW_MEMBER = 10  # reporting is told of the new places once for all rows
 
 
 def row_errors(member_import, n: int) -> list[list[str]]:

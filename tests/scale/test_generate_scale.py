@@ -249,7 +249,7 @@ def test_bad_sizes_are_refused_with_a_reason(seeded, flags, message):
     assert not User.objects.exists()
 
 
-def test_it_asks_for_the_reference_data_first(db):
+def test_it_asks_for_the_reference_data_first(unseeded):
     with pytest.raises(CommandError, match="load_seeds"):
         call_command("generate_scale", "--members", "100")
 

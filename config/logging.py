@@ -82,12 +82,21 @@ def logging_config(*, log_format: str, level: str) -> dict:
                 "class": "logging.StreamHandler",
                 "formatter": formatter,
                 "filters": ["request_context"],
-            }
+            },
+            # django-dbbackup's commands set the level of the first stream handler of their
+            # logger to the command's --verbosity, or add a plain one of their own: this one is
+            # theirs to set, and their lines go out once, in our format.
+            "backup_commands": {
+                "class": "logging.StreamHandler",
+                "formatter": formatter,
+                "filters": ["request_context"],
+            },
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # WeasyPrint reports every rendering step at INFO.
             "weasyprint": {"level": "WARNING"},
             "fontTools": {"level": "WARNING"},
+            "dbbackup.command": {"handlers": ["backup_commands"], "propagate": False},
         },
     }

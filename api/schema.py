@@ -2,7 +2,7 @@
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from rest_framework.mixins import ListModelMixin
 
 from api.serializers import ErrorSerializer
 
@@ -31,25 +31,35 @@ ERROR_DESCRIPTIONS = {
 
 class ApiAutoSchema(AutoSchema):
     """drf-spectacular's schema, with the error responses each operation can give, so the
-    contract (and schemathesis, which checks against it) covers errors too."""
+    contract (and schemathesis, which checks against it) covers errors too. Only public
+    AutoSchema methods are used: get_operation, resolve_serializer, map_renderers."""
 
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        if direction != "response":
-            return responses
-        for code in self._error_codes():
-            if code not in responses:
-                error = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
-                responses[code] = self._get_response_for_code(error, code, direction=direction)
-        return responses
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:  # excluded from the schema
+            return None
+        error_schema = self.resolve_serializer(ErrorSerializer, "response").ref
+        media_types = self.map_renderers("media_type")
+        for code in self.error_codes():
+            operation["responses"].setdefault(
+                code,
+                {
+                    "content": {media_type: {"schema": error_schema} for media_type in media_types},
+                    "description": ERROR_DESCRIPTIONS[code],
+                },
+            )
+        return operation
 
-    def _error_codes(self) -> list[str]:
+    def error_codes(self) -> list[str]:
+        """The error statuses this operation may answer (after get_operation has set path and
+        method)."""
+        is_list = self.method == "GET" and isinstance(self.view, ListModelMixin)
         codes = []
-        if self.method != "GET" or self._is_list_view():  # a body, or filters and paging
+        if self.method != "GET" or is_list:  # a body, or filters and paging
             codes.append("400")
         if self.view.get_authenticators():  # a public view reads no credentials to refuse
             codes += ["401", "403"]
-        if "{" in self.path or self._is_list_view():  # an object, or a cursor
+        if "{" in self.path or is_list:  # an object, or a cursor
             codes.append("404")
         codes.append("429")
         return codes

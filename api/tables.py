@@ -3,7 +3,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import DateColumn, DateTimeColumn, ListTable, hidden_header
+from config.tables import ActionsColumn, DateColumn, DateTimeColumn, ListTable
 
 DAY = {"format": "j M Y"}
 NOWRAP = {"td": {"class": "text-nowrap"}}
@@ -27,13 +27,7 @@ class ApiTokenTable(ListTable):
         orderable=False,
         empty_values=(),
     )
-    actions = tables.TemplateColumn(
-        template_name="api/partials/_token_actions.html",
-        verbose_name=hidden_header(_("Actions")),
-        orderable=False,
-        empty_values=(),
-        exclude_from_export=True,
-    )
+    actions = ActionsColumn("api/partials/_token_actions.html")
 
     def render_resources(self, value):
         return ", ".join(value)

@@ -6,10 +6,16 @@
   The database is required (no page works without it): 503 when it is down. Redis is
   reported but does not fail readiness: with it down, pages still work (the cache misses,
   rate limits let requests through, tasks wait in the database for the sweeps), and Redis
-  is shared by every node, so failing on it would take every node out at once.
+  is shared by every node, so failing on it would take every node out at once. The object
+  store (with STORAGE_URL) is reported the same way, for the same reasons: only the pages that
+  read or write files need it, and every node shares it.
 """
 
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -35,6 +41,32 @@ def _redis_ok() -> bool:
         return False
 
 
+# A probe that answers within a second or says "down": never boto3's default minute-long
+# connect timeout and retries, which would hold the load balancer's check.
+OBJECT_STORE_PROBE = Config(
+    connect_timeout=1, read_timeout=1, retries={"max_attempts": 1, "mode": "standard"}
+)
+
+
+def _object_store_ok() -> bool:
+    """The store lists the storage's prefix (at most one key) for the storage's own keys. A
+    refusal (bad keys, no such bucket), an error or no answer is "down"."""
+    storage = storages["default"]
+    client = boto3.client(
+        "s3",
+        endpoint_url=storage.endpoint_url,
+        region_name=storage.region_name,
+        aws_access_key_id=storage.access_key or None,
+        aws_secret_access_key=storage.secret_key or None,
+        config=OBJECT_STORE_PROBE.merge(Config(s3={"addressing_style": storage.addressing_style})),
+    )
+    try:
+        client.list_objects_v2(Bucket=storage.bucket_name, Prefix=storage.location, MaxKeys=1)
+    except (BotoCoreError, ClientError):
+        return False
+    return True
+
+
 @never_cache
 @require_GET
 def healthz_live(request):
@@ -45,11 +77,13 @@ def healthz_live(request):
 @never_cache
 @require_GET
 def healthz_ready(request):
-    """Anyone: 200 when the database answers, else 503; Redis, when configured, is reported
-    ("degraded" when down) without failing the check."""
+    """Anyone: 200 when the database answers, else 503; Redis and the object store, when
+    configured, are reported ("degraded" when down) without failing the check."""
     checks = {"database": "ok" if _database_ok() else "down"}
     if settings.REDIS_URL:
         checks["redis"] = "ok" if _redis_ok() else "down"
+    if settings.STORAGE_URL:
+        checks["object_store"] = "ok" if _object_store_ok() else "down"
     if checks["database"] != "ok":
         status, code = "down", 503
     elif "down" in checks.values():

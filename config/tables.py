@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -191,3 +192,18 @@ def _xlsx_bytes(values: Iterable[list], *, sheet_title: str) -> bytes:
 def hidden_header(text) -> str:
     """A column header only screen readers read (a column of buttons needs no visible title)."""
     return lazy(lambda: format_html('<span class="visually-hidden">{}</span>', text), SafeString)()
+
+
+class ActionsColumn(tables.TemplateColumn):
+    """A row's buttons, drawn by `template_name` (which gets `record`): headed for screen
+    readers only, not sortable, left out of downloads."""
+
+    def __init__(self, template_name: str, **kwargs):
+        super().__init__(
+            template_name=template_name,
+            verbose_name=hidden_header(_("Actions")),
+            orderable=False,
+            empty_values=(),
+            exclude_from_export=True,
+            **kwargs,
+        )

@@ -3,7 +3,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import DateTimeColumn, ListTable, hidden_header, numeric
+from config.tables import ActionsColumn, DateTimeColumn, ListTable, numeric
 
 # On a phone the tables scroll sideways inside their region rather than squeezing addresses.
 WIDE = {"class": "table table-sm align-middle table-webhooks"}
@@ -31,13 +31,7 @@ class EndpointTable(ListTable):
     )
     waiting_count = tables.Column(verbose_name=_("Waiting"), attrs=numeric())
     gave_up_count = tables.Column(verbose_name=_("Gave up"), attrs=numeric())
-    actions = tables.TemplateColumn(
-        template_name="webhooks/partials/_endpoint_actions.html",
-        verbose_name=hidden_header(_("Actions")),
-        orderable=False,
-        empty_values=(),
-        exclude_from_export=True,
-    )
+    actions = ActionsColumn("webhooks/partials/_endpoint_actions.html")
 
     def render_events(self, value):
         return ", ".join(value)
@@ -75,13 +69,7 @@ class DeliveryTable(ListTable):
         attrs=NOWRAP,
         empty_values=(),
     )
-    actions = tables.TemplateColumn(
-        template_name="webhooks/partials/_delivery_actions.html",
-        verbose_name=hidden_header(_("Actions")),
-        orderable=False,
-        empty_values=(),
-        exclude_from_export=True,
-    )
+    actions = ActionsColumn("webhooks/partials/_delivery_actions.html")
 
     def __init__(self, *args, max_attempts: int, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,34 +1,22 @@
 """The cohorts behind a figure of the dashboard: at risk (for a reason, if given), or run by a
 trainer."""
 
-from django.core.paginator import Paginator
-from django.shortcuts import render
-from django.views import View
-
 from reporting import dashboard_tables as tables
-from reporting.forms import FigureForm
-from reporting.selectors.dashboard_lists import PEOPLE_FIGURES, cohorts_for_figure
-from reporting.views.base import (
-    FIGURE_TITLES,
-    LIST_PAGE_SIZE,
-    TEMPLATES,
-    DashboardRequiredMixin,
-    bad_request,
-    cohort_href,
-    downloads,
-    export_format,
-    figure_filters_described,
-)
+from reporting.selectors.dashboard_lists import cohorts_for_figure
+from reporting.views.base import FIGURE_TITLES, cohort_href
+from reporting.views.figure_list import FigureListView
 
 
-class DashboardCohortsView(DashboardRequiredMixin, View):
+class DashboardCohortsView(FigureListView):
     """The cohorts behind a figure: at risk (for a reason, if given), or run by a trainer."""
 
-    def get(self, request):
-        form = FigureForm(request.GET, viewer=self.viewer)
-        if not form.is_valid() or form.cleaned_data["figure"] in PEOPLE_FIGURES:
-            return bad_request(request)
-        data = form.cleaned_data
+    # The table each figure's cohorts are shown in; its keys are the figures this page lists.
+    tables_by_figure = {"at_risk": tables.risks_table, "trainer_cohorts": tables.trainer_cohorts_table}
+    figures = tables_by_figure.keys()
+    template_name = "cohorts.html"
+    download_slug = "cohorts"
+
+    def figure_list(self, data: dict) -> tables.Table:
         figure = data["figure"]
         cohorts = cohorts_for_figure(
             figure=figure,
@@ -36,28 +24,16 @@ class DashboardCohortsView(DashboardRequiredMixin, View):
             reason=data.get("reason"),
             trainer_id=data.get("trainer"),
         )
-        href = cohort_href(request.user)
-        if figure == "at_risk":
-            table = tables.risks_table(cohorts, cohort_href=href, caption=str(FIGURE_TITLES[figure]))
-        else:
-            table = tables.trainer_cohorts_table(
-                cohorts, cohort_href=href, caption=str(FIGURE_TITLES[figure])
-            )
-        download = export_format(request)
-        if download is not None:
-            return table.export_response(
-                export_format=download, slug="cohorts", suffix=figure.replace("_", "-")
-            )
-        page = Paginator(table.rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-        return render(
-            request,
-            TEMPLATES + "cohorts.html",
-            {
-                "viewer": self.viewer,
-                "title": FIGURE_TITLES[figure],
-                "described": figure_filters_described(form.cleaned_data),
-                "table": table,
-                "page_obj": page,
-                "downloads": downloads(request),
-            },
+        make_table = self.tables_by_figure[figure]
+        return make_table(
+            cohorts, cohort_href=cohort_href(self.request.user), caption=str(FIGURE_TITLES[figure])
         )
+
+    def download_table(self, listed: tables.Table, *, figure: str) -> tables.Table:
+        return listed
+
+    def page_items(self, listed: tables.Table) -> list:
+        return listed.rows
+
+    def page_context(self, listed: tables.Table, page, *, figure: str) -> dict:
+        return {"table": listed}

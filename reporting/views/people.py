@@ -1,65 +1,38 @@
 """The members or enrolments behind a figure of the dashboard: its count is the figure."""
 
-from django.core.paginator import Paginator
-from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views import View
 
 from audit.services import audit_member_list_record
 from reporting import dashboard_tables as tables
 from reporting.forecast import STAGE_LABELS
-from reporting.forms import FigureForm
 from reporting.selectors.dashboard_lists import PEOPLE_FIGURES, enrolment_stage, people_for_figure
-from reporting.views.base import (
-    FIGURE_TITLES,
-    LIST_PAGE_SIZE,
-    TEMPLATES,
-    DashboardRequiredMixin,
-    bad_request,
-    cohort_href,
-    downloads,
-    export_format,
-    figure_filters_described,
-)
+from reporting.views.base import FIGURE_TITLES, cohort_href
+from reporting.views.figure_list import FigureListView
 
 
-class DashboardPeopleView(DashboardRequiredMixin, View):
+class DashboardPeopleView(FigureListView):
     """The members or enrolments behind a figure: its count is the figure."""
 
-    def get(self, request):
-        form = FigureForm(request.GET, viewer=self.viewer)
-        if not form.is_valid() or form.cleaned_data["figure"] not in PEOPLE_FIGURES:
-            return bad_request(request)
-        data = form.cleaned_data
-        figure = data["figure"]
-        people = people_for_figure(
-            figure=figure,
+    figures = PEOPLE_FIGURES
+    template_name = "people.html"
+    download_slug = "people"
+
+    def figure_list(self, data: dict):
+        return people_for_figure(
+            figure=data["figure"],
             scope=data["scope"],
             region_id=self.viewer.region_id,
             stage=data.get("stage") or None,
             ends_by=data["ends_by"],
             trainer_id=data.get("trainer"),
         )
-        kind = PEOPLE_FIGURES[figure]
-        download = export_format(request)
-        exported = download is not None
+
+    def list_read(self, request, *, figure: str, exported: bool) -> None:
         audit_member_list_record(request=request, label=str(FIGURE_TITLES[figure]), exported=exported)
-        if exported:
-            return self._export(people, kind=kind, figure=figure, export_format=download)
-        page = Paginator(people, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-        return render(
-            request,
-            TEMPLATES + "people.html",
-            {
-                "viewer": self.viewer,
-                "title": FIGURE_TITLES[figure],
-                "described": figure_filters_described(form.cleaned_data),
-                "kind": kind,
-                "page_obj": page,
-                "rows": self._rows_with_links(request, page.object_list, kind=kind),
-                "downloads": downloads(request),
-            },
-        )
+
+    def page_context(self, listed, page, *, figure: str) -> dict:
+        kind = PEOPLE_FIGURES[figure]
+        return {"kind": kind, "rows": self._rows_with_links(self.request, page.object_list, kind=kind)}
 
     def _rows_with_links(self, request, items, *, kind: str) -> list[dict]:
         rows = [self._row(item, kind=kind) for item in items]
@@ -90,7 +63,8 @@ class DashboardPeopleView(DashboardRequiredMixin, View):
             }
         return row
 
-    def _export(self, people, *, kind: str, figure: str, export_format: str):
+    def download_table(self, listed, *, figure: str) -> tables.Table:
+        kind = PEOPLE_FIGURES[figure]
         columns = [
             tables.Column("name", _("Name")),
             tables.Column("region", _("Region")),
@@ -103,15 +77,12 @@ class DashboardPeopleView(DashboardRequiredMixin, View):
                 tables.Column("status", _("Status")),
                 tables.Column("stage", _("Furthest stage")),
             ]
-        table = tables.Table(
+        return tables.Table(
             slug=figure,
             caption="",
             columns=columns,
             rows=[
                 {key: str(value) for key, value in self._row(item, kind=kind).items()}
-                for item in people.iterator(chunk_size=2000)
+                for item in listed.iterator(chunk_size=2000)
             ],
-        )
-        return table.export_response(
-            export_format=export_format, slug="people", suffix=figure.replace("_", "-")
         )

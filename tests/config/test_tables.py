@@ -12,7 +12,14 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from openpyxl import load_workbook
 
-from config.tables import EXPORT_FORMATS, DateColumn, ListTable, export_format_requested, table_configure
+from config.tables import (
+    EXPORT_FORMATS,
+    ActionsColumn,
+    DateColumn,
+    ListTable,
+    export_format_requested,
+    table_configure,
+)
 
 
 class PeopleTable(ListTable):
@@ -159,3 +166,26 @@ def test_an_unknown_sort_key_leaves_the_default_order_shown():
     table = table_configure(SortedPeople([dict(row) for row in ROWS]), request=request, per_page=10)
     assert _names(table) == ["Ada", "Bea", "Cleo"]
     assert 'aria-sort="ascending"' in _html(table)
+
+
+class DeliveryActionsTable(ListTable):
+    caption = "Deliveries"
+    row_header = "event_id"
+
+    event_id = tables.Column(verbose_name="Event")
+    actions = ActionsColumn("webhooks/partials/_delivery_actions.html")
+
+
+def test_an_actions_column_draws_its_partial_under_a_hidden_header_and_stays_out_of_downloads():
+    """The buttons come from the partial, per row; the header is for screen readers only; the
+    column cannot be sorted on and is not downloaded."""
+    rows = [{"event_id": "evt-1", "status": "failed", "endpoint_id": 4, "pk": 7}]
+    table = table_configure(
+        DeliveryActionsTable(rows), request=RequestFactory().get("/?sort=actions"), per_page=2
+    )
+    html = _html(table)
+    assert '<span class="visually-hidden">Actions</span>' in html
+    assert 'action="/manage/webhooks/4/deliveries/7/send-again/"' in html
+    assert "sort=actions" not in html
+    response = table.export_response(export_format="csv", filename="deliveries")
+    assert list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")))) == [["Event"], ["evt-1"]]

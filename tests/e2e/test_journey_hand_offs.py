@@ -113,6 +113,13 @@ def _check(message, *, to, subject: str, line: str, html: bool = True) -> None:
         Outbox.html(message)
 
 
+def _received(outbox, *, to, subject: str, line: str, html: bool = True):
+    """The one email sent to `to` since the last look, checked as _check does."""
+    message = outbox.one_to(outbox.new(), to)
+    _check(message, to=to, subject=subject, line=line, html=html)
+    return message
+
+
 def _not_revealed(message, address: str) -> None:
     """The other person's address is nowhere in the email: text, HTML or headers."""
     everything = [message.body, Outbox.html(message), message.from_email, *message.reply_to, *message.cc]
@@ -123,6 +130,15 @@ def _not_revealed(message, address: str) -> None:
 def _mark(page, *, level: str, feedback: str) -> None:
     page.get_by_role("group", name=CRITERION).get_by_role("radio", name=re.compile(rf"^{level}\b")).check()
     field(page, "Feedback to the trainee").fill(feedback)
+
+
+def _mark_first_in_queue(page, *, level: str, feedback: str, outcome: str) -> None:
+    """The trainer opens the first work in their marking queue, marks it and sees it saved."""
+    page.goto("/manage/marking/")
+    page.get_by_role("link", name=re.compile(r"^Mark\s*:")).first.click()
+    _mark(page, level=level, feedback=feedback)
+    page.get_by_role("button", name="Save mark", exact=True).click()
+    expect(page.get_by_text(re.compile(rf"Mark saved for Rosa Jones.*{outcome}"))).to_be_visible()
 
 
 def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, live_server, settings):
@@ -173,10 +189,9 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     field(page, "Password (again)").fill(PASSWORD)
     page.get_by_role("button", name=_button("Sign up")).click()
     page.wait_for_url("**/accounts/confirm-email/")
-    confirmation = outbox.one_to(outbox.new(), EMAIL)
     # allauth's email in the house's layout and voice, text and HTML.
-    _check(
-        confirmation,
+    confirmation = _received(
+        outbox,
         to=EMAIL,
         subject="Confirm your email address",
         line="To finish, confirm that this address is yours by opening this link:",
@@ -208,9 +223,8 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**/my-training/")
     expect(_status(page, f"Your application to {COHORT} is sent. A trainer will review it.")).to_be_visible()
-    received = outbox.one_to(outbox.new(), EMAIL)
-    _check(
-        received,
+    received = _received(
+        outbox,
         to=EMAIL,
         subject=f"We have your application to {PROGRAMME}",
         line="the cohort's trainers review each application and decide whether to offer a place",
@@ -242,9 +256,8 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     tomasz.get_by_role("button", name="Save decision").click()
     tomasz.wait_for_url(f"**{cohort_manage_path}")
     expect(_status(tomasz, "Rosa Jones is enrolled.")).to_be_visible()
-    decision = outbox.one_to(outbox.new(), EMAIL)
-    _check(
-        decision,
+    decision = _received(
+        outbox,
         to=EMAIL,
         subject=f"You have a place on {PROGRAMME}",
         line=f"You have a place in {COHORT} ({PROGRAMME})",
@@ -295,9 +308,8 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     field(tomasz, "Message").fill("Hello all,\n\nPlease bring your power map tonight.")
     tomasz.get_by_role("button", name="Send message").click()
     expect(_status(tomasz, "Your message is sent to 1 person.")).to_be_visible()
-    to_trainee = outbox.one_to(outbox.new(), EMAIL)
-    _check(
-        to_trainee,
+    to_trainee = _received(
+        outbox,
         to=EMAIL,
         subject=f"{MESSAGE_SUBJECT} ({COHORT})",
         line="Please bring your power map tonight.",
@@ -308,9 +320,8 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     field(page, "Your reply").fill("I will bring it, and a friend.")
     page.get_by_role("button", name="Send reply").click()
     expect(page.get_by_text("I will bring it, and a friend.")).to_be_visible()
-    reply = outbox.one_to(outbox.new(), trainer)
-    _check(
-        reply,
+    reply = _received(
+        outbox,
         to=trainer,
         subject=f"Reply from Rosa Jones: {MESSAGE_SUBJECT}",
         line="I will bring it, and a friend.",
@@ -329,17 +340,17 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     expect(page.get_by_text("Waiting for your trainer to mark it.")).to_be_visible()
     assert outbox.new() == []  # the trainer finds it in the marking queue
 
-    tomasz.goto("/manage/marking/")
-    tomasz.get_by_role("link", name=re.compile(r"^Mark\s*:")).first.click()
-    _mark(tomasz, level="Not yet", feedback="A sharp map. Now say what you will do, and with whom.")
-    tomasz.get_by_role("button", name="Save mark", exact=True).click()
-    expect(tomasz.get_by_text(re.compile(r"Mark saved for Rosa Jones.*Resubmit"))).to_be_visible()
-    resubmit = outbox.one_to(outbox.new(), EMAIL)
+    _mark_first_in_queue(
+        tomasz,
+        level="Not yet",
+        feedback="A sharp map. Now say what you will do, and with whom.",
+        outcome="Resubmit",
+    )
     # The resubmission's own due date: by default RESUBMIT_DAYS from today (the cohort's date
     # for the assignment, five days away, being sooner).
     due_on = today + dt.timedelta(days=settings.RESUBMIT_DAYS)
-    _check(
-        resubmit,
+    resubmit = _received(
+        outbox,
         to=EMAIL,
         subject=f"Your work is marked: {ASSIGNMENT}, Resubmit",
         line=f"Read the feedback, then hand in attempt 2 on the assignment page (2 attempts left). "
@@ -352,11 +363,12 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     page.get_by_role("button", name="Hand in").click()
     expect(page.get_by_text("Waiting for your trainer to mark it.")).to_be_visible()
 
-    tomasz.goto("/manage/marking/")
-    tomasz.get_by_role("link", name=re.compile(r"^Mark\s*:")).first.click()
-    _mark(tomasz, level="Meets the standard", feedback="Clear and specific: a real plan. Well done.")
-    tomasz.get_by_role("button", name="Save mark", exact=True).click()
-    expect(tomasz.get_by_text(re.compile(r"Mark saved for Rosa Jones.*Pass"))).to_be_visible()
+    _mark_first_in_queue(
+        tomasz,
+        level="Meets the standard",
+        feedback="Clear and specific: a real plan. Well done.",
+        outcome="Pass",
+    )
     fresh = outbox.new()
     to_rosa = [message for message in fresh if message.to == [EMAIL]]
     # Both go as the mark commits: first the pass, then the certificate it completes.
@@ -396,9 +408,8 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     field(nadia, "How many marks").fill("2")  # both of the trainer's marks: no chance in the sample
     nadia.get_by_role("button", name="Send for moderation").click()
     expect(_status(nadia, "2 marks sent to Sade Second for second marking.")).to_be_visible()
-    waiting = outbox.one_to(outbox.new(), second_marker)
-    _check(
-        waiting,
+    waiting = _received(
+        outbox,
         to=second_marker,
         subject="2 pieces of work waiting for your second mark",
         line=f"- {ASSIGNMENT} ({COHORT}, attempt 2): ",
@@ -411,9 +422,8 @@ def test_a_new_trainee_is_carried_from_sign_up_to_certificate(page, sign_in, liv
     expect(
         _status(sade, "Second mark saved. Thank you. The first mark is now shown beside yours.")
     ).to_be_visible()
-    agreed = outbox.one_to(outbox.new(), trainer)
-    _check(
-        agreed,
+    agreed = _received(
+        outbox,
         to=trainer,
         subject=f"Second marking agreed with your mark: {ASSIGNMENT}",
         line="The second marker reached the same outcome as you: Pass. Nothing changes.",

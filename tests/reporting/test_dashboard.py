@@ -416,26 +416,17 @@ def test_each_kind_of_risk_is_found_and_links_to_the_cohort(client, staff, place
     )
     EnrolmentFactory(cohort=ending, work_submitted_at=now)
     EnrolmentFactory.create_batch(2, cohort=ending)
-    # Numbers: starts in 7 days with 2 of 10 places taken.
-    starting = CohortFactory(
-        name="Starting",
-        status=CohortStatus.OPEN,
-        region=ne,
-        capacity=10,
-        starts_on=today + dt.timedelta(days=7),
-        ends_on=today + dt.timedelta(days=70),
-    )
-    EnrolmentFactory.create_batch(2, cohort=starting)
-    # Healthy: starts in 7 days, 6 of 10 taken; nothing wrong.
-    healthy = CohortFactory(
-        name="Healthy",
-        status=CohortStatus.OPEN,
-        region=ne,
-        capacity=10,
-        starts_on=today + dt.timedelta(days=7),
-        ends_on=today + dt.timedelta(days=70),
-    )
-    EnrolmentFactory.create_batch(6, cohort=healthy)
+    # Numbers: starts in 7 days with 2 of 10 places taken. Healthy: 6 of 10; nothing wrong.
+    for name, taken in [("Starting", 2), ("Healthy", 6)]:
+        cohort = CohortFactory(
+            name=name,
+            status=CohortStatus.OPEN,
+            region=ne,
+            capacity=10,
+            starts_on=today + dt.timedelta(days=7),
+            ends_on=today + dt.timedelta(days=70),
+        )
+        EnrolmentFactory.create_batch(taken, cohort=cohort)
     risks = {risk.name: set(risk.reasons) for risk in cohorts_at_risk()}
     assert risks == {
         "Low attendance": {"attendance"},
@@ -742,7 +733,9 @@ def test_every_table_exports_as_csv(client, staff, world):
     assert targets[1][0] == "National"
 
 
-def test_csv_cells_never_run_as_formulas(client, staff, places):
+@pytest.fixture
+def formula_like(places, staff):
+    """A cohort at risk and a leader whose names a spreadsheet would run as formulas."""
     ne = places["north_east"]
     today = timezone.localdate()
     CohortFactory(
@@ -754,6 +747,9 @@ def test_csv_cells_never_run_as_formulas(client, staff, places):
         ends_on=today + dt.timedelta(days=60),
     )
     certify(member_in(ne, first_name="+Bob", last_name="@Cell"), actor=staff)
+
+
+def test_csv_cells_never_run_as_formulas(client, staff, formula_like):
     client.force_login(staff)
     risks = _csv_rows(client.get(table_url("cohorts-at-risk"), {"format": "csv"}))
     assert risks[1][0] == '\'=HYPERLINK("http://evil.example")'
@@ -819,19 +815,8 @@ def test_every_download_has_an_xlsx_with_the_csvs_rows(client, staff, world):
     assert deadline.value.date() == world["targets"]["national"].deadline
 
 
-def test_xlsx_cells_never_run_as_formulas(client, staff, places):
+def test_xlsx_cells_never_run_as_formulas(client, staff, formula_like):
     """Formula-like text is stored as text, typed with a leading apostrophe: never a formula."""
-    ne = places["north_east"]
-    today = timezone.localdate()
-    CohortFactory(
-        name='=HYPERLINK("http://evil.example")',
-        status=CohortStatus.OPEN,
-        region=ne,
-        capacity=10,
-        starts_on=today + dt.timedelta(days=3),
-        ends_on=today + dt.timedelta(days=60),
-    )
-    certify(member_in(ne, first_name="+Bob", last_name="@Cell"), actor=staff)
     client.force_login(staff)
     risks = _assert_xlsx_matches_csv(client, table_url("cohorts-at-risk"), {})
     cell = risks.cell(row=2, column=1)
@@ -1069,18 +1054,26 @@ def _counts(client, urls, *, kept: bool = False) -> list[int]:
     return counts
 
 
+def _assert_fixed_counts(client, world, staff, urls, *, kept_urls, grown_by):
+    """Each page's queries, counted with 1 more of everything and again with `grown_by` more,
+    are the same; so are those of `kept_urls` when the figures are read from the cache.
+    Returns the counts (all pages, kept pages)."""
+    grow(world, staff, 1)
+    _counts(client, urls)  # warm the caches kept per process (content types, conversion rates)
+    small = _counts(client, urls)
+    small_kept = _counts(client, kept_urls, kept=True)
+    grow(world, staff, grown_by)
+    assert _counts(client, urls) == small
+    assert _counts(client, kept_urls, kept=True) == small_kept
+    return small, small_kept
+
+
 def test_pages_run_a_fixed_number_of_queries_whatever_the_data(client, staff, world):
     """National staff: the same queries for 1 and for 12 more of everything, whether the
     dashboard counts its figures or reads them from the cache."""
     client.force_login(staff)
     urls = _pages(world, world["targets"])
-    grow(world, staff, 1)
-    _counts(client, urls)  # warm the caches kept per process (content types, conversion rates)
-    small = _counts(client, urls)
-    small_kept = _counts(client, urls[:2], kept=True)
-    grow(world, staff, 12)
-    assert _counts(client, urls) == small
-    assert _counts(client, urls[:2], kept=True) == small_kept
+    small, small_kept = _assert_fixed_counts(client, world, staff, urls, kept_urls=urls[:2], grown_by=12)
     assert dict(zip(urls, small, strict=True))[reverse(DASHBOARD)] <= 30
     # Kept: the session, the viewer and their permissions; the target asked for, if any.
     assert small_kept[0] <= 6
@@ -1097,13 +1090,7 @@ def test_regional_pages_run_a_fixed_number_of_queries(client, regional, staff, w
         reverse(PEOPLE) + "?figure=training",
         reverse(COHORTS) + "?figure=at_risk",
     ]
-    grow(world, staff, 1)
-    _counts(client, urls)
-    small = _counts(client, urls)
-    small_kept = _counts(client, urls[:1], kept=True)
-    grow(world, staff, 9)
-    assert _counts(client, urls) == small
-    assert _counts(client, urls[:1], kept=True) == small_kept
+    _small, small_kept = _assert_fixed_counts(client, world, staff, urls, kept_urls=urls[:1], grown_by=9)
     assert small_kept[0] <= 7  # and the viewer's region
 
 

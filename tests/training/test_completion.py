@@ -3,7 +3,6 @@ certificate stands), not completed with what was lacking otherwise; a late pass 
 one that ended short, and issues its certificate."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -19,15 +18,13 @@ from certification.services.certificates import (
 )
 from members.permissions import Role
 from tests.factories import (
-    AssignmentFactory,
     CohortFactory,
     EnrolmentFactory,
-    SessionFactory,
     SubmissionFactory,
     UserFactory,
     levels_chosen,
-    rubric_add,
 )
+from tests.training.april_course import ENDS, LONDON, STARTS, april_cohort, clock_mover, power_map
 from training.models import CohortStatus, Enrolment, EnrolmentEvent, EnrolmentStatus, Outcome
 from training.selectors.manage import cohort_enrolments_grouped, session_register_rows
 from training.selectors.standing import enrolment_standing_list
@@ -39,16 +36,12 @@ from training.services.marking import mark_save
 from training.services.milestones import milestones_refresh
 
 pytestmark = pytest.mark.django_db
-LONDON = ZoneInfo("Europe/London")
-STARTS, ENDS = dt.date(2027, 4, 1), dt.date(2027, 4, 30)
 AFTER_THE_END = dt.datetime(2027, 5, 1, 0, 30, tzinfo=LONDON)
 
 
 @pytest.fixture
 def clock(time_machine):
-    def move(when: dt.datetime) -> None:
-        time_machine.move_to(when, tick=False)
-
+    move = clock_mover(time_machine)
     move(dt.datetime(2027, 4, 25, 12, tzinfo=LONDON))  # the sessions are held; the end is near
     return move
 
@@ -58,26 +51,8 @@ def course(seeded, clock):
     """A running cohort: three sessions held, one required assignment ("Power map"), a trainer
     and one enrolled trainee whose work waits to be marked. The rule asks 75%: all three."""
     trainer = UserFactory(role=Role.TRAINER)
-    cohort = CohortFactory(
-        trainers=[trainer],
-        enrolment_opens_on=dt.date(2027, 3, 1),
-        enrolment_closes_on=dt.date(2027, 3, 25),
-        starts_on=STARTS,
-        ends_on=ENDS,
-        status=CohortStatus.RUNNING,
-    )
-    sessions = [
-        SessionFactory(
-            cohort=cohort,
-            starts_at=dt.datetime(2027, 4, day, 18, 30, tzinfo=LONDON),
-            ends_at=dt.datetime(2027, 4, day, 20, 30, tzinfo=LONDON),
-        )
-        for day in (5, 12, 19)
-    ]
-    assignment = AssignmentFactory(
-        module__version=cohort.version, required_for_completion=True, title="Power map"
-    )
-    rubric_add(assignment, criteria=1)
+    cohort, sessions = april_cohort(trainer=trainer)
+    assignment = power_map(cohort, criteria=1)
     enrolment = EnrolmentFactory(cohort=cohort)
     submission = SubmissionFactory(enrolment=enrolment, assignment=assignment)
     return {

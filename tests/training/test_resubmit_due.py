@@ -4,7 +4,6 @@ and how long a resubmission may still be handed in once the cohort has finished.
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -18,14 +17,12 @@ from certification.models import Certificate
 from members.permissions import Role
 from tests.factories import (
     AssignmentFactory,
-    CohortFactory,
     EnrolmentFactory,
-    SessionFactory,
     SubmissionFactory,
     UserFactory,
     levels_chosen,
-    rubric_add,
 )
+from tests.training.april_course import LONDON, april_cohort, clock_mover, power_map
 from training.models import (
     AssignmentDueDate,
     CohortStatus,
@@ -45,8 +42,6 @@ from training.services.notices import notices_send
 from training.services.submissions import submission_draft_save, submission_submit
 
 pytestmark = pytest.mark.django_db
-LONDON = ZoneInfo("Europe/London")
-STARTS, ENDS = dt.date(2027, 4, 1), dt.date(2027, 4, 30)
 NOW = dt.datetime(2027, 4, 20, 12, tzinfo=LONDON)
 TODAY = NOW.date()
 COHORT_DUE = dt.date(2027, 4, 15)  # passed before the work was marked
@@ -55,9 +50,7 @@ PASS, RESUBMIT, FAIL = Outcome.PASS, Outcome.RESUBMIT, Outcome.FAIL
 
 @pytest.fixture
 def clock(time_machine):
-    def move(when: dt.datetime) -> None:
-        time_machine.move_to(when, tick=False)
-
+    move = clock_mover(time_machine)
     move(NOW)
     return move
 
@@ -67,27 +60,9 @@ def course(seeded, clock):
     """A running cohort, three sessions held, one required assignment ("Power map", due 15
     April, three attempts), and Ada's first attempt waiting to be marked."""
     trainer = UserFactory(role=Role.TRAINER, first_name="Tess")
-    cohort = CohortFactory(
-        trainers=[trainer],
-        enrolment_opens_on=dt.date(2027, 3, 1),
-        enrolment_closes_on=dt.date(2027, 3, 25),
-        starts_on=STARTS,
-        ends_on=ENDS,
-        status=CohortStatus.RUNNING,
-    )
-    sessions = [
-        SessionFactory(
-            cohort=cohort,
-            starts_at=dt.datetime(2027, 4, day, 18, 30, tzinfo=LONDON),
-            ends_at=dt.datetime(2027, 4, day, 20, 30, tzinfo=LONDON),
-        )
-        for day in (5, 12, 19)
-    ]
-    assignment = AssignmentFactory(
-        module__version=cohort.version, required_for_completion=True, title="Power map", max_attempts=3
-    )
+    cohort, sessions = april_cohort(trainer=trainer)
+    assignment = power_map(cohort, criteria=2, max_attempts=3)
     AssignmentDueDate.objects.create(cohort=cohort, assignment=assignment, due_on=COHORT_DUE)
-    rubric_add(assignment, criteria=2)
     member = UserFactory(first_name="Ada", last_name="Lovelace")
     enrolment = EnrolmentFactory(cohort=cohort, member=member)
     submission = SubmissionFactory(

@@ -239,10 +239,10 @@ def test_programme_list_is_paginated_by_20(staff_client):
     ProgrammeFactory.create_batch(25)
     total = Programme.objects.count()
     first = html_of(staff_client.get(reverse("training:programme-list")))
-    assert first.count('<th scope="row">') == 20
+    assert first.count('scope="row"') == 20
     assert "page 1 of 2" in first
     second = html_of(staff_client.get(reverse("training:programme-list") + "?page=2"))
-    assert second.count('<th scope="row">') == total - 20
+    assert second.count('scope="row"') == total - 20
 
 
 def test_programme_detail_lists_versions_with_their_modules_and_cohorts(staff_client):

@@ -443,7 +443,7 @@ def test_trainers_and_staff_find_marking_in_the_menu_and_the_gradebook_on_the_co
 
 
 def queue_names(page: str) -> list[str]:
-    return re.findall(r'<th scope="row">([^<]+)</th>', page)
+    return re.findall(r'<th scope="row"[^>]*>\s*([^<]+?)\s*</th>', page)
 
 
 def waiting(cohort, assignment, name: str, **kwargs) -> Submission:

@@ -17,6 +17,7 @@ from tests.factories import (
     UserFactory,
     VersionFactory,
 )
+from tests.listing import listing_check
 from training.models import (
     Assignment,
     Material,
@@ -808,3 +809,18 @@ def test_programme_and_module_pages_run_a_fixed_number_of_queries(staff_client):
         )
         AssignmentFactory(module=module)
     assert (_count_queries(staff_client, programme_url), _count_queries(staff_client, module_url)) == small
+
+
+def test_programme_list_sorts_and_pages_on_the_one_table_component(staff_client):
+    """By title, 20 a page; sortable by title either way; unknown keys and bad pages change nothing."""
+    ProgrammeFactory.create_batch(25)
+    total = Programme.objects.count()
+    listing_check(
+        staff_client,
+        reverse("training:programme-list"),
+        table="table-programmetable",
+        caption=f"{total} programmes",
+        sort="-title",
+        per_page=20,
+        total=total,
+    )

@@ -59,16 +59,9 @@ class CertificateOverviewView(ManagesCertificatesMixin, View):
             request,
             TEMPLATES + "overview.html",
             {
-                "flagged": table_configure(
-                    FlaggedCertificateTable(certificate_list_flagged(), prefix="flagged-"),
-                    request=request,
-                    per_page=PAGE_SIZE,
-                ),
-                "one_step_away": table_configure(
-                    OneStepAwayTable(enrolment_list_one_step_away(), prefix="near-"),
-                    request=request,
-                    per_page=PAGE_SIZE,
-                ),
+                # Short lists shown whole (certification.tables says why); one query each.
+                "flagged": FlaggedCertificateTable(list(certificate_list_flagged())),
+                "one_step_away": OneStepAwayTable(enrolment_list_one_step_away()),
                 "search": search,
                 "certificates": certificates,
             },

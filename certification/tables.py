@@ -1,7 +1,10 @@
 """The certification app's staff listings (the site's one table component, config/tables.py).
 
-The staff overview shows three tables on one page; each pages and sorts under its own prefix
-(`flagged-page`, `near-sort`...), the certificates' own keys staying `page` and `sort`."""
+The staff overview shows three tables on one page. Only the certificates sort and page: the
+one template's sort and page links use ?sort= and ?page= whatever a table's prefix, so two
+tables on a page would share them. The other two are short lists shown whole, as before (the
+one-step-away list looks at the ONE_STEP_LIMIT most recent enrolments; flagged certificates
+are the rare ones a correction took below the rule)."""
 
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
@@ -14,19 +17,19 @@ class FlaggedCertificateTable(ListTable):
 
     caption = _("Certificates flagged for review")
     row_header = "holder_name"
-    query_keys = ("q",)
 
     class Meta(ListTable.Meta):
         attrs = {"class": "table align-middle"}
+        orderable = False
 
-    holder_name = tables.Column(verbose_name=_("Holder"), order_by=("holder_name", "pk"))
-    programme_title = tables.Column(verbose_name=_("Programme"), order_by=("programme_title", "pk"))
+    holder_name = tables.Column(verbose_name=_("Holder"))
+    programme_title = tables.Column(verbose_name=_("Programme"))
     review_note = tables.Column(
         verbose_name=_("Why"), orderable=False, attrs={"td": {"class": "small text-break"}}
     )
     review = tables.TemplateColumn(
         '{% load i18n %}<a class="btn btn-primary btn-sm" '
-        "href=\"{% url 'certification:staff-certificate' record.pk %}\">{% translate \"Review\" %}"
+        'href="{% url \'certification:staff-certificate\' record.pk %}">{% translate "Review" %}'
         '<span class="visually-hidden">: {{ record.holder_name }}</span></a>',
         verbose_name=hidden_header(_("Action")),
         empty_values=(),
@@ -35,21 +38,17 @@ class FlaggedCertificateTable(ListTable):
 
 
 class OneStepAwayTable(ListTable):
-    """Trainees one session or assignment short of the rule (Standing rows, sorted in Python),
-    by cohort; staff may issue with a reason where the rule is met outside the platform."""
+    """Trainees one session or assignment short of the rule (Standing rows), by cohort; staff
+    may issue with a reason where the rule is met outside the platform."""
 
     caption = _("Trainees one step away from a certificate")
     row_header = "trainee"
-    query_keys = ("q",)
 
     class Meta(ListTable.Meta):
         attrs = {"class": "table align-middle"}
+        orderable = False
 
-    trainee = tables.Column(
-        verbose_name=_("Trainee"),
-        accessor="enrolment__member",
-        order_by=("enrolment__member__last_name", "enrolment__member__first_name"),
-    )
+    trainee = tables.Column(verbose_name=_("Trainee"), accessor="enrolment__member")
     cohort = tables.Column(verbose_name=_("Cohort"), accessor="enrolment__cohort__name")
     missing = tables.TemplateColumn(
         '{% load i18n %}{% if record.sessions_needed %}{% translate "One more session" %}'

@@ -24,9 +24,7 @@ class FlaggedCertificateTable(ListTable):
 
     holder_name = tables.Column(verbose_name=_("Holder"))
     programme_title = tables.Column(verbose_name=_("Programme"))
-    review_note = tables.Column(
-        verbose_name=_("Why"), orderable=False, attrs={"td": {"class": "small text-break"}}
-    )
+    review_note = tables.Column(verbose_name=_("Why"), attrs={"td": {"class": "small"}})
     review = tables.TemplateColumn(
         '{% load i18n %}<a class="btn btn-primary btn-sm" '
         'href="{% url \'certification:staff-certificate\' record.pk %}">{% translate "Review" %}'

@@ -208,11 +208,10 @@ class ModerationTable(ListTable):
     class Meta(ListTable.Meta):
         attrs = {"class": "table align-middle"}
 
+    # Once second-marked, the work opens the page to compare or settle: on phones the button
+    # column would be scrolled out of view.
     work = tables.TemplateColumn(
-        "{% with submission=record.first_mark.submission %}"
-        "{{ submission.assignment.title }}: {{ submission.enrolment.member }}"
-        '<div class="small fw-normal text-body-secondary">{{ submission.enrolment.cohort.name }}</div>'
-        "{% endwith %}",
+        template_name="training/moderation/partials/_moderation_work.html",
         verbose_name=_("Work"),
         accessor="first_mark__submission__assignment__title",
         order_by=("first_mark__submission__assignment__title", "-requested_at", "-pk"),
@@ -243,5 +242,5 @@ class ModerationTable(ListTable):
         verbose_name=hidden_header(_("Action")),
         empty_values=(),
         orderable=False,
-        attrs={"td": {"class": "text-end"}},
+        attrs={"th": {"class": "d-none d-sm-table-cell"}, "td": {"class": "text-end d-none d-sm-table-cell"}},
     )

@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from config.tables import ListTable, hidden_header
 
+# A certificate's holder, opening its staff page (review, revoke, audit trail).
+HOLDER_LINK = "<a href=\"{% url 'certification:staff-certificate' record.pk %}\">{{ value }}</a>"
+
 
 class FlaggedCertificateTable(ListTable):
     """Certificates a correction has taken below the rule, oldest first: each to review."""
@@ -22,7 +25,11 @@ class FlaggedCertificateTable(ListTable):
         attrs = {"class": "table align-middle"}
         orderable = False
 
-    holder_name = tables.Column(verbose_name=_("Holder"))
+    # The holder opens the review too: on phones the button column is out of view.
+    holder_name = tables.TemplateColumn(
+        HOLDER_LINK,
+        verbose_name=_("Holder"),
+    )
     programme_title = tables.Column(verbose_name=_("Programme"))
     review_note = tables.Column(verbose_name=_("Why"), attrs={"td": {"class": "small"}})
     review = tables.TemplateColumn(
@@ -32,6 +39,7 @@ class FlaggedCertificateTable(ListTable):
         verbose_name=hidden_header(_("Action")),
         empty_values=(),
         orderable=False,
+        attrs={"th": {"class": "d-none d-sm-table-cell"}, "td": {"class": "d-none d-sm-table-cell"}},
     )
 
 
@@ -76,7 +84,7 @@ class CertificateTable(ListTable):
         attrs = {"class": "table align-middle"}
 
     holder_name = tables.TemplateColumn(
-        "<a href=\"{% url 'certification:staff-certificate' record.pk %}\">{{ value }}</a>",
+        HOLDER_LINK,
         verbose_name=_("Holder"),
         order_by=("holder_name", "pk"),
         attrs={"td": {"class": "fw-normal"}},

@@ -7,9 +7,9 @@ certification.permissions.
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from audit.services import audit_member_list_record
@@ -27,6 +27,8 @@ from certification.services.certificates import (
     certificate_review_close,
     certificate_revoke,
 )
+from certification.tables import CertificateTable, FlaggedCertificateTable, OneStepAwayTable
+from config.tables import table_configure
 from training.selectors.standing import enrolment_standing_list
 from training.views.base import form_errors_add
 
@@ -44,17 +46,24 @@ class CertificateOverviewView(ManagesCertificatesMixin, View):
     def get(self, request):
         search = CertificateSearchForm(request.GET)
         audit_member_list_record(request=request, label=_("Certificates (staff overview)"))
-        page = Paginator(certificate_list_for_staff(query=search.query()), PAGE_SIZE).get_page(
-            request.GET.get("page")
+        certificates = table_configure(
+            CertificateTable(certificate_list_for_staff(query=search.query())),
+            request=request,
+            per_page=PAGE_SIZE,
         )
+        count = certificates.paginator.count
+        certificates.caption = ngettext("%(count)d certificate", "%(count)d certificates", count) % {
+            "count": count
+        }
         return render(
             request,
             TEMPLATES + "overview.html",
             {
-                "flagged": certificate_list_flagged(),
-                "one_step_away": enrolment_list_one_step_away(),
+                # Short lists shown whole (certification.tables says why); one query each.
+                "flagged": FlaggedCertificateTable(list(certificate_list_flagged())),
+                "one_step_away": OneStepAwayTable(enrolment_list_one_step_away()),
                 "search": search,
-                "page_obj": page,
+                "certificates": certificates,
             },
         )
 

@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("webhooks.urls")),
     path("", include("imports.urls")),
+    # allauth's sessions page with its list on the one table component (same name and path).
+    path("accounts/sessions/", include("members.session_urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

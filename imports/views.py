@@ -8,16 +8,18 @@ member_import_get_for_user (404 for anyone who may not import).
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
+from config.tables import table_configure
 from imports.forms import MemberImportForm
 from imports.models import MemberImportStatus
 from imports.parsing import MAX_FILE_BYTES, ImportFileError
 from imports.selectors import member_import_get_for_user, member_import_list_visible_to
 from imports.services import member_import_check, member_import_confirm
+from imports.tables import ImportRowTable, MemberImportTable
 
 IMPORTS_PER_PAGE = 20
 ROWS_PER_PAGE = 100
@@ -54,10 +56,14 @@ class MemberImportCreateView(MemberImportPermissionMixin, View):
         return redirect("imports:import-detail", pk=member_import.pk)
 
     def _render(self, request, form, status=200):
-        page = Paginator(member_import_list_visible_to(user=request.user), IMPORTS_PER_PAGE).get_page(
-            request.GET.get("page")
+        table = table_configure(
+            MemberImportTable(member_import_list_visible_to(user=request.user)),
+            request=request,
+            per_page=IMPORTS_PER_PAGE,
         )
-        return render(request, self.template_name, {"form": form, "page_obj": page}, status=status)
+        count = table.paginator.count
+        table.caption = ngettext("%(count)d import", "%(count)d imports", count) % {"count": count}
+        return render(request, self.template_name, {"form": form, "table": table}, status=status)
 
 
 class MemberImportDetailView(MemberImportPermissionMixin, View):
@@ -71,13 +77,19 @@ class MemberImportDetailView(MemberImportPermissionMixin, View):
         rows = (
             [row for row in member_import.preview if row["errors"]] if errors_only else member_import.preview
         )
-        page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        table = table_configure(ImportRowTable(rows), request=request, per_page=ROWS_PER_PAGE)
+        count = table.paginator.count
+        table.caption = (
+            ngettext("%(count)d row with errors", "%(count)d rows with errors", count)
+            if errors_only
+            else ngettext("%(count)d row", "%(count)d rows", count)
+        ) % {"count": count}
         return render(
             request,
             self.template_name,
             {
                 "member_import": member_import,
-                "page_obj": page,
+                "table": table,
                 "errors_only": errors_only,
                 "statuses": MemberImportStatus,
             },

@@ -47,3 +47,39 @@ class RegionalStaffTable(ListTable):
 
     def render_lives_in(self, value):
         return value or _("Not given")
+
+
+class UserSessionTable(ListTable):
+    """Where a member is signed in (allauth's UserSession rows, a list sorted in Python),
+    oldest first; the one this request comes from is marked."""
+
+    caption = _("Your sessions")
+    row_header = "created_at"
+
+    class Meta(ListTable.Meta):
+        attrs = {"class": "table align-middle"}
+
+    created_at = tables.TemplateColumn(
+        '{{ value|date:"j M Y, H:i" }}', verbose_name=_("Signed in"), attrs={"td": {"class": "fw-normal"}}
+    )
+    ip = tables.Column(verbose_name=_("Address"), orderable=False)
+    user_agent = tables.Column(
+        verbose_name=_("Browser"),
+        default=_("Unknown"),
+        orderable=False,
+        attrs={"td": {"class": "text-break"}},
+    )
+    last_seen_at = tables.TemplateColumn(
+        '{{ value|date:"j M Y, H:i" }}', verbose_name=_("Last seen"), orderable=False
+    )
+    is_current = tables.TemplateColumn(
+        '{% load i18n %}{% if record.is_current %}<span class="badge text-bg-success">'
+        '{% translate "This one" %}</span>{% endif %}',
+        verbose_name=hidden_header(_("This session")),
+        empty_values=(),
+        orderable=False,
+    )
+
+    def __init__(self, *args, show_last_seen_at: bool, **kwargs):
+        kwargs["exclude"] = () if show_last_seen_at else ("last_seen_at",)
+        super().__init__(*args, **kwargs)

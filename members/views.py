@@ -1,3 +1,4 @@
+from allauth.usersessions.views import ListUserSessionsView
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -6,11 +7,15 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from config.tables import table_configure
 from members.forms import ConsentForm, ProfileForm, RegionChooseForm
 from members.onboarding import return_to_pop
 from members.permissions import user_home_url_name
 from members.selectors import consent_text_current, member_onboarding_state, profile_get
 from members.services import consent_give, profile_save
+from members.tables import UserSessionTable
+
+SESSIONS_PER_PAGE = 20
 
 
 class HomeView(View):
@@ -109,3 +114,17 @@ class ProfileEditView(LoginRequiredMixin, View):
 
     def _render(self, request, form, *, is_new, status=200):
         return render(request, self.template_name, {"form": form, "is_new": is_new}, status=status)
+
+
+class UserSessionListView(ListUserSessionsView):
+    """Any signed-in member: where they are signed in (allauth's page, which also ends the
+    other sessions on POST), its list on the site's one table component."""
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        context["table"] = table_configure(
+            UserSessionTable(context["sessions"], show_last_seen_at=context["show_last_seen_at"]),
+            request=self.request,
+            per_page=SESSIONS_PER_PAGE,
+        )
+        return context

@@ -1,10 +1,12 @@
 """The training app's listings (the site's one table component, config/tables.py)."""
 
 import django_tables2 as tables
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from config.tables import ListTable, hidden_header, numeric
+from training.selectors.marking import marking_queue_rows
 
 NOTICE_RESULT = (
     '{% if record.sent_at %}{{ record.sent_at|date:"j M Y, H:i" }}'
@@ -112,4 +114,133 @@ class CohortTable(ListTable):
         verbose_name=_("Next session"),
         orderable=False,
         empty_values=(),
+    )
+
+
+class ProgrammeTable(ListTable):
+    """Programmes for their authors, by title, with the version cohorts follow and any draft."""
+
+    row_header = "title"
+
+    class Meta(ListTable.Meta):
+        attrs = {"class": "table align-middle"}
+
+    title = tables.TemplateColumn(
+        "<a href=\"{% url 'training:programme-detail' record.pk %}\">{{ record.title }}</a>"
+        '<div class="small fw-normal text-body-secondary text-break">{{ record.slug }}</div>',
+        verbose_name=_("Programme"),
+        order_by=("title", "pk"),
+    )
+    published_number = tables.TemplateColumn(
+        "{% load i18n %}{% if value %}"
+        "{% blocktranslate with number=value %}Version {{ number }}{% endblocktranslate %}"
+        '{% else %}<span class="text-body-secondary">{% translate "Not published" %}</span>{% endif %}',
+        verbose_name=_("Published version"),
+        empty_values=(),
+        orderable=False,
+    )
+    draft_number = tables.TemplateColumn(
+        '{% load i18n %}{% if value %}<span class="badge text-bg-warning">'
+        "{% blocktranslate with number=value %}Version {{ number }} in draft{% endblocktranslate %}</span>"
+        '{% else %}<span class="text-body-secondary">{% translate "No draft" %}</span>{% endif %}',
+        verbose_name=_("Draft"),
+        empty_values=(),
+        orderable=False,
+    )
+
+
+def _queue_row_context(record, table) -> dict:
+    """A submission's place on the queue (how long it has waited, whether overdue), and the
+    queue's filters for the links that mark it (marking returns to the same list)."""
+    return {"row": marking_queue_rows([record], now=table.now)[0], "filter_query": table.filter_query}
+
+
+class MarkingQueueTable(ListTable):
+    """Work waiting for a first mark, oldest first; each row opens the marking page."""
+
+    row_header = "trainee"
+    query_keys = ("region", "cohort", "assignment")
+
+    class Meta(ListTable.Meta):
+        attrs = {"class": "table align-middle"}
+
+    trainee = tables.Column(
+        verbose_name=_("Trainee"),
+        accessor="enrolment__member",
+        order_by=("enrolment__member__last_name", "enrolment__member__first_name", "pk"),
+    )
+    assignment = tables.TemplateColumn(
+        template_name="training/marking/partials/_queue_assignment.html",
+        extra_context=_queue_row_context,
+        verbose_name=_("Assignment and cohort"),
+        order_by=("assignment__title", "submitted_at", "pk"),
+    )
+    # Waiting longer is "more": ascending puts the newest work first.
+    waiting = tables.TemplateColumn(
+        template_name="training/marking/partials/_queue_waiting.html",
+        extra_context=_queue_row_context,
+        verbose_name=_("Waiting"),
+        accessor="submitted_at",
+        order_by=("-submitted_at", "-pk"),
+    )
+    # On phones the column would be scrolled out of view; the assignment link opens the same page.
+    mark = tables.TemplateColumn(
+        template_name="training/marking/partials/_queue_mark.html",
+        extra_context=_queue_row_context,
+        verbose_name=hidden_header(_("Action")),
+        empty_values=(),
+        orderable=False,
+        attrs={"th": {"class": "d-none d-sm-table-cell"}, "td": {"class": "text-end d-none d-sm-table-cell"}},
+    )
+
+    def __init__(self, *args, filter_query: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filter_query = filter_query
+        self.now = timezone.now()
+
+
+class ModerationTable(ListTable):
+    """Moderated marks, newest first: the two marks, the final one, and what is left to do."""
+
+    row_header = "work"
+    query_keys = ("state",)
+
+    class Meta(ListTable.Meta):
+        attrs = {"class": "table align-middle"}
+
+    # Once second-marked, the work opens the page to compare or settle: on phones the button
+    # column would be scrolled out of view.
+    work = tables.TemplateColumn(
+        template_name="training/moderation/partials/_moderation_work.html",
+        verbose_name=_("Work"),
+        accessor="first_mark__submission__assignment__title",
+        order_by=("first_mark__submission__assignment__title", "-requested_at", "-pk"),
+    )
+    markers = tables.TemplateColumn(
+        "{% load i18n %}{% blocktranslate with first=record.first_mark.marker second=record.second_marker %}"
+        "First: {{ first }}<br>Second: {{ second }}{% endblocktranslate %}",
+        verbose_name=_("Markers"),
+        empty_values=(),
+        orderable=False,
+        attrs={"td": {"class": "small"}},
+    )
+    marks = tables.TemplateColumn(
+        template_name="training/moderation/partials/_moderation_marks.html",
+        verbose_name=_("Marks"),
+        empty_values=(),
+        orderable=False,
+        attrs={"td": {"class": "small"}},
+    )
+    requested_at = tables.TemplateColumn(
+        '{{ value|date:"j M Y" }}',
+        verbose_name=_("Sent"),
+        order_by=("requested_at", "pk"),
+        attrs={"td": {"class": "text-nowrap"}},
+    )
+    action = tables.TemplateColumn(
+        template_name="training/moderation/partials/_moderation_action.html",
+        verbose_name=hidden_header(_("Action")),
+        empty_values=(),
+        orderable=False,
+        attrs={"th": {"class": "d-none d-sm-table-cell"}, "td": {"class": "text-end d-none d-sm-table-cell"}},
     )

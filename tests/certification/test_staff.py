@@ -15,6 +15,7 @@ from tests.factories import (
     SessionFactory,
     UserFactory,
 )
+from tests.listing import listing_check, page_of, row_headers
 from training.models import CohortStatus
 from training.services.attendance import register_save
 
@@ -128,3 +129,40 @@ def test_pages_run_a_fixed_number_of_queries(client, staff):
         certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="Evidence.")
         one_step_away_enrolment()
     assert (count(overview), count(detail)) == few
+
+
+def test_the_certificates_sort_and_page_on_the_one_table_component(client, staff):
+    """Newest first, 25 a page; sortable by issue date; the search is kept by the links;
+    unknown keys and bad pages change nothing."""
+    for _ in range(27):
+        certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="Evidence.")
+    client.force_login(staff)
+    url = reverse("certification:staff-overview")
+    listing_check(
+        client,
+        url,
+        table="table-certificatetable",
+        caption="27 certificates",
+        sort="issued_at",
+        per_page=25,
+        total=27,
+    )
+    holder = Certificate.objects.order_by("pk").first().holder_name
+    page = page_of(client, url, {"q": holder})
+    assert "1 certificate" in page
+    assert f"?q={holder.replace(' ', '+')}&sort=holder_name" in page
+
+
+def test_flagged_and_one_step_away_are_captioned_tables_shown_whole(client, staff):
+    """The overview's two short lists are tables too (caption, row headers, one button each),
+    without sort links: only the certificates below sort and page."""
+    flagged = certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="Evidence.")
+    Certificate.objects.filter(pk=flagged.pk).update(needs_review=True, review_note="Mark corrected.")
+    one_step_away_enrolment()
+    client.force_login(staff)
+    page = page_of(client, reverse("certification:staff-overview"), {"sort": "holder_name"})
+    assert row_headers(page, "table-flaggedcertificatetable") == [flagged.holder_name]
+    assert len(row_headers(page, "table-onestepawaytable")) == 1
+    assert "Certificates flagged for review" in page
+    assert "Trainees one step away from a certificate" in page
+    assert page.count('aria-sort="') == 1  # the certificates' holder column

@@ -22,6 +22,7 @@ from members.selectors import consent_text_current
 from members.services import consent_give
 from tests.factories import CohortFactory, UserFactory
 from tests.imports.conftest import HEADINGS, checked, confirm, csv_bytes, member_row, upload
+from tests.listing import listing_check
 from training.models import Cohort, CohortStatus, Enrolment
 
 
@@ -469,3 +470,55 @@ def test_a_row_that_cannot_be_written_refuses_the_whole_import_with_its_message(
     assert row_errors(member_import, 1) == []
     assert row_errors(member_import, 2) == [["", "This cohort is not taking applications."]]
     assert (member_import.rows_new, member_import.rows_updated, member_import.rows_invalid) == (1, 0, 1)
+
+
+# --- The one table component ------------------------------------------------------------------
+
+
+def test_the_imports_list_sorts_and_pages_on_the_one_table_component(staff_client, staff):
+    """Newest first, 20 a page; sortable by file name; unknown keys and bad pages change nothing."""
+    start = timezone.now() - dt.timedelta(days=30)
+    for n in range(23):
+        MemberImport.objects.create(
+            created_by=staff,
+            created_at=start + dt.timedelta(hours=n),
+            expires_at=start + dt.timedelta(days=1, hours=n),
+            file_name=f"members-{n:02d}.csv",
+            file_sha256=f"{n:064d}",
+            file_format="utf-8",
+        )
+    listing_check(
+        staff_client,
+        reverse("imports:import-create"),
+        table="table-memberimporttable",
+        caption="23 imports",
+        sort="file_name",
+        per_page=20,
+        total=23,
+    )
+
+
+def test_an_imports_rows_sort_and_page_on_the_one_table_component(staff_client):
+    """An import's rows, 100 a page, in the file's order; sortable by row number."""
+    member_import = checked(staff_client, csv_bytes([member_row(n) for n in range(1, 106)]))
+    url = reverse("imports:import-detail", args=[member_import.pk])
+    listing_check(
+        staff_client,
+        url,
+        table="table-importrowtable",
+        caption="105 rows",
+        sort="-n",
+        per_page=100,
+        total=105,
+    )
+
+
+def test_the_rows_with_errors_stay_filtered_across_pages_and_sorts(staff_client):
+    """?show=errors is kept by the sort and page links, and the caption counts those rows."""
+    rows = [member_row(n, first="=SUM(A1)" if n % 2 else f"First{n}") for n in range(1, 6)]
+    member_import = checked(staff_client, csv_bytes(rows))
+    url = reverse("imports:import-detail", args=[member_import.pk])
+    page = staff_client.get(url, {"show": "errors"}).content.decode()
+    assert "3 rows with errors" in page
+    assert "?show=errors&amp;sort=n" in page
+    assert page.count('class="table-danger') == 3

@@ -231,7 +231,9 @@ def test_two_factor_pages_for_a_member_with_an_app(seeded):
 def test_sessions_table_can_be_scrolled_with_the_keyboard(member):
     """axe: scrollable-region-focusable. The table's frame is a named, focusable region."""
     html = _assert_house_page(_signed_in(member).get(reverse("usersessions_list")))
-    assert re.search(r'class="table-responsive" tabindex="0" role="region" aria-label="[^"]+"', html)
+    # Named by the table's caption (the one table component).
+    assert re.search(r'class="table-responsive" tabindex="0" role="region" aria-labelledby="[^"]+"', html)
+    assert re.search(r'<caption id="[^"]+"[^>]*>Your sessions', html)
 
 
 # --- Emails ----------------------------------------------------------------------------------

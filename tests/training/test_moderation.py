@@ -14,6 +14,7 @@ from tests.factories import (
     levels_chosen,
     rubric_add,
 )
+from tests.listing import listing_check, page_of
 from training.models import Moderation, Outcome
 from training.selectors.moderation import (
     agreement_by_criterion,
@@ -237,3 +238,27 @@ def test_second_marking_list_shows_only_ones_own(client, staff, trainers):
     client.force_login(ada)
     page = client.get(reverse("training:second-marking-list")).content.decode()
     assert "Nothing has been sent to you" in page
+
+
+def test_moderation_list_sorts_and_pages_on_the_one_table_component(client, staff, trainers):
+    """Newest first, 20 a page; sortable by when sent; the state filter is kept by the links;
+    unknown keys and bad pages change nothing; each row's button says what it opens."""
+    ada, ben = trainers
+    marks = [marked_submission(ada, [PASS, PASS])[1] for _ in range(22)]
+    moderations = moderation_request(marks=marks, second_marker=ben, actor=staff)
+    second_mark(moderations[0], ben, [RESUBMIT, PASS])
+    client.force_login(staff)
+    url = reverse("training:moderation-list")
+    listing_check(
+        client,
+        url,
+        table="table-moderationtable",
+        caption="22 moderated marks",
+        sort="requested_at",
+        per_page=20,
+        total=22,
+    )
+    page = page_of(client, url, {"state": "to_settle"})
+    assert "1 moderated mark" in page
+    assert "?state=to_settle&sort=requested_at" in page
+    assert ">Settle<" in page

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
+from config.tables import table_configure
 from training import permissions
 from training.forms.authoring import (
     PROGRAMME_REMINDER_FIELDS,
@@ -75,8 +77,9 @@ from training.services.rubrics import (
     criterion_update,
     rubric_save,
 )
+from training.tables import ProgrammeTable
 from training.uploads import file_type_labels
-from training.views.base import AuthorsProgrammesRequiredMixin, form_errors_add, paginate
+from training.views.base import PAGE_SIZE, AuthorsProgrammesRequiredMixin, form_errors_add
 
 MODULE_FIELDS = ["title", "summary", "learning_outcomes", "materials"]
 VERSION_FIELDS = [
@@ -110,7 +113,10 @@ class ProgrammeListView(AuthorsProgrammesRequiredMixin, View):
         programmes = programme_list_for_author_page(
             programmes=permissions.programme_list_for_author(user=request.user)
         )
-        return _render(request, "programme_list.html", {"page_obj": paginate(request, programmes)})
+        table = table_configure(ProgrammeTable(programmes), request=request, per_page=PAGE_SIZE)
+        count = table.paginator.count
+        table.caption = ngettext("%(count)d programme", "%(count)d programmes", count) % {"count": count}
+        return _render(request, "programme_list.html", {"table": table})
 
 
 class ProgrammeCreateView(AuthorsProgrammesRequiredMixin, View):

@@ -15,10 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from audit.services import audit_member_list_record
 from config.spreadsheets import csv_safe
+from config.tables import table_configure
 from members.models import Region
 from training import permissions
 from training.forms.marking import MarkForm, MarkingQueueFilterForm
@@ -32,10 +34,10 @@ from training.selectors.marking import (
     marking_queue_cohort_choices,
     marking_queue_list,
     marking_queue_next,
-    marking_queue_rows,
 )
 from training.services.marking import MarkConflict, mark_save, resubmit_due_default
-from training.views.base import RunsCohortsRequiredMixin, cohort_page_render, form_errors_add, paginate
+from training.tables import MarkingQueueTable
+from training.views.base import PAGE_SIZE, RunsCohortsRequiredMixin, cohort_page_render, form_errors_add
 
 
 def _filter_form(request) -> MarkingQueueFilterForm:
@@ -64,16 +66,25 @@ class MarkingQueueView(RunsCohortsRequiredMixin, View):
 
     def get(self, request):
         filter_form = _filter_form(request)
-        page = paginate(request, _queue(request, filter_form))
+        is_filtered = any(filter_form.filters().values())
+        table = table_configure(
+            MarkingQueueTable(_queue(request, filter_form), filter_query=urlencode(filter_form.query())),
+            request=request,
+            per_page=PAGE_SIZE,
+        )
+        count = table.paginator.count
+        table.caption = ngettext("%(count)d submission waiting", "%(count)d submissions waiting", count) % {
+            "count": count
+        }
+        if is_filtered:
+            table.caption += " " + _("(filtered)")
         return render(
             request,
             "training/marking/marking_queue.html",
             {
-                "page_obj": page,
-                "rows": marking_queue_rows(page.object_list),
+                "table": table,
                 "filter_form": filter_form,
-                "is_filtered": any(filter_form.filters().values()),
-                "filter_query": urlencode(filter_form.query()),
+                "is_filtered": is_filtered,
                 "second_marking_waiting": permissions.moderation_list_for_second_marker(user=request.user)
                 .filter(second_mark__isnull=True)
                 .count(),

@@ -9,8 +9,10 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
+from config.tables import table_configure
 from training import permissions
 from training.forms.marking import MarkForm, ModerationFilterForm, ModerationSampleForm
 from training.rubric import RULE_EXPLAINED
@@ -24,7 +26,8 @@ from training.selectors.moderation import (
     moderation_marks_get,
 )
 from training.services.marking import moderation_mark, moderation_sample, moderation_settle
-from training.views.base import RunsCohortsRequiredMixin, form_errors_add, paginate
+from training.tables import ModerationTable
+from training.views.base import PAGE_SIZE, RunsCohortsRequiredMixin, form_errors_add, paginate
 
 TEMPLATES = "training/moderation/"
 
@@ -48,7 +51,7 @@ class ModerationListView(ModeratesRequiredMixin, View):
             request,
             TEMPLATES + "moderation_list.html",
             {
-                "page_obj": paginate(request, moderation_list_for_staff(state=state)),
+                "table": self._table(request, state),
                 "filter_form": filter_form,
                 "state": state,
                 "sample_form": sample_form,
@@ -57,6 +60,17 @@ class ModerationListView(ModeratesRequiredMixin, View):
             },
             status=status,
         )
+
+    @staticmethod
+    def _table(request, state: str) -> ModerationTable:
+        table = table_configure(
+            ModerationTable(moderation_list_for_staff(state=state)), request=request, per_page=PAGE_SIZE
+        )
+        count = table.paginator.count
+        table.caption = ngettext("%(count)d moderated mark", "%(count)d moderated marks", count) % {
+            "count": count
+        }
+        return table
 
 
 class ModerationSampleView(ModerationListView):

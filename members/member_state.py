@@ -71,10 +71,11 @@ def consent_text_current_id() -> int:
 
 def consent_text_current_announce() -> None:
     """A text was published or removed: the cache's copy is replaced once that commits."""
-    transaction.on_commit(
-        lambda: cache.set(CONSENT_TEXT_CACHE_KEY, _consent_text_current_id_read(), CONSENT_TEXT_CACHE_SECONDS),
-        robust=True,
-    )
+
+    def replace() -> None:
+        cache.set(CONSENT_TEXT_CACHE_KEY, _consent_text_current_id_read(), CONSENT_TEXT_CACHE_SECONDS)
+
+    transaction.on_commit(replace, robust=True)
 
 
 # --- The member's state ----------------------------------------------------------------------
@@ -123,14 +124,17 @@ def member_state_current(*, session, user) -> dict:
 
 
 def member_state_load(request) -> dict:
-    """For the request's signed-in member (once a request: the gates, the menu and the views
-    share it): the kept state, its permissions handed to the user for
-    KeptPermissionsBackend. Empty for anyone not signed in."""
+    """For the request's signed-in member (once a request, as request.member_state: the
+    gates, the menu and the views share it): the kept state, its permissions handed to the
+    user for KeptPermissionsBackend. Empty for anyone not signed in."""
+    state = getattr(request, "member_state", None)
+    if state is not None:
+        return state
     user = request.user
-    if not user.is_authenticated:
-        return {}
-    state = member_state_current(session=request.session, user=user)
-    user.kept_permissions = frozenset(state.get("permissions", ()))
+    state = member_state_current(session=request.session, user=user) if user.is_authenticated else {}
+    if user.is_authenticated:
+        user.kept_permissions = frozenset(state.get("permissions", ()))
+    request.member_state = state
     return state
 
 

@@ -19,10 +19,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config import crypto
-from members.member_state import SESSION_KEY  # noqa: F401 - the session key's old home
 from members.member_state import (
     ENROLLING_TYPES,
     MFA_REQUIRED_PERMISSIONS,
+    SESSION_KEY,  # noqa: F401 - the session key's old home
     member_has_authenticator,
     member_state_load,
     member_state_save,
@@ -57,9 +57,7 @@ def user_has_authenticator(user) -> bool:
 def mfa_setup_needed(request) -> bool:
     """True while a signed-in member who must use MFA has no authenticator yet. No query
     while the session's kept state is current (members.member_state)."""
-    state = getattr(request, "member_state", None)
-    if state is None:
-        state = member_state_load(request)
+    state = member_state_load(request)
     return bool(state.get("required")) and not state.get("enrolled")
 
 

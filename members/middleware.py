@@ -36,7 +36,7 @@ class MemberStateMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.member_state = member_state_load(request)
+        member_state_load(request)
         return self.get_response(request)
 
 
@@ -66,7 +66,7 @@ class OnboardingRequiredMiddleware:
             return None  # the 404 page is shown to everyone
         if match.view_name in ONBOARDING_EXEMPT_URL_NAMES:
             return None
-        state = member_onboarding(request, getattr(request, "member_state", None) or member_state_load(request))
+        state = member_onboarding(request, member_state_load(request))
         request.onboarding_state = state
         if not state.has_current_consent:
             return "members:consent"

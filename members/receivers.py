@@ -8,7 +8,7 @@ the second factor on roles it no longer has (decision 0020). A signal, not a cal
 service, because the paths are not all ours: the admin's form saves groups itself.
 
 The same version moves when a complete onboarding stops being complete (a consent withdrawn
-or deleted, the profile deleted), and the cache's copy of the current consent text is
+or deleted, the profile deleted) and when an authenticator is deleted, and the cache's copy of the current consent text is
 replaced when a text is published or removed, by any path (the service, the admin, a shell):
 the state sessions keep is stamped with both (members.member_state, decision 0028).
 
@@ -16,6 +16,7 @@ After `migrate`, once the last app has made its permissions, each role's group i
 the apps declared for it (members.services.roles_sync).
 """
 
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -60,7 +61,10 @@ def on_consent_record_saved(sender, instance, **kwargs) -> None:
         user_access_version_bump(user_ids=[instance.user_id])
 
 
-def on_onboarding_row_deleted(sender, instance, **kwargs) -> None:
+def on_member_row_deleted(sender, instance, **kwargs) -> None:
+    # A profile or a consent ends a complete onboarding; an authenticator removed by an
+    # operator (the admin, a shell: allauth's own flows also send authenticator_removed)
+    # may put a trainer back before the second-factor gate.
     user_access_version_bump(user_ids=[instance.user_id])
 
 
@@ -79,12 +83,12 @@ def on_post_migrate(sender, **kwargs) -> None:
 def connect() -> None:
     post_migrate.connect(on_post_migrate, dispatch_uid="members_roles_sync")
     post_save.connect(on_consent_record_saved, sender=ConsentRecord, dispatch_uid="members_state_consent")
-    for model in (ConsentRecord, Profile):
+    for model in (ConsentRecord, Profile, Authenticator):
         post_delete.connect(
-            on_onboarding_row_deleted, sender=model, dispatch_uid=f"members_state_deleted_{model.__name__}"
+            on_member_row_deleted, sender=model, dispatch_uid=f"members_state_deleted_{model.__name__}"
         )
-    post_save.connect(on_consent_text_changed, sender=ConsentText, dispatch_uid="members_state_text_saved")
-    post_delete.connect(on_consent_text_changed, sender=ConsentText, dispatch_uid="members_state_text_deleted")
+    for signal, name in ((post_save, "saved"), (post_delete, "deleted")):
+        signal.connect(on_consent_text_changed, sender=ConsentText, dispatch_uid=f"members_state_text_{name}")
     User = get_user_model()
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
         m2m_changed.connect(

@@ -8,9 +8,10 @@ the second factor on roles it no longer has (decision 0020). A signal, not a cal
 service, because the paths are not all ours: the admin's form saves groups itself.
 
 The same version moves when a complete onboarding stops being complete (a consent withdrawn
-or deleted, the profile deleted) and when an authenticator is deleted, and the cache's copy of the current consent text is
-replaced when a text is published or removed, by any path (the service, the admin, a shell):
-the state sessions keep is stamped with both (members.member_state, decision 0028).
+or deleted, the profile deleted) and when an authenticator is deleted; the cache's copy of
+the current consent text is replaced when a text is published or removed. By any path (the
+service, the admin, a shell): the state sessions keep is stamped with both
+(members.member_state, decision 0028).
 
 After `migrate`, once the last app has made its permissions, each role's group is given what
 the apps declared for it (members.services.roles_sync).

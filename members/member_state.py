@@ -70,7 +70,11 @@ def consent_text_current_id() -> int:
 
 
 def consent_text_current_announce() -> None:
-    """A text was published or removed: the cache's copy is replaced once that commits."""
+    """A text was published or removed. The cache's copy goes now, so that the rest of this
+    transaction (and a test, which never commits) reads the database; once the change
+    commits, the new id is set. A request that read the database before the commit and
+    fills the cache in between cannot outlast that set (readers fill with add)."""
+    cache.delete(CONSENT_TEXT_CACHE_KEY)
 
     def replace() -> None:
         cache.set(CONSENT_TEXT_CACHE_KEY, _consent_text_current_id_read(), CONSENT_TEXT_CACHE_SECONDS)

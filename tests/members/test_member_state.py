@@ -65,12 +65,13 @@ def test_a_role_taken_leaves_the_menu_and_is_refused_on_the_next_request(seeded)
     assert client.get(MARKING).status_code == 403
 
 
+@pytest.mark.parametrize("committed", [False, True], ids=["in the transaction", "committed"])
 def test_a_new_consent_text_sends_the_member_to_agree_on_the_next_request(
-    seeded, django_capture_on_commit_callbacks
+    seeded, django_capture_on_commit_callbacks, committed
 ):
     client = _settled(UserFactory(role=Role.TRAINEE))
 
-    with django_capture_on_commit_callbacks(execute=True):  # the cache's copy moves on commit
+    with django_capture_on_commit_callbacks(execute=committed):  # the cache's copy is set on commit
         consent_text_publish(version="2099-01", body="New words.")
 
     assert client.get(reverse("training:my-training")).url == CONSENT

@@ -645,6 +645,13 @@ class Figures:
 
 
 ORDER = ("floor", "page", "bare")
+# An anonymous page is read against the bare signed-in view of this viewer: without a
+# session there is nothing signed in to measure.
+BARE_VIEWER_FOR_ANONYMOUS = "trainee"
+
+
+def bare_client_for(size: Size, viewer: str):
+    return client_for(size, BARE_VIEWER_FOR_ANONYMOUS if viewer == "anonymous" else viewer)
 
 
 def page_measure(page: Page, sizes: list[Size], runs: int) -> dict[int, Figures]:
@@ -656,11 +663,11 @@ def page_measure(page: Page, sizes: list[Size], runs: int) -> dict[int, Figures]
         urls[size.members] = page_url(page, size.objects)
         _get(client, floor_url)  # warm-up: the first request fills caches, as a morning's first visitor
         _get(client, urls[size.members])
-        _get_bare(client)
+        _get_bare(bare_client_for(size, page.viewer))
         figures[size.members] = Figures(
             queries=_queries(client, urls[size.members]),
             floor_queries=_queries(client, floor_url),
-            bare_queries=_queries(client, None),
+            bare_queries=_queries(bare_client_for(size, page.viewer), None),
         )
     gc.collect()
     gc.disable()
@@ -678,7 +685,7 @@ def page_measure(page: Page, sizes: list[Size], runs: int) -> dict[int, Figures]
                     elif which == "page":
                         numbers.times.append(_get(client, urls[size.members]))
                     else:
-                        numbers.bare_times.append(_get_bare(client))
+                        numbers.bare_times.append(_get_bare(bare_client_for(size, page.viewer)))
             if run % 10 == 9:
                 gc.collect()  # outside the timed requests: the pause is not charged to a page
     finally:
@@ -717,7 +724,8 @@ def report(
         f"{runs} requests per page and size after one warm-up, through Django's test client "
         "(middleware, view, template), interleaved with the floor view (same middleware and base "
         "template, nothing else) and the bare signed-in view (Django's session and authentication "
-        "middleware and a one-line response, called directly: bench/floor.py) as the same viewer; "
+        "middleware and a one-line response, called directly: bench/floor.py) as the same viewer "
+        f"(the {BARE_VIEWER_FOR_ANONYMOUS}'s bare signed-in view for an anonymous page); "
         f"times are the whole request in ms. Load average {load[0]} at the start, {load[1]} at the end.",
         "",
         f"| page | viewer | queries {s} / {L} | median {s} | p95 {s} | median {L} | p95 {L} | "

@@ -2,17 +2,17 @@
 
 Every page needs the member's permissions (the menu, the gates, the views' checks), whether
 they have agreed to the current consent text and made a profile (the onboarding gate), and
-whether they must and do use a second factor (the MFA gate). Read on every request that was
-four to six queries; it is kept in the member's session with the two stamps it was worked out
+whether they must and do use a second factor (the MFA gate). Read afresh that was three
+queries a request; it is kept in the member's session with the two stamps it was worked out
 at, and worked out again (five or six queries, once) only when one of them has moved:
 
 - `User.access_version`, on the user row every request loads anyway. It moves in the same
   transaction as a change to the member's roles or permissions (members.receivers), their
   authenticators (members.mfa), and whatever ends a complete onboarding: a consent withdrawn
   or deleted, the profile deleted (members.receivers).
-- the id of the current consent text, kept in the cache: set on commit when a text is
-  published or removed, read from the database when the cache misses (Redis down, decision
-  0021). A new version sends every member to the consent page on their next request.
+- the id of the current consent text, kept in the cache: dropped when a text is published
+  or removed and set again on commit, read from the database when the cache misses (Redis
+  down, decision 0021). A new version sends every member to the consent page on their next request.
 
 An onboarding not yet complete is not kept: it is read on each request (one query) until
 it is, so giving consent or making a profile needs no stamp of its own.

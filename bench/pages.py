@@ -57,6 +57,11 @@ LEADER_SURNAME = "Okafor"  # not among the generator's surnames: the search find
 # The issue's goals: median at 100k over median at 1k; p95 over median; median over the floor's.
 GOAL_GROWTH = 1.25
 GOAL_SPREAD = 2.0
+# Issue 23: over the bare signed-in view's median (bench/floor.py), the floor at most 2x and
+# every page at most 8x; the floor at most 2 queries (the session and the user).
+GOAL_FLOOR_OVER_BARE = 2.0
+GOAL_PAGE_OVER_BARE = 8.0
+GOAL_FLOOR_QUERIES = 2
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -569,12 +574,31 @@ def _get(client, url: str) -> float:
     return elapsed
 
 
-def _queries(client, url: str) -> int:
+def _get_bare(client) -> float:
+    """The bare signed-in view (bench/floor.py), with the client's session cookie."""
+    from django.conf import settings
+    from django.test import RequestFactory
+
+    from bench.floor import bare_signed_in
+
+    started = time.perf_counter()
+    morsel = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    headers = {"cookie": f"{morsel.key}={morsel.value}"} if morsel else {}
+    response = bare_signed_in(RequestFactory().get("/bench/bare/", headers=headers))
+    response.content  # noqa: B018 - as _get reads it
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"the bare signed-in view answered {response.status_code}")
+    return elapsed
+
+
+def _queries(client, url: str | None) -> int:
+    """SQL queries of one request of `url`; of the bare signed-in view for None."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
-        _get(client, url)
+        _get(client, url) if url is not None else _get_bare(client)
     return len(captured)
 
 
@@ -582,8 +606,10 @@ def _queries(client, url: str) -> int:
 class Figures:
     queries: int
     floor_queries: int
+    bare_queries: int
     times: list[float] = field(default_factory=list)
     floor_times: list[float] = field(default_factory=list)
+    bare_times: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -602,8 +628,30 @@ class Figures:
         return self.median / self.floor_median
 
     @property
+    def bare_median(self) -> float:
+        return statistics.median(self.bare_times)
+
+    @property
+    def bare_ratio(self) -> float:
+        return self.median / self.bare_median
+
+    @property
+    def floor_over_bare(self) -> float:
+        return self.floor_median / self.bare_median
+
+    @property
     def spread(self) -> float:
         return self.p95 / self.median
+
+
+ORDER = ("floor", "page", "bare")
+# An anonymous page is read against the bare signed-in view of this viewer: without a
+# session there is nothing signed in to measure.
+BARE_VIEWER_FOR_ANONYMOUS = "trainee"
+
+
+def bare_client_for(size: Size, viewer: str):
+    return client_for(size, BARE_VIEWER_FOR_ANONYMOUS if viewer == "anonymous" else viewer)
 
 
 def page_measure(page: Page, sizes: list[Size], runs: int) -> dict[int, Figures]:
@@ -615,8 +663,11 @@ def page_measure(page: Page, sizes: list[Size], runs: int) -> dict[int, Figures]
         urls[size.members] = page_url(page, size.objects)
         _get(client, floor_url)  # warm-up: the first request fills caches, as a morning's first visitor
         _get(client, urls[size.members])
+        _get_bare(bare_client_for(size, page.viewer))
         figures[size.members] = Figures(
-            queries=_queries(client, urls[size.members]), floor_queries=_queries(client, floor_url)
+            queries=_queries(client, urls[size.members]),
+            floor_queries=_queries(client, floor_url),
+            bare_queries=_queries(bare_client_for(size, page.viewer), None),
         )
     gc.collect()
     gc.disable()
@@ -627,12 +678,14 @@ def page_measure(page: Page, sizes: list[Size], runs: int) -> dict[int, Figures]
                 size.use()
                 client = client_for(size, page.viewer)
                 numbers = figures[size.members]
-                if run % 2 == 0:
-                    numbers.floor_times.append(_get(client, floor_url))
-                    numbers.times.append(_get(client, urls[size.members]))
-                else:
-                    numbers.times.append(_get(client, urls[size.members]))
-                    numbers.floor_times.append(_get(client, floor_url))
+                # Rotate the order of the three, so none always goes first.
+                for which in ORDER[run % 3 :] + ORDER[: run % 3]:
+                    if which == "floor":
+                        numbers.floor_times.append(_get(client, floor_url))
+                    elif which == "page":
+                        numbers.times.append(_get(client, urls[size.members]))
+                    else:
+                        numbers.bare_times.append(_get_bare(bare_client_for(size, page.viewer)))
             if run % 10 == 9:
                 gc.collect()  # outside the timed requests: the pause is not charged to a page
     finally:
@@ -670,13 +723,15 @@ def report(
         "",
         f"{runs} requests per page and size after one warm-up, through Django's test client "
         "(middleware, view, template), interleaved with the floor view (same middleware and base "
-        "template, nothing else) as the same viewer; times are the whole request in ms. Load "
-        f"average {load[0]} at the start, {load[1]} at the end.",
+        "template, nothing else) and the bare signed-in view (Django's session and authentication "
+        "middleware and a one-line response, called directly: bench/floor.py) as the same viewer "
+        f"(the {BARE_VIEWER_FOR_ANONYMOUS}'s bare signed-in view for an anonymous page); "
+        f"times are the whole request in ms. Load average {load[0]} at the start, {load[1]} at the end.",
         "",
         f"| page | viewer | queries {s} / {L} | median {s} | p95 {s} | median {L} | p95 {L} | "
         f"{L}/{s} (≤{GOAL_GROWTH}) | p95/median {s} / {L} (≤{GOAL_SPREAD:g}) | × floor {s} / {L} | "
-        "floor goal |",
-        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        f"floor goal | × bare signed-in {s} / {L} (≤{GOAL_PAGE_OVER_BARE:g}) |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     missed = []
     for page, figures in results:
@@ -694,7 +749,8 @@ def report(
         lines.append(
             f"| {page.label} | {page.viewer} | {queries} | {_ms(a.median)} | {_ms(a.p95)} | "
             f"{_ms(b.median)} | {_ms(b.p95)} | {_verdict(growth, GOAL_GROWTH)} | {spread} | {floor} | "
-            f"{floor_goal} |"
+            f"{floor_goal} | {_verdict(a.bare_ratio, GOAL_PAGE_OVER_BARE)} / "
+            f"{_verdict(b.bare_ratio, GOAL_PAGE_OVER_BARE)} |"
         )
         goals = [
             ("queries equal", equal),
@@ -703,6 +759,7 @@ def report(
         ]
         if page.floor_goal is not None:
             goals.append(("× floor", max(a.floor_ratio, b.floor_ratio) <= page.floor_goal))
+        goals.append(("× bare signed-in", max(a.bare_ratio, b.bare_ratio) <= GOAL_PAGE_OVER_BARE))
         failed = [name for name, ok in goals if not ok]
         if failed:
             missed.append(f"{page.label}: {', '.join(failed)}")
@@ -718,10 +775,54 @@ def report(
         "",
         f"Floor view medians ({s} / {L}), by viewer: {floors}.",
         "",
+        f"The floor against the bare signed-in view, by viewer (goals: at most {GOAL_FLOOR_OVER_BARE:g}x "
+        f"its median, at most {GOAL_FLOOR_QUERIES} queries for a signed-in viewer):",
+        "",
+        f"| viewer | floor queries | bare queries | floor median {s} / {L} | bare median {s} / {L} | "
+        f"floor ÷ bare {s} / {L} |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for viewer in dict.fromkeys(p.viewer for p, _ in results):
+        rows = [f for p, f in results if p.viewer == viewer]
+        line, viewer_missed = _floor_row(viewer, rows, small, large)
+        lines.append(line)
+        missed += viewer_missed
+    lines += [
+        "",
         "Goals met: " + ("all." if not missed else f"all but {len(missed)} row(s)."),
     ]
     lines += [f"- missed: {line}" for line in missed]
     return "\n".join(lines) + "\n"
+
+
+def _floor_row(viewer: str, rows: list[dict[int, Figures]], small: int, large: int) -> tuple[str, list[str]]:
+    """The floor and the bare signed-in view for one viewer, over every page they viewed."""
+
+    def median_of(attribute: str, members: int) -> float:
+        return statistics.median([getattr(figures[members], attribute) for figures in rows])
+
+    floor = {n: median_of("floor_median", n) for n in (small, large)}
+    bare = {n: median_of("bare_median", n) for n in (small, large)}
+    ratio = {n: floor[n] / bare[n] for n in (small, large)}
+    queries = max(figures[n].floor_queries for figures in rows for n in (small, large))
+    bare_queries = max(figures[n].bare_queries for figures in rows for n in (small, large))
+    signed_in = viewer != "anonymous"
+    missed = []
+    if signed_in and max(ratio.values()) > GOAL_FLOOR_OVER_BARE:
+        missed.append(f"floor ({viewer}): × bare signed-in")
+    if signed_in and queries > GOAL_FLOOR_QUERIES:
+        missed.append(f"floor ({viewer}): {queries} queries")
+    shown_ratio = (
+        " / ".join(_verdict(ratio[n], GOAL_FLOOR_OVER_BARE) for n in (small, large))
+        if signed_in
+        else " / ".join(f"{ratio[n]:.2f}" for n in (small, large))
+    )
+    shown_queries = str(queries) if not signed_in or queries <= GOAL_FLOOR_QUERIES else f"**{queries} ✗**"
+    line = (
+        f"| {viewer} | {shown_queries} | {bare_queries} | {_ms(floor[small])} / {_ms(floor[large])} | "
+        f"{_ms(bare[small])} / {_ms(bare[large])} | {shown_ratio} |"
+    )
+    return line, missed
 
 
 # --- Running it ------------------------------------------------------------------------------
@@ -773,6 +874,8 @@ def markdown_section(argv: list[str]) -> str:
             f"  {page.key:20} queries {a.queries:3}/{b.queries:3}"
             f"  median {_ms(a.median):>6}/{_ms(b.median):>6} ms"
             f"  p95 {_ms(a.p95):>6}/{_ms(b.p95):>6}  floor x{a.floor_ratio:.1f}/x{b.floor_ratio:.1f}"
+            f"  bare x{a.bare_ratio:.1f}/x{b.bare_ratio:.1f}  floor/bare x{a.floor_over_bare:.1f}"
+            f"  floor queries {a.floor_queries}"
         )
         results.append((page, figures))
     return report(results, small, large, args.runs, (load_start, _load_average()))

@@ -92,6 +92,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # What a signed-in member's requests keep between them (roles, onboarding, MFA), read
+    # by the two gates, the menu and every permission check (docs/decisions/0028).
+    "members.middleware.MemberStateMiddleware",
     "members.middleware.MfaRequiredMiddleware",
     "members.middleware.OnboardingRequiredMiddleware",
     # After the gates above, which load request.user anyway: the member's pseudonym for logs.
@@ -303,6 +306,9 @@ RESUBMIT_DAYS = env.int("RESUBMIT_DAYS", default=14)
 # --- Accounts ----------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
+    # ModelBackend answering the request's permission checks from the member's kept state
+    # (docs/decisions/0028); ModelBackend stays listed for sessions signed in through it.
+    "members.backends.KeptPermissionsBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]

@@ -2,45 +2,37 @@
 
 Trainers and staff reach marks and members' data (special category data), so they must
 have an authenticator (an app giving one-time codes, or a security key) before they reach
-anything but their account pages. The answer is kept in their session together with the
-member's `access_version` it was worked out at; the gate
-(members.middleware.MfaRequiredMiddleware) compares that with the version on the user row
-the request has already loaded, and works the answer out again (two queries) only when they
-differ. Every change to a member's roles, permissions, superuser flag or authenticators moves
-the version (members.receivers, the admin, the receivers below), so a role given in the
-middle of a session takes the gate on the member's next request, and a role taken away stops
-counting at once. See docs/decisions/0010-mfa-and-sessions.md and 0020.
+anything but their account pages. The answer ("required", "enrolled") is part of the state
+the member's session keeps (members.member_state), stamped with the member's
+`access_version`; the gate (members.middleware.MfaRequiredMiddleware) reads it at no query
+while the stamp matches the user row the request has already loaded. Every change to a
+member's roles, permissions, superuser flag or authenticators moves the version
+(members.receivers, the admin, the receivers below), so a role given in the middle of a
+session takes the gate on the member's next request, and a role taken away stops counting at
+once. See docs/decisions/0010-mfa-and-sessions.md, 0020 and 0028.
 """
 
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config import crypto
-from members.services import user_access_version_bump
-
-# {"required": bool, "enrolled": bool, "version": int}: worked out at the user's
-# access_version "version"; written at sign-in and whenever that version has moved.
-SESSION_KEY = "members_mfa"
-
-# Any one of these (a trainer, regional or national staff; a superuser has them all) means
-# the member reaches other people's data and must use a second factor.
-MFA_REQUIRED_PERMISSIONS = (
-    "members.access_trainer_area",
-    "members.access_regional_area",
-    "members.access_staff_area",
+from members.member_state import (
+    ENROLLING_TYPES,
+    MFA_REQUIRED_PERMISSIONS,
+    SESSION_KEY,  # noqa: F401 - the session key's old home
+    member_has_authenticator,
+    member_state_load,
+    member_state_save,
 )
+from members.services import user_access_version_bump
 
 # Keys for authenticator secrets are derived with this context (config/crypto.py).
 CRYPTO_CONTEXT = "members.mfa:"
 # The parts of an authenticator's data allauth encrypts through the adapter.
 ENCRYPTED_DATA_KEYS = ("secret", "seed")
-
-# Recovery codes alone are a fallback, not a second factor someone has set up.
-ENROLLING_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 
 def user_must_use_mfa(user) -> bool:
@@ -59,34 +51,14 @@ def user_must_use_mfa(user) -> bool:
 
 
 def user_has_authenticator(user) -> bool:
-    return Authenticator.objects.filter(user_id=user.pk, type__in=ENROLLING_TYPES).exists()
-
-
-def mfa_session_state_save(*, request, user) -> dict:
-    """Work out and remember in the session whether `user` must, and does, use MFA.
-
-    The version is read from the database before the roles are (the instance may be older
-    than the row, a test's or the sign-in's): a role changed in between leaves the session
-    with an older version than the row's, so the next request works it out again, never the
-    reverse, which would keep a stale answer."""
-    version = get_user_model().objects.filter(pk=user.pk).values_list("access_version", flat=True).first()
-    state = {"required": user_must_use_mfa(user), "enrolled": False, "version": version}
-    if state["required"]:
-        state["enrolled"] = user_has_authenticator(user)
-    request.session[SESSION_KEY] = state
-    return state
+    return member_has_authenticator(user)
 
 
 def mfa_setup_needed(request) -> bool:
-    """True while a signed-in member who must use MFA has no authenticator yet.
-
-    No query while the session's answer was worked out at the member's current
-    access_version (on the user row already loaded); otherwise it is worked out again (a
-    role given or taken since, or a session from before this check existed)."""
-    state = request.session.get(SESSION_KEY)
-    if state is None or state.get("version") != request.user.access_version:
-        state = mfa_session_state_save(request=request, user=request.user)
-    return state["required"] and not state["enrolled"]
+    """True while a signed-in member who must use MFA has no authenticator yet. No query
+    while the session's kept state is current (members.member_state)."""
+    state = member_state_load(request)
+    return bool(state.get("required")) and not state.get("enrolled")
 
 
 # --- signal receivers (connected in MembersConfig.ready) -------------------------------
@@ -96,7 +68,7 @@ def on_user_logged_in(sender, request, user, **kwargs) -> None:
     # Django's signal: fired by allauth's sign-in (after the second factor) and by the test
     # client's login() and force_login() alike.
     if request is not None and hasattr(request, "session"):
-        mfa_session_state_save(request=request, user=user)
+        member_state_save(session=request.session, user=user)
 
 
 def on_authenticator_changed(sender, request, user, **kwargs) -> None:
@@ -104,7 +76,7 @@ def on_authenticator_changed(sender, request, user, **kwargs) -> None:
     # lets a session elsewhere past the gate; one removed by an operator stops it there).
     user_access_version_bump(user_ids=[user.pk])
     if request is not None and hasattr(request, "session") and request.user == user:
-        mfa_session_state_save(request=request, user=user)
+        member_state_save(session=request.session, user=user)
 
 
 # --- allauth's MFA adapter ---------------------------------------------------------------

@@ -1,14 +1,16 @@
 """Gates for signed-in members: onboarding (no one uses the platform past sign-up without
-consent and a profile) and, for trainers and staff, two-factor authentication."""
+consent and a profile) and, for trainers and staff, two-factor authentication; before them,
+the state a member's requests keep (members.member_state), which both gates, the menu and
+every permission check of the request read."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
+from members.member_state import member_onboarding, member_state_load
 from members.mfa import mfa_setup_needed
 from members.onboarding import return_to_keep
-from members.selectors import member_onboarding_state
 
 # Pages a member may reach before onboarding is complete.
 ONBOARDING_EXEMPT_URL_NAMES = {
@@ -24,6 +26,18 @@ ONBOARDING_EXEMPT_URL_NAMES = {
     "members:account-erased",
 }
 ONBOARDING_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/")
+
+
+class MemberStateMiddleware:
+    """After authentication: the signed-in member's kept state, once for the whole request
+    (request.member_state). No query while it is current."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        member_state_load(request)
+        return self.get_response(request)
 
 
 class OnboardingRequiredMiddleware:
@@ -52,7 +66,7 @@ class OnboardingRequiredMiddleware:
             return None  # the 404 page is shown to everyone
         if match.view_name in ONBOARDING_EXEMPT_URL_NAMES:
             return None
-        state = member_onboarding_state(user=user)
+        state = member_onboarding(request, member_state_load(request))
         request.onboarding_state = state
         if not state.has_current_consent:
             return "members:consent"

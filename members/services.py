@@ -31,8 +31,9 @@ def roles_sync() -> None:
 
 
 def _perm_cache_drop(user: User) -> None:
-    # Permissions are cached on the instance; drop the cache so has_perm sees the change.
-    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+    # Permissions are cached on the instance (and kept for a request: members.backends); drop
+    # them so has_perm sees the change.
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "kept_permissions"):
         user.__dict__.pop(cache, None)
 
 

@@ -657,9 +657,9 @@ def test_erasure_needs_post_with_csrf(ada):
 
 # --- Query counts ----------------------------------------------------------------------------
 
-DATA_PAGE_QUERIES = 7
-STAFF_FIND_QUERIES = 6
-STAFF_ERASE_QUERIES = 6
+DATA_PAGE_QUERIES = 5
+STAFF_FIND_QUERIES = 3
+STAFF_ERASE_QUERIES = 3
 
 
 def test_the_data_page_runs_a_fixed_number_of_queries(client, staff, django_assert_num_queries):

@@ -6,7 +6,8 @@ whether they must and do use a second factor (the MFA gate). Read afresh that wa
 queries a request; it is kept in the member's session with the two stamps it was worked out
 at, and worked out again (five or six queries, once) only when one of them has moved:
 
-- `User.access_version`, on the user row every request loads anyway. It moves in the same
+- `User.access_version` (and `is_superuser`, which grants every permission without a role),
+  on the user row every request loads anyway. It moves in the same
   transaction as a change to the member's roles or permissions (members.receivers), their
   authenticators (members.mfa), and whatever ends a complete onboarding: a consent withdrawn
   or deleted, the profile deleted (members.receivers).
@@ -29,7 +30,7 @@ from django.db import transaction
 from members.models import ConsentText, User
 from members.selectors import OnboardingState, member_onboarding_state
 
-# {"version": int, "consent_text": int, "permissions": [str], "onboarded": bool,
+# {"version": int, "superuser": bool, "consent_text": int, "permissions": [str], "onboarded": bool,
 #  "required": bool, "enrolled": bool}: worked out at access_version "version" and consent
 # text "consent_text" (0: none published). "required"/"enrolled": members.mfa's answer.
 SESSION_KEY = "members_state"
@@ -101,6 +102,8 @@ def member_state_save(*, session, user) -> dict:
     required = member.is_superuser or any(perm in permissions for perm in MFA_REQUIRED_PERMISSIONS)
     state = {
         "version": member.access_version,
+        # On the row, not in a role: a superuser has every permission (ModelBackend's answer).
+        "superuser": member.is_superuser,
         "consent_text": consent_text,
         "permissions": permissions,
         "onboarded": member_onboarding_state(user=member).is_complete,
@@ -121,6 +124,7 @@ def member_state_current(*, session, user) -> dict:
     if (
         state is None
         or state.get("version") != user.access_version
+        or state.get("superuser") != user.is_superuser
         or state.get("consent_text") != consent_text_current_id()
     ):
         state = member_state_save(session=session, user=user)

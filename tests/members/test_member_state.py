@@ -131,3 +131,16 @@ def test_with_redis_down_a_new_consent_text_still_takes_effect(seeded):
     consent_text_publish(version="2099-02", body="Newer words.")
 
     assert client.get(reverse("training:my-training")).url == CONSENT
+
+
+def test_a_superuser_made_an_ordinary_member_loses_every_permission_on_the_next_request(seeded):
+    """is_superuser lives on the user row, not in a role: clearing it (the admin, a shell, an
+    update that moves no access_version) must not leave the session keeping all permissions."""
+    operator = UserFactory(role=Role.TRAINEE, is_superuser=True, mfa=True)
+    client = _settled(operator)
+    assert client.get(MARKING).status_code == 200
+
+    type(operator).objects.filter(pk=operator.pk).update(is_superuser=False)
+
+    assert client.get(MARKING).status_code == 403
+    assert MARKING_LINK not in client.get(PROFILE).content.decode()

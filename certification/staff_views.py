@@ -59,9 +59,17 @@ class CertificateOverviewView(ManagesCertificatesMixin, View):
             request,
             TEMPLATES + "overview.html",
             {
-                # Short lists shown whole (certification.tables says why); one query each.
-                "flagged": FlaggedCertificateTable(list(certificate_list_flagged())),
-                "one_step_away": OneStepAwayTable(enrolment_list_one_step_away()),
+                # Each pages on its own keys (its prefix), as the certificates below do.
+                "flagged": table_configure(
+                    FlaggedCertificateTable(certificate_list_flagged(), prefix="flagged-"),
+                    request=request,
+                    per_page=PAGE_SIZE,
+                ),
+                "one_step_away": table_configure(
+                    OneStepAwayTable(enrolment_list_one_step_away(), prefix="near-"),
+                    request=request,
+                    per_page=PAGE_SIZE,
+                ),
                 "search": search,
                 "certificates": certificates,
             },

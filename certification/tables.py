@@ -1,10 +1,9 @@
 """The certification app's staff listings (the site's one table component, config/tables.py).
 
-The staff overview shows three tables on one page. Only the certificates sort and page: the
-one template's sort and page links use ?sort= and ?page= whatever a table's prefix, so two
-tables on a page would share them. The other two are short lists shown whole, as before (the
-one-step-away list looks at the ONE_STEP_LIMIT most recent enrolments; flagged certificates
-are the rare ones a correction took below the rule)."""
+The staff overview shows three tables on one page, each paging on keys of its own (the
+flagged certificates `flagged-page`, the trainees one step away `near-page`, the certificates
+`page` and `sort`). The two short lists keep their one order (oldest flag first; by cohort
+and name), so they do not sort."""
 
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _

@@ -72,6 +72,44 @@ class ListTable(tables.Table):
                     del query[key]
         return query
 
+    def query_string(self, **changes) -> str:
+        """The kept query with `changes` (None drops a key), as a link's "?..." address. The
+        keys `sort` and `page` are this table's own (its prefix added): several tables on one
+        page sort and page apart."""
+        own = {"sort": self.prefixed_order_by_field, "page": self.prefixed_page_field}
+        query = self.kept_query
+        for key, value in changes.items():
+            key = own.get(key, key)
+            if value is None:
+                query.pop(key, None)
+            else:
+                query[key] = value
+        return f"?{query.urlencode()}"
+
+    @property
+    def header_links(self) -> list[tuple]:
+        """Each column with the address its header's sort link goes to (None: not sortable)."""
+        return [
+            (
+                column,
+                self.query_string(sort=column.order_by_alias.next, page=None, format=None)
+                if column.orderable
+                else None,
+            )
+            for column in self.columns
+        ]
+
+    @property
+    def page_links(self) -> dict[str, str]:
+        """The previous and next pages' addresses, where there are such pages."""
+        page = getattr(self, "page", None)
+        links = {}
+        if page is not None and page.has_previous():
+            links["previous"] = self.query_string(page=page.previous_page_number())
+        if page is not None and page.has_next():
+            links["next"] = self.query_string(page=page.next_page_number())
+        return links
+
     def export_response(self, *, export_format: str, filename: str) -> HttpResponse:
         """Every row (not just a page), every column not excluded from exports."""
         return table_export_response(

@@ -153,9 +153,9 @@ def test_the_certificates_sort_and_page_on_the_one_table_component(client, staff
     assert f"?q={holder.replace(' ', '+')}&sort=holder_name" in page
 
 
-def test_flagged_and_one_step_away_are_captioned_tables_shown_whole(client, staff):
+def test_flagged_and_one_step_away_are_captioned_tables_without_sort_links(client, staff):
     """The overview's two short lists are tables too (caption, row headers, one button each),
-    without sort links: only the certificates below sort and page."""
+    without sort links: only the certificates below sort."""
     flagged = certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="Evidence.")
     Certificate.objects.filter(pk=flagged.pk).update(needs_review=True, review_note="Mark corrected.")
     one_step_away_enrolment()
@@ -166,3 +166,26 @@ def test_flagged_and_one_step_away_are_captioned_tables_shown_whole(client, staf
     assert "Certificates flagged for review" in page
     assert "Trainees one step away from a certificate" in page
     assert page.count('aria-sort="') == 1  # the certificates' holder column
+
+
+def test_the_flagged_certificates_page_apart_from_the_certificates(client, staff):
+    """Two paged tables on one page: each link carries its own table's key (its prefix), so
+    the flagged list's next page leaves the certificates on theirs, and the reverse."""
+    for _ in range(27):
+        certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="Evidence.")
+    Certificate.objects.update(needs_review=True, review_note="Mark corrected.")
+    client.force_login(staff)
+    url = reverse("certification:staff-overview")
+    first = page_of(client, url, {})
+    assert "?flagged-page=2" in first
+    assert "?page=2" in first
+    assert len(row_headers(first, "table-flaggedcertificatetable")) == 25
+
+    flagged_second = page_of(client, url, {"flagged-page": 2})
+    assert len(row_headers(flagged_second, "table-flaggedcertificatetable")) == 2
+    assert len(row_headers(flagged_second, "table-certificatetable")) == 25
+    assert "?flagged-page=1" in flagged_second  # its Previous link
+
+    certificates_second = page_of(client, url, {"page": 2})
+    assert len(row_headers(certificates_second, "table-certificatetable")) == 2
+    assert len(row_headers(certificates_second, "table-flaggedcertificatetable")) == 25

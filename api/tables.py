@@ -13,6 +13,9 @@ class ApiTokenTable(ListTable):
     caption = _("Your tokens")
     row_header = "name"
 
+    class Meta(ListTable.Meta):  # tables2 reads only a table's own Meta: keep the site's options
+        pass
+
     name = tables.Column(verbose_name=_("Name"))
     prefix = tables.TemplateColumn(
         "<code>fl_{{ value }}_…</code>", verbose_name=_("Starts with"), orderable=False

@@ -39,7 +39,9 @@ class ListTable(tables.Table):
     """A listing: its caption names it (in the table, and as the label of the scrolling region
     around it, which the keyboard can reach); `row_header` names the column whose cells head
     their rows (<th scope="row">). Columns with `attrs={"cell": {"class": ...}}`-style classes
-    use the `numeric` helper for right-aligned numbers."""
+    use the `numeric` helper for right-aligned numbers. tables2 reads only the Meta a table
+    declares itself, so each listing declares `class Meta(ListTable.Meta)` (tested), else it
+    loses the site's table classes and page size."""
 
     caption = ""
     row_header = ""

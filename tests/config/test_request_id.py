@@ -131,6 +131,7 @@ def test_the_500_page_shows_the_request_id(settings):
     assert response.status_code == 500
     page = response.content.decode()
     assert "Something went wrong on our side" in page
+    assert "/static/css/site." in page  # the site's link colour and focus ring, as on every page
     assert f'<code class="user-select-all" id="request-id">{response["X-Request-ID"]}</code>' in page
 
 

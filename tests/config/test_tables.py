@@ -10,6 +10,7 @@ import django_tables2 as tables
 import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
+from django.utils.module_loading import autodiscover_modules
 from openpyxl import load_workbook
 
 from config.tables import (
@@ -189,3 +190,21 @@ def test_an_actions_column_draws_its_partial_under_a_hidden_header_and_stays_out
     assert "sort=actions" not in html
     response = table.export_response(export_format="csv", filename="deliveries")
     assert list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")))) == [["Event"], ["evt-1"]]
+
+
+def test_every_listing_table_keeps_the_site_table_options():
+    """tables2 reads only the Meta a table declares itself: one without its own Meta lost the
+    site's table classes (the API tokens list showed cells with no padding or rules)."""
+    autodiscover_modules("tables")
+    listings = [table for table in _subclasses(ListTable) if not table.__module__.startswith("tests.")]
+    assert listings
+    for table in listings:
+        meta = vars(table).get("Meta", object)
+        assert issubclass(meta, ListTable.Meta), f"{table.__qualname__} needs class Meta(ListTable.Meta)"
+
+
+def _subclasses(cls) -> list[type]:
+    found = []
+    for subclass in cls.__subclasses__():
+        found += [subclass, *_subclasses(subclass)]
+    return found

@@ -7,6 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from api.models import ApiToken
+from api.page_views import PER_PAGE as PAGE_SIZE
+from api.services import api_token_create
 from members.permissions import Role
 from tests.e2e.conftest import assert_accessible, assert_styled, field
 from tests.factories import UserFactory
@@ -57,3 +59,36 @@ def test_the_documentation_page_renders_without_breaking_the_csp(page):
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Future Leaders API", timeout=30_000)
     expect(page.locator(".opblock-summary-path").filter(has_text="/api/v1/cohorts/").first).to_be_visible()
     assert page.csp_errors == []
+
+
+def test_the_token_list_is_a_styled_table_whose_region_and_pages_show_the_focus_ring(sign_in, live_server):
+    """The list has the site's table classes (it once lost them with its own Meta missing);
+    the keyboard reaches its scrolling region and its page links, each ringed as every control
+    is (Bootstrap's faint blue glow on page links hid the focus)."""
+    staff = UserFactory(role=Role.NATIONAL_STAFF, email="nadia@example.org")
+    for number in range(PAGE_SIZE + 1):
+        api_token_create(
+            user=staff, name=f"Sync {number}", access="read", resources=["cohorts"], expires_in_days=30
+        )
+    page = sign_in(staff)
+    page.goto("/manage/api-tokens/")
+    table = page.get_by_role("table", name="Your tokens, page 1 of 2")
+    expect(table).to_have_class(re.compile(r"\btable\b"))
+    assert_accessible(page)
+
+    region = page.get_by_role("region", name="Your tokens, page 1 of 2")
+    next_page = page.get_by_role("link", name="Next")
+    for target in (region, next_page):
+        _tab_to(page, target)
+        assert target.evaluate("element => getComputedStyle(element).outlineColor") == FOCUS_RING
+
+
+FOCUS_RING = "rgb(255, 191, 71)"  # --fl-focus in static/css/site.css
+
+
+def _tab_to(page, target, presses: int = 200) -> None:
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError("The keyboard never reached it")

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Min
 
 from training.models import (
@@ -98,6 +98,7 @@ def _apply(enrolments: list[Enrolment], computed: dict[int, Milestones]) -> int:
     return len(changed)
 
 
+@transaction.atomic
 def milestones_rebuild(*, fix: bool) -> tuple[int, int]:
     """Recompute every enrolment's milestones. Returns (checked, differing); with fix=True the
     differing ones are corrected.
@@ -155,6 +156,8 @@ def milestones_rebuild(*, fix: bool) -> tuple[int, int]:
         "(x.first_enrolled_at, x.first_attended_at, x.work_submitted_at)"
     )
     with connection.cursor() as cursor:
+        # Three grouped passes over the biggest tables: hashed in memory, not sorted on disk.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(f"SELECT count(*) FROM {enrolment}")  # noqa: S608
         (checked,) = cursor.fetchone()
         if fix:

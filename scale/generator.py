@@ -100,6 +100,8 @@ MARKING_HOURS = (20, 44, 70, 120, 190, 310)
 VALID_MONTHS = (None, 12, 24, 36)
 # How long after their own cohort ends a new trainer may run one.
 TRAINER_AFTER_DAYS = 60
+# A progress line per this many enrolments planned (ten at a million members, none when small).
+PROGRESS_ENROLMENTS = 100_000
 
 FIRST_NAMES = (
     "Aisha",
@@ -661,9 +663,8 @@ class MovementGenerator:
                 for a in version.assignments
             }
         per_cohort: dict[int, tuple] = {}
-        progress_every = max(1, len(self.enrolments) // 10)
         for number, enrolment in enumerate(self.enrolments, start=1):
-            if number % progress_every == 0:
+            if number % PROGRESS_ENROLMENTS == 0:
                 self.say(f"Registers, work and marks: {number:,} of {len(self.enrolments):,} enrolments.")
             cohort, fate = enrolment.cohort, enrolment.fate
             trainer = cohort.trainer_ids[0]

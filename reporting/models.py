@@ -12,8 +12,8 @@ class LeaderTally(models.Model):
     """One row per certified leader: where they are and since when. Kept by
     `reporting.services.tally` from certification's and members' events, so the dashboard
     counts leaders from one narrow table instead of joining every certificate to every
-    profile; `manage.py dashboard_rebuild --check` runs the same code over every member and
-    reports differences.
+    profile; `manage.py dashboard_rebuild --check` applies the same rule to every member at once
+    (in SQL) and reports differences.
     """
 
     user = models.OneToOneField(

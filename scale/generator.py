@@ -100,6 +100,8 @@ MARKING_HOURS = (20, 44, 70, 120, 190, 310)
 VALID_MONTHS = (None, 12, 24, 36)
 # How long after their own cohort ends a new trainer may run one.
 TRAINER_AFTER_DAYS = 60
+# A progress line per this many enrolments planned (ten at a million members, none when small).
+PROGRESS_ENROLMENTS = 100_000
 
 FIRST_NAMES = (
     "Aisha",
@@ -661,7 +663,9 @@ class MovementGenerator:
                 for a in version.assignments
             }
         per_cohort: dict[int, tuple] = {}
-        for enrolment in self.enrolments:
+        for number, enrolment in enumerate(self.enrolments, start=1):
+            if number % PROGRESS_ENROLMENTS == 0:
+                self.say(f"Registers, work and marks: {number:,} of {len(self.enrolments):,} enrolments.")
             cohort, fate = enrolment.cohort, enrolment.fate
             trainer = cohort.trainer_ids[0]
             self._events_plan(enrolment, trainer)
@@ -921,6 +925,9 @@ class MovementGenerator:
         since completes one the end left short, but none is planned so), otherwise not
         completed, with what was lacking in the service's own words. Just after the cohort's
         last day, as the hourly move by dates does it."""
+        # The service's sentence depends only on these counts: made once per combination
+        # (a few hundred), not once per enrolment (a million translations).
+        notes: dict[tuple, str] = {}
         for enrolment in self.enrolments:
             cohort = enrolment.cohort
             if cohort.status != CohortStatus.FINISHED or enrolment.status != EnrolmentStatus.ENROLLED:
@@ -932,16 +939,22 @@ class MovementGenerator:
             else:
                 status = EnrolmentStatus.INCOMPLETE
                 version = cohort.version
-                enrolment.completion_note = completion_note_for(
-                    Standing(
-                        enrolment=None,
-                        sessions_total=sum(1 for s in cohort.sessions if not s.cancelled),
-                        sessions_present=len(enrolment.present_times),
-                        min_attendance_percent=version.min_attendance_percent,
-                        required={a[0]: a[4] for a in version.assignments if a[2]},
-                        passed=set(enrolment.passed),
+                total = sum(1 for s in cohort.sessions if not s.cancelled)
+                required = {a[0]: a[4] for a in version.assignments if a[2]}
+                passed = frozenset(enrolment.passed).intersection(required)
+                key = (version.id, total, len(enrolment.present_times), passed)
+                if key not in notes:
+                    notes[key] = completion_note_for(
+                        Standing(
+                            enrolment=None,
+                            sessions_total=total,
+                            sessions_present=len(enrolment.present_times),
+                            min_attendance_percent=version.min_attendance_percent,
+                            required=required,
+                            passed=set(passed),
+                        )
                     )
-                )
+                enrolment.completion_note = notes[key]
             enrolment.events.append((EnrolmentStatus.ENROLLED, status, None, ended))
             enrolment.status = status
             enrolment.status_changed_at = ended
@@ -1223,7 +1236,7 @@ class MovementGenerator:
         ]
         with transaction.atomic():
             self._reference_load()
-            self.writer = RowWriter(models)
+            self.writer = RowWriter(models, progress=self.say)
             self.writer.begin()
             self._cohorts_plan()
             self._people_plan()
@@ -1237,9 +1250,11 @@ class MovementGenerator:
             self._notices_plan()
             self.say("Planned the registers, work, marks, certificates and notices; writing.")
             movement_write(self)
+            self.say("Written; making the indexes and checking the foreign keys.")
             self.writer.finish()
             self._targets_set()
             self._versions_backdate()
+        self.say("Committed; analysing the tables.")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # Fresh statistics for the planner, as after a restore.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils import timezone
 
@@ -111,6 +112,15 @@ def registry_filtered(
     return entries
 
 
+def _active_certificate_per_row(today) -> IsNull:
+    """`_active_certificate` for a page of rows: an in-date certificate looked up by index for
+    each row shown. The EXISTS is planned as a hash of every in-date certificate when many rows
+    are expected (147,000 at a million members, 63 ms a page) although a page shows 50; a
+    subquery with a LIMIT cannot be hashed."""
+    first_in_date = leader_certificates().filter(in_date_q(today), holder=OuterRef("member")).values("pk")[:1]
+    return IsNull(Subquery(first_in_date), False)
+
+
 def registry_list(*, user, **filters) -> QuerySet[RegistryEntry]:
     """The list page: each leader with their place and whether active, by name. One query
     a page, whatever its length."""
@@ -121,7 +131,7 @@ def registry_list(*, user, **filters) -> QuerySet[RegistryEntry]:
         .annotate(
             region_name=profiles.values("region__name")[:1],
             constituency_name=profiles.values("constituency__name")[:1],
-            is_active=_active_certificate(timezone.localdate()),
+            is_active=_active_certificate_per_row(timezone.localdate()),
         )
         .order_by("member__last_name", "member__first_name", "pk")
     )

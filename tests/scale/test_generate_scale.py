@@ -279,3 +279,13 @@ def test_finished_cohorts_end_as_the_completion_service_ends_them(movement):
 
     report = cohorts_move_by_dates()
     assert (report.started, report.finished, report.completed, report.incomplete) == ([], [], 0, 0)
+
+
+def test_it_shows_its_progress_unless_asked_to_be_quiet(seeded):
+    shown = generate()
+    assert "Planned 24 cohorts" in shown
+    assert "training.Attendance: " in shown
+    assert "Written; making the indexes and checking the foreign keys." in shown
+    quiet = generate("--force", "-v0")
+    assert "Planned" not in quiet
+    assert "members.User" in quiet  # what was made is still said

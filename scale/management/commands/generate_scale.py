@@ -1,6 +1,7 @@
 """Fill the database with a national movement at scale, for benchmarks and load tests.
 
 python manage.py generate_scale --members 100000        # the issue's shape, about 3 minutes
+python manage.py generate_scale --members 1000000 -v0   # a million; -v0 hides the progress lines
 python manage.py generate_scale --members 1000 --flush  # empty the database first
 
 See scale/README.md for what is made and the invariants it keeps.
@@ -79,7 +80,7 @@ class Command(BaseCommand):
         verbosity = options["verbosity"]
         try:
             counts = scale_generate(
-                sizes=sizes, seed=options["seed"], log=self.stdout.write if verbosity > 1 else None
+                sizes=sizes, seed=options["seed"], log=self._progress if verbosity else None
             )
         except GenerationError as error:
             raise CommandError(str(error)) from error
@@ -88,3 +89,8 @@ class Command(BaseCommand):
         for label, count in counts.items():
             self.stdout.write(f"  {label:<{width}}  {count:>10,}")
         self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.0f}s."))
+
+    def _progress(self, line: str) -> None:
+        """A line as each step ends, shown at once (minutes apart at a million members)."""
+        self.stdout.write(line)
+        self.stdout.flush()

@@ -1,0 +1,32 @@
+"""The staff's cohort list in its own order, read from an index (issue 23, a million members).
+
+Built without a long lock (decision 0027): CREATE INDEX CONCURRENTLY, which cannot run in a
+transaction, so this migration is not atomic.
+"""
+
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("training", "0014_resubmit_due_on"),
+    ]
+
+    operations = [
+        AddIndexConcurrently(
+            model_name="cohort",
+            index=models.Index(
+                models.Case(
+                    models.When(status__in=["finished", "cancelled"], then=models.Value(1)),
+                    default=models.Value(0),
+                ),
+                models.F("starts_on"),
+                models.F("name"),
+                models.F("id"),
+                name="training_cohort_over_start_idx",
+            ),
+        ),
+    ]

@@ -44,6 +44,27 @@ ALLOWED = {
         "members",
         "a permission given or taken moves the member's access_version, whoever changed it",
     ),
+    # The kept member state (decision 0028): by any path, the admin's and a shell's too.
+    ("members.ConsentRecord", "post_save"): (
+        "members",
+        "a consent withdrawn ends a complete onboarding: the member's access_version moves",
+    ),
+    ("members.ConsentRecord", "post_delete"): (
+        "members",
+        "a consent deleted ends a complete onboarding: the member's access_version moves",
+    ),
+    ("members.Profile", "post_delete"): (
+        "members",
+        "a profile deleted ends a complete onboarding: the member's access_version moves",
+    ),
+    ("members.ConsentText", "post_save"): (
+        "members",
+        "a consent text published replaces the cache's copy of the current text's id",
+    ),
+    ("members.ConsentText", "post_delete"): (
+        "members",
+        "a consent text removed replaces the cache's copy of the current text's id",
+    ),
     ("certification.Certificate", "post_save"): (
         "certification",
         "the verification page's kept copy of its own certificate goes with any change to it",

@@ -272,6 +272,9 @@ def assert_accessible(page) -> None:
     """Check the current page at its width and at the other of phone and desktop: no serious
     or critical axe-core violation and no sideways scrolling at either, and valid HTML.
     Leaves the page at the width it had."""
+    # A click that navigates returns once the new address is committed: the document may
+    # still be loading, and a half-read copy would fail for the part not yet there.
+    page.wait_for_load_state("load")
     assert_valid(page)
     digest = _digest(page.content())
     width_then = page.viewport_size

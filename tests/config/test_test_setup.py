@@ -1,9 +1,15 @@
-"""The suite's own set-up: seeds loaded once per test database, and Redis databases per
-parallel worker (tests/conftest.py, tests/xdist_redis.py)."""
+"""The suite's own set-up: seeds loaded once per test database, Redis databases per parallel
+worker, tables emptied with DELETE (tests/conftest.py, tests/xdist_redis.py, tests/postgresql)."""
 
 import pytest
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection
 
-from members.models import ConsentText, Constituency, Region
+from audit.models import AuditEntry
+from members.models import ConsentText, Constituency, Region, User
+from members.permissions import Role
+from tests.factories import UserFactory
 from tests.xdist_redis import worker_url
 from training.models import Programme
 
@@ -33,3 +39,22 @@ def test_each_worker_moves_up_two_redis_databases():
 def test_a_worker_past_the_last_redis_database_is_refused():
     with pytest.raises(RuntimeError, match="run fewer workers"):
         worker_url("redis://127.0.0.1:6379/12", 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emptying_the_tables_deletes_rows_and_truncates_only_the_append_only_trail():
+    """On PostgreSQL the tests' connection empties tables with DELETE (tests/postgresql): the
+    rows go, foreign keys and all; the audit trail, which refuses DELETE, is truncated."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the tests' own PostgreSQL backend (make test uses it under CI=true)")
+    statements = connection.ops.sql_flush(no_style(), ["members_user", "audit_auditentry"])
+    assert 'DELETE FROM "members_user";' in statements
+    assert 'TRUNCATE "audit_auditentry";' in statements
+    UserFactory(role=Role.NATIONAL_STAFF)  # a user with a profile, a region and audit entries
+    assert AuditEntry.objects.exists()
+
+    call_command("flush", interactive=False, verbosity=0)
+
+    assert not User.objects.exists()
+    assert not Region.objects.exists()
+    assert not AuditEntry.objects.exists()

@@ -41,10 +41,12 @@ class NuChecker:
     def __init__(self) -> None:
         self._process: subprocess.Popen | None = None
         self._url = ""
+        self._up = False
 
     def errors(self, html: str) -> list[NuError]:
         """The Nu checker's errors (not warnings) for one HTML document."""
-        self._start()
+        self.launch()
+        self._wait_until_up()
         request = urllib.request.Request(  # noqa: S310 - our own service on the loopback address
             f"{self._url}?out=json&level=error",
             data=html.encode(),
@@ -72,7 +74,9 @@ class NuChecker:
             self._process = None
             self._log.close()
 
-    def _start(self) -> None:
+    def launch(self) -> None:
+        """Start the service without waiting for it: the browser tests call this as they
+        begin, so that the jar reads its schemas while the live server and Chromium start."""
         if self._process is not None:
             return
         java = shutil.which("java")
@@ -96,6 +100,11 @@ class NuChecker:
             stdout=subprocess.DEVNULL,
             stderr=self._log,  # a file, not a pipe: a full pipe would stall the service
         )
+        self._up = False
+
+    def _wait_until_up(self) -> None:
+        if self._up:
+            return
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -105,6 +114,7 @@ class NuChecker:
                 raise RuntimeError(f"The Nu checker stopped: {said}")
             try:
                 urllib.request.urlopen(self._url, timeout=2).close()  # noqa: S310
+                self._up = True
                 return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.25)

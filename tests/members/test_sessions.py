@@ -19,7 +19,7 @@ PHONE = "Mozilla/5.0 (Linux; Android 14) Mobile Firefox/140.0"
 LAPTOP = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
 # allauth checks each session before listing it (does it still exist, and whose is it?).
 ALLAUTH_PURGE_QUERIES_A_SESSION = 3
-SESSIONS_PAGE_QUERIES_FOR_TWO = 11
+SESSIONS_PAGE_QUERIES_FOR_TWO = 9
 
 
 def _browser(user, agent: str, address: str) -> Client:

@@ -177,6 +177,14 @@ def page(browser, live_server):
     assert not static_failures, f"Static files failed to load: {static_failures}"
 
 
+def authenticator_next_step(time_machine) -> None:
+    """Move this process's clock (the live server's too: a thread here) to the start of the
+    next 30-second step, where a person would wait for their app's next code."""
+    if time_machine.traveller is None:
+        time_machine.move_to(dt.datetime.now(tz=dt.UTC), tick=True)  # real time, ticking
+    time_machine.shift(30 - time.time() % 30 + 0.5)
+
+
 @pytest.fixture
 def sign_in(browser, live_server, time_machine):
     """Open a fresh browser context for a person and sign them in through allauth.
@@ -190,9 +198,7 @@ def sign_in(browser, live_server, time_machine):
     """
 
     def next_code_step() -> None:
-        if time_machine.traveller is None:
-            time_machine.move_to(dt.datetime.now(tz=dt.UTC), tick=True)  # real time, ticking
-        time_machine.shift(30 - time.time() % 30 + 0.5)
+        authenticator_next_step(time_machine)
 
     contexts = []
     codes_used: set[tuple[int, str]] = set()

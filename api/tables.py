@@ -3,7 +3,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import ActionsColumn, DateColumn, DateTimeColumn, ListTable
+from config.tables import ActionsColumn, DateColumn, DateTimeColumn, ListTable, TemplateColumn
 
 DAY = {"format": "j M Y"}
 NOWRAP = {"td": {"class": "text-nowrap"}}
@@ -17,14 +17,12 @@ class ApiTokenTable(ListTable):
         pass
 
     name = tables.Column(verbose_name=_("Name"))
-    prefix = tables.TemplateColumn(
-        "<code>fl_{{ value }}_…</code>", verbose_name=_("Starts with"), orderable=False
-    )
+    prefix = TemplateColumn("<code>fl_{{ value }}_…</code>", verbose_name=_("Starts with"), orderable=False)
     access = tables.Column(verbose_name=_("Access"))
     resources = tables.Column(verbose_name=_("Resources"), orderable=False)
     created_at = DateColumn(verbose_name=_("Created"), attrs=NOWRAP, **DAY)
     expires_at = DateTimeColumn(verbose_name=_("Expires"), format="j M Y H:i", attrs=NOWRAP)
-    state = tables.TemplateColumn(
+    state = TemplateColumn(
         template_name="api/partials/_token_state.html",
         verbose_name=_("State"),
         orderable=False,

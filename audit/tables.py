@@ -7,7 +7,7 @@ import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import ListTable
+from config.tables import ListTable, TemplateColumn
 
 AUDIT_QUERY_KEYS = ("action", "actor", "subject", "since", "until")
 
@@ -46,7 +46,7 @@ class AuditEntryTable(ListTable):
         attrs = {"class": "table table-sm align-top table-audit"}
         orderable = False
 
-    at = tables.TemplateColumn(
+    at = TemplateColumn(
         '{% load layout_tags %}<time datetime="{{ value|html_datetime }}">'
         '{{ value|date:"j M Y, H:i:s" }}</time>',
         verbose_name=_("When"),
@@ -55,13 +55,13 @@ class AuditEntryTable(ListTable):
         attrs={"td": {"class": "text-nowrap"}},
     )
     action = tables.Column(verbose_name=_("Action"), attrs={"td": {"class": "fw-normal"}})
-    actor_label = tables.TemplateColumn(
+    actor_label = TemplateColumn(
         '{% load i18n %}{{ record.actor_label|default:_("The system") }}{% if record.client_address %}'
         '<div class="small text-body-secondary">{{ record.client_address }}</div>{% endif %}',
         verbose_name=_("By"),
         empty_values=(),
     )
-    object_label = tables.TemplateColumn(
+    object_label = TemplateColumn(
         '{{ record.object_label|default:"–" }}{% if record.object_type %}<div class="small '
         'text-body-secondary">{{ record.object_type.name }}{% if record.object_id %} '
         "{{ record.object_id }}{% endif %}</div>{% endif %}",

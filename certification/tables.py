@@ -8,7 +8,7 @@ and name), so they do not sort."""
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import ListTable, hidden_header
+from config.tables import ListTable, TemplateColumn, hidden_header
 
 # A certificate's holder, opening its staff page (review, revoke, audit trail).
 HOLDER_LINK = "<a href=\"{% url 'certification:staff-certificate' record.pk %}\">{{ value }}</a>"
@@ -25,13 +25,13 @@ class FlaggedCertificateTable(ListTable):
         orderable = False
 
     # The holder opens the review too: on phones the button column is out of view.
-    holder_name = tables.TemplateColumn(
+    holder_name = TemplateColumn(
         HOLDER_LINK,
         verbose_name=_("Holder"),
     )
     programme_title = tables.Column(verbose_name=_("Programme"))
     review_note = tables.Column(verbose_name=_("Why"), attrs={"td": {"class": "small"}})
-    review = tables.TemplateColumn(
+    review = TemplateColumn(
         '{% load i18n %}<a class="btn btn-primary btn-sm" '
         'href="{% url \'certification:staff-certificate\' record.pk %}">{% translate "Review" %}'
         '<span class="visually-hidden">: {{ record.holder_name }}</span></a>',
@@ -55,14 +55,14 @@ class OneStepAwayTable(ListTable):
 
     trainee = tables.Column(verbose_name=_("Trainee"), accessor="enrolment__member")
     cohort = tables.Column(verbose_name=_("Cohort"), accessor="enrolment__cohort__name")
-    missing = tables.TemplateColumn(
+    missing = TemplateColumn(
         '{% load i18n %}{% if record.sessions_needed %}{% translate "One more session" %}'
         "{% else %}{{ record.assignments_missing.0 }}{% endif %}",
         verbose_name=_("What is missing"),
         empty_values=(),
         orderable=False,
     )
-    issue = tables.TemplateColumn(
+    issue = TemplateColumn(
         '{% load i18n %}<a class="btn btn-outline-primary btn-sm" '
         "href=\"{% url 'certification:staff-manual-issue' record.enrolment.pk %}\">"
         '{% translate "Issue with a reason" %}'
@@ -82,20 +82,20 @@ class CertificateTable(ListTable):
     class Meta(ListTable.Meta):
         attrs = {"class": "table align-middle"}
 
-    holder_name = tables.TemplateColumn(
+    holder_name = TemplateColumn(
         HOLDER_LINK,
         verbose_name=_("Holder"),
         order_by=("holder_name", "pk"),
         attrs={"td": {"class": "fw-normal"}},
     )
     programme_title = tables.Column(verbose_name=_("Programme"), order_by=("programme_title", "pk"))
-    issued_at = tables.TemplateColumn(
+    issued_at = TemplateColumn(
         '{{ value|date:"j M Y" }}',
         verbose_name=_("Issued"),
         order_by=("issued_at", "pk"),
         attrs={"td": {"class": "text-nowrap"}},
     )
-    status = tables.TemplateColumn(
+    status = TemplateColumn(
         '{% include "certification/partials/_standing_badge.html" '
         "with certificate=record show_review=True %}",
         verbose_name=_("Status"),

@@ -3,7 +3,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import ListTable, numeric
+from config.tables import ListTable, TemplateColumn, numeric
 
 
 class MemberImportTable(ListTable):
@@ -14,14 +14,14 @@ class MemberImportTable(ListTable):
     class Meta(ListTable.Meta):
         attrs = {"class": "table table-sm align-top"}
 
-    created_at = tables.TemplateColumn(
+    created_at = TemplateColumn(
         '{% load layout_tags %}<time datetime="{{ value|html_datetime }}">'
         '{{ value|date:"j M Y, H:i" }}</time>',
         verbose_name=_("Uploaded"),
         order_by=("created_at", "pk"),
         attrs={"td": {"class": "text-nowrap"}},
     )
-    file_name = tables.TemplateColumn(
+    file_name = TemplateColumn(
         "<a href=\"{% url 'imports:import-detail' record.pk %}\">{{ value }}</a>",
         verbose_name=_("File"),
         order_by=("file_name", "pk"),
@@ -50,14 +50,14 @@ class ImportRowTable(ListTable):
         row_attrs = {"class": lambda record: "table-danger" if record["errors"] else ""}
 
     n = tables.Column(verbose_name=_("Row"))
-    member = tables.TemplateColumn(
+    member = TemplateColumn(
         template_name="imports/partials/_row_member.html",
         verbose_name=_("Member and outcome"),
         empty_values=(),
         orderable=False,  # names may be missing; the errors filter groups the rows that matter
         attrs={"td": {"class": "fw-normal text-break import-member"}},
     )
-    details = tables.TemplateColumn(
+    details = TemplateColumn(
         template_name="imports/partials/_row_details.html",
         verbose_name=_("Details"),
         empty_values=(),

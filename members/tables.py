@@ -3,7 +3,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import ListTable, hidden_header
+from config.tables import ListTable, TemplateColumn, hidden_header
 
 
 class RegionalStaffTable(ListTable):
@@ -31,7 +31,7 @@ class RegionalStaffTable(ListTable):
         order_by=("profile__region__name", "pk"),
         empty_values=(),
     )
-    change = tables.TemplateColumn(
+    change = TemplateColumn(
         template_name="members/partials/_staff_region_change.html",
         verbose_name=hidden_header(_("Actions")),
         orderable=False,
@@ -59,7 +59,7 @@ class UserSessionTable(ListTable):
     class Meta(ListTable.Meta):
         attrs = {"class": "table align-middle"}
 
-    created_at = tables.TemplateColumn(
+    created_at = TemplateColumn(
         '{{ value|date:"j M Y, H:i" }}', verbose_name=_("Signed in"), attrs={"td": {"class": "fw-normal"}}
     )
     ip = tables.Column(verbose_name=_("Address"), orderable=False)
@@ -69,10 +69,10 @@ class UserSessionTable(ListTable):
         orderable=False,
         attrs={"td": {"class": "text-break"}},
     )
-    last_seen_at = tables.TemplateColumn(
+    last_seen_at = TemplateColumn(
         '{{ value|date:"j M Y, H:i" }}', verbose_name=_("Last seen"), orderable=False
     )
-    is_current = tables.TemplateColumn(
+    is_current = TemplateColumn(
         '{% load i18n %}{% if record.is_current %}<span class="badge text-bg-success">'
         '{% translate "This one" %}</span>{% endif %}',
         verbose_name=hidden_header(_("This session")),

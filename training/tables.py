@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import ListTable, hidden_header, numeric
+from config.tables import ListTable, TemplateColumn, hidden_header, numeric
 from training.selectors.marking import marking_queue_rows
 
 NOTICE_RESULT = (
@@ -25,29 +25,29 @@ class NoticeTable(ListTable):
         attrs = {"class": "table table-sm align-middle table-notices"}
         orderable = False  # the order is the queue's: newest due first
 
-    pick = tables.TemplateColumn(
+    pick = TemplateColumn(
         template_name="training/notices/partials/_notice_pick.html",
         verbose_name=hidden_header(_("Send again")),
         empty_values=(),
         exclude_from_export=True,
     )
-    recipient = tables.TemplateColumn(
+    recipient = TemplateColumn(
         '{{ record.recipient }}<div class="small text-body-secondary">{{ record.recipient.email }}</div>',
         verbose_name=_("To"),
         attrs={"td": {"class": "fw-normal"}},
     )
     kind = tables.Column(verbose_name=_("Email"))
-    scheduled_for = tables.TemplateColumn(
+    scheduled_for = TemplateColumn(
         '{% load i18n %}{{ value|date:"j M Y, H:i" }}<div class="small text-body-secondary">'
         "{% blocktranslate count counter=record.attempts %}{{ counter }} try{% plural %}"
         "{{ counter }} tries{% endblocktranslate %}</div>",
         verbose_name=_("Due"),
         attrs={"td": {"class": "text-nowrap"}},
     )
-    sent = tables.TemplateColumn(
+    sent = TemplateColumn(
         NOTICE_RESULT, verbose_name=_("Sent"), empty_values=(), attrs={"td": {"class": "text-break"}}
     )
-    why = tables.TemplateColumn(
+    why = TemplateColumn(
         NOTICE_RESULT, verbose_name=_("Why"), empty_values=(), attrs={"td": {"class": "text-break"}}
     )
 
@@ -76,13 +76,13 @@ class CohortTable(ListTable):
     class Meta(ListTable.Meta):
         attrs = {"class": "table align-middle"}
 
-    name = tables.TemplateColumn(
+    name = TemplateColumn(
         "<a href=\"{% url 'training:cohort-manage' record.pk %}\">{{ record.name }}</a>"
         '<div class="small fw-normal text-body-secondary">{{ record.get_status_display }}</div>',
         verbose_name=_("Cohort"),
         order_by=("name", "pk"),
     )
-    programme = tables.TemplateColumn(
+    programme = TemplateColumn(
         '{{ record.version.programme.title }} <span class="text-body-secondary">'
         "v{{ record.version.number }}</span>",
         verbose_name=_("Programme"),
@@ -90,26 +90,26 @@ class CohortTable(ListTable):
         order_by=("version__programme__title", "version__number", "pk"),
     )
     region = tables.Column(verbose_name=_("Region"), accessor="region__name", order_by=("region__name", "pk"))
-    dates = tables.TemplateColumn(
+    dates = TemplateColumn(
         '{{ record.starts_on|date:"j M Y" }} – {{ record.ends_on|date:"j M Y" }}',
         verbose_name=_("Dates"),
         accessor="starts_on",
         order_by=("starts_on", "pk"),
         attrs={"td": {"class": "text-nowrap"}},
     )
-    places_taken = tables.TemplateColumn(
+    places_taken = TemplateColumn(
         "{{ record.places_taken }}/{{ record.capacity }}",
         verbose_name=_("Places taken"),
         attrs=numeric(),
         orderable=False,
     )
-    pending_count = tables.TemplateColumn(
+    pending_count = TemplateColumn(
         '{% if value %}<span class="badge text-bg-warning">{{ value }}</span>{% else %}0{% endif %}',
         verbose_name=_("Applications to decide"),
         attrs=numeric(),
         empty_values=(),
     )
-    next_session = tables.TemplateColumn(
+    next_session = TemplateColumn(
         template_name="training/manage/partials/_cohort_next_session.html",
         verbose_name=_("Next session"),
         orderable=False,
@@ -125,13 +125,13 @@ class ProgrammeTable(ListTable):
     class Meta(ListTable.Meta):
         attrs = {"class": "table align-middle"}
 
-    title = tables.TemplateColumn(
+    title = TemplateColumn(
         "<a href=\"{% url 'training:programme-detail' record.pk %}\">{{ record.title }}</a>"
         '<div class="small fw-normal text-body-secondary text-break">{{ record.slug }}</div>',
         verbose_name=_("Programme"),
         order_by=("title", "pk"),
     )
-    published_number = tables.TemplateColumn(
+    published_number = TemplateColumn(
         "{% load i18n %}{% if value %}"
         "{% blocktranslate with number=value %}Version {{ number }}{% endblocktranslate %}"
         '{% else %}<span class="text-body-secondary">{% translate "Not published" %}</span>{% endif %}',
@@ -139,7 +139,7 @@ class ProgrammeTable(ListTable):
         empty_values=(),
         orderable=False,
     )
-    draft_number = tables.TemplateColumn(
+    draft_number = TemplateColumn(
         '{% load i18n %}{% if value %}<span class="badge text-bg-warning">'
         "{% blocktranslate with number=value %}Version {{ number }} in draft{% endblocktranslate %}</span>"
         '{% else %}<span class="text-body-secondary">{% translate "No draft" %}</span>{% endif %}',
@@ -169,14 +169,14 @@ class MarkingQueueTable(ListTable):
         accessor="enrolment__member",
         order_by=("enrolment__member__last_name", "enrolment__member__first_name", "pk"),
     )
-    assignment = tables.TemplateColumn(
+    assignment = TemplateColumn(
         template_name="training/marking/partials/_queue_assignment.html",
         extra_context=_queue_row_context,
         verbose_name=_("Assignment and cohort"),
         order_by=("assignment__title", "submitted_at", "pk"),
     )
     # Waiting longer is "more": ascending puts the newest work first.
-    waiting = tables.TemplateColumn(
+    waiting = TemplateColumn(
         template_name="training/marking/partials/_queue_waiting.html",
         extra_context=_queue_row_context,
         verbose_name=_("Waiting"),
@@ -184,7 +184,7 @@ class MarkingQueueTable(ListTable):
         order_by=("-submitted_at", "-pk"),
     )
     # On phones the column would be scrolled out of view; the assignment link opens the same page.
-    mark = tables.TemplateColumn(
+    mark = TemplateColumn(
         template_name="training/marking/partials/_queue_mark.html",
         extra_context=_queue_row_context,
         verbose_name=hidden_header(_("Action")),
@@ -210,13 +210,13 @@ class ModerationTable(ListTable):
 
     # Once second-marked, the work opens the page to compare or settle: on phones the button
     # column would be scrolled out of view.
-    work = tables.TemplateColumn(
+    work = TemplateColumn(
         template_name="training/moderation/partials/_moderation_work.html",
         verbose_name=_("Work"),
         accessor="first_mark__submission__assignment__title",
         order_by=("first_mark__submission__assignment__title", "-requested_at", "-pk"),
     )
-    markers = tables.TemplateColumn(
+    markers = TemplateColumn(
         "{% load i18n %}{% blocktranslate with first=record.first_mark.marker second=record.second_marker %}"
         "First: {{ first }}<br>Second: {{ second }}{% endblocktranslate %}",
         verbose_name=_("Markers"),
@@ -224,20 +224,20 @@ class ModerationTable(ListTable):
         orderable=False,
         attrs={"td": {"class": "small"}},
     )
-    marks = tables.TemplateColumn(
+    marks = TemplateColumn(
         template_name="training/moderation/partials/_moderation_marks.html",
         verbose_name=_("Marks"),
         empty_values=(),
         orderable=False,
         attrs={"td": {"class": "small"}},
     )
-    requested_at = tables.TemplateColumn(
+    requested_at = TemplateColumn(
         '{{ value|date:"j M Y" }}',
         verbose_name=_("Sent"),
         order_by=("requested_at", "pk"),
         attrs={"td": {"class": "text-nowrap"}},
     )
-    action = tables.TemplateColumn(
+    action = TemplateColumn(
         template_name="training/moderation/partials/_moderation_action.html",
         verbose_name=hidden_header(_("Action")),
         empty_values=(),

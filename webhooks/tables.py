@@ -3,7 +3,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import ActionsColumn, DateTimeColumn, ListTable, numeric
+from config.tables import ActionsColumn, DateTimeColumn, ListTable, TemplateColumn, numeric
 
 # On a phone the tables scroll sideways inside their region rather than squeezing addresses.
 WIDE = {"class": "table table-sm align-middle table-webhooks"}
@@ -17,13 +17,13 @@ class EndpointTable(ListTable):
     class Meta(ListTable.Meta):
         attrs = WIDE
 
-    url = tables.TemplateColumn(
+    url = TemplateColumn(
         template_name="webhooks/partials/_endpoint_address.html",
         verbose_name=_("Address"),
         attrs={"td": {"class": "fw-normal text-break"}},
     )
     events = tables.Column(verbose_name=_("Events"), orderable=False, attrs={"td": {"class": "small"}})
-    state = tables.TemplateColumn(
+    state = TemplateColumn(
         template_name="webhooks/partials/_endpoint_state.html",
         verbose_name=_("State"),
         orderable=False,
@@ -45,7 +45,7 @@ class DeliveryTable(ListTable):
         attrs = WIDE
         empty_text = _("No deliveries.")
 
-    event_type = tables.TemplateColumn(
+    event_type = TemplateColumn(
         '{{ record.event_type }}<div class="small text-body-secondary font-monospace text-break">'
         "{{ record.event_id }}</div>",
         verbose_name=_("Event"),
@@ -54,14 +54,14 @@ class DeliveryTable(ListTable):
     created_at = DateTimeColumn(verbose_name=_("Created"), format="j M Y, H:i:s", attrs=NOWRAP)
     status = tables.Column(verbose_name=_("Status"))
     attempts = tables.Column(verbose_name=_("Tries"))
-    last_answer = tables.TemplateColumn(
+    last_answer = TemplateColumn(
         template_name="webhooks/partials/_delivery_last_answer.html",
         verbose_name=_("Last answer"),
         orderable=False,
         empty_values=(),
         attrs={"td": {"class": "small text-break"}},
     )
-    next_attempt_at = tables.TemplateColumn(
+    next_attempt_at = TemplateColumn(
         '{% load layout_tags %}{% if record.status == "pending" or record.status == "failed" %}'
         '<time datetime="{{ value|html_datetime }}">{{ value|date:"j M, H:i" }}'
         "</time>{% else %}–{% endif %}",

@@ -8,7 +8,7 @@ import re
 
 import django_tables2 as tables
 import pytest
-from django.template import Context, Template
+from django.template import Context, Template, base
 from django.test import RequestFactory
 from django.utils.module_loading import autodiscover_modules
 from openpyxl import load_workbook
@@ -18,6 +18,7 @@ from config.tables import (
     ActionsColumn,
     DateColumn,
     ListTable,
+    TemplateColumn,
     export_format_requested,
     table_configure,
 )
@@ -208,3 +209,40 @@ def _subclasses(cls) -> list[type]:
     for subclass in cls.__subclasses__():
         found += [subclass, *_subclasses(subclass)]
     return found
+
+
+BADGE = '<b class="{{ css }}">{{ record.name|upper }} {{ value }}</b>'
+
+
+class BadgeTable(ListTable):
+    caption = "Badges"
+    row_header = "name"
+
+    name = tables.Column(verbose_name="Name")
+    badge = TemplateColumn(BADGE, verbose_name="Badge")
+    tables2_badge = tables.TemplateColumn(BADGE, accessor="badge", verbose_name="Same")
+
+
+def test_a_template_column_compiles_its_template_once_not_once_a_cell(monkeypatch):
+    """tables2's own TemplateColumn compiles its template for every cell (most of a listing
+    page's time); ours draws the same cells from one compiled template, in the page's context."""
+    rows = [{"name": f"n{number}", "badge": number} for number in range(25)]
+    compiled = []
+    original = base.Template.__init__
+
+    def counting(self, template_string, *args, **kwargs):
+        compiled.append(template_string)
+        original(self, template_string, *args, **kwargs)
+
+    def page() -> str:
+        table = table_configure(BadgeTable([dict(row) for row in rows]), request=RequestFactory().get("/"))
+        context = Context({"table": table, "request": table.request, "css": "page-class"})
+        return Template("{% load django_tables2 %}{% render_table table %}").render(context)
+
+    html = page()  # warm: every template met once
+    monkeypatch.setattr(base.Template, "__init__", counting)
+    assert page() == html
+    ours = [code for code in compiled if "record.name|upper" in code]
+    assert len(ours) == 25, "tables2's own column, as a reference, compiles once a cell"
+    cells = re.findall(r'<td[^>]*><b class="page-class">(N\d+ \d+)</b></td>', html)
+    assert cells[:4] == ["N0 0", "N0 0", "N1 1", "N1 1"], "both columns draw the same cells"

@@ -15,7 +15,6 @@ node_modules matches it). Without node and npm the test skips locally and fails 
 """
 
 import datetime as dt
-import ipaddress
 import json
 import os
 import shutil
@@ -24,10 +23,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,6 +32,7 @@ from certification.services.certificates import certificate_issue_manually, cert
 from members.permissions import Role
 from tests.certification.npm_harness import npm_installed
 from tests.factories import EnrolmentFactory, UserFactory
+from tests.tls import self_signed_certificate
 
 HARNESS = Path(__file__).parent / "verifiers"
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -61,45 +57,8 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _tls_certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for localhost, its own authority (so Node can trust it)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                    x509.IPAddress(ipaddress.ip_address("::1")),
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_path, cert_path = directory / "tls-key.pem", directory / "tls-cert.pem"
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return key_path, cert_path
-
-
 def _verifier_core(harness: Path, tmp_path: Path, *, port: int, upstream: str, credentials: dict) -> dict:
-    key_path, cert_path = _tls_certificate(tmp_path)
+    cert_path, key_path = self_signed_certificate(tmp_path)
     request, answer = tmp_path / "input.json", tmp_path / "output.json"
     request.write_text(
         json.dumps(

@@ -5,7 +5,6 @@ nginx configuration serves the app over TLS, keeps uploads out, and passes stati
 nginx is installed by .ci/run; under CI=true its part fails without it, locally it skips.
 """
 
-import datetime as dt
 import http.client
 import os
 import shlex
@@ -19,14 +18,11 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.db import connection
 
 from config.tasks import ping
+from tests.tls import self_signed_certificate
 
 pytestmark = pytest.mark.processes  # gunicorn, nginx, a worker and beat
 
@@ -111,31 +107,6 @@ def _wait_for(url: str, process: subprocess.Popen, **kwargs):
     pytest.fail(f"{url} did not answer within a minute:\n{_stop(process)[-3000:]}")
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "fullchain.pem", folder / "privkey.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
 def test_the_procfile_names_the_four_processes_with_commands_that_exist():
     processes = _procfile()
     assert set(processes) == {"release", "web", "worker", "beat"}
@@ -177,7 +148,7 @@ def test_the_web_process_serves_and_nginx_proxies_it(tmp_path):
             if IN_CI:
                 pytest.fail("nginx is missing: .ci/run installs nginx-light")
             pytest.skip("nginx is not installed (`apt-get install nginx-light`; .ci/run does)")
-        cert, key = _self_signed(tmp_path)
+        cert, key = self_signed_certificate(tmp_path, host=HOST)
         http_port, https_port = _free_port(), _free_port()
         site = (
             (DEPLOY / "nginx.conf")

@@ -27,13 +27,13 @@ from certification import openbadges
 from certification.models import Certificate
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from members.permissions import Role
-from tests.certification.test_outside_verifiers import _free_port, _tls_certificate
+from tests.certification.test_outside_verifiers import _free_port
 from tests.factories import EnrolmentFactory, UserFactory
+from tests.tls import self_signed_certificate
 
-__all__ = ["Front", "https_front", "issued", "free_port", "tls_certificate"]
+__all__ = ["Front", "https_front", "issued", "free_port"]
 
 free_port = _free_port
-tls_certificate = _tls_certificate  # a certificate for localhost that is its own authority
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _handler(upstream: str):
 @contextmanager
 def https_front(*, port: int, upstream: str, directory: Path):
     """An HTTPS server on localhost:<port> (a thread) passing every request to `upstream`."""
-    key_path, cert_path = tls_certificate(directory)
+    cert_path, key_path = self_signed_certificate(directory)
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(upstream))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)

@@ -1,11 +1,12 @@
 """The staff's cohort list in its own order, read from an index (issue 23, a million members).
 
-Built without a long lock (decision 0027): CREATE INDEX CONCURRENTLY, which cannot run in a
+Built without a long lock (decision 0027): CREATE INDEX CONCURRENTLY on PostgreSQL, which cannot run in a
 transaction, so this migration is not atomic.
 """
 
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
+
+from config.migration_operations import AddIndexOnline
 
 
 class Migration(migrations.Migration):
@@ -16,7 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        AddIndexConcurrently(
+        AddIndexOnline(
             model_name="cohort",
             index=models.Index(
                 models.Case(

@@ -3,6 +3,7 @@ answer a reminder), the staff list of emails, and what they feed: the trainer's 
 a programme's reminder settings and what trainees are asked to prepare."""
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -509,7 +510,7 @@ def test_register_shows_confirmations_and_apologies(client, trainer, cohort):
     assert re.search(r"2 confirmed, 1 apology\s*</p>", page)
     assert page.count(">Confirmed</span>") == 2
     fieldsets = {
-        name: block
+        html.unescape(name): block
         for name, block in re.findall(r"<legend[^>]*>([^<]+)</legend>(.*?)</fieldset>", page, re.S)
     }
     assert ">Confirmed<" in fieldsets[str(coming.member)]

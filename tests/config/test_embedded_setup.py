@@ -1,7 +1,7 @@
-"""`make run` on a fresh machine: the SQLite file, migrated and seeded with the demo data,
-serves each role's pages. The suite itself runs on PostgreSQL under CI, so SQL written for
-PostgreSQL alone (a concurrent index, `SET LOCAL`, `date_trunc`) would pass every other test
-and still break the first command a newcomer types."""
+"""`make run` on a fresh machine: the SQLite file, migrated (every migration, AddIndexOnline
+included) and seeded with the demo data, serves each role's pages. The suite itself runs on
+PostgreSQL under CI, so SQL written for PostgreSQL alone (a concurrent index, `SET LOCAL`,
+`date_trunc`) would pass every other test and still break the first command a newcomer types."""
 
 import pytest
 

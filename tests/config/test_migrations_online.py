@@ -15,7 +15,6 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
 
 from config.migration_operations import AddIndexOnline
-from tests.config.test_settings import _run_manage
 
 OUR_APPS = {"members", "training", "certification", "reporting", "audit", "api", "imports", "webhooks"}
 
@@ -187,10 +186,3 @@ def test_the_lists_of_exceptions_hold_nothing_that_passes():
 )
 def test_what_would_lock_or_break_is_named(operation, expected):
     assert expected in " ".join(_problems(operation, app="training", state=ProjectState(), created=set()))
-
-
-def test_every_migration_runs_on_the_embedded_database(tmp_path):
-    """`make run` migrates a new SQLite file: PostgreSQL-only operations must step aside there."""
-    result = _run_manage("migrate", "--noinput", DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}")
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "training.0015" not in result.stderr

@@ -12,7 +12,6 @@ from members.models import ConsentRecord, ConsentText, Constituency, Profile, Re
 from members.permissions import Role
 from members.selectors import consent_text_current
 from members.services import user_assign_role
-from members.signals import member_place_changed_announce
 from training.models import (
     Assignment,
     Cohort,
@@ -122,8 +121,9 @@ class UserFactory(factory.django.DjangoModelFactory):
             return
         text = consent_text_current() or ConsentTextFactory()
         ConsentRecord.objects.create(user=self, text=text, given_at=timezone.now())
+        # profile_save would announce the new place; a member made this moment has no
+        # enrolment or certificate whose copies could change (6 queries a user saved).
         Profile.objects.create(user=self, region=RegionFactory())
-        member_place_changed_announce(user_ids=[self.pk])  # as profile_save does
 
     @factory.post_generation
     def staff_region(self, create, extracted, **kwargs):

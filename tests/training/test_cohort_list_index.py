@@ -12,6 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_staff_cohort_list_is_read_in_index_order():
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's query plan (make test uses it under CI=true)")
     CohortFactory.create_batch(3)
     page = cohort_list_for_manage_page(cohorts=Cohort.objects.all())[:20]
     sql, params = page.query.sql_with_params()

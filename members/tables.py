@@ -3,7 +3,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import ListTable, TemplateColumn, hidden_header
+from config.tables import ActionsColumn, ListTable, TemplateColumn, hidden_header
 
 
 class RegionalStaffTable(ListTable):
@@ -31,13 +31,7 @@ class RegionalStaffTable(ListTable):
         order_by=("profile__region__name", "pk"),
         empty_values=(),
     )
-    change = TemplateColumn(
-        template_name="members/partials/_staff_region_change.html",
-        verbose_name=hidden_header(_("Actions")),
-        orderable=False,
-        empty_values=(),
-        exclude_from_export=True,
-    )
+    change = ActionsColumn("members/partials/_staff_region_change.html")
 
     def render_name(self, record):
         return record.get_full_name() or _("Not given")

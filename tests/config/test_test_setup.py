@@ -58,25 +58,3 @@ def test_emptying_the_tables_deletes_rows_and_truncates_only_the_append_only_tra
     assert not User.objects.exists()
     assert not Region.objects.exists()
     assert not AuditEntry.objects.exists()
-
-
-def test_the_long_tests_are_handed_out_first_where_the_order_allows(request):
-    """Tests without a database, then those rolled back, then the transactional ones (whose
-    end empties the tables: nothing that relies on the seeds may follow them); in the first
-    and last groups the tests that start processes lead."""
-    from tests.conftest import _transactional
-
-    def group(item) -> int:
-        if not (
-            item.get_closest_marker("django_db")
-            or {"db", "transactional_db", "live_server"} & set(item.fixturenames)
-        ):
-            return 0
-        return 2 if _transactional(item) else 1
-
-    items = request.session.items
-    groups = [group(item) for item in items]
-    assert groups == sorted(groups)
-    for number in (0, 2):
-        led = [not item.get_closest_marker("processes") for item in items if group(item) == number]
-        assert led == sorted(led), f"group {number}: a test with processes after one without"

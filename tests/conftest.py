@@ -88,33 +88,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.object_storage)
         if module in SERIAL_MODULES:
             item.add_marker(pytest.mark.serial)
-    items[:] = _longest_first_where_order_allows(items)
-
-
-def _longest_first_where_order_allows(items: list[pytest.Item]) -> list[pytest.Item]:
-    """pytest-django has ordered the tests: those in a rolled-back transaction, then the
-    transactional ones (whose end empties every table), then those without a database. Under
-    pytest-xdist the last tests handed out decide when a run ends, so the long ones (browsers,
-    workers, servers: marker `processes`) should not come last. Tests without a database go
-    first, as nothing they do depends on the tables; the transactional ones that start
-    processes lead their group. Each group keeps its order otherwise."""
-
-    def uses_database(item) -> bool:
-        return bool(item.get_closest_marker("django_db")) or bool(
-            {"db", "transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
-        )
-
-    def starts_processes(item) -> bool:
-        return bool(item.get_closest_marker("processes"))
-
-    without_database = [item for item in items if not uses_database(item)]
-    rolled_back = [item for item in items if uses_database(item) and not _transactional(item)]
-    transactional = [item for item in items if uses_database(item) and _transactional(item)]
-    return [
-        *sorted(without_database, key=lambda item: not starts_processes(item)),
-        *rolled_back,
-        *sorted(transactional, key=lambda item: not starts_processes(item)),
-    ]
 
 
 def pytest_sessionstart(session):

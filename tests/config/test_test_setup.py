@@ -5,11 +5,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection
+from django.urls import reverse
 
 from audit.models import AuditEntry
 from members.models import ConsentText, Constituency, Region, User
-from members.permissions import Role
-from tests.factories import UserFactory
+from members.permissions import Role, user_roles
+from members.selectors import member_onboarding_state
+from tests.factories import CohortFactory, EnrolmentFactory, UserFactory, trainees_enrolled
 from tests.xdist_redis import worker_url
 from training.models import Programme
 
@@ -58,3 +60,22 @@ def test_emptying_the_tables_deletes_rows_and_truncates_only_the_append_only_tra
     assert not User.objects.exists()
     assert not Region.objects.exists()
     assert not AuditEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_trainees_enrolled_in_bulk_are_as_the_factory_makes_them_one_by_one(client):
+    """The chaos runs' bulk trainees: signed up, consenting, placed, trainees, enrolled, and
+    the enrolment carries its member's place as EnrolmentFactory's does."""
+    cohort = CohortFactory()
+    one = EnrolmentFactory(cohort=cohort)
+    bulk = trainees_enrolled(cohort, 3)
+    assert len({enrolment.member.email for enrolment in bulk} | {one.member.email}) == 4
+    for enrolment in [one, *bulk]:
+        enrolment.refresh_from_db()
+        member = enrolment.member
+        assert member_onboarding_state(user=member).is_complete
+        assert user_roles(member) == [Role.TRAINEE]
+        assert enrolment.member_region_id == member.profile.region_id
+        assert enrolment.programme_id == cohort.version.programme_id
+    client.force_login(bulk[0].member)
+    assert cohort.name in client.get(reverse("training:my-training")).content.decode()

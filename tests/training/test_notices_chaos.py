@@ -29,7 +29,7 @@ from django.conf import settings
 from config.celery import app
 from config.tasks import ping
 from tests.conftest import IN_CI
-from tests.factories import CohortFactory, EnrolmentFactory, SessionFactory, UserFactory
+from tests.factories import CohortFactory, SessionFactory, UserFactory, trainees_enrolled
 from tests.training.test_notices_worker import message_id, worker_database_url  # noqa: F401
 from training.models import CohortStatus, Notice, NoticeStatus
 
@@ -266,8 +266,7 @@ def test_kills_and_an_emptied_redis_lose_nothing_and_duplicate_at_most_what_was_
     redis, smtp, worker = chaos
     trainer = UserFactory()
     cohort = CohortFactory(trainers=[trainer], status=CohortStatus.RUNNING)
-    for _ in range(TRAINEES):
-        EnrolmentFactory(cohort=cohort)
+    trainees_enrolled(cohort, TRAINEES)
     from django.utils import timezone
 
     start = timezone.now() + timezone.timedelta(hours=1)

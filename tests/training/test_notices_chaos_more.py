@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from config.tasks import ping
-from tests.factories import CohortFactory, EnrolmentFactory, SessionFactory, UserFactory
+from tests.factories import CohortFactory, SessionFactory, UserFactory, trainees_enrolled
 from tests.training.test_notices_chaos import WAIT, _beat, _point_celery_at, _wait, chaos  # noqa: F401
 from tests.training.test_notices_worker import message_id, worker_database_url  # noqa: F401
 from training.models import CohortStatus, Notice, NoticeStatus
@@ -34,8 +34,7 @@ WORKER_APP = "fl_chaos_worker"
 def _reminders_due(trainees: int) -> None:
     trainer = UserFactory()
     cohort = CohortFactory(trainers=[trainer], status=CohortStatus.RUNNING)
-    for _ in range(trainees):
-        EnrolmentFactory(cohort=cohort)
+    trainees_enrolled(cohort, trainees)
     start = timezone.now() + timezone.timedelta(hours=1)
     SessionFactory(cohort=cohort, starts_at=start, ends_at=start + timezone.timedelta(hours=2))
 

@@ -266,6 +266,14 @@ def seeded(request, db):
         _SeedState.in_database = _transactional(request.node)
 
 
+def seeds_present() -> None:
+    """For a fixture wider than one test that builds its data in a transaction of its own
+    (rolled back after its last test): the seeds, loaded again in that transaction if a
+    transactional test emptied the tables."""
+    if not _SeedState.in_database:
+        _seeds_load()
+
+
 @pytest.fixture
 def unseeded(db):
     """The tables the seeds fill, empty again (in this test's transaction, rolled back at its

@@ -8,12 +8,13 @@ The PDF is tagged as PDF/UA-1 asks (WeasyPrint's `pdf/ua-1` variant: a structure
 content, the title shown as the window title), for screen readers; its language (/Lang), title,
 author (the issuer) and creation date (the certificate's issue) come from the template's
 `<html lang>`, `<title>` and `<meta>` elements.
+
+WeasyPrint takes half a second to import: it is imported where a PDF is rendered
+(certificate_pdf, and certification.pdf_fetcher with it), never as a process starts.
 """
 
 import logging
-from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
+from typing import TYPE_CHECKING
 
 import segno
 from django.conf import settings
@@ -21,52 +22,18 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
 
 from certification.models import Certificate
+
+if TYPE_CHECKING:
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher
 
 logger = logging.getLogger(__name__)
 
 
 # WeasyPrint's variant for PDF/UA-1 (ISO 14289-1): tagged PDF 1.7 with its XMP identification.
 PDF_VARIANT = "pdf/ua-1"
-
-
-class FetchRefused(ValueError):
-    """The certificate asked for something outside the app's own static files."""
-
-
-def _static_roots() -> list[Path]:
-    """The project's static folders and the collected static root; never MEDIA_ROOT."""
-    folders = [entry[1] if isinstance(entry, list | tuple) else entry for entry in settings.STATICFILES_DIRS]
-    return [Path(folder).resolve() for folder in [*folders, settings.STATIC_ROOT]]
-
-
-class SafeURLFetcher(URLFetcher):
-    """WeasyPrint's fetcher, allowed only data: URIs and files in the app's static folders.
-
-    fail_on_errors: WeasyPrint otherwise swallows a fetcher's error and renders without the
-    resource; a refusal should stop the render, so that a template asking for the outside
-    world fails its tests instead of printing certificates with holes.
-    """
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("fail_on_errors", True)
-        kwargs["allow_redirects"] = False
-        super().__init__(**kwargs)
-
-    def fetch(self, url, headers=None):
-        if url.startswith("data:"):
-            return super().fetch(url, headers)
-        parts = urlsplit(url)
-        if parts.scheme == "file" and parts.netloc in ("", "localhost"):
-            # resolve() folds "..", "%2e%2e" (decoded by url2pathname) and symlinks first.
-            path = Path(url2pathname(parts.path)).resolve()
-            if path.is_file() and any(path.is_relative_to(root) for root in _static_roots()):
-                return super().fetch(path.as_uri(), headers)
-        raise FetchRefused(f"Refused to fetch {url!r} for a certificate.")
 
 
 def verification_url(certificate: Certificate) -> str:
@@ -92,14 +59,18 @@ def certificate_pdf_filename(certificate: Certificate) -> str:
 def certificate_pdf(
     certificate: Certificate,
     *,
-    url_fetcher: URLFetcher | None = None,
-    font_config: FontConfiguration | None = None,
+    url_fetcher: "URLFetcher | None" = None,
+    font_config: "FontConfiguration | None" = None,
 ) -> bytes:
     """One landscape A4 page. url_fetcher is for tests that record what was asked for;
     font_config, one FontConfiguration shared by a run of many renders (setting one up is
     about a sixth of a render's time; WeasyPrint makes a new one per render otherwise).
 
     Each render is logged (DEBUG), so that tests and benchmarks can count them."""
+    from weasyprint import HTML  # heavy: loaded by the first render, not at start-up
+
+    from certification.pdf_fetcher import SafeURLFetcher
+
     base_url = (settings.BASE_DIR / "static").resolve().as_uri() + "/"
     html = HTML(
         string=certificate_html(certificate),

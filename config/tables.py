@@ -21,9 +21,6 @@ from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from config.spreadsheets import csv_safe, formula_like
 
@@ -206,6 +203,11 @@ def _csv_write(response: HttpResponse, values: Iterable[list]) -> None:
 def _xlsx_bytes(values: Iterable[list], *, sheet_title: str) -> bytes:
     """One sheet; formula-like text is stored as text and marked as typed with a leading
     apostrophe, so the spreadsheet shows it and never runs it, even when the cell is edited."""
+    # Heavy: loaded by the first spreadsheet asked for, not as every process starts.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     workbook = Workbook(write_only=True)  # streams rows: a list of every member stays small
     sheet = workbook.create_sheet(title=sheet_title[:31])
     header = True

@@ -16,15 +16,18 @@ import logging
 from dataclasses import dataclass
 from functools import cache
 from posixpath import join
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.template.loader import get_template
-from weasyprint.text.fonts import FontConfiguration
 
 from certification.models import Certificate
 from certification.pdf import PDF_VARIANT, certificate_pdf, verification_url
+
+if TYPE_CHECKING:
+    from weasyprint.text.fonts import FontConfiguration
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +95,7 @@ class StoredPdf:
 
 
 def certificate_pdf_store(
-    *, certificate: Certificate, font_config: FontConfiguration | None = None
+    *, certificate: Certificate, font_config: "FontConfiguration | None" = None
 ) -> StoredPdf:
     """The storage name of the certificate's current PDF, rendering and storing it first if
     storage has none. Safe to run twice and at the same moment: two renders of one version
@@ -119,6 +122,8 @@ class CohortPdfReport:
 def certificate_pdfs_render(*, cohort_id: int) -> CohortPdfReport:
     """Store the PDF of every certificate of a cohort that has none for what it now shows.
     One query, whatever the cohort's size; safe to run twice (the second renders nothing)."""
+    from weasyprint.text.fonts import FontConfiguration  # heavy: loaded by a run, not at start-up
+
     report = CohortPdfReport()
     font_config = FontConfiguration()  # one for the run: WeasyPrint would set one up per page
     for certificate in Certificate.objects.filter(enrolment__cohort_id=cohort_id).order_by("pk"):

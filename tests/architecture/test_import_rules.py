@@ -58,6 +58,10 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "A model's property that hands over to the one definition of a certificate's standing, "
         "a module whose queries read this model: the one circle between a model and its rules."
     ),
+    ("certification/pdf.py", "certificate_pdf", "certification.pdf_fetcher"): (
+        "The URL fetcher subclasses WeasyPrint's, so its module loads WeasyPrint (half a second): "
+        "a heavy library's, imported by the render that needs it, as WeasyPrint itself is."
+    ),
 }
 
 
@@ -237,6 +241,27 @@ def test_tasks_enqueued_by_name_are_registered_at_start_up():
     )
     result = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-c", script, json.dumps(names)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_no_heavy_library_is_loaded_as_a_process_starts():
+    """A fresh process that starts Django and loads every URL's view and every task (as a web
+    server or a worker does) has loaded none of HEAVY_LIBRARIES: each is half a second or more
+    of every start, for the few requests and tasks that use it."""
+    script = (
+        "import django, json, sys; django.setup(); "
+        "from django.urls import get_resolver; get_resolver().url_patterns; "
+        "from config.celery import app; app.loader.import_default_modules(); "
+        "print(json.dumps(sorted(name for name in sys.modules if name.split('.')[0] in sys.argv[1:])))"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script, *sorted(HEAVY_LIBRARIES)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -16,13 +16,8 @@ from django.utils.html import escape
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError
 
-from certification.pdf import (
-    FetchRefused,
-    SafeURLFetcher,
-    certificate_html,
-    certificate_pdf,
-    certificate_pdf_filename,
-)
+from certification.pdf import certificate_html, certificate_pdf, certificate_pdf_filename
+from certification.pdf_fetcher import FetchRefused, SafeURLFetcher
 from certification.services.certificates import (
     certificate_issue_manually,
     certificate_name_display_set,

@@ -210,6 +210,16 @@ def _row_counts() -> dict[str, int]:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On PostgreSQL each test database is a copy of the migrated template
+    (tests/postgresql/template.py) rather than migrated afresh."""
+    if connection.vendor == "postgresql":
+        from tests.postgresql.template import migrated_template
+
+        settings.DATABASES["default"].setdefault("TEST", {})["TEMPLATE"] = migrated_template()
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's test databases, with the seeds loaded once."""
     with django_db_blocker.unblock():

@@ -1,10 +1,13 @@
-"""The suite's own set-up: seeds loaded once per test database, Redis databases per parallel
-worker, tables emptied with DELETE (tests/conftest.py, tests/xdist_redis.py, tests/postgresql)."""
+"""The suite's own set-up: test databases copied from a migrated template, seeds loaded once
+per test database, Redis databases per parallel worker, tables emptied with DELETE
+(tests/conftest.py, tests/xdist_redis.py, tests/postgresql)."""
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from audit.models import AuditEntry
@@ -22,6 +25,22 @@ def test_every_test_database_starts_with_the_seeds():
     assert Constituency.objects.count() == 650
     assert ConsentText.objects.exists()
     assert Programme.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_test_database_is_a_copy_of_the_template_of_the_current_migrations():
+    """Made from the template named by the migrations' digest, with every migration applied."""
+    if connection.vendor != "postgresql":
+        pytest.skip("templates are PostgreSQL's (CREATE DATABASE ... TEMPLATE)")
+    from tests.postgresql.template import migrations_digest
+
+    template = settings.DATABASES["default"]["TEST"]["TEMPLATE"]
+    assert template.endswith("_migrated_" + migrations_digest())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [template])
+        assert cursor.fetchone() == (1,)
+    executor = MigrationExecutor(connection)
+    assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
 
 
 def test_unseeded_empties_the_seeds_tables(unseeded):

@@ -43,6 +43,17 @@ SERIAL_MODULES = {
 }
 
 
+def pytest_ignore_collect(collection_path, config):
+    """`-m serial` (the second pass of `make test`) reads only the serial modules rather than
+    importing and collecting the whole suite to deselect it (5 s)."""
+    if config.getoption("markexpr") != "serial" or collection_path.suffix != ".py":
+        return None
+    module = collection_path.relative_to(config.rootpath).as_posix()
+    if module.startswith("tests/") and collection_path.name.startswith("test_"):
+        return module not in SERIAL_MODULES
+    return None
+
+
 # On PostgreSQL the tests' connections empty tables with DELETE rather than TRUNCATE
 # (tests/postgresql/base.py: the flush after each transactional test, 20 times faster).
 # Django made the connection object as it loaded the models (none is open yet): it is made
@@ -82,6 +93,9 @@ PROCESS_FIXTURES = {"celery_worker", "worker_database_url", "chaos", "live_serve
 def pytest_collection_modifyitems(items):
     for item in items:
         module = item.nodeid.split("::", 1)[0]
+        if item.get_closest_marker("serial") and module not in SERIAL_MODULES:
+            # `make test` would run it in neither pass (see pytest_ignore_collect).
+            raise pytest.UsageError(f"{item.nodeid} is marked serial: add its module to SERIAL_MODULES")
         if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.processes)
         if module in OBJECT_STORAGE_MODULES:

@@ -17,13 +17,20 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(INSTALLED)
 
+# The collected static files (var/static), collected again only when a source folder's file,
+# the installed packages (theirs) or the settings have changed: collecting compresses every
+# script and stylesheet with Brotli (12 s here).
+COLLECTED := var/static/staticfiles.json
+$(COLLECTED): $(INSTALLED) config/settings.py $(shell git ls-files static '*/static/*' 2>/dev/null)
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	touch $(COLLECTED)
+
 # Demo mode: demo logins, HTTP on localhost.
 setup run: export DEBUG = true
 setup run: export DEMO_MODE = true
 
-setup: $(INSTALLED)
+setup: $(INSTALLED) $(COLLECTED)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_seeds --demo
 
 # Beat runs beside the web server and sends reminders on schedule. Without Redis its tasks
@@ -48,8 +55,7 @@ test test-fast: export PYTHONDONTWRITEBYTECODE =
 
 # Two passes: everything else in parallel, then the tests that time requests (marker
 # `serial`) alone; the run fails if either does.
-test: $(INSTALLED)
-	$(PY) manage.py collectstatic --noinput --verbosity 0
+test: $(INSTALLED) $(COLLECTED)
 	$(PY) -m pytest $(PARALLEL) -m "not serial"; status=$$?; \
 	$(PY) -m pytest -m serial || status=1; exit $$status
 

@@ -70,6 +70,12 @@ if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 settings.WHITENOISE_AUTOREFRESH = True
 
 
+# Argon2 is slow on purpose (about half a second a user here); tests make many users, some in
+# data built once per module (tests/security/conftest.py), before any test's own fixtures run.
+# Processes the tests start (workers, servers) keep the project's hashers.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 if settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
     # Without Redis the cache is a folder (config.settings): each test run gets its own, so
     # two runs on one machine never clear each other's; processes the tests start share it.
@@ -148,12 +154,6 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Argon2 is slow on purpose (about half a second a user here); tests make many users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -296,6 +296,21 @@ def seeds_present() -> None:
     transactional test emptied the tables."""
     if not _SeedState.in_database:
         _seeds_load()
+
+
+def read_again(value):
+    """For data built once for many tests: each model instance (in a dict, list or tuple too)
+    as the database holds it now, a fresh copy, so that a test's changes to the shared
+    instances (rolled back in the database) never reach the next test."""
+    from django.db.models import Model
+
+    if isinstance(value, dict):
+        return {key: read_again(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(read_again(item) for item in value)
+    if isinstance(value, Model):
+        return type(value)._base_manager.get(pk=value.pk)
+    return value
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ first and its errors named by line; then all are saved or none."""
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,23 +14,32 @@ from django.utils import timezone
 from api.models import ApiResource, ApiToken, TokenAccess
 from audit.models import AuditAction, AuditEntry
 from members.permissions import Role
+from tests.conftest import read_again
 from tests.factories import EnrolmentFactory, SessionFactory, UserFactory
 from training.models import Apology, Attendance, AttendanceStatus, EnrolmentStatus, SessionStatus
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def register():
+@pytest.fixture(scope="module")
+def register_built(django_db_setup, django_db_blocker):
     """A session that started an hour ago, of a cohort with a trainer, three enrolled trainees
-    and one applicant."""
-    trainer = UserFactory(role=Role.TRAINER)
-    session = SessionFactory(cohort__trainers=[trainer], starts_at=timezone.now() - dt.timedelta(hours=1))
-    enrolled = EnrolmentFactory.create_batch(3, cohort=session.cohort)
-    applicant = EnrolmentFactory(
-        cohort=session.cohort, status=EnrolmentStatus.APPLIED, first_enrolled_at=None
-    )
-    return session, trainer, enrolled, applicant
+    and one applicant: built once for the module, in a transaction rolled back after its last
+    test (each test's changes are rolled back at its own end)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        trainer = UserFactory(role=Role.TRAINER)
+        session = SessionFactory(cohort__trainers=[trainer], starts_at=timezone.now() - dt.timedelta(hours=1))
+        enrolled = EnrolmentFactory.create_batch(3, cohort=session.cohort)
+        applicant = EnrolmentFactory(
+            cohort=session.cohort, status=EnrolmentStatus.APPLIED, first_enrolled_at=None
+        )
+        yield session, trainer, enrolled, applicant
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def register(register_built, db):
+    return read_again(register_built)
 
 
 @pytest.fixture

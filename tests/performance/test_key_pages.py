@@ -181,11 +181,8 @@ def _visit(page: Page, world: World, clients: dict) -> Visit:
 @pytest.fixture(scope="module")
 def visits(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str, tuple[Visit, Visit]]:
     """Every page visited in the small world, then in the large one; all rolled back after."""
-    # What the function-scoped autouse fixtures in tests/conftest.py do for single tests.
-    settings = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        MEDIA_ROOT=tmp_path_factory.mktemp("media"),
-    )
+    # What the function-scoped autouse fixture in tests/conftest.py does for single tests.
+    settings = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"))
     previous_eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     try:

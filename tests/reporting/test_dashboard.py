@@ -14,7 +14,6 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -36,7 +35,7 @@ from reporting.selectors.dashboard import (
 )
 from reporting.services.figures import dashboard_figures_changed
 from reporting.views.tables import TABLE_SLUGS
-from tests.conftest import seeds_present
+from tests.conftest import read_again, seeds_present
 from tests.factories import (
     AssignmentFactory,
     CohortFactory,
@@ -87,19 +86,9 @@ def movement(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
-def _read_again(value):
-    """A model instance as the database holds it now, a fresh copy: a test's changes to the
-    shared instances (rolled back in the database) never reach the next test."""
-    if isinstance(value, dict):
-        return {key: _read_again(item) for key, item in value.items()}
-    if isinstance(value, Model):
-        return type(value)._base_manager.get(pk=value.pk)
-    return value
-
-
 @pytest.fixture
 def world(movement, db):
-    return _read_again(movement["world"])
+    return read_again(movement["world"])
 
 
 @pytest.fixture
@@ -109,7 +98,7 @@ def places(world):
 
 @pytest.fixture
 def staff(movement, db):
-    return _read_again(movement["staff"])
+    return read_again(movement["staff"])
 
 
 @pytest.fixture

@@ -228,6 +228,20 @@ def _task_names_enqueued() -> list[tuple[str, str]]:
     return names
 
 
+def _answer_of_a_fresh_process(script: str, *args: str):
+    """What `script` prints last (JSON), run with `args` in a new interpreter that starts Django:
+    nothing a test module imported first is there."""
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", "import django, json, sys; django.setup(); " + script, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def test_tasks_enqueued_by_name_are_registered_at_start_up():
     """Each name a service enqueues is a task a web process knows once Django has started
     (its app's ready() imported the tasks module): asked in a fresh process, where no test
@@ -235,19 +249,10 @@ def test_tasks_enqueued_by_name_are_registered_at_start_up():
     names = sorted({name for _path, name in _task_names_enqueued()})
     assert len(names) >= 4
     script = (
-        "import django, json, sys; django.setup(); "
         "from config.celery import app; "
         "print(json.dumps([name for name in json.loads(sys.argv[1]) if name not in app.tasks]))"
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", script, json.dumps(names)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
-    )
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    assert _answer_of_a_fresh_process(script, json.dumps(names)) == []
 
 
 def test_no_heavy_library_is_loaded_as_a_process_starts():
@@ -255,17 +260,8 @@ def test_no_heavy_library_is_loaded_as_a_process_starts():
     server or a worker does) has loaded none of HEAVY_LIBRARIES: each is half a second or more
     of every start, for the few requests and tasks that use it."""
     script = (
-        "import django, json, sys; django.setup(); "
         "from django.urls import get_resolver; get_resolver().url_patterns; "
         "from config.celery import app; app.loader.import_default_modules(); "
         "print(json.dumps(sorted(name for name in sys.modules if name.split('.')[0] in sys.argv[1:])))"
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", script, *sorted(HEAVY_LIBRARIES)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
-    )
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    assert _answer_of_a_fresh_process(script, *sorted(HEAVY_LIBRARIES)) == []

@@ -136,9 +136,11 @@ def test_pages_run_a_fixed_number_of_queries(client, staff):
 
 def test_the_certificates_sort_and_page_on_the_one_table_component(client, staff):
     """Newest first, 25 a page; sortable by issue date; the search is kept by the links;
-    unknown keys and bad pages change nothing."""
-    for _ in range(27):
-        certificate_issue_manually(enrolment=EnrolmentFactory(), actor=staff, reason="Evidence.")
+    unknown keys and bad pages change nothing. Each holder's name is their own (the pages are
+    compared by the names in their rows: two made-up names alike failed it once)."""
+    for number in range(27):
+        enrolment = EnrolmentFactory(member__last_name=f"Holder {number:02d}")
+        certificate_issue_manually(enrolment=enrolment, actor=staff, reason="Evidence.")
     client.force_login(staff)
     url = reverse("certification:staff-overview")
     listing_check(

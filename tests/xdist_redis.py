@@ -6,9 +6,11 @@ take each other's tasks (run against the other's test database). pytest-django a
 each worker a test database of its own (test_<name>_gw0, _gw1, ...).
 
 So worker gwN moves REDIS_URL (and REDIS_CACHE_URL, when set) up by 2 * N databases: with
-redis://127.0.0.1:6379/0, gw0 keeps 0 (broker) and 1 (cache), gw1 takes 2 and 3. This module
-is a plugin loaded before Django reads its settings (`-p tests.xdist_redis` in pyproject.toml),
-so the settings, Celery and every process a test starts (they inherit the environment) agree.
+redis://127.0.0.1:6379/0, gw0 keeps 0 (broker) and 1 (cache), gw1 takes 2 and 3. A pytest run
+without xdist beside the workers (`make test`'s serial pass) sets TEST_REDIS_WORKER=N to take
+worker N's databases, the ones after the last worker's. This module is a plugin loaded before
+Django reads its settings (`-p tests.xdist_redis`), so the settings, Celery and every process
+a test starts (they inherit the environment) agree.
 """
 
 import os
@@ -30,11 +32,18 @@ def worker_url(url: str, worker_number: int) -> str:
     return urlunsplit(parts._replace(path=f"/{number}"))
 
 
-def _isolate_this_worker() -> None:
+def _worker_number() -> int | None:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...; unset without xdist
-    if not worker.startswith("gw"):
+    if worker.startswith("gw"):
+        return int(worker[2:])
+    beside = os.environ.get("TEST_REDIS_WORKER", "")
+    return int(beside) if beside.isdigit() else None
+
+
+def _isolate_this_worker() -> None:
+    number = _worker_number()
+    if number is None:
         return
-    number = int(worker[2:])
     for name in ("REDIS_URL", "REDIS_CACHE_URL"):
         if os.environ.get(name):
             os.environ[name] = worker_url(os.environ[name], number)

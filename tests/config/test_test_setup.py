@@ -15,7 +15,7 @@ from members.models import ConsentText, Constituency, Region, User
 from members.permissions import Role, user_roles
 from members.selectors import member_onboarding_state
 from tests.factories import CohortFactory, EnrolmentFactory, UserFactory, trainees_enrolled
-from tests.xdist_redis import worker_url
+from tests.xdist_redis import _worker_number, worker_url
 from training.models import Programme
 
 
@@ -55,6 +55,18 @@ def test_each_worker_moves_up_two_redis_databases():
     assert worker_url("redis://127.0.0.1:6379/0", 1) == "redis://127.0.0.1:6379/2"
     assert worker_url("redis://:secret@127.0.0.1:6379", 1) == "redis://:secret@127.0.0.1:6379/2"
     assert worker_url("redis://127.0.0.1:6379/12", 1) == "redis://127.0.0.1:6379/14"
+
+
+def test_a_run_beside_the_workers_takes_the_redis_databases_it_is_given(monkeypatch):
+    """make test's serial pass runs without xdist, beside the workers: TEST_REDIS_WORKER=N gives
+    it worker N's databases, after the last worker's; a worker keeps its own."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("TEST_REDIS_WORKER", raising=False)
+    assert _worker_number() is None
+    monkeypatch.setenv("TEST_REDIS_WORKER", "2")
+    assert _worker_number() == 2
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    assert _worker_number() == 1
 
 
 def test_a_worker_past_the_last_redis_database_is_refused():

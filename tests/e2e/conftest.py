@@ -269,12 +269,13 @@ _nu = NuChecker()
 # at a width: a page checked twice is checked once, like the sign-in page of every sign-in.
 _nu_passed: set[str] = set()
 _layout_passed: set[tuple[str, int]] = set()
-# What differs between two copies of the same page: the CSRF token and the script nonce.
-_PER_REQUEST = re.compile(r'(name="csrfmiddlewaretoken" value|nonce)="[^"]*"')
+# What differs between two copies of the same page: the CSRF token, the script nonce and the
+# security-key sign-in's WebAuthn challenge (on the authenticator-code page of every sign-in).
+_PER_REQUEST = re.compile(r'(name="csrfmiddlewaretoken" value=|nonce=|"challenge": )"[^"]*"')
 
 
 def _digest(html: str) -> str:
-    return hashlib.sha256(_PER_REQUEST.sub(r'\1=""', html).encode()).hexdigest()
+    return hashlib.sha256(_PER_REQUEST.sub(r'\1""', html).encode()).hexdigest()
 
 
 def assert_accessible(page) -> None:

@@ -1,0 +1,30 @@
+"""The browser checks' memory (tests/e2e/conftest.py): a page the Nu checker and axe have
+passed is not checked again when a second copy differs only in what each response makes anew
+(the CSRF token, the script nonce, the security-key challenge), and is when its content
+differs."""
+
+import pytest
+
+from members.permissions import Role
+from tests.e2e.conftest import _digest
+from tests.factories import PASSWORD, UserFactory
+
+
+def _authenticator_code_page(client, user) -> str:
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    response = client.get("/accounts/2fa/authenticate/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_two_copies_of_the_code_page_are_one_page_to_check(client):
+    trainer = UserFactory(role=Role.TRAINER)
+    first = _authenticator_code_page(client, trainer)
+    client.logout()
+    second = _authenticator_code_page(client, trainer)
+
+    assert first != second  # the token, nonce and challenge are new in each
+    assert '"challenge": ' in first
+    assert _digest(first) == _digest(second)
+    assert _digest(first) != _digest(first.replace("<h1", '<h1 class="other"', 1))

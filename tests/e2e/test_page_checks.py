@@ -6,7 +6,7 @@ differs."""
 import pytest
 
 from members.permissions import Role
-from tests.e2e.conftest import _digest
+from tests.e2e.conftest import _digest, assert_axe_clean
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -28,3 +28,27 @@ def test_two_copies_of_the_code_page_are_one_page_to_check(client):
     assert '"challenge": ' in first
     assert _digest(first) == _digest(second)
     assert _digest(first) != _digest(first.replace("<h1", '<h1 class="other"', 1))
+
+
+@pytest.mark.e2e
+def test_axe_fails_a_page_on_a_serious_violation_and_names_the_rule_and_element(browser):
+    page = browser.new_page()
+    try:
+        # Only moderate findings (no landmarks, no level-one heading): the page passes.
+        page.set_content('<html lang="en"><title>Moderate</title><p>Text outside any landmark.</p></html>')
+        assert_axe_clean(page)
+        # A button with no name is critical, grey on white text serious.
+        page.set_content(
+            '<html lang="en"><title>Serious</title><main><h1>Serious</h1>'
+            '<button id="nameless"></button><p id="faint" style="color:#ccc">Faint text</p></main></html>'
+        )
+        with pytest.raises(AssertionError) as failure:
+            assert_axe_clean(page)
+    finally:
+        page.close()
+    message = str(failure.value)
+    assert 'button-name (critical): Buttons must have discernible text at ["#nameless"]' in message
+    assert (
+        'color-contrast (serious): Elements must meet minimum color contrast ratio thresholds at ["#faint"]'
+        in message
+    )

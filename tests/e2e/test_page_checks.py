@@ -52,3 +52,16 @@ def test_axe_fails_a_page_on_a_serious_violation_and_names_the_rule_and_element(
         'color-contrast (serious): Elements must meet minimum color contrast ratio thresholds at ["#faint"]'
         in message
     )
+
+
+@pytest.mark.e2e
+def test_the_nu_checker_finds_what_the_browser_would_repair(nu_checker):
+    """The checker as the browser tests run it (tests/e2e/vnu: its own JVM options)."""
+    head = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>T</title></head>'
+    assert nu_checker.errors(head + "<body><main><p>Fine</p></main></body></html>") == []
+    errors = nu_checker.errors(
+        head + '<body><form action="/"><form action="/"></form></form><p id="a" id="b">x</p></body></html>'
+    )
+    messages = " ".join(error.message for error in errors)
+    assert "Saw a “form” start tag, but there was already an active “form” element" in messages
+    assert "Duplicate attribute “id”" in messages

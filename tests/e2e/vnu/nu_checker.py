@@ -22,6 +22,11 @@ from tests.certification.npm_harness import missing, npm_installed
 
 FOLDER = Path(__file__).parent
 JAR = FOLDER / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+# A service for one test run, on a machine of few cores: the quick compiler only and one
+# collector thread. For starting (schemas read) and 330 documents checked here, 18 CPU-seconds
+# instead of 29 (startup 6 instead of 11), in the same time. The quick compiler's frames are
+# larger: reading the schemas recurses deeply, and overflowed a 1 MB stack.
+JVM_OPTIONS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss8m", "-Xmx768m"]
 STARTUP_SECONDS = 120  # on a loaded 2-core machine; it is usually up in 15
 
 
@@ -89,8 +94,7 @@ class NuChecker:
         self._process = subprocess.Popen(  # noqa: S603 - java with fixed arguments
             [
                 java,
-                "-Xss1m",
-                "-Xmx768m",
+                *JVM_OPTIONS,
                 "-Dnu.validator.servlet.bind-address=127.0.0.1",
                 "-cp",
                 str(JAR),

@@ -53,12 +53,12 @@ PARALLEL := -n $(TEST_WORKERS) --maxschedchunk=1 -p tests.xdist_redis
 # of 2 for a `manage.py check`). The files go to __pycache__ folders, which git ignores.
 test test-fast: export PYTHONDONTWRITEBYTECODE =
 
-# Two passes at once: the tests that time requests against a limit (marker `serial`: a
-# quarter of a core, mostly waiting on the processes they start) in one process, beside the
-# workers running everything else at a lower priority (nice), so that the workers' browsers,
-# checkers and servers take none of the time the first pass measures. The serial pass takes
-# the Redis databases after the workers' (tests/xdist_redis.py); its report follows theirs.
-# The run fails if either pass does.
+# Two passes at once: the tests that time requests against a limit (marker `serial`: 112 s
+# alone, two thirds of a core, much of it waiting on the processes they start) in one process,
+# beside the workers running everything else at a lower priority (nice), so that the workers'
+# browsers, checkers and servers take none of the time the first pass measures. The serial
+# pass takes the Redis databases after the workers' (tests/xdist_redis.py); its report
+# follows theirs. The run fails if either pass does.
 SERIAL_LOG := var/test-serial.log
 test: $(INSTALLED) $(COLLECTED)
 	@mkdir -p $(dir $(SERIAL_LOG))

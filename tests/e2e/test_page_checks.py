@@ -9,6 +9,10 @@ from members.permissions import Role
 from tests.e2e.conftest import _digest, assert_axe_clean
 from tests.factories import PASSWORD, UserFactory
 
+# All of the browser checks' own, and under tests/e2e: the Nu checker starts for the first test
+# here (a session fixture), so `make test-fast` leaves the module out with the journeys.
+pytestmark = pytest.mark.e2e
+
 
 def _authenticator_code_page(client, user) -> str:
     client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
@@ -30,7 +34,6 @@ def test_two_copies_of_the_code_page_are_one_page_to_check(client):
     assert _digest(first) != _digest(first.replace("<h1", '<h1 class="other"', 1))
 
 
-@pytest.mark.e2e
 def test_axe_fails_a_page_on_a_serious_violation_and_names_the_rule_and_element(browser):
     page = browser.new_page()
     try:
@@ -54,7 +57,6 @@ def test_axe_fails_a_page_on_a_serious_violation_and_names_the_rule_and_element(
     )
 
 
-@pytest.mark.e2e
 def test_the_nu_checker_finds_what_the_browser_would_repair(nu_checker):
     """The checker as the browser tests run it (tests/e2e/vnu: its own JVM options)."""
     head = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>T</title></head>'

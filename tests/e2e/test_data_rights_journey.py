@@ -51,6 +51,9 @@ def test_a_member_takes_their_data_and_erases_their_account(sign_in, browser, li
     _look(page, "data-rights-empty")
 
     page.get_by_role("button", name="Ask for a copy of your data").click()
+    # The click returns as the form is sent: a reload before the answer arrives would race
+    # the navigation ("Not attached to an active page", seen under load).
+    expect(page.get_by_text("We are preparing a copy of your data")).to_be_visible()
     # Tasks run in-process here, once the request's transaction commits: reload to see it.
     page.reload()
     expect(page.get_by_text("Ready to download")).to_be_visible()

@@ -1,7 +1,8 @@
 """A redis-server of a test's own, on a free port, that the test stops, pauses and brings back.
 
 Shared by the Redis-down tests (tests/config/test_redis_down.py, test_redis_down_walk.py;
-their `redis_down` fixture is in tests/config/conftest.py). Never the machine's Redis.
+their `redis_down` fixture is in tests/config/conftest.py), the metrics test and the chaos
+runs (tests/training/test_notices_chaos*.py). Never the machine's Redis.
 """
 
 import os
@@ -17,6 +18,11 @@ from redis.exceptions import RedisError
 
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
 WITHIN = 1.0  # seconds: what a request may take with Redis paused
+PORT_TRIES = 5
+
+
+class PortTaken(RuntimeError):
+    """Another process took the port chosen for our redis-server."""
 
 needs_redis_server = pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server on PATH")
 
@@ -31,12 +37,25 @@ class OwnRedis:
     """A redis-server of this test's, on a free port, that the test stops or pauses."""
 
     def __init__(self):
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
         self.paused = False
-        self.process = self._start()
+        for _ in range(PORT_TRIES):
+            self.port = _free_port()
+            try:
+                self.process = self._start()
+                return
+            except PortTaken:
+                continue
+        raise PortTaken(f"no free port for redis-server in {PORT_TRIES} tries")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
 
     def _start(self) -> subprocess.Popen:
+        """redis-server on `self.port`, once it answers as itself. The port was free when chosen,
+        but another test's server (a parallel worker's, the serial pass's) may take it first:
+        ours then exits, and the other answering in its place would have this test pause or
+        stop a server its code never talks to (a paused broker that still took the task)."""
         process = subprocess.Popen(  # noqa: S603 - a fixed command of our own
             [
                 REDIS_SERVER,
@@ -54,14 +73,18 @@ class OwnRedis:
         )
         deadline = time.monotonic() + 10
         while True:
+            if process.poll() is not None:
+                raise PortTaken(f"redis-server could not listen on port {self.port}")
             try:
-                Redis.from_url(self.url, socket_timeout=0.5).ping()
-                return process
+                answering = Redis.from_url(self.url, socket_timeout=0.5).info("server")["process_id"]
+                if answering == process.pid:
+                    return process
             except RedisError:
-                if time.monotonic() > deadline:
-                    process.terminate()
-                    raise
-                time.sleep(0.05)
+                pass
+            if time.monotonic() > deadline:
+                process.terminate()
+                raise RuntimeError(f"our redis-server did not answer on port {self.port}")
+            time.sleep(0.05)
 
     def down(self, how: str) -> None:
         if how == "paused":

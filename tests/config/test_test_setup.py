@@ -9,11 +9,14 @@ from django.core.management.color import no_style
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
+from redis import Redis
 
 from audit.models import AuditEntry
 from members.models import ConsentText, Constituency, Region, User
 from members.permissions import Role, user_roles
 from members.selectors import member_onboarding_state
+from tests.config import own_redis
+from tests.config.own_redis import OwnRedis, needs_redis_server
 from tests.factories import CohortFactory, EnrolmentFactory, UserFactory, trainees_enrolled
 from tests.xdist_redis import _worker_number, worker_url
 from training.models import Programme
@@ -110,3 +113,26 @@ def test_trainees_enrolled_in_bulk_are_as_the_factory_makes_them_one_by_one(clie
         assert enrolment.programme_id == cohort.version.programme_id
     client.force_login(bulk[0].member)
     assert cohort.name in client.get(reverse("training:my-training")).content.decode()
+
+
+@needs_redis_server
+def test_a_redis_server_of_a_tests_own_is_its_own_even_when_its_port_is_taken(monkeypatch):
+    """Two tests' servers (a parallel worker's and the serial pass's) may be handed the same
+    free port: the second then answers with the first's server, and a test pausing "its"
+    broker paused nothing (the Redis-down enqueue test saw a task handed over). The second
+    moves on to another port, and each answers as itself."""
+    first = OwnRedis()
+    ports = iter([first.port])
+    real_free_port = own_redis._free_port
+    monkeypatch.setattr(own_redis, "_free_port", lambda: next(ports, None) or real_free_port())
+    second = OwnRedis()
+    try:
+        assert second.port != first.port
+        for server in (first, second):
+            assert Redis.from_url(server.url).info("server")["process_id"] == server.process.pid
+        second.down("stopped")
+        second.up()  # on its own port again
+        assert Redis.from_url(second.url).info("server")["process_id"] == second.process.pid
+    finally:
+        second.close()
+        first.close()

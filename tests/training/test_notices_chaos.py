@@ -15,7 +15,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import socketserver
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from django.conf import settings
 
 from config.celery import app
 from config.tasks import ping
+from tests.config.own_redis import OwnRedis
 from tests.conftest import IN_CI
 from tests.factories import CohortFactory, SessionFactory, UserFactory, trainees_enrolled
 from tests.training.test_notices_worker import message_id, worker_database_url  # noqa: F401
@@ -39,12 +39,6 @@ TRAINEES = 299  # and a trainer: 300 reminders, three batches and a part
 LEASE = 6  # seconds, for the worker: renewed every 2 s
 SWEEP_EVERY = 1.0
 WAIT = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- A mail server that counts -----------------------------------------------------------------
@@ -109,50 +103,6 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
 
 
 # --- Redis and the worker, our own -------------------------------------------------------------
-
-
-class OwnRedis:
-    def __init__(self, tmp_path):
-        self.port = _free_port()
-        self.dir = tmp_path
-        self.process = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own server, our own port
-            [
-                shutil.which("redis-server"),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("our redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()  # no save: it comes back empty
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 class Worker:
@@ -233,8 +183,7 @@ def chaos(worker_database_url, tmp_path):  # noqa: F811
         if IN_CI:
             pytest.fail("needs redis-server on the PATH")
         pytest.skip("needs redis-server on the PATH")
-    redis = OwnRedis(tmp_path)
-    redis.start()
+    redis = OwnRedis()
     smtp = CountingSMTP(pause=0.02)
     threading.Thread(target=smtp.serve_forever, daemon=True).start()
     saved = app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager
@@ -257,7 +206,7 @@ def chaos(worker_database_url, tmp_path):  # noqa: F811
         worker.kill()
         smtp.shutdown()
         smtp.server_close()
-        redis.stop()
+        redis.close()
         app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager = saved
         _point_celery_at(app.conf.broker_url)
 
@@ -281,8 +230,8 @@ def test_kills_and_an_emptied_redis_lose_nothing_and_duplicate_at_most_what_was_
     worker.kill()
     kills += 1
     # 2. Redis restarted empty while no worker runs: the queued batches and the cache are gone.
-    redis.stop()
-    redis.start()
+    redis.down("stopped")
+    redis.up()  # empty, on the same port
     _point_celery_at(redis.url)
     fault_ended = time.monotonic()
     worker.start()

@@ -83,8 +83,8 @@ def test_a_broker_queue_lost_with_batches_in_it_loses_nothing(chaos):  # noqa: F
     notices_sweep()  # here, in the test: the notices are written, their batches queued
     assert Notice.objects.filter(status=NoticeStatus.PENDING).count() == 150
     assert redis_queue_length(redis) >= 2  # batches wait in the broker; no worker yet
-    redis.stop()
-    redis.start()  # the queue is gone
+    redis.down("stopped")
+    redis.up()  # empty: the queue is gone
     _point_celery_at(redis.url)
     lost_at = time.monotonic()
     worker.start()

@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from certification.services.certificates import certificate_issue_manually, cert
 from members.permissions import Role
 from tests.certification.npm_harness import npm_installed
 from tests.factories import EnrolmentFactory, UserFactory
+from tests.ports import free_port
 from tests.tls import self_signed_certificate
 
 HARNESS = Path(__file__).parent / "verifiers"
@@ -49,12 +49,6 @@ NODE_TIMEOUT_SECONDS = 120
 def verifier_core() -> Path:
     """The harness with its node_modules installed (tests.certification.npm_harness)."""
     return npm_installed(HARNESS, what="verifier-core")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _verifier_core(harness: Path, tmp_path: Path, *, port: int, upstream: str, credentials: dict) -> dict:
@@ -99,7 +93,7 @@ def _our_check(client, credential: dict) -> dict:
 def test_verifier_core_checks_signature_status_and_expiry_of_our_credentials(
     verifier_core, live_server, settings, seeded, tmp_path, client
 ):
-    port = _free_port()
+    port = free_port()
     settings.SITE_URL = f"https://localhost:{port}"
     staff = UserFactory(role=Role.NATIONAL_STAFF)
 

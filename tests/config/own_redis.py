@@ -8,13 +8,14 @@ runs (tests/training/test_notices_chaos*.py). Never the machine's Redis.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
+
+from tests.ports import free_port
 
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
 WITHIN = 1.0  # seconds: what a request may take with Redis paused
@@ -24,13 +25,8 @@ PORT_TRIES = 5
 class PortTaken(RuntimeError):
     """Another process took the port chosen for our redis-server."""
 
+
 needs_redis_server = pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server on PATH")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class OwnRedis:
@@ -39,7 +35,7 @@ class OwnRedis:
     def __init__(self):
         self.paused = False
         for _ in range(PORT_TRIES):
-            self.port = _free_port()
+            self.port = free_port()
             try:
                 self.process = self._start()
                 return

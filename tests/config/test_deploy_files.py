@@ -9,7 +9,6 @@ import http.client
 import os
 import shlex
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.tasks import ping
+from tests.ports import free_port
 from tests.tls import self_signed_certificate
 
 pytestmark = pytest.mark.processes  # gunicorn, nginx, a worker and beat
@@ -38,12 +38,6 @@ def _procfile() -> dict[str, str]:
             name, command = line.split(":", 1)
             processes[name.strip()] = command.strip()
     return processes
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _env(**extra) -> dict:
@@ -137,7 +131,7 @@ def test_gunicorn_settings_check_out():
 
 
 def test_the_web_process_serves_and_nginx_proxies_it(tmp_path):
-    port = _free_port()
+    port = free_port()
     web = _start(_procfile()["web"], PORT=str(port), WEB_CONCURRENCY="1")
     try:
         status, headers, _body = _wait_for(f"http://127.0.0.1:{port}/healthz/live", web)
@@ -149,7 +143,7 @@ def test_the_web_process_serves_and_nginx_proxies_it(tmp_path):
                 pytest.fail("nginx is missing: .ci/run installs nginx-light")
             pytest.skip("nginx is not installed (`apt-get install nginx-light`; .ci/run does)")
         cert, key = self_signed_certificate(tmp_path, host=HOST)
-        http_port, https_port = _free_port(), _free_port()
+        http_port, https_port = free_port(), free_port()
         site = (
             (DEPLOY / "nginx.conf")
             .read_text()

@@ -123,8 +123,8 @@ def test_a_redis_server_of_a_tests_own_is_its_own_even_when_its_port_is_taken(mo
     moves on to another port, and each answers as itself."""
     first = OwnRedis()
     ports = iter([first.port])
-    real_free_port = own_redis._free_port
-    monkeypatch.setattr(own_redis, "_free_port", lambda: next(ports, None) or real_free_port())
+    real_free_port = own_redis.free_port
+    monkeypatch.setattr(own_redis, "free_port", lambda: next(ports, None) or real_free_port())
     second = OwnRedis()
     try:
         assert second.port != first.port

@@ -22,7 +22,6 @@ import datetime as dt
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -51,6 +50,7 @@ from tests.config.own_redis import totp_code_fresh
 from tests.conftest import IN_CI
 from tests.factories import PASSWORD, PDF, AssignmentFactory, CohortFactory, EnrolmentFactory, UserFactory
 from tests.imports.conftest import csv_bytes, member_row
+from tests.ports import free_port
 from training.models import CohortStatus, SubmissionFile
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_as_configured]
@@ -73,12 +73,6 @@ def _database_url() -> str:
     host = db["HOST"] or "localhost"
     port = f":{db['PORT']}" if db["PORT"] else ""
     return f"postgres://{auth}@{host}{port}/{quote(db['NAME'], safe='')}"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -127,7 +121,7 @@ class Deployment:
         return node
 
     def web(self, name: str) -> Node:
-        port = _free_port()
+        port = free_port()
         node = self._start(
             name,
             [sys.executable, "-m", "gunicorn", "config.wsgi", f"--bind=127.0.0.1:{port}", "--workers=1"],

@@ -9,7 +9,6 @@ reads nothing from the network (its schemas and spec are built into the jar).
 
 import json
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.certification.npm_harness import missing, npm_installed
+from tests.ports import free_port
 
 FOLDER = Path(__file__).parent
 JAR = FOLDER / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -88,7 +88,7 @@ class NuChecker:
         if not java:
             missing("needs Java for the Nu HTML checker (apt-get install default-jre-headless; .ci/run does)")
         npm_installed(FOLDER, what="the Nu HTML checker")
-        port = _free_port()
+        port = free_port()
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the service
         self._url = f"http://127.0.0.1:{port}/"
         self._process = subprocess.Popen(  # noqa: S603 - java with fixed arguments
@@ -124,9 +124,3 @@ class NuChecker:
                 time.sleep(0.25)
         self.stop()
         raise RuntimeError(f"The Nu checker did not start within {STARTUP_SECONDS} s")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -27,13 +27,11 @@ from certification import openbadges
 from certification.models import Certificate
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from members.permissions import Role
-from tests.certification.test_outside_verifiers import _free_port
 from tests.factories import EnrolmentFactory, UserFactory
+from tests.ports import free_port
 from tests.tls import self_signed_certificate
 
 __all__ = ["Front", "https_front", "issued", "free_port"]
-
-free_port = _free_port
 
 
 @dataclass(frozen=True)

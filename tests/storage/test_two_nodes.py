@@ -50,7 +50,6 @@ from tests.config.own_redis import totp_code_fresh
 from tests.conftest import IN_CI
 from tests.factories import PASSWORD, PDF, AssignmentFactory, CohortFactory, EnrolmentFactory, UserFactory
 from tests.imports.conftest import csv_bytes, member_row
-from tests.ports import free_port
 from training.models import CohortStatus, SubmissionFile
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_as_configured]
@@ -121,13 +120,13 @@ class Deployment:
         return node
 
     def web(self, name: str) -> Node:
-        port = free_port()
-        node = self._start(
-            name,
-            [sys.executable, "-m", "gunicorn", "config.wsgi", f"--bind=127.0.0.1:{port}", "--workers=1"],
+        """gunicorn on a port of its own choosing (port 0): one chosen free here could be taken
+        by another test's server before gunicorn binds it, and gunicorn retries a taken port
+        for seconds while the other answers. Its address is read from its log (see
+        wait_until_serving)."""
+        return self._start(
+            name, [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind=127.0.0.1:0", "--workers=1"]
         )
-        node.url = f"http://127.0.0.1:{port}"
-        return node
 
     def worker(self) -> Node:
         return self._start(
@@ -142,6 +141,16 @@ class Deployment:
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
             assert node.process.poll() is None, f"{node.name} stopped:\n{node.log()}"
+            if not node.url:
+                # gunicorn's master names its address and its own pid as it starts listening.
+                listening = re.search(
+                    rf"Listening at: (http://127\.0\.0\.1:\d+) \({node.process.pid}\)",
+                    node.log_path.read_text(errors="replace"),
+                )
+                if not listening:
+                    time.sleep(0.3)
+                    continue
+                node.url = listening.group(1)
             try:
                 if requests.get(node.url + reverse("healthz-live"), timeout=10).status_code == 200:
                     return

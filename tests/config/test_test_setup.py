@@ -125,14 +125,16 @@ def test_a_redis_server_of_a_tests_own_is_its_own_even_when_its_port_is_taken(mo
     ports = iter([first.port])
     real_free_port = own_redis.free_port
     monkeypatch.setattr(own_redis, "free_port", lambda: next(ports, None) or real_free_port())
-    second = OwnRedis()
     try:
-        assert second.port != first.port
-        for server in (first, second):
-            assert Redis.from_url(server.url).info("server")["process_id"] == server.process.pid
-        second.down("stopped")
-        second.up()  # on its own port again
-        assert Redis.from_url(second.url).info("server")["process_id"] == second.process.pid
+        second = OwnRedis()
+        try:
+            assert second.port != first.port
+            for server in (first, second):
+                assert Redis.from_url(server.url).info("server")["process_id"] == server.process.pid
+            second.down("stopped")
+            second.up()  # on its own port again
+            assert Redis.from_url(second.url).info("server")["process_id"] == second.process.pid
+        finally:
+            second.close()
     finally:
-        second.close()
         first.close()

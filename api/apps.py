@@ -7,7 +7,10 @@ class ApiConfig(AppConfig):
     verbose_name = "REST API"
 
     def ready(self) -> None:
-        from api import data_rights, schema  # noqa: F401 - schema registers the token scheme with drf-spectacular
+        # The token scheme's description (api.schema) registers itself with drf-spectacular
+        # when api.views imports it, as the URLs load: before any schema is drawn, and never
+        # in a process that serves no URL (a worker, a command).
+        from api import data_rights
         from members.permissions import Role, role_permissions_extend
 
         data_rights.register()  # the member's tokens in their data export and erasure

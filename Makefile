@@ -41,13 +41,11 @@ run: setup
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Two workers (pytest-xdist), each on a test database and Redis databases of its own
-# (tests/xdist_redis.py: worker N moves REDIS_URL up by 2N databases). Tests go out one at a
-# time, a worker holding at most three: in bigger chunks, one worker was handed every browser
-# journey at the end and ran them alone for 200 s while the other sat idle. The tests of a
-# module that builds data once for all of them go to one worker together (`loadgroup`, the
-# groups set in tests/conftest.py), which builds it once.
+# (tests/xdist_redis.py: worker N moves REDIS_URL up by 2N databases). Each worker asks for
+# the next test as it finishes one (--maxschedchunk=1): in chunks, one worker was handed
+# every browser journey at the end and ran them alone for 200 s while the other sat idle.
 TEST_WORKERS ?= 2
-PARALLEL := -n $(TEST_WORKERS) --dist loadgroup -p tests.xdist_redis
+PARALLEL := -n $(TEST_WORKERS) --maxschedchunk=1 -p tests.xdist_redis
 
 # Python keeps the compiled test modules (pytest's rewritten asserts) and the project's
 # modules, even where the environment says not to (PYTHONDONTWRITEBYTECODE): each pytest

@@ -96,21 +96,9 @@ def _redis_reachable(url: str) -> bool:
 PROCESS_FIXTURES = {"celery_worker", "worker_database_url", "chaos", "live_server", "browser", "redis_down"}
 
 
-# Fixtures that build data once for all the tests of a module (scope "module"). Parallel workers
-# (`make test`: `--dist loadgroup`) run the tests that use one on the same worker, which builds
-# it once: handed out one test at a time, each worker built the key pages' two worlds (6 s) and
-# the access matrix's scenario (1.5 s, in eleven modules) for itself.
-MODULE_DATA_FIXTURES = {"scenario", "visits", "movement", "register_built"}
-
-
-# First, so that pytest-xdist reads the groups added here (it names each test's group in its
-# id as the collection is modified).
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         module = item.nodeid.split("::", 1)[0]
-        if MODULE_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group(module.removeprefix("tests/")))
         if item.get_closest_marker("serial") and module not in SERIAL_MODULES:
             # `make test` would run it in neither pass (see pytest_ignore_collect).
             raise pytest.UsageError(f"{item.nodeid} is marked serial: add its module to SERIAL_MODULES")

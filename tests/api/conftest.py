@@ -14,18 +14,13 @@ ALL_RESOURCES = list(ApiResource.values)
 
 
 @pytest.fixture(scope="module")
-def scenario(django_db_setup, django_db_blocker, tmp_path_factory):
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
     """Built once for the module, inside a transaction rolled back at the end."""
     media = tmp_path_factory.mktemp("media")
     with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
         built = scenario_build()
         yield built
         transaction.set_rollback(True)
-
-
-@pytest.fixture
-def world(scenario):
-    return scenario
 
 
 def token_client(raw: str) -> APIClient:

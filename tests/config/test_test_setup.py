@@ -17,7 +17,6 @@ from members.permissions import Role, user_roles
 from members.selectors import member_onboarding_state
 from tests.config import own_redis
 from tests.config.own_redis import OwnRedis, needs_redis_server
-from tests.conftest import pytest_collection_modifyitems
 from tests.factories import CohortFactory, EnrolmentFactory, UserFactory, trainees_enrolled
 from tests.xdist_redis import _worker_number, worker_url
 from training.models import Programme
@@ -139,28 +138,3 @@ def test_a_redis_server_of_a_tests_own_is_its_own_even_when_its_port_is_taken(mo
             second.close()
     finally:
         first.close()
-
-
-class CollectedTest:
-    """What the collection hook reads of a collected test, and the markers it adds."""
-
-    def __init__(self, nodeid: str, *fixturenames: str):
-        self.nodeid, self.fixturenames, self.markers = nodeid, fixturenames, []
-
-    def add_marker(self, marker) -> None:
-        self.markers.append(marker.mark)
-
-    def get_closest_marker(self, name: str):
-        return next((mark for mark in self.markers if mark.name == name), None)
-
-
-def test_the_tests_of_a_module_that_builds_data_once_go_to_one_worker():
-    """A test using data a module builds once is grouped by its module (pytest-xdist's
-    `loadgroup`, as `make test` runs): one worker builds the data, not each of them."""
-    shared = CollectedTest("tests/api/test_tokens.py::test_a", "db", "world", "scenario")
-    key_pages = CollectedTest("tests/performance/test_key_pages.py::test_b[home]", "visits", "page")
-    alone = CollectedTest("tests/api/test_lists.py::test_c", "db", "client")
-    pytest_collection_modifyitems([shared, key_pages, alone])
-    assert shared.get_closest_marker("xdist_group").args == ("api/test_tokens.py",)
-    assert key_pages.get_closest_marker("xdist_group").args == ("performance/test_key_pages.py",)
-    assert alone.get_closest_marker("xdist_group") is None

@@ -92,7 +92,8 @@ def sentry_init(*, dsn: str, release: str | None, environment: str, traces_sampl
         release=release or None,  # None: the SDK's own guess (SENTRY_RELEASE, then git)
         environment=environment,
         integrations=[DjangoIntegration(transaction_style="url"), CeleryIntegration()],
-        send_default_pii=False,
+        # No personal data by default: send_default_pii is left unset, which is off. Setting it
+        # at all is deprecated for data_collection, which opts into collecting most categories.
         # Local variables of a failing frame hold members' rows and submissions.
         include_local_variables=False,
         max_request_body_size="never",

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+import warnings
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from wsgiref.util import setup_testing_defaults
@@ -132,6 +133,25 @@ def test_once_a_test_has_reported_no_integration_of_sentry_runs():
         with reporting_to(receiver):
             assert sentry_sdk.get_client().get_integration(DjangoIntegration) is not None
         assert sentry_sdk.get_client().get_integration(DjangoIntegration) is None
+    finally:
+        receiver.close()
+
+
+def test_the_sdk_starts_with_no_deprecated_option_and_no_personal_data_by_default():
+    receiver = SentryReceiver()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with reporting_to(receiver):
+                client = sentry_sdk.get_client()
+                assert client.should_send_default_pii() is False
+                assert client.options["data_collection"]["user_info"] is False
+        deprecated = [
+            str(warning.message)
+            for warning in caught
+            if issubclass(warning.category, DeprecationWarning) and "sentry_sdk" in warning.filename
+        ]
+        assert deprecated == []
     finally:
         receiver.close()
 

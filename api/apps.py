@@ -8,8 +8,9 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         # The token scheme's description (api.schema) registers itself with drf-spectacular
-        # when api.views imports it, as the URLs load: before any schema is drawn, and never
-        # in a process that serves no URL (a worker, a command).
+        # when api.views imports it, as the URLs load: before any schema is drawn, and not at
+        # all in a process that never loads the URLs (`manage.py shell`, a script that only
+        # starts Django).
         from api import data_rights
         from members.permissions import Role, role_permissions_extend
 

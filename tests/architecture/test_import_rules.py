@@ -268,9 +268,9 @@ def test_no_heavy_library_is_loaded_as_a_process_starts():
 
 
 def test_a_process_that_serves_no_url_loads_no_url_library():
-    """Django started alone (a worker, which skips the URL checks, or a command) loads none of
-    the libraries only the URLs' views use: the API's schema library is a tenth of a second of
-    every start, where the schema's own view needs it."""
+    """Django started alone, its URLs not loaded (`manage.py shell`, a script), loads none of
+    the API's schema library: a tenth of a second of every start, which only the schema's own
+    view needs, through the URLs."""
     schema_library = ["drf_spectacular.openapi", "drf_spectacular.plumbing"]  # its app and checks are light
     script = "print(json.dumps(sorted(name for name in sys.argv[1:] if name in sys.modules)))"
     assert _answer_of_a_fresh_process(script, *schema_library) == []

@@ -31,6 +31,7 @@ import pytest
 from tests.certification import verifier_harness
 from tests.certification.npm_harness import missing as _missing
 from tests.certification.npm_harness import npm_installed
+from tests.ports import free_port
 
 JWT_HARNESS = Path(__file__).parent / "verifiers_jwt"
 NODE_TIMEOUT_SECONDS = 60
@@ -54,7 +55,7 @@ def jose_harness() -> Path:
 @pytest.fixture
 def served(live_server, settings, seeded, tmp_path):
     """Credentials issued for https://localhost:<port>, and the HTTPS front on that port."""
-    port = verifier_harness.free_port()
+    port = free_port()
     settings.SITE_URL = f"https://localhost:{port}"
     forms = verifier_harness.issued()
     with verifier_harness.https_front(port=port, upstream=live_server.url, directory=tmp_path) as front:

@@ -28,10 +28,9 @@ from certification.models import Certificate
 from certification.services.certificates import certificate_issue_manually, certificate_revoke
 from members.permissions import Role
 from tests.factories import EnrolmentFactory, UserFactory
-from tests.ports import free_port
 from tests.tls import self_signed_certificate
 
-__all__ = ["Front", "https_front", "issued", "free_port"]
+__all__ = ["Front", "https_front", "issued"]
 
 
 @dataclass(frozen=True)

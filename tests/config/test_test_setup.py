@@ -2,6 +2,8 @@
 per test database, Redis databases per parallel worker, tables emptied with DELETE
 (tests/conftest.py, tests/xdist_redis.py, tests/postgresql)."""
 
+import threading
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -138,3 +140,27 @@ def test_a_redis_server_of_a_tests_own_is_its_own_even_when_its_port_is_taken(mo
             second.close()
     finally:
         first.close()
+
+
+@needs_redis_server
+def test_the_tests_cache_waits_out_a_redis_slower_than_a_servers_quarter_second(redis_url, settings):
+    """The test process's cache, configured as tests/conftest.py leaves it, keeps its value
+    through a Redis that answers half a second late (paused, then resumed): with the project's
+    quarter second it would miss, and skip Redis for the next five seconds."""
+    server = OwnRedis()
+    try:
+        settings.CACHES = {
+            "default": {**settings.CACHES["default"], "LOCATION": server.url},
+        }
+        from django.core.cache import cache
+
+        cache.set("kept", "yes")
+        server.down("paused")
+        resume = threading.Timer(0.5, server.up)
+        resume.start()
+        try:
+            assert cache.get("kept") == "yes"
+        finally:
+            resume.join()
+    finally:
+        server.close()

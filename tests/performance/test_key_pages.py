@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -26,6 +26,7 @@ from rest_framework.test import APIClient
 from api.models import ApiResource, TokenAccess
 from api.services import api_token_create
 from audit.models import AuditAction
+from config.cache import FailSafeRedisCache
 from config.celery import app as celery_app
 from tests.performance.world import World, world_build, world_grow
 from training.models import NoticeStatus
@@ -141,6 +142,7 @@ class Visit:
     shown: int
     first: int  # queries with the caches empty
     queries: int  # queries on the next request
+    cache_answered: bool  # Redis (when configured) answered throughout: nothing kept was lost
 
 
 def _clients(world: World) -> dict:
@@ -175,7 +177,11 @@ def _visit(page: Page, world: World, clients: dict) -> Visit:
     first, _response = _count(client, url)
     queries, response = _count(client, url)
     shown = page.shows(response) if response.status_code == 200 else 0
-    return Visit(status=response.status_code, shown=shown, first=first, queries=queries)
+    backend = caches["default"]
+    answered = backend.reachable() if isinstance(backend, FailSafeRedisCache) else True
+    return Visit(
+        status=response.status_code, shown=shown, first=first, queries=queries, cache_answered=answered
+    )
 
 
 @pytest.fixture(scope="module")
@@ -206,5 +212,7 @@ def test_queries_do_not_grow_with_the_data(visits, page):
         assert large.shown > small.shown, "the larger world's page does not show its extra data"
     else:
         assert large.shown == small.shown
+    assert small.cache_answered, "Redis did not answer the cache: the counts say nothing"
+    assert large.cache_answered, "Redis did not answer the cache: the counts say nothing"
     assert (small.first, small.queries) == (large.first, large.queries), "queries grew with the data"
     assert (large.first, large.queries) == page.queries, "the page's cost changed: update PAGES if intended"

@@ -2,6 +2,7 @@
 per test database, Redis databases per parallel worker, tables emptied with DELETE
 (tests/conftest.py, tests/xdist_redis.py, tests/postgresql)."""
 
+import gc
 import threading
 
 import pytest
@@ -164,3 +165,10 @@ def test_the_tests_cache_waits_out_a_redis_slower_than_a_servers_quarter_second(
             resume.join()
     finally:
         server.close()
+
+
+def test_the_test_process_collects_reference_cycles_less_often_than_python_by_default():
+    """Full collections walk every object a test process holds (tests/conftest.py)."""
+    youngest, _middle, oldest = gc.get_threshold()
+    assert youngest > 700
+    assert oldest > 10

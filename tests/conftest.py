@@ -88,6 +88,14 @@ TEST_GC_THRESHOLDS = (2000, 10, 100)
 gc.set_threshold(*TEST_GC_THRESHOLDS)
 
 
+def pytest_collection_finish(session):
+    """What the process holds once the tests are collected (the modules, the tests) lives as
+    long as it does: the full collections leave it out (gc.freeze), and took a third of the
+    time on tests/security (0.44 CPU-s instead of 1.35)."""
+    gc.collect()
+    gc.freeze()
+
+
 # The cache waits a quarter second for Redis and then skips it for five (CACHE_REDIS_TIMEOUT,
 # decision 0021): right for a server, wrong for a test. On this 2-core machine, busy with
 # browsers and servers, one late answer would leave the test's cache empty for five seconds: a

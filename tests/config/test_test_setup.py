@@ -172,3 +172,4 @@ def test_the_test_process_collects_reference_cycles_less_often_than_python_by_de
     youngest, _middle, oldest = gc.get_threshold()
     assert youngest > 700
     assert oldest > 10
+    assert gc.get_freeze_count() > 100_000  # what collecting the tests left, out of the walks

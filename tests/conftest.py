@@ -99,10 +99,9 @@ def pytest_collection_finish(session):
 # The cache waits a quarter second for Redis and then skips it for five (CACHE_REDIS_TIMEOUT,
 # decision 0021): right for a server, wrong for a test. On this 2-core machine, busy with
 # browsers and servers, one late answer would leave the test's cache empty for five seconds: a
-# kept page lost between two requests costs a query more than pinned (seen once in
-# tests/performance/test_key_pages.py), a rate limit counts nothing. The tests' own process
-# waits longer; the Redis-down tests set the quarter second themselves (tests/config/conftest.py),
-# and the processes the tests start keep the project's settings.
+# kept page lost between two requests costs a query more than pinned, a rate limit counts
+# nothing. The tests' own process waits longer; the Redis-down tests set the quarter second
+# themselves (tests/config/conftest.py), and the processes the tests start keep the project's.
 TEST_CACHE_REDIS_TIMEOUT = 5.0
 if settings.CACHES["default"]["BACKEND"] == "config.cache.FailSafeRedisCache":
     settings.CACHES["default"]["OPTIONS"].update(

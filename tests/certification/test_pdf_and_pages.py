@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError
@@ -340,9 +341,12 @@ def verify_page(client, certificate) -> str:
     return response.content.decode()
 
 
-def test_the_check_page_keeps_its_certificate_and_still_counts_every_check(client, certificate):
+def test_the_check_page_keeps_its_certificate_and_still_counts_every_check(client, certificate, time_machine):
     """The second check reads the certificate from the cache (one query: the count), shows
     the same, and is counted like the first."""
+    # At noon: the page is kept under the day's date, and a midnight between the two checks
+    # would have the second read the certificate again (test_standing.py).
+    time_machine.move_to(timezone.localtime().replace(hour=12, minute=0), tick=True)
     with CaptureQueriesContext(connection) as first:
         first_page = verify_page(client, certificate)
     with CaptureQueriesContext(connection) as second:
